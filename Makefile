@@ -1,0 +1,64 @@
+# Seatplan: `make run` to try it, `make test` for the whole suite.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+GO ?= go
+HTMX := static/vendor/htmx.min.js
+export SEATPLAN_DATA_DIR ?= .data
+
+.PHONY: run build test bench generate check-generated vet deps-postgres deps-chromium clean
+
+## run: build, start the embedded PostgreSQL, load demo data, serve http://127.0.0.1:8080
+run: build deps-postgres
+	./bin/seatplan serve
+
+## build: compile bin/seatplan
+build: $(HTMX) FORCE
+	$(GO) build -o bin/seatplan ./cmd/seatplan
+
+## test: vet, templ drift check, and every test (store, handlers, views, end-to-end in Chromium)
+test: $(HTMX) deps-postgres deps-chromium vet check-generated
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+## bench: the performance targets of SPEC §9, written to docs/BENCHMARKS.md
+bench: $(HTMX) deps-postgres
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./... | tee bench.out
+
+## generate: regenerate templ components
+generate:
+	$(GO) tool templ generate -path views
+
+vet:
+	$(GO) vet ./...
+
+# The generated *_templ.go files are committed; CI fails when they drift.
+check-generated: generate
+	@if [ -n "$$(git status --porcelain -- 'views/**_templ.go' 'views/*/*_templ.go')" ]; then \
+		echo "templ output differs from the committed *_templ.go files; run make generate and commit:"; \
+		git status --porcelain -- 'views/*/*_templ.go'; exit 1; fi
+
+# htmx comes from the npm registry, pinned by package-lock.json.
+$(HTMX): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+# PostgreSQL's server binaries run the embedded cluster and the test clusters.
+deps-postgres:
+	@if ! command -v postgres >/dev/null && ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then \
+		echo "Installing PostgreSQL server binaries (Debian package postgresql)"; \
+		$(call apt_install,postgresql); fi
+
+deps-chromium:
+	@if ! command -v chromium >/dev/null; then \
+		echo "Installing Chromium for the browser tests (Debian package chromium)"; \
+		$(call apt_install,chromium); fi
+
+# apt_install installs Debian packages as root, or says how to.
+define apt_install
+	if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(1) >/dev/null; \
+	else echo "please run: sudo apt-get install $(1)"; exit 1; fi
+endef
+
+clean:
+	rm -rf bin node_modules $(HTMX) bench.out
+
+FORCE:

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/hkdf"
+)
+
+// config is everything that can be set by flag or environment variable; a
+// flag wins over the environment.
+type config struct {
+	Env            string // development or production
+	Addr           string
+	DatabaseURL    string
+	DataDir        string
+	SessionKey     string
+	TokenTTL       time.Duration
+	MaxUploadBytes int64
+	MaxListEntries int
+	LogLevel       string
+	Demo           bool
+}
+
+func (c *config) production() bool { return c.Env == "production" }
+
+// bindConfig registers the shared flags on fs with defaults from getenv.
+func bindConfig(fs *flag.FlagSet, getenv func(string) string) *config {
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	c := &config{}
+	fs.StringVar(&c.Env, "env", env("SEATPLAN_ENV", "development"), "development or production (env SEATPLAN_ENV)")
+	fs.StringVar(&c.Addr, "addr", env("SEATPLAN_ADDR", "127.0.0.1:8080"), "listen address (env SEATPLAN_ADDR)")
+	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", ""), "PostgreSQL URL; empty starts an embedded cluster under the data dir (env DATABASE_URL)")
+	fs.StringVar(&c.DataDir, "data-dir", env("SEATPLAN_DATA_DIR", ".data"), "where development keys and the embedded PostgreSQL live (env SEATPLAN_DATA_DIR)")
+	fs.StringVar(&c.SessionKey, "session-key", env("SEATPLAN_SESSION_KEY", ""), "secret of at least 32 bytes for session cookies; generated in development (env SEATPLAN_SESSION_KEY)")
+	fs.DurationVar(&c.TokenTTL, "token-ttl", durationEnv(getenv, "SEATPLAN_TOKEN_TTL", time.Hour), "lifetime of OAuth access tokens (env SEATPLAN_TOKEN_TTL)")
+	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", int64(intEnv(getenv, "SEATPLAN_MAX_UPLOAD_BYTES", 16<<20)), "largest accepted upload or list body, in bytes (env SEATPLAN_MAX_UPLOAD_BYTES)")
+	fs.IntVar(&c.MaxListEntries, "max-list-entries", intEnv(getenv, "SEATPLAN_MAX_LIST_ENTRIES", 200_000), "most entries in one email or enrollment list (env SEATPLAN_MAX_LIST_ENTRIES)")
+	fs.StringVar(&c.LogLevel, "log-level", env("SEATPLAN_LOG_LEVEL", "info"), "debug, info, warn or error (env SEATPLAN_LOG_LEVEL)")
+	fs.BoolVar(&c.Demo, "demo", env("SEATPLAN_DEMO", "") != "false", "load demo data into an empty database (development only; env SEATPLAN_DEMO=false to skip)")
+	return c
+}
+
+func intEnv(getenv func(string) string, name string, def int) int {
+	if n, err := strconv.Atoi(getenv(name)); err == nil {
+		return n
+	}
+	return def
+}
+
+func durationEnv(getenv func(string) string, name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(getenv(name)); err == nil {
+		return d
+	}
+	return def
+}
+
+func (c *config) validate() error {
+	switch c.Env {
+	case "development", "production":
+	default:
+		return fmt.Errorf("-env must be development or production, not %q", c.Env)
+	}
+	if c.production() {
+		var missing []string
+		if c.DatabaseURL == "" {
+			missing = append(missing, "DATABASE_URL")
+		}
+		if c.SessionKey == "" {
+			missing = append(missing, "SEATPLAN_SESSION_KEY")
+		}
+		if len(missing) > 0 {
+			return fmt.Errorf("production mode requires %s", strings.Join(missing, " and "))
+		}
+	}
+	if c.SessionKey != "" && len(c.SessionKey) < 32 {
+		return errors.New("the session key must be at least 32 bytes long")
+	}
+	return nil
+}
+
+func (c *config) logger(w io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.production() {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// devSecret returns the secret kept in DataDir/keys/name, creating it the
+// first time, so development restarts keep sessions valid.
+func (c *config) devSecret(name string) (string, error) {
+	path := filepath.Join(c.DataDir, "keys", name)
+	if b, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", fmt.Errorf("create key folder: %w", err)
+	}
+	secret := hex.EncodeToString(randomBytes(32))
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	return secret, nil
+}
+
+// sessionKeys derives the cookie signing and encryption keys from one secret.
+func (c *config) sessionKeys() (hashKey, blockKey []byte, err error) {
+	secret := c.SessionKey
+	if secret == "" {
+		if secret, err = c.devSecret("session.key"); err != nil {
+			return nil, nil, err
+		}
+	}
+	r := hkdf.New(sha256.New, []byte(secret), nil, []byte("seatplan session cookie"))
+	hashKey, blockKey = make([]byte, 64), make([]byte, 32)
+	if _, err := io.ReadFull(r, hashKey); err != nil {
+		return nil, nil, err
+	}
+	if _, err := io.ReadFull(r, blockKey); err != nil {
+		return nil, nil, err
+	}
+	return hashKey, blockKey, nil
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	rand.Read(b) // never fails on Linux
+	return b
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seatplan/seatplan/store/storetest"
+)
+
+func TestMain(m *testing.M) { storetest.Main(m) }
+
+// server is a real `seatplan serve` started in-process through run.
+type server struct {
+	URL    string
+	stdout *lineBuffer
+	stop   func() error
+}
+
+// lineBuffer collects a command's output and lets tests wait for a line.
+type lineBuffer struct {
+	mu    sync.Mutex
+	lines []string
+	w     *io.PipeWriter
+}
+
+func newLineBuffer() *lineBuffer {
+	r, w := io.Pipe()
+	lb := &lineBuffer{w: w}
+	go func() {
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			lb.mu.Lock()
+			lb.lines = append(lb.lines, sc.Text())
+			lb.mu.Unlock()
+		}
+	}()
+	return lb
+}
+
+func (lb *lineBuffer) Write(p []byte) (int, error) { return lb.w.Write(p) }
+
+func (lb *lineBuffer) String() string {
+	lb.mu.Lock()
+	defer lb.mu.Unlock()
+	return strings.Join(lb.lines, "\n")
+}
+
+// waitFor returns the last submatch of re in the output, waiting up to timeout.
+func (lb *lineBuffer) waitFor(t testing.TB, re *regexp.Regexp, timeout time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if m := re.FindStringSubmatch(lb.String()); m != nil {
+			return m[len(m)-1]
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no line matching %s within %s; output:\n%s", re, timeout, lb.String())
+	return ""
+}
+
+var listeningRE = regexp.MustCompile(`listening on (http://\S+)`)
+
+// env builds a getenv from pairs; each test gets its own data dir.
+func env(t testing.TB, pairs ...string) func(string) string {
+	m := map[string]string{"SEATPLAN_DATA_DIR": t.TempDir(), "SEATPLAN_LOG_LEVEL": "warn"}
+	for i := 0; i+1 < len(pairs); i += 2 {
+		m[pairs[i]] = pairs[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+// testEnv is env with a fresh database of the suite's cluster.
+func testEnv(t testing.TB, pairs ...string) func(string) string {
+	return env(t, append([]string{"DATABASE_URL", storetest.NewDatabase(t)}, pairs...)...)
+}
+
+// startServer runs `seatplan serve` on port 0 and waits for /healthz.
+func startServer(t testing.TB, getenv func(string) string, args ...string) *server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := newLineBuffer()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"seatplan", "serve", "-addr", "127.0.0.1:0"}, args...), getenv, strings.NewReader(""), out, testLogWriter{t})
+	}()
+	s := &server{stdout: out}
+	s.stop = sync.OnceValue(func() error {
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(30 * time.Second):
+			return fmt.Errorf("serve did not stop within 30 s")
+		}
+	})
+	t.Cleanup(func() {
+		if err := s.stop(); err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	s.URL = out.waitFor(t, listeningRE, 60*time.Second)
+	waitHealthy(t, s.URL)
+	return s
+}
+
+func waitHealthy(t testing.TB, base string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(base + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatalf("%s/healthz did not answer 200 within 30 s", base)
+}
+
+// testLogWriter sends the server's logs to the test log.
+type testLogWriter struct{ t testing.TB }
+
+func (w testLogWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// runCommand runs one CLI command to completion and returns its stdout.
+func runCommand(t testing.TB, getenv func(string) string, stdin string, args ...string) (string, error) {
+	t.Helper()
+	var out strings.Builder
+	err := run(context.Background(), append([]string{"seatplan"}, args...), getenv, strings.NewReader(stdin), &out, testLogWriter{t})
+	return out.String(), err
+}

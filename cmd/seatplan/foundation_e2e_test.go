@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/seatplan/seatplan/store"
+)
+
+func TestServe_DemoDataLetsEachRoleSignIn(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, testEnv(t))
+	for _, login := range []string{"admin@example.com", "author@example.com", "support@example.com"} {
+		if !strings.Contains(s.stdout.String(), login) {
+			t.Errorf("the demo logins printed at start lack %s:\n%s", login, s.stdout.String())
+		}
+	}
+}
+
+func TestOAuth_StockClientCredentialsClientWorksUnchanged(t *testing.T) {
+	t.Parallel()
+	getenv := testEnv(t)
+	s := startServer(t, getenv, "-demo=false")
+	out, err := runCommand(t, getenv, "", "client", "add", "--name", "LMS sync", "--role", "author")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var creds store.ClientCredentials
+	if err := json.Unmarshal([]byte(out), &creds); err != nil || creds.ClientID == "" || creds.ClientSecret == "" {
+		t.Fatalf("client add printed %q: %v", out, err)
+	}
+	cfg := clientcredentials.Config{ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, TokenURL: s.URL + "/oauth/token"}
+	resp, err := cfg.Client(context.Background()).Get(s.URL + "/api/v1/me")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var me map[string]string
+	json.NewDecoder(resp.Body).Decode(&me)
+	if resp.StatusCode != http.StatusOK || me["name"] != "LMS sync" || me["role"] != "author" || me["kind"] != "client" {
+		t.Errorf("GET /api/v1/me with the stock client: %d %v", resp.StatusCode, me)
+	}
+
+	bad := clientcredentials.Config{ClientID: creds.ClientID, ClientSecret: "wrong", TokenURL: s.URL + "/oauth/token"}
+	if _, err := bad.Token(context.Background()); err == nil || !strings.Contains(err.Error(), "invalid_client") {
+		t.Errorf("wrong secret: %v, want invalid_client", err)
+	}
+}
+
+func TestUserAdd_ReadsThePasswordFromStdin(t *testing.T) {
+	t.Parallel()
+	getenv := testEnv(t)
+	if _, err := runCommand(t, getenv, "a long secret phrase\n", "user", "add", "--email", "Zoe@Example.com", "--role", "support"); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, getenv, "-demo=false")
+	ctx := newBrowser(t)
+	if err := signInInBrowser(ctx, s.URL, "zoe@example.com", "a long secret phrase"); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Run(ctx, chromedp.WaitVisible(`[data-testid="dashboard-card"]`)); err != nil {
+		t.Errorf("the new person could not sign in: %v", err)
+	}
+	if _, err := runCommand(t, getenv, "short\n", "user", "add", "--email", "x@example.com", "--role", "support"); err == nil {
+		t.Error("a too-short password was accepted")
+	}
+}
+
+func TestBrowser_SignInShowsTheDashboard(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, testEnv(t))
+	ctx := newBrowser(t)
+
+	var loginError string
+	err := chromedp.Run(ctx,
+		chromedp.ActionFunc(func(ctx context.Context) error { return signInInBrowser(ctx, s.URL, "admin@example.com", "not the password") }),
+		chromedp.WaitVisible(`[data-testid="login-error"]`),
+		chromedp.Text(`[data-testid="login-error"]`, &loginError),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(loginError, "incorrect") {
+		t.Errorf("wrong password message: %q", loginError)
+	}
+
+	var greeting string
+	var png []byte
+	err = chromedp.Run(ctx,
+		chromedp.ActionFunc(func(ctx context.Context) error { return signInInBrowser(ctx, s.URL, "admin@example.com", store.DemoPassword) }),
+		chromedp.WaitVisible(`[data-testid="dashboard-card"]`),
+		chromedp.Text(`h1`, &greeting),
+		chromedp.FullScreenshot(&png, 90),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(greeting, "admin@example.com") && !strings.Contains(greeting, "Dashboard") {
+		t.Errorf("dashboard heading %q", greeting)
+	}
+	saveScreenshot(t, "dashboard.png", png)
+}
+
+func TestServe_EmbeddedPostgresIsSharedAndStoppedOnShutdown(t *testing.T) {
+	t.Parallel()
+	// Not t.TempDir: its parent is private, and as root the cluster runs as
+	// an unprivileged user that must be able to enter the data dir.
+	dataDir, err := os.MkdirTemp("", "seatplan-e2e-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dataDir, 0o755)
+	t.Cleanup(func() { os.RemoveAll(dataDir) })
+	getenv := env(t, "SEATPLAN_DATA_DIR", dataDir)
+	s := startServer(t, getenv, "-demo=false")
+
+	// A second command while serve runs attaches to the same cluster.
+	if _, err := runCommand(t, getenv, "", "client", "add", "--name", "second", "--role", "admin"); err != nil {
+		t.Fatalf("client add against the running embedded cluster: %v", err)
+	}
+	waitHealthy(t, s.URL) // the command's exit did not stop serve's cluster
+
+	pidFile := filepath.Join(dataDir, "postgres", "postmaster.pid")
+	raw, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.SplitN(string(raw), "\n", 2)[0])
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for syscall.Kill(pid, 0) == nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("postgres (pid %d) still runs after serve stopped", pid)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestStatic_HtmxIsServedWithAContentHashAndLongCache(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, testEnv(t), "-demo=false")
+	resp, err := http.Get(s.URL + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	i := strings.Index(string(body), "/static/vendor/htmx.min.")
+	if i < 0 {
+		t.Fatal("the login page does not load htmx from /static/vendor")
+	}
+	src := string(body[i:])
+	src = src[:strings.IndexByte(src, '"')]
+	js, err := http.Get(s.URL + src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jsBody, _ := io.ReadAll(js.Body)
+	js.Body.Close()
+	if js.StatusCode != 200 || !strings.Contains(js.Header.Get("Cache-Control"), "immutable") || !strings.Contains(string(jsBody), "htmx") {
+		t.Errorf("%s: %d, Cache-Control %q", src, js.StatusCode, js.Header.Get("Cache-Control"))
+	}
+}

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/seatplan/seatplan/web"
+)
+
+func serveCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parse("serve", args, getenv, stderr, nil)
+	if err != nil {
+		return err
+	}
+	log := cfg.logger(stderr)
+	st, db, err := openStore(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	if cfg.Demo && !cfg.production() {
+		if n, err := st.CountPeople(ctx); err != nil {
+			return err
+		} else if n == 0 {
+			logins, err := st.LoadDemo(ctx)
+			if err != nil {
+				return fmt.Errorf("load demo data: %w", err)
+			}
+			printLogins(stdout, logins)
+		}
+	}
+
+	hashKey, blockKey, err := cfg.sessionKeys()
+	if err != nil {
+		return err
+	}
+	handler := web.NewServer(web.Deps{
+		Store: st, Logger: log, TokenTTL: cfg.TokenTTL,
+		Sessions: web.NewSessions(hashKey, blockKey, cfg.production()),
+	})
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	fmt.Fprintf(stdout, "Seatplan listening on http://%s\n", ln.Addr())
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	return nil
+}

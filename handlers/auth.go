@@ -1,0 +1,118 @@
+package handlers
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/views/auth"
+	"github.com/seatplan/seatplan/views/layout"
+)
+
+// SessionManager keeps the browser's session cookie (implemented in web).
+type SessionManager interface {
+	// Begin stores a new session token in the cookie.
+	Begin(w http.ResponseWriter, r *http.Request, token string) error
+	// Token returns the session token from the cookie, if any.
+	Token(r *http.Request) string
+	// End clears the cookie.
+	End(w http.ResponseWriter, r *http.Request) error
+	// Flash queues a message for the next page the browser loads.
+	Flash(w http.ResponseWriter, r *http.Request, f layout.Flash) error
+}
+
+// SessionTTL is how long a browser session lasts.
+const SessionTTL = 12 * time.Hour
+
+// maxFormBody bounds ordinary (non-upload) form posts.
+const maxFormBody = 64 << 10
+
+// LoginPage shows the sign-in form.
+func LoginPage() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v := auth.LoginView{Base: basePage(r, "Sign in"), Next: safeNext(r.URL.Query().Get("next"))}
+		render(w, r, http.StatusOK, auth.LoginPage(v))
+	})
+}
+
+type authenticator interface {
+	Authenticate(ctx context.Context, email, password, remoteIP string) (store.Person, error)
+	CreateSession(ctx context.Context, personID string, ttl time.Duration) (string, error)
+	Audit(ctx context.Context, e store.AuditEntry) error
+}
+
+// Login checks the credentials and starts a session.
+func Login(st authenticator, sessions SessionManager) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+		if err := r.ParseForm(); err != nil {
+			Fail(w, r, store.Errorf(store.EBadRequest, "The sign-in form could not be read."))
+			return
+		}
+		email, next := r.PostFormValue("email"), safeNext(r.PostFormValue("next"))
+		p, err := st.Authenticate(r.Context(), email, r.PostFormValue("password"), remoteIP(r))
+		if err != nil {
+			code := store.ErrorCode(err)
+			if code != store.EUnauthorized && code != store.ERateLimited {
+				Fail(w, r, err)
+				return
+			}
+			v := auth.LoginView{Base: basePage(r, "Sign in"), Email: email, Next: next, Error: err.Error(), RateLimited: code == store.ERateLimited}
+			render(w, r, statusOf(err), auth.LoginPage(v))
+			return
+		}
+		token, err := st.CreateSession(r.Context(), p.ID, SessionTTL)
+		if err == nil {
+			err = sessions.Begin(w, r, token)
+		}
+		if err == nil {
+			err = st.Audit(r.Context(), store.AuditEntry{Actor: p.Actor(), Action: "person.sign_in", SubjectType: "person", SubjectID: p.ID,
+				Summary: "Signed in from " + remoteIP(r)})
+		}
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		http.Redirect(w, r, next, http.StatusSeeOther)
+	})
+}
+
+type sessionEnder interface {
+	EndSession(ctx context.Context, token string) error
+}
+
+// Logout ends the session on the server, not only in the browser.
+func Logout(st sessionEnder, sessions SessionManager) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if token := sessions.Token(r); token != "" {
+			if err := st.EndSession(r.Context(), token); err != nil {
+				Fail(w, r, err)
+				return
+			}
+		}
+		if err := sessions.End(w, r); err != nil {
+			Fail(w, r, err)
+			return
+		}
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+	})
+}
+
+// safeNext keeps post-login redirects on this site.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, `/\`) {
+		return "/"
+	}
+	return next
+}
+
+func remoteIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

@@ -1,0 +1,57 @@
+package handlers
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/views/layout"
+)
+
+// navEntry is one item of the top navigation, shown to the listed roles
+// (every signed-in person when roles is empty).
+type navEntry struct {
+	label, href string
+	roles       []store.Role
+}
+
+var navigation = []navEntry{
+	{"Dashboard", "/", nil},
+	{"Locks", "/locks", []store.Role{store.RoleAdmin, store.RoleSupport}},
+	{"Audit log", "/audit", []store.Role{store.RoleAdmin, store.RoleSupport}},
+}
+
+// basePage builds what every page needs: who is signed in, their navigation,
+// flashes. It reads only the request context, so error pages can use it too.
+func basePage(r *http.Request, title string) layout.Base {
+	b := layout.Base{Title: title, Flashes: flashesFrom(r.Context())}
+	a, ok := ActorFrom(r.Context())
+	if !ok || a.Kind != store.ActorPerson {
+		return b
+	}
+	b.User = &layout.User{Name: a.Name, Email: a.Name, Role: string(a.Role)}
+	active := activeNav(r.URL.Path)
+	for _, n := range navigation {
+		if len(n.roles) == 0 || a.Is(n.roles...) {
+			b.Nav = append(b.Nav, layout.NavItem{Label: n.label, Href: n.href, Active: n.href == active})
+		}
+	}
+	return b
+}
+
+// activeNav picks the navigation entry with the longest prefix of path.
+func activeNav(path string) string {
+	best := "/"
+	for _, n := range navigation {
+		if n.href != "/" && (path == n.href || strings.HasPrefix(path, n.href+"/")) && len(n.href) > len(best) {
+			best = n.href
+		}
+	}
+	return best
+}
+
+// mustActor returns the authenticated actor; routes behind auth always have one.
+func mustActor(r *http.Request) store.Actor {
+	a, _ := ActorFrom(r.Context())
+	return a
+}

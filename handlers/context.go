@@ -1,0 +1,52 @@
+// Package handlers adapts the outside world to the store: HTTP pages, the
+// JSON API, and background job workers.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/views/layout"
+)
+
+type ctxKey int
+
+const (
+	actorKey ctxKey = iota
+	flashesKey
+	loggerKey
+)
+
+// WithActor records who is making the request (set by the auth middleware).
+func WithActor(ctx context.Context, a store.Actor) context.Context {
+	return context.WithValue(ctx, actorKey, a)
+}
+
+// ActorFrom returns who is making the request.
+func ActorFrom(ctx context.Context) (store.Actor, bool) {
+	a, ok := ctx.Value(actorKey).(store.Actor)
+	return a, ok
+}
+
+// WithFlashes carries the one-shot messages popped from the session.
+func WithFlashes(ctx context.Context, fs []layout.Flash) context.Context {
+	return context.WithValue(ctx, flashesKey, fs)
+}
+
+func flashesFrom(ctx context.Context) []layout.Flash {
+	fs, _ := ctx.Value(flashesKey).([]layout.Flash)
+	return fs
+}
+
+// WithLogger carries the request-scoped logger (with the request id).
+func WithLogger(ctx context.Context, l *slog.Logger) context.Context {
+	return context.WithValue(ctx, loggerKey, l)
+}
+
+func loggerFrom(ctx context.Context) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
+}

@@ -1,0 +1,50 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/views/audit"
+	"github.com/seatplan/seatplan/views/dashboard"
+)
+
+type dashboardReader interface {
+	ReadOverview(ctx context.Context) (store.Overview, error)
+	ListAudit(ctx context.Context, f store.AuditFilter) (store.AuditPage, error)
+}
+
+// Dashboard is the landing page after sign-in.
+func Dashboard(st dashboardReader) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		o, err := st.ReadOverview(r.Context())
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		v := dashboard.DashboardView{Base: basePage(r, "Dashboard"), Greeting: "Welcome back, " + mustActor(r).Name}
+		v.Cards = []dashboard.Card{
+			{Label: "People", Value: strconv.Itoa(o.People), Hint: "can sign in"},
+			{Label: "API clients", Value: strconv.Itoa(o.APIClients), Hint: "OAuth client credentials"},
+			{Label: "Held locks", Value: strconv.Itoa(o.HeldLocks), Hint: "bulk work in progress", Href: "/locks"},
+		}
+		if mustActor(r).Is(store.RoleAdmin, store.RoleSupport) {
+			recent, err := st.ListAudit(r.Context(), store.AuditFilter{Limit: 8})
+			if err != nil {
+				Fail(w, r, err)
+				return
+			}
+			v.Recent = auditRows(recent.Entries)
+		}
+		render(w, r, http.StatusOK, dashboard.DashboardPage(v))
+	})
+}
+
+func auditRows(entries []store.AuditEntry) []audit.Row {
+	rows := make([]audit.Row, len(entries))
+	for i, e := range entries {
+		rows[i] = audit.Row{At: e.At, Actor: e.Actor.Name, Action: e.Action, Subject: e.SubjectID, Summary: e.Summary}
+	}
+	return rows
+}

@@ -1,0 +1,49 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/views/layout"
+	"github.com/seatplan/seatplan/views/locks"
+)
+
+type lockKeeper interface {
+	HeldLocks(ctx context.Context) ([]store.Lock, error)
+	ForceReleaseLock(ctx context.Context, name string, by store.Actor) error
+}
+
+// Locks lists the held locks; support may release one left by crashed work.
+func Locks(st lockKeeper, now func() time.Time) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		held, err := st.HeldLocks(r.Context())
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		v := locks.PageView{Base: basePage(r, "Locks"), CanRelease: mustActor(r).Is(store.RoleSupport)}
+		for _, l := range held {
+			v.Rows = append(v.Rows, locks.Row{Name: l.Name, Holder: l.Holder, Purpose: l.Purpose, Token: l.Token,
+				AcquiredAt: l.AcquiredAt, ExpiresAt: l.ExpiresAt, ExpiresInSeconds: (&store.ErrLocked{Lock: l, Now: now()}).ExpiresInSeconds()})
+		}
+		page(w, r, http.StatusOK, locks.LocksPage(v), locks.LockTable(v))
+	})
+}
+
+// ReleaseLock is support's way out when a crashed holder left a lock behind.
+func ReleaseLock(st lockKeeper, sessions SessionManager) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("name")
+		if err := st.ForceReleaseLock(r.Context(), name, mustActor(r)); err != nil {
+			Fail(w, r, err)
+			return
+		}
+		if err := sessions.Flash(w, r, layout.Flash{Kind: "success", Message: "Released the lock " + name + "."}); err != nil {
+			Fail(w, r, err)
+			return
+		}
+		http.Redirect(w, r, "/locks", http.StatusSeeOther)
+	})
+}

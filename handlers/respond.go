@@ -1,0 +1,98 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/a-h/templ"
+
+	"github.com/seatplan/seatplan/store"
+)
+
+// MaxJSONBody bounds JSON request bodies that are not uploads.
+const MaxJSONBody = 1 << 20
+
+// render writes a templ component: into a buffer first, so a rendering
+// failure becomes a clean 500 instead of half a page.
+func render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	var buf bytes.Buffer
+	if err := c.Render(r.Context(), &buf); err != nil {
+		loggerFrom(r.Context()).Error("render page", "err", err)
+		http.Error(w, "Internal error.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	buf.WriteTo(w)
+}
+
+// page renders the full page, or only fragment when htmx asks (HX-Request),
+// so one handler serves both a first load and a partial update.
+func page(w http.ResponseWriter, r *http.Request, status int, full, fragment templ.Component) {
+	if isHTMX(r) && fragment != nil {
+		render(w, r, status, fragment)
+		return
+	}
+	render(w, r, status, full)
+}
+
+func isHTMX(r *http.Request) bool { return r.Header.Get("HX-Request") == "true" }
+
+// writeJSON encodes v with headers set before the status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, `{"error":"internal","message":"Internal error."}`, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(append(body, '\n'))
+}
+
+// decodeJSON reads a JSON body of at most limit bytes into v, rejecting
+// unknown fields and trailing data with a message that names the problem.
+func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, _ := mime.ParseMediaType(ct); mt != "application/json" {
+			return &store.Error{Code: EUnsupported, Kind: "unsupported_media_type", Message: "Send the request body as application/json."}
+		}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if dec.More() {
+		return store.Errorf(store.EBadRequest, "The request body holds more than one JSON value.")
+	}
+	return nil
+}
+
+// EUnsupported is a 415; it only arises here, at the HTTP edge.
+const EUnsupported store.Code = "unsupported_media_type"
+
+func jsonError(err error) error {
+	var maxErr *http.MaxBytesError
+	var syntaxErr *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &maxErr):
+		return store.Errorf(store.ETooLarge, "The request body is larger than the limit of %d bytes.", maxErr.Limit)
+	case errors.Is(err, io.EOF):
+		return store.Errorf(store.EBadRequest, "The request body is empty; send a JSON object.")
+	case errors.As(err, &syntaxErr):
+		return store.Errorf(store.EBadRequest, "The request body is not valid JSON (at byte %d).", syntaxErr.Offset)
+	case errors.As(err, &typeErr):
+		return store.Errorf(store.EBadRequest, "The field %q must be of type %s.", typeErr.Field, typeErr.Type)
+	case strings.HasPrefix(err.Error(), "json: unknown field"):
+		return store.Errorf(store.EBadRequest, "The request body has an unknown field %s.", strings.TrimPrefix(err.Error(), "json: unknown field "))
+	default:
+		return store.Errorf(store.EBadRequest, "The request body could not be read: %v.", err)
+	}
+}

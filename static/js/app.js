@@ -1,0 +1,62 @@
+// Seatplan page behaviour. Plain JS, no build step, loaded with defer.
+// Everything is driven by data- attributes and found afresh when needed, so it
+// also works on fragments htmx swaps in later, and no page needs an inline
+// script (the CSP is default-src 'self').
+(() => {
+  "use strict";
+
+  // Countdowns: <span data-countdown-until="2025-01-02T15:04:05Z"
+  //   data-countdown-format="Lock expires in not more than {s} seconds"
+  //   data-countdown-expired="Lock expired — retry now">
+  // The server renders the first text; this keeps it current. One interval
+  // queries the whole document each tick, so swapped-in elements need no setup.
+  const defaultFormat = "expires in {s} s";
+  const defaultExpired = "expired — retry now";
+
+  const tickCountdowns = () => {
+    const now = Date.now();
+    for (const el of document.querySelectorAll("[data-countdown-until]")) {
+      const until = Date.parse(el.dataset.countdownUntil);
+      if (Number.isNaN(until)) continue;
+      // Rounded up: the lock lasts "not more than" this many seconds.
+      const seconds = Math.ceil((until - now) / 1000);
+      const text = seconds > 0
+        ? (el.dataset.countdownFormat || defaultFormat).replace("{s}", String(seconds))
+        : (el.dataset.countdownExpired || defaultExpired);
+      if (el.textContent !== text) el.textContent = text;
+    }
+  };
+  tickCountdowns();
+  setInterval(tickCountdowns, 1000);
+  // Refresh a freshly swapped countdown now instead of up to a second later.
+  document.addEventListener("htmx:afterSettle", tickCountdowns);
+
+  // Select-all: <input type="checkbox" data-select-all="email"> checks or
+  // clears every checkbox named "email" in its form (or the page, outside a
+  // form), and shows itself checked/indeterminate as the members change.
+  const membersOf = (box, name) => {
+    const scope = box.form ? Array.from(box.form.elements) : document.querySelectorAll("input");
+    return Array.from(scope).filter(
+      (el) => el instanceof HTMLInputElement && el.type === "checkbox" && el.name === name,
+    );
+  };
+
+  const syncSelectAll = (all) => {
+    const members = membersOf(all, all.dataset.selectAll);
+    const checked = members.filter((m) => m.checked).length;
+    all.checked = members.length > 0 && checked === members.length;
+    all.indeterminate = checked > 0 && checked < members.length;
+  };
+
+  document.addEventListener("change", (event) => {
+    const box = event.target;
+    if (!(box instanceof HTMLInputElement) || box.type !== "checkbox") return;
+    if (box.dataset.selectAll !== undefined) {
+      for (const member of membersOf(box, box.dataset.selectAll)) member.checked = box.checked;
+      return;
+    }
+    if (!box.name) return;
+    const selector = `input[type="checkbox"][data-select-all="${CSS.escape(box.name)}"]`;
+    for (const all of document.querySelectorAll(selector)) syncSelectAll(all);
+  });
+})();

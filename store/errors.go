@@ -1,0 +1,86 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Code classifies an error for the one place that maps errors to HTTP status.
+type Code string
+
+const (
+	EBadRequest   Code = "bad_request"         // 400: malformed input
+	EUnauthorized Code = "unauthorized"        // 401
+	EForbidden    Code = "forbidden"           // 403
+	ENotFound     Code = "not_found"           // 404
+	EConflict     Code = "conflict"            // 409
+	EPrecondition Code = "precondition_failed" // 412
+	ETooLarge     Code = "too_large"           // 413
+	EInvalid      Code = "invalid"             // 422: well-formed but unacceptable
+	ERateLimited  Code = "rate_limited"        // 429
+)
+
+// Error is an error a user can act on: its Message is shown to them as is.
+type Error struct {
+	Code Code
+	// Kind is the machine-readable "error" member of an API answer, when it
+	// is more specific than Code (e.g. "invalid_emails").
+	Kind    string
+	Message string
+	// Fields are extra members of the API error body (e.g. "problems").
+	Fields map[string]any
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Is makes errors.Is(err, ErrNotFound) true for every not-found Error.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code && t.Kind == "" && t.Fields == nil
+}
+
+// Errorf returns an Error with a formatted message.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Sentinels for errors.Is.
+var (
+	ErrNotFound     = &Error{Code: ENotFound, Message: "Not found."}
+	ErrConflict     = &Error{Code: EConflict, Message: "Conflict."}
+	ErrUnauthorized = &Error{Code: EUnauthorized, Message: "Authentication required."}
+	ErrForbidden    = &Error{Code: EForbidden, Message: "You are not allowed to do that."}
+)
+
+// ErrorCode returns the Code of err, or "" for an internal error.
+func ErrorCode(err error) Code {
+	if _, ok := errors.AsType[*ErrLocked](err); ok {
+		return EConflict
+	}
+	if e, ok := errors.AsType[*Error](err); ok {
+		return e.Code
+	}
+	return ""
+}
+
+// ErrLocked is returned when a named lock is held by someone else. The
+// request is refused at once; it does not queue.
+type ErrLocked struct {
+	Lock Lock
+	Now  time.Time
+}
+
+func (e *ErrLocked) Error() string {
+	return fmt.Sprintf("Blocked by another process: %s holds %q for %s. Lock expires in not more than %d seconds.",
+		e.Lock.Holder, e.Lock.Name, e.Lock.Purpose, e.ExpiresInSeconds())
+}
+
+// ExpiresInSeconds rounds up, so "not more than N seconds" stays true.
+func (e *ErrLocked) ExpiresInSeconds() int {
+	d := e.Lock.ExpiresAt.Sub(e.Now)
+	if d <= 0 {
+		return 0
+	}
+	return int((d + time.Second - 1) / time.Second)
+}

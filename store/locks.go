@@ -1,0 +1,182 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Lock is one acquisition of a named lease. Token is its fencing token:
+// writes done under the lease check it in their own transaction.
+type Lock struct {
+	Name       string
+	LeaseID    string
+	Token      int64
+	HolderKind ActorKind
+	HolderID   string
+	Holder     string
+	Purpose    string
+	AcquiredAt time.Time
+	ExpiresAt  time.Time
+}
+
+// PlanLockName and CourseLockName name the locks that serialise bulk work.
+func PlanLockName(planID string) string      { return "plan:" + planID }
+func CourseLockName(courseKey string) string { return "course:" + courseKey }
+
+// ErrLeaseLost means the lease expired or was taken over: the holder must stop
+// writing. Its writes are refused by the fence whether or not it notices.
+var ErrLeaseLost = &Error{Code: EConflict, Kind: "lease_lost", Message: "The lock was lost (it expired or was released); the work stopped without writing."}
+
+const lockColumns = `name, lease_id, token, holder_kind, holder_id, holder_name, purpose, acquired_at, expires_at`
+
+func scanLock(row pgx.Row) (Lock, error) {
+	var l Lock
+	err := row.Scan(&l.Name, &l.LeaseID, &l.Token, &l.HolderKind, &l.HolderID, &l.Holder, &l.Purpose, &l.AcquiredAt, &l.ExpiresAt)
+	return l, err
+}
+
+// AcquireLock takes the named lock for ttl, or fails at once with *ErrLocked
+// naming the current holder. It never waits.
+func (s *Store) AcquireLock(ctx context.Context, name string, holder Actor, purpose string, ttl time.Duration) (Lock, error) {
+	return s.acquire(ctx, name, NewID(), holder, purpose, ttl)
+}
+
+// ResumeLock re-acquires lease l for a retried attempt of the same work: it
+// succeeds while l is still held (or free), with a new token so any earlier
+// attempt still running is fenced off.
+func (s *Store) ResumeLock(ctx context.Context, l Lock, ttl time.Duration) (Lock, error) {
+	return s.acquire(ctx, l.Name, l.LeaseID, Actor{Kind: l.HolderKind, ID: l.HolderID, Name: l.Holder}, l.Purpose, ttl)
+}
+
+func (s *Store) acquire(ctx context.Context, name, leaseID string, holder Actor, purpose string, ttl time.Duration) (Lock, error) {
+	// A concurrent release between our failed takeover and the read of the
+	// holder is possible; one retry covers it.
+	for range 2 {
+		l, err := scanLock(s.pool.QueryRow(ctx, `
+			INSERT INTO locks (name, lease_id, token, holder_kind, holder_id, holder_name, purpose, acquired_at, expires_at)
+			VALUES ($1, $2, 1, $3, $4, $5, $6, clock_timestamp(), clock_timestamp() + $7 * interval '1 millisecond')
+			ON CONFLICT (name) DO UPDATE SET
+				lease_id = EXCLUDED.lease_id, token = locks.token + 1,
+				holder_kind = EXCLUDED.holder_kind, holder_id = EXCLUDED.holder_id, holder_name = EXCLUDED.holder_name,
+				purpose = EXCLUDED.purpose, acquired_at = EXCLUDED.acquired_at, expires_at = EXCLUDED.expires_at,
+				released_at = NULL
+			WHERE locks.released_at IS NOT NULL OR locks.expires_at <= clock_timestamp() OR locks.lease_id = EXCLUDED.lease_id
+			RETURNING `+lockColumns,
+			name, leaseID, holder.Kind, holder.ID, holder.Name, purpose, ttl.Milliseconds()))
+		if err == nil {
+			return l, nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return Lock{}, fmt.Errorf("acquire lock %s: %w", name, err)
+		}
+		held, ok, err := s.HeldLock(ctx, name)
+		if err != nil {
+			return Lock{}, err
+		}
+		if ok {
+			return Lock{}, &ErrLocked{Lock: held, Now: s.Now()}
+		}
+	}
+	return Lock{}, fmt.Errorf("acquire lock %s: contended twice in a row", name)
+}
+
+// ExtendLock is the heartbeat of long work: it pushes the expiry out by ttl,
+// or returns ErrLeaseLost when the lease is no longer this holder's.
+func (s *Store) ExtendLock(ctx context.Context, l Lock, ttl time.Duration) (Lock, error) {
+	out, err := scanLock(s.pool.QueryRow(ctx, `
+		UPDATE locks SET expires_at = clock_timestamp() + $3 * interval '1 millisecond'
+		WHERE name = $1 AND token = $2 AND released_at IS NULL AND expires_at > clock_timestamp()
+		RETURNING `+lockColumns, l.Name, l.Token, ttl.Milliseconds()))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Lock{}, ErrLeaseLost
+	}
+	if err != nil {
+		return Lock{}, fmt.Errorf("extend lock %s: %w", l.Name, err)
+	}
+	return out, nil
+}
+
+// ReleaseLock ends lease l. Releasing a lease that was already lost is not an error.
+func (s *Store) ReleaseLock(ctx context.Context, l Lock) error {
+	_, err := s.pool.Exec(ctx, `UPDATE locks SET released_at = clock_timestamp()
+		WHERE name = $1 AND token = $2 AND released_at IS NULL`, l.Name, l.Token)
+	if err != nil {
+		return fmt.Errorf("release lock %s: %w", l.Name, err)
+	}
+	return nil
+}
+
+// ForceReleaseLock lets support free a lock left by crashed work; audited.
+func (s *Store) ForceReleaseLock(ctx context.Context, name string, by Actor) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		l, err := scanLock(tx.QueryRow(ctx, `UPDATE locks SET released_at = clock_timestamp()
+			WHERE name = $1 AND released_at IS NULL AND expires_at > clock_timestamp()
+			RETURNING `+lockColumns, name))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return Errorf(ENotFound, "The lock %q is not held.", name)
+		}
+		if err != nil {
+			return fmt.Errorf("force release lock %s: %w", name, err)
+		}
+		return writeAudit(ctx, tx, AuditEntry{
+			Actor: by, Action: "lock.release", SubjectType: "lock", SubjectID: name,
+			Summary: fmt.Sprintf("Released lock %s held by %s for %s", name, l.Holder, l.Purpose),
+			Detail:  map[string]any{"lease_id": l.LeaseID, "token": l.Token, "holder": l.Holder, "expires_at": l.ExpiresAt},
+		})
+	})
+}
+
+// HeldLock returns the live lease on name, if any.
+func (s *Store) HeldLock(ctx context.Context, name string) (Lock, bool, error) {
+	l, err := scanLock(s.pool.QueryRow(ctx, `SELECT `+lockColumns+` FROM locks
+		WHERE name = $1 AND released_at IS NULL AND expires_at > clock_timestamp()`, name))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Lock{}, false, nil
+	}
+	if err != nil {
+		return Lock{}, false, fmt.Errorf("read lock %s: %w", name, err)
+	}
+	return l, true, nil
+}
+
+// HeldLocks lists every live lease, soonest expiry first.
+func (s *Store) HeldLocks(ctx context.Context) ([]Lock, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+lockColumns+` FROM locks
+		WHERE released_at IS NULL AND expires_at > clock_timestamp() ORDER BY expires_at`)
+	if err != nil {
+		return nil, fmt.Errorf("list locks: %w", err)
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Lock, error) { return scanLock(r) })
+}
+
+// checkFence must run inside every transaction that writes under lease l,
+// before its writes. FOR SHARE holds the lease row until commit, so no
+// takeover (an UPDATE of that row) can slip between this check and the commit.
+func checkFence(ctx context.Context, tx pgx.Tx, l Lock) error {
+	var ok bool
+	err := tx.QueryRow(ctx, `SELECT true FROM locks
+		WHERE name = $1 AND token = $2 AND released_at IS NULL AND expires_at > clock_timestamp()
+		FOR SHARE`, l.Name, l.Token).Scan(&ok)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ErrLeaseLost
+	}
+	if err != nil {
+		return fmt.Errorf("check lease %s: %w", l.Name, err)
+	}
+	return nil
+}
+
+// underLease runs fn in a transaction that first checks lease l, so the
+// writes in fn commit only while l is still the live lease.
+func (s *Store) underLease(ctx context.Context, l Lock, fn func(tx pgx.Tx) error) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := checkFence(ctx, tx, l); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+}

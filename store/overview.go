@@ -1,0 +1,27 @@
+package store
+
+import (
+	"context"
+	"fmt"
+)
+
+// Overview is the handful of numbers on the dashboard.
+type Overview struct {
+	People     int
+	APIClients int
+	HeldLocks  int
+}
+
+// ReadOverview counts what the dashboard shows, in one round trip.
+func (s *Store) ReadOverview(ctx context.Context) (Overview, error) {
+	var o Overview
+	err := s.pool.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM people),
+		(SELECT count(*) FROM api_clients WHERE disabled_at IS NULL),
+		(SELECT count(*) FROM locks WHERE released_at IS NULL AND expires_at > clock_timestamp())`).
+		Scan(&o.People, &o.APIClients, &o.HeldLocks)
+	if err != nil {
+		return Overview{}, fmt.Errorf("read overview: %w", err)
+	}
+	return o, nil
+}

@@ -1,0 +1,72 @@
+// Package store holds Seatplan's domain types and the PostgreSQL operations
+// that keep its invariants. Exported operations own their transaction.
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/oklog/ulid/v2"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Store is Seatplan's access to PostgreSQL.
+type Store struct {
+	pool *pgxpool.Pool
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+	// PasswordCost is the bcrypt cost for new password hashes.
+	PasswordCost int
+}
+
+// New returns a Store over pool.
+func New(pool *pgxpool.Pool) *Store {
+	return &Store{pool: pool, Now: time.Now, PasswordCost: bcrypt.DefaultCost}
+}
+
+// Pool exposes the connection pool to the job queue, which shares it.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return s.pool.QueryRow(ctx, "SELECT 1").Scan(&one)
+}
+
+// querier is what both a pool and a transaction offer; lower-case helpers
+// take one so exported operations can compose them inside a transaction.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, s.pool, fn)
+}
+
+// NewID returns a new ULID: sortable by creation time, unique across processes.
+func NewID() string { return ulid.Make().String() }
+
+// newSecret returns a random 256-bit token, URL-safe.
+func newSecret() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("crypto/rand failed: %v", err)) // the kernel's CSPRNG does not fail
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// hashSecret hashes a high-entropy random secret for storage; such secrets
+// need no slow password hash.
+func hashSecret(secret string) []byte {
+	h := sha256.Sum256([]byte(secret))
+	return h[:]
+}

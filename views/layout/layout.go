@@ -1,0 +1,118 @@
+// Package layout is the frame every page shares: document head, top bar and
+// navigation, flash messages and the "Blocked by another process" banner,
+// plus small pieces pages reuse (pagination, empty states, timestamps).
+package layout
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Base is what every full page needs, built once per request by the caller.
+type Base struct {
+	Title   string
+	User    *User     // nil on anonymous pages
+	Nav     []NavItem // already filtered by role
+	Flashes []Flash
+	Blocked *LockBanner // shown at the top of the main area when set
+}
+
+// User is the signed-in person as the top bar shows them.
+type User struct {
+	Name, Email, Role string
+}
+
+// displayName falls back to the email for people without a name on file.
+func (u User) displayName() string {
+	if u.Name != "" {
+		return u.Name
+	}
+	return u.Email
+}
+
+type NavItem struct {
+	Label, Href string
+	Active      bool
+}
+
+// Flash kinds.
+const (
+	FlashSuccess = "success"
+	FlashError   = "error"
+	FlashInfo    = "info"
+)
+
+type Flash struct {
+	Kind    string // FlashSuccess, FlashError or FlashInfo
+	Message string
+}
+
+func (f Flash) class() string {
+	switch f.Kind {
+	case FlashSuccess, FlashError:
+		return "flash flash-" + f.Kind
+	default:
+		return "flash flash-info"
+	}
+}
+
+// role makes screen readers interrupt for errors only.
+func (f Flash) role() string {
+	if f.Kind == FlashError {
+		return "alert"
+	}
+	return "status"
+}
+
+// LockBanner describes a held plan or course lock that stops the work on a page.
+type LockBanner struct {
+	LockName, Holder, Purpose string
+	AcquiredAt, ExpiresAt     time.Time
+	// ExpiresInSeconds is the remaining lease, rounded up, as of rendering.
+	// The caller computes it because views do not read the clock.
+	ExpiresInSeconds int
+}
+
+// The countdown texts are handed to static/js/app.js in data- attributes, so
+// the server's first rendering and the script's updates read the same.
+const (
+	lockCountdownFormat  = "Lock expires in not more than {s} seconds"
+	lockCountdownExpired = "Lock expired — retry now"
+)
+
+func (l LockBanner) countdownText() string {
+	if l.ExpiresInSeconds <= 0 {
+		return lockCountdownExpired
+	}
+	return strings.Replace(lockCountdownFormat, "{s}", strconv.Itoa(l.ExpiresInSeconds), 1)
+}
+
+// Pager links to the neighbouring pages of a newest-first list; an empty URL
+// hides its link.
+type Pager struct {
+	PrevURL, NextURL string
+	Summary          string // e.g. "Showing 50 entries"
+}
+
+func (p Pager) empty() bool {
+	return p.PrevURL == "" && p.NextURL == "" && p.Summary == ""
+}
+
+// htmxConfig turns off what the CSP (default-src 'self') would block anyway:
+// htmx's injected indicator styles, eval and scripts inside swapped content.
+// It also swaps 409 (blocked by another process) and 422 (invalid input)
+// responses, which htmx otherwise discards, so a refused submit can show
+// its banner or form errors.
+const htmxConfig = `{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,` +
+	`"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},` +
+	`{"code":"409|422","swap":true},{"code":"...","swap":false,"error":true}]}`
+
+func documentTitle(title string) string {
+	if title == "" {
+		return "Seatplan"
+	}
+	return title + " · Seatplan"
+}
+
+const timestampLayout = "2006-01-02 15:04 UTC"

@@ -1,0 +1,195 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/seatplan/seatplan/handlers"
+	"github.com/seatplan/seatplan/store"
+)
+
+// middleware wraps a handler; chain applies them outermost first.
+type middleware = func(http.Handler) http.Handler
+
+func chain(h http.Handler, mws ...middleware) http.Handler {
+	for i := len(mws) - 1; i >= 0; i-- {
+		h = mws[i](h)
+	}
+	return h
+}
+
+// recoverPanics turns a panic into a logged 500 instead of a dropped connection.
+func recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				w.Header().Set("Connection", "close")
+				handlers.Fail(w, r, fmt.Errorf("panic: %v", v))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	n, err := s.ResponseWriter.Write(b)
+	s.bytes += n
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the real writer (flush, deadlines).
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// logRequests logs one line per request and gives handlers a logger that
+// carries the request id.
+func logRequests(logger *slog.Logger) middleware {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			l := logger.With("request_id", ulid.Make().String())
+			rec := &statusRecorder{ResponseWriter: w}
+			next.ServeHTTP(rec, r.WithContext(handlers.WithLogger(r.Context(), l)))
+			l.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Int("status", rec.status), slog.Int("bytes", rec.bytes),
+				slog.Duration("duration", time.Since(start)))
+		})
+	}
+}
+
+// securityHeaders applies the same protections to every answer.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// crossOriginProtection refuses unsafe cross-site browser requests (CSRF).
+// Non-browser API clients send no Sec-Fetch-Site or Origin and pass.
+func crossOriginProtection(next http.Handler) http.Handler {
+	return http.NewCrossOriginProtection().Handler(next)
+}
+
+type sessionResolver interface {
+	PersonBySession(ctx context.Context, token string) (store.Person, error)
+}
+
+// loadSession identifies the signed-in person, if any, and pops flashes for
+// full page loads. It never refuses a request: requirePerson does that.
+func loadSession(st sessionResolver, sess *Sessions) middleware {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx := r.Context()
+			if token := sess.Token(r); token != "" {
+				p, err := st.PersonBySession(ctx, token)
+				switch {
+				case err == nil:
+					ctx = handlers.WithActor(ctx, p.Actor())
+				case store.ErrorCode(err) == store.EUnauthorized:
+					sess.End(w, r) // revoked or expired: forget the cookie
+				default:
+					handlers.Fail(w, r, err)
+					return
+				}
+			}
+			if isFullPageLoad(r) {
+				ctx = handlers.WithFlashes(ctx, sess.popFlashes(w, r))
+			}
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+}
+
+// isFullPageLoad is a browser navigation that will render a whole page, the
+// only kind of request that should consume flashes.
+func isFullPageLoad(r *http.Request) bool {
+	return r.Method == http.MethodGet && r.Header.Get("HX-Request") == "" &&
+		strings.Contains(r.Header.Get("Accept"), "text/html") && !handlers.IsAPI(r)
+}
+
+// requirePerson admits signed-in people with one of roles (any role when
+// empty); others are sent to sign in, or told they may not.
+func requirePerson(roles ...store.Role) middleware {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			a, ok := handlers.ActorFrom(r.Context())
+			if !ok || a.Kind != store.ActorPerson {
+				if r.Method == http.MethodGet {
+					http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+					return
+				}
+				handlers.Fail(w, r, store.ErrUnauthorized)
+				return
+			}
+			if len(roles) > 0 && !a.Is(roles...) {
+				handlers.Fail(w, r, store.ErrForbidden)
+				return
+			}
+			w.Header().Set("Cache-Control", "no-store")
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+type tokenResolver interface {
+	ClientByToken(ctx context.Context, token string) (store.Actor, error)
+}
+
+// requireClient admits API clients holding a valid bearer token and one of roles.
+func requireClient(st tokenResolver, roles ...store.Role) middleware {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="seatplan"`)
+				handlers.Fail(w, r, &store.Error{Code: store.EUnauthorized, Kind: "invalid_token",
+					Message: "Send an OAuth 2.0 access token: Authorization: Bearer <token> (get one from POST /oauth/token)."})
+				return
+			}
+			a, err := st.ClientByToken(r.Context(), strings.TrimSpace(token))
+			if err != nil {
+				if store.ErrorCode(err) == store.EUnauthorized {
+					w.Header().Set("WWW-Authenticate", `Bearer realm="seatplan", error="invalid_token"`)
+				}
+				handlers.Fail(w, r, err)
+				return
+			}
+			if len(roles) > 0 && !a.Is(roles...) {
+				handlers.Fail(w, r, store.ErrForbidden)
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(handlers.WithActor(r.Context(), a)))
+		})
+	}
+}

@@ -1,0 +1,37 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/seatplan/seatplan/handlers"
+	"github.com/seatplan/seatplan/static"
+	"github.com/seatplan/seatplan/store"
+)
+
+// addRoutes lists every route of Seatplan, one per line.
+func addRoutes(mux *http.ServeMux, d Deps) {
+	st, sess := d.Store, d.Sessions
+	signedIn := requirePerson()
+	staff := requirePerson(store.RoleAdmin, store.RoleSupport)
+	support := requirePerson(store.RoleSupport)
+	anyClient := requireClient(st)
+
+	mux.Handle("GET /healthz", handlers.Health(st))
+	mux.Handle("GET /static/", http.StripPrefix("/static/", static.Handler()))
+
+	mux.Handle("GET /login", handlers.LoginPage())
+	mux.Handle("POST /login", handlers.Login(st, sess))
+	mux.Handle("POST /logout", signedIn(handlers.Logout(st, sess)))
+	mux.Handle("GET /account", signedIn(handlers.Account()))
+	mux.Handle("POST /account/password", signedIn(handlers.ChangePassword(st, sess)))
+
+	mux.Handle("GET /{$}", signedIn(handlers.Dashboard(st)))
+	mux.Handle("GET /audit", staff(handlers.AuditLog(st)))
+	mux.Handle("GET /locks", staff(handlers.Locks(st, st.Now)))
+	mux.Handle("POST /locks/{name}/release", support(handlers.ReleaseLock(st, sess)))
+
+	mux.Handle("POST /oauth/token", handlers.Token(st, d.TokenTTL))
+	mux.Handle("GET /api/v1/me", anyClient(handlers.Me()))
+
+	mux.Handle("/", handlers.NotFound())
+}

@@ -1,0 +1,318 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/storetest"
+)
+
+func TestMain(m *testing.M) { storetest.Main(m) }
+
+type testBundle struct {
+	srv   *httptest.Server
+	store *store.Store
+}
+
+func setup(t *testing.T) *testBundle {
+	t.Helper()
+	st := store.New(storetest.NewPool(t))
+	st.PasswordCost = bcrypt.MinCost
+	hashKey, blockKey := make([]byte, 64), make([]byte, 32)
+	rand.Read(hashKey)
+	rand.Read(blockKey)
+	srv := httptest.NewServer(NewServer(Deps{
+		Store: st, Logger: slog.New(slog.DiscardHandler), TokenTTL: time.Hour,
+		Sessions: NewSessions(hashKey, blockKey, false),
+	}))
+	t.Cleanup(srv.Close)
+	return &testBundle{srv: srv, store: st}
+}
+
+// browser is an HTTP client with cookies that does not follow redirects,
+// so tests see each answer.
+func (b *testBundle) browser(t *testing.T) *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func (b *testBundle) person(t *testing.T, email string, role store.Role) {
+	t.Helper()
+	if _, err := b.store.CreatePerson(context.Background(), store.NewPerson{Email: email, Role: role, Password: "correct horse battery"}, store.SystemActor); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (b *testBundle) signIn(t *testing.T, c *http.Client, email, password string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest("POST", b.srv.URL+"/login", strings.NewReader(url.Values{"email": {email}, "password": {password}, "next": {"/audit"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+func get(t *testing.T, c *http.Client, u string, header ...string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	req.Header.Set("Accept", "text/html")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+func doc(t *testing.T, resp *http.Response) *goquery.Document {
+	t.Helper()
+	d, err := goquery.NewDocumentFromReader(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestPages_AnonymousIsSentToSignIn(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	resp := get(t, b.browser(t), b.srv.URL+"/audit?q=x")
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login?next=%2Faudit%3Fq%3Dx" {
+		t.Errorf("got %d to %q, want 303 to the login page with next", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+func TestLogin_SignsInAndLogoutRevokesTheSessionOnTheServer(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.person(t, "ada@example.com", store.RoleAdmin)
+	c := b.browser(t)
+
+	resp := b.signIn(t, c, "ada@example.com", "correct horse battery")
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/audit" {
+		t.Fatalf("sign in: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	cookie := resp.Header.Get("Set-Cookie")
+	for _, attr := range []string{"HttpOnly", "SameSite=Lax"} {
+		if !strings.Contains(cookie, attr) {
+			t.Errorf("session cookie %q lacks %s", cookie, attr)
+		}
+	}
+	page := get(t, c, b.srv.URL+"/")
+	if page.StatusCode != http.StatusOK || page.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("dashboard: %d, Cache-Control %q", page.StatusCode, page.Header.Get("Cache-Control"))
+	}
+	if n := doc(t, page).Find(`[data-testid="dashboard-card"]`).Length(); n == 0 {
+		t.Error("dashboard shows no cards")
+	}
+
+	// Keep a copy of the cookie, log out, and replay it: the server must refuse it.
+	u, _ := url.Parse(b.srv.URL)
+	stolen := c.Jar.Cookies(u)
+	req, _ := http.NewRequest("POST", b.srv.URL+"/logout", nil)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	out, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Body.Close()
+	if out.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout: %d", out.StatusCode)
+	}
+	replay := b.browser(t)
+	replay.Jar.SetCookies(u, stolen)
+	if resp := get(t, replay, b.srv.URL+"/"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("a logged-out session cookie still opens the dashboard: %d", resp.StatusCode)
+	}
+}
+
+func TestLogin_WrongPasswordAndUnknownEmailLookTheSame(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.person(t, "ada@example.com", store.RoleAdmin)
+	wrong := b.signIn(t, b.browser(t), "ada@example.com", "nope nope nope")
+	unknown := b.signIn(t, b.browser(t), "eve@example.com", "nope nope nope")
+	if wrong.StatusCode != http.StatusUnauthorized || unknown.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("statuses %d and %d, want 401", wrong.StatusCode, unknown.StatusCode)
+	}
+	a := doc(t, wrong).Find(`[data-testid="login-error"]`).Text()
+	u := doc(t, unknown).Find(`[data-testid="login-error"]`).Text()
+	if a == "" || a != u {
+		t.Errorf("messages differ or are empty: %q vs %q", a, u)
+	}
+}
+
+func TestLogin_RateLimitedAfterRepeatedFailures(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.person(t, "ada@example.com", store.RoleAdmin)
+	var last int
+	for range 6 {
+		last = b.signIn(t, b.browser(t), "ada@example.com", "guessing again").StatusCode
+	}
+	if last != http.StatusTooManyRequests {
+		t.Errorf("sixth failure: %d, want 429", last)
+	}
+}
+
+func TestPages_RolesAreEnforced(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.person(t, "arthur@example.com", store.RoleAuthor)
+	c := b.browser(t)
+	b.signIn(t, c, "arthur@example.com", "correct horse battery")
+	if resp := get(t, c, b.srv.URL+"/audit"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("author on /audit: %d, want 403", resp.StatusCode)
+	}
+	nav := doc(t, get(t, c, b.srv.URL+"/")).Find("nav a").Text()
+	if strings.Contains(nav, "Audit") {
+		t.Errorf("author's navigation offers the audit log: %q", nav)
+	}
+}
+
+func TestCrossOriginProtection_RefusesCrossSitePosts(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.person(t, "ada@example.com", store.RoleAdmin)
+	req, _ := http.NewRequest("POST", b.srv.URL+"/login", strings.NewReader("email=ada%40example.com&password=correct+horse+battery"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-site POST: %d, want 403", resp.StatusCode)
+	}
+}
+
+func TestSecurityHeaders_OnEveryAnswer(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for _, path := range []string{"/login", "/nope", "/api/v1/me"} {
+		resp := get(t, b.browser(t), b.srv.URL+path)
+		h := resp.Header
+		if !strings.Contains(h.Get("Content-Security-Policy"), "default-src 'self'") ||
+			!strings.Contains(h.Get("Content-Security-Policy"), "frame-ancestors 'none'") ||
+			h.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("%s: headers %v", path, h)
+		}
+	}
+}
+
+func TestNotFound_PageForBrowsersJSONForTheAPI(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	page := get(t, b.browser(t), b.srv.URL+"/no/such/page")
+	if page.StatusCode != http.StatusNotFound || doc(t, page).Find(`[data-testid="error-page"]`).Length() != 1 {
+		t.Errorf("unknown page: %d or no styled error page", page.StatusCode)
+	}
+	api := get(t, b.browser(t), b.srv.URL+"/api/v1/nothing")
+	var body struct{ Error, Message string }
+	json.NewDecoder(api.Body).Decode(&body)
+	if api.StatusCode != http.StatusNotFound || api.Header.Get("Content-Type") != "application/json" || body.Error != "not_found" || body.Message == "" {
+		t.Errorf("unknown API route: %d %q %+v", api.StatusCode, api.Header.Get("Content-Type"), body)
+	}
+}
+
+func TestAPI_RequiresABearerToken(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	resp := get(t, b.browser(t), b.srv.URL+"/api/v1/me", "Authorization", "Bearer made-up")
+	var body struct{ Error string }
+	json.NewDecoder(resp.Body).Decode(&body)
+	if resp.StatusCode != http.StatusUnauthorized || body.Error != "invalid_token" || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Bearer") {
+		t.Errorf("bad token: %d %+v %q", resp.StatusCode, body, resp.Header.Get("WWW-Authenticate"))
+	}
+}
+
+func TestOAuthToken_ClientCredentialsByBasicAndForm(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	creds, err := b.store.CreateClient(context.Background(), "sync", store.RoleAuthor, store.SystemActor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(form url.Values, basic bool) (*http.Response, map[string]any) {
+		req, _ := http.NewRequest("POST", b.srv.URL+"/oauth/token", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if basic {
+			req.SetBasicAuth(url.QueryEscape(creds.ClientID), url.QueryEscape(creds.ClientSecret))
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		raw, _ := io.ReadAll(resp.Body)
+		json.Unmarshal(raw, &body)
+		return resp, body
+	}
+	resp, body := post(url.Values{"grant_type": {"client_credentials"}}, true)
+	if resp.StatusCode != 200 || body["token_type"] != "Bearer" || body["access_token"] == "" || body["expires_in"] != float64(3600) {
+		t.Errorf("basic auth: %d %v", resp.StatusCode, body)
+	}
+	resp, _ = post(url.Values{"grant_type": {"client_credentials"}, "client_id": {creds.ClientID}, "client_secret": {creds.ClientSecret}}, false)
+	if resp.StatusCode != 200 {
+		t.Errorf("form auth: %d", resp.StatusCode)
+	}
+	resp, body = post(url.Values{"grant_type": {"client_credentials"}, "client_id": {creds.ClientID}, "client_secret": {"wrong"}}, false)
+	if resp.StatusCode != 401 || body["error"] != "invalid_client" {
+		t.Errorf("wrong secret: %d %v", resp.StatusCode, body)
+	}
+	resp, body = post(url.Values{"grant_type": {"password"}}, true)
+	if resp.StatusCode != 400 || body["error"] != "unsupported_grant_type" {
+		t.Errorf("wrong grant: %d %v", resp.StatusCode, body)
+	}
+}
+
+func TestFlash_ShownOnceOnTheNextPage(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.person(t, "sam@example.com", store.RoleSupport)
+	c := b.browser(t)
+	b.signIn(t, c, "sam@example.com", "correct horse battery")
+	if _, err := b.store.AcquireLock(context.Background(), "plan:x", store.SystemActor, "demo", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("POST", b.srv.URL+"/locks/plan:x/release", nil)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("release: %d", resp.StatusCode)
+	}
+	first := doc(t, get(t, c, b.srv.URL+"/locks")).Find(`[data-testid="flash"]`).Text()
+	if !strings.Contains(first, "Released the lock plan:x") {
+		t.Errorf("flash after release: %q", first)
+	}
+	if again := doc(t, get(t, c, b.srv.URL+"/locks")).Find(`[data-testid="flash"]`).Length(); again != 0 {
+		t.Error("the flash was shown twice")
+	}
+}
