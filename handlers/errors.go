@@ -54,9 +54,16 @@ func Fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeJSON(w, status, errorBody(err))
 		return
 	}
-	v := errorpage.View{Status: status, Title: http.StatusText(status), Message: userMessage(err)}
-	v.Base = basePage(r, v.Title)
-	if locked, ok := errors.AsType[*store.ErrLocked](err); ok {
+	locked, isLocked := errors.AsType[*store.ErrLocked](err)
+	if isLocked && isHTMX(r) {
+		// A refused htmx submit: show the banner out of band, leave the form as it is.
+		w.Header().Set("HX-Reswap", "none")
+		render(w, r, status, layout.BlockedBanner(*lockBanner(locked)))
+		return
+	}
+	v := errorpage.View{Status: status, Message: userMessage(err)}
+	v.Base = basePage(r, http.StatusText(status))
+	if isLocked {
 		v.Base.Blocked = lockBanner(locked)
 	}
 	render(w, r, status, errorpage.ErrorPage(v))

@@ -34,6 +34,7 @@ func render(w http.ResponseWriter, r *http.Request, status int, c templ.Componen
 // page renders the full page, or only fragment when htmx asks (HX-Request),
 // so one handler serves both a first load and a partial update.
 func page(w http.ResponseWriter, r *http.Request, status int, full, fragment templ.Component) {
+	w.Header().Add("Vary", "HX-Request")
 	if isHTMX(r) && fragment != nil {
 		render(w, r, status, fragment)
 		return
@@ -41,7 +42,10 @@ func page(w http.ResponseWriter, r *http.Request, status int, full, fragment tem
 	render(w, r, status, full)
 }
 
-func isHTMX(r *http.Request) bool { return r.Header.Get("HX-Request") == "true" }
+// isHTMX is a partial update; a history restore (back button) needs the full page.
+func isHTMX(r *http.Request) bool {
+	return r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-History-Restore-Request") != "true"
+}
 
 // writeJSON encodes v with headers set before the status.
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -10,7 +10,9 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-func testActor(name string) Actor { return Actor{Kind: ActorPerson, ID: "id-" + name, Name: name, Role: RoleAdmin} }
+func testActor(name string) Actor {
+	return Actor{Kind: ActorPerson, ID: "id-" + name, Name: name, Role: RoleAdmin}
+}
 
 func TestAcquireLock_ExactlyOneWinnerPerRound(t *testing.T) {
 	t.Parallel()

@@ -37,7 +37,7 @@ func newBrowser(t *testing.T) context.Context {
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
-	if err := chromedp.Run(ctx); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
 	return ctx
@@ -56,13 +56,16 @@ func saveScreenshot(t *testing.T, name string, png []byte) {
 	}
 }
 
-// signInInBrowser fills the real login form.
+// signInInBrowser fills and submits the real login form.
 func signInInBrowser(ctx context.Context, base, email, password string) error {
-	return chromedp.Run(ctx,
+	return chromedp.Do(ctx,
 		chromedp.Navigate(base+"/login"),
-		chromedp.WaitVisible(`input[name="email"]`),
-		chromedp.SendKeys(`input[name="email"]`, email),
-		chromedp.SendKeys(`input[name="password"]`, password),
-		chromedp.Click(`[data-testid="login-submit"]`),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="email"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), email),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), password),
+		chromedp.Click(chromedp.CSS(`[data-testid="login-submit"]`)),
 	)
 }
+
+// testid selects the element a test reads by its data-testid.
+func testid(id string) chromedp.CSS { return chromedp.CSS(`[data-testid="` + id + `"]`) }

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -95,6 +96,11 @@ func openDatabase(ctx context.Context, cfg *config, stderr io.Writer) (*database
 	db := &database{}
 	url := cfg.DatabaseURL
 	if url == "" {
+		// As root the cluster runs as an unprivileged user, who must be able
+		// to pass through the data dir (its own subfolders stay private).
+		if err := os.MkdirAll(cfg.DataDir, 0o711); err != nil {
+			return nil, fmt.Errorf("create data dir: %w", err)
+		}
 		dir, err := filepath.Abs(filepath.Join(cfg.DataDir, "postgres"))
 		if err != nil {
 			return nil, err

@@ -14,8 +14,8 @@ import (
 type Format int
 
 const (
-	// FormatAuto decides from the first non-blank line: quotes, or a field without an @
-	// (a header, a name column), make it CSV; otherwise it is a list of addresses.
+	// FormatAuto decides from the first non-blank line: quotes, an "email" header, or fields
+	// besides addresses (a name column) make it CSV; addresses alone make it text.
 	FormatAuto Format = iota
 	// FormatText holds addresses one per line, or separated by commas, semicolons or tabs.
 	FormatText
@@ -85,7 +85,7 @@ func ParseEmails(r io.Reader, f Format, lim Limits) (Emails, error) {
 		column := -1 // chosen by the first record
 		err = in.readRecords(func(line int, record []string) error {
 			if column < 0 {
-				if column = header(record, "email", "emailaddress"); column >= 0 {
+				if column = header(record, emailHeaders); column >= 0 {
 					return nil
 				}
 				column = 0

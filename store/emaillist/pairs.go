@@ -53,8 +53,8 @@ func ParsePairs(r io.Reader, lim Limits) ([]Pair, []PairProblem, error) {
 // pairColumns finds the email and course columns in a header record; when the record names
 // only one, the other is the first column left.
 func pairColumns(record []string) (email, course int, isHeader bool) {
-	email = header(record, "email", "emailaddress")
-	course = header(record, "course", "coursekey", "courseid")
+	email = header(record, emailHeaders)
+	course = header(record, courseHeaders)
 	otherThan := func(i int) int {
 		if i == 0 {
 			return 1

@@ -5,22 +5,31 @@ import (
 	"bytes"
 	"encoding/csv"
 	"io"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 )
 
 const (
-	readBufferSize = 64 << 10
+	readBufferSize = 16 << 10
 	// sniffSize bounds how far the first non-blank line is looked for.
 	sniffSize = 4 << 10
 	// maxShownLen bounds a problem's Value, which goes back to the user.
 	maxShownLen = 120
 )
 
-// textSeparators end an entry in text format: pasted lists come one per line, or
-// "a@x.com, b@y.com" from mail clients, or tab-separated from a spreadsheet row.
-const textSeparators = "\n,;\t"
+// indexSeparator finds the end of an entry in text format: pasted lists come one per line,
+// or "a@x.com, b@y.com" from mail clients, or tab-separated from a spreadsheet row.
+func indexSeparator(b []byte) int {
+	for i, c := range b {
+		switch c {
+		case '\n', ',', ';', '\t':
+			return i
+		}
+	}
+	return -1
+}
 
 // list is an upload opened for reading, with the shape of its first line.
 type list struct {
@@ -74,14 +83,22 @@ func delimiter(line []byte) rune {
 	return rune(delims[best])
 }
 
-// guessFormat calls a line CSV when it quotes, or when it has fields that are not addresses
-// (a header, a name column); a line of addresses only is a pasted list.
+// guessFormat calls a line CSV when it quotes, names the email column, or has fields besides
+// addresses (a name column). Addresses alone, one or several, make a pasted list: read as CSV,
+// all but the first on a line would be lost.
 func guessFormat(line []byte, comma rune) Format {
 	if bytes.IndexByte(line, '"') >= 0 {
 		return FormatCSV
 	}
-	for field := range bytes.SplitSeq(line, []byte(string(comma))) {
-		if len(bytes.TrimSpace(field)) > 0 && bytes.IndexByte(field, '@') < 0 {
+	fields := strings.Split(string(line), string(comma))
+	if len(fields) == 1 {
+		if header(fields, emailHeaders) >= 0 {
+			return FormatCSV
+		}
+		return FormatText
+	}
+	for _, f := range fields {
+		if strings.TrimSpace(f) != "" && !strings.Contains(f, "@") {
 			return FormatCSV
 		}
 	}
@@ -128,7 +145,7 @@ func blankRecord(record []string) bool {
 	return true
 }
 
-// readText calls add with each non-blank, trimmed entry between textSeparators and its line.
+// readText calls add with each non-blank, trimmed entry between separators and its line.
 // The value is only valid during the call.
 func (l list) readText(add func(line int, value []byte) error) error {
 	line := 1
@@ -136,7 +153,7 @@ func (l list) readText(add func(line int, value []byte) error) error {
 	for {
 		chunk, err := l.r.ReadSlice('\n')
 		for {
-			i := bytes.IndexAny(chunk, textSeparators)
+			i := indexSeparator(chunk)
 			if i < 0 {
 				break
 			}
@@ -169,24 +186,31 @@ func (l list) readText(add func(line int, value []byte) error) error {
 	}
 }
 
-// header reports which field of a header record names one of the given columns, or -1.
-// Names compare ignoring case, spaces, hyphens and underscores: "E-mail Address" is "emailaddress".
-func header(record []string, names ...string) int {
+// Names a header gives the columns, compared by headerKey.
+var (
+	emailHeaders  = []string{"email", "emailaddress"}
+	courseHeaders = []string{"course", "coursekey", "courseid"}
+)
+
+// header reports which field of a header record names a column, or -1.
+func header(record []string, column []string) int {
 	for i, field := range record {
-		key := strings.Map(func(r rune) rune {
-			switch r {
-			case ' ', '-', '_':
-				return -1
-			}
-			return unicode.ToLower(r)
-		}, strings.TrimSpace(field))
-		for _, name := range names {
-			if key == name {
-				return i
-			}
+		if slices.Contains(column, headerKey(field)) {
+			return i
 		}
 	}
 	return -1
+}
+
+// headerKey folds how people write column names: "E-mail Address" is "emailaddress".
+func headerKey(name string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '-', '_':
+			return -1
+		}
+		return unicode.ToLower(r)
+	}, strings.TrimSpace(name))
 }
 
 // field is record[i] as a string of its own (records share and reuse memory), or "" when short.

@@ -97,10 +97,7 @@ func completeRunesLen(b []byte) int {
 
 // normalizeLineEnds rewrites CRLF and lone CR to LF in place.
 func (t *textReader) normalizeLineEnds(b []byte) []byte {
-	if len(b) == 0 || !t.lastCR && bytes.IndexByte(b, '\r') < 0 {
-		if len(b) > 0 {
-			t.lastCR = false
-		}
+	if !t.lastCR && bytes.IndexByte(b, '\r') < 0 {
 		return b
 	}
 	w := 0

@@ -181,32 +181,36 @@ func TestVerify_RefusesAlteredOrForeignDocuments(t *testing.T) {
 	richer := testClaims()
 	richer.Seats = 100000
 
+	// reason is part of the error message, so each case proves the check it names.
 	tests := []struct {
-		name string
-		jws  string
-		want error
+		name   string
+		jws    string
+		want   error
+		reason string
 	}{
-		{"PayloadSwapped", parts[0] + "." + strings.Split(mustSign(t, k, richer), ".")[1] + "." + parts[2], ErrInvalid},
-		{"HeaderChanged", encodeJSON(map[string]string{"alg": "EdDSA", "kid": kid, "typ": "license+jwt", "x5u": "https://evil.example"}) + "." + parts[1] + "." + parts[2], ErrInvalid},
-		{"SignedJWTOfAnotherType", signCompact(k.current, encodeJSON(map[string]string{"alg": "EdDSA", "kid": kid, "typ": "JWT"}), mustDecode(t, parts[1])), ErrInvalid},
-		{"SignatureChanged", parts[0] + "." + parts[1] + "." + string(flipped), ErrInvalid},
-		{"SignatureMissing", parts[0] + "." + parts[1] + ".", ErrInvalid},
-		{"SignatureTruncated", parts[0] + "." + parts[1] + "." + parts[2][:40], ErrInvalid},
-		{"AlgNone", encodeJSON(map[string]string{"alg": "none", "kid": kid, "typ": "license+jwt"}) + "." + parts[1] + ".", ErrInvalid},
-		{"AlgHS256", hs256(), ErrInvalid},
-		{"CriticalExtension", encodeJSON(map[string]any{"alg": "EdDSA", "kid": kid, "typ": "license+jwt", "crit": []string{"b64"}, "b64": false}) + "." + parts[1] + "." + parts[2], ErrInvalid},
-		{"PaddedBase64", good + "==", ErrInvalid},
-		{"ExtraSegment", good + ".e30", ErrInvalid},
-		{"TwoSegments", parts[0] + "." + parts[1], ErrInvalid},
-		{"Empty", "", ErrInvalid},
-		{"Oversized", parts[0] + "." + strings.Repeat("A", maxJWSLength) + "." + parts[2], ErrInvalid},
-		{"UnknownKey", mustSign(t, testKeyring(t, 2), testClaims()), ErrUnknownKey},
+		{"PayloadSwapped", parts[0] + "." + strings.Split(mustSign(t, k, richer), ".")[1] + "." + parts[2], ErrInvalid, "bad signature"},
+		{"HeaderChanged", encodeJSON(map[string]string{"alg": "EdDSA", "kid": kid, "typ": "license+jwt", "x5u": "https://evil.example"}) + "." + parts[1] + "." + parts[2], ErrInvalid, "bad signature"},
+		{"SignedJWTOfAnotherType", signCompact(k.current, encodeJSON(map[string]string{"alg": "EdDSA", "kid": kid, "typ": "JWT"}), mustDecode(t, parts[1])), ErrInvalid, "typ"},
+		{"SignatureChanged", parts[0] + "." + parts[1] + "." + string(flipped), ErrInvalid, "bad signature"},
+		{"SignatureMissing", parts[0] + "." + parts[1] + ".", ErrInvalid, "malformed signature"},
+		{"SignatureTruncated", parts[0] + "." + parts[1] + "." + parts[2][:40], ErrInvalid, "malformed signature"},
+		{"AlgNone", encodeJSON(map[string]string{"alg": "none", "kid": kid, "typ": "license+jwt"}) + "." + parts[1] + ".", ErrInvalid, "alg"},
+		{"AlgHS256", hs256(), ErrInvalid, "alg"},
+		{"CriticalExtension", encodeJSON(map[string]any{"alg": "EdDSA", "kid": kid, "typ": "license+jwt", "crit": []string{"b64"}, "b64": false}) + "." + parts[1] + "." + parts[2], ErrInvalid, "critical"},
+		{"PaddedBase64", good + "==", ErrInvalid, "malformed signature"},
+		{"ExtraSegment", good + ".e30", ErrInvalid, "not a compact JWS"},
+		{"TwoSegments", parts[0] + "." + parts[1], ErrInvalid, "not a compact JWS"},
+		{"Empty", "", ErrInvalid, "not a compact JWS"},
+		{"HeaderNotJSON", b64.EncodeToString([]byte("EdDSA")) + "." + parts[1] + "." + parts[2], ErrInvalid, "header"},
+		{"Oversized", parts[0] + "." + strings.Repeat("A", maxJWSLength) + "." + parts[2], ErrInvalid, "longer than"},
+		{"UnknownKey", mustSign(t, testKeyring(t, 2), testClaims()), ErrUnknownKey, "kid"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if _, err := Verify(tt.jws, k.JWKS()); !errors.Is(err, tt.want) {
-				t.Errorf("Verify = %v, want %v", err, tt.want)
+			_, err := Verify(tt.jws, k.JWKS())
+			if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.reason) {
+				t.Errorf("Verify = %v, want %v for %s", err, tt.want, tt.reason)
 			}
 		})
 	}

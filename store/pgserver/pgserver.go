@@ -55,7 +55,8 @@ type Options struct {
 	// TCP also listens on a free port of 127.0.0.1; otherwise the server
 	// listens only on a Unix socket inside DataDir.
 	TCP bool
-	// Ephemeral trades durability for speed, for clusters that die with a test run.
+	// Ephemeral trades durability for speed, for clusters that die with a
+	// test run: fsync, synchronous_commit and full_page_writes off, initdb -N.
 	Ephemeral bool
 	// Log receives pgserver's own messages; nil discards them.
 	Log *slog.Logger

@@ -1,0 +1,39 @@
+// Package errorpage renders the page people see when a request fails.
+package errorpage
+
+import (
+	"net/http"
+
+	"github.com/seatplan/seatplan/views/layout"
+)
+
+// View is an error page. Title overrides the heading chosen for Status;
+// Message is already safe to show (no internal details).
+type View struct {
+	Base    layout.Base
+	Status  int
+	Title   string
+	Message string
+}
+
+// friendlyHeadings replace the terse status texts people see most often.
+var friendlyHeadings = map[int]string{
+	http.StatusForbidden:           "You don't have access to this page",
+	http.StatusNotFound:            "Page not found",
+	http.StatusConflict:            "This change could not be made",
+	http.StatusTooManyRequests:     "Too many requests",
+	http.StatusInternalServerError: "Something went wrong",
+}
+
+func (v View) heading() string {
+	if v.Title != "" {
+		return v.Title
+	}
+	if h, ok := friendlyHeadings[v.Status]; ok {
+		return h
+	}
+	if h := http.StatusText(v.Status); h != "" {
+		return h
+	}
+	return friendlyHeadings[http.StatusInternalServerError]
+}
