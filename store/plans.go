@@ -1,0 +1,283 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// LicenseStatus is where a license (a seat) is in its life.
+type LicenseStatus string
+
+const (
+	LicenseUnassigned LicenseStatus = "unassigned"
+	LicenseAssigned   LicenseStatus = "assigned"
+	LicenseActivated  LicenseStatus = "activated"
+	LicenseRevoked    LicenseStatus = "revoked"
+)
+
+// LicenseCounts says how a plan's licenses are used.
+type LicenseCounts struct {
+	Unassigned int `json:"unassigned"`
+	Assigned   int `json:"assigned"`
+	Activated  int `json:"activated"`
+	Revoked    int `json:"revoked"`
+}
+
+// Plan is a subscription plan: a number of seats for a period.
+type Plan struct {
+	ID             string
+	Name           string
+	Seats          int
+	StartsAt       time.Time
+	ExpiresAt      time.Time
+	TermsChangedAt time.Time
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	Counts         LicenseCounts
+}
+
+// NewPlan is the input of CreatePlan; nil dates default to now and a year later.
+type NewPlan struct {
+	Name      string
+	Seats     int
+	StartsAt  *time.Time
+	ExpiresAt *time.Time
+}
+
+// PlanUpdate changes the fields that are set.
+type PlanUpdate struct {
+	Name      *string
+	Seats     *int
+	StartsAt  *time.Time
+	ExpiresAt *time.Time
+}
+
+// MaxSeats bounds one plan, so a typo cannot create a billion rows.
+const MaxSeats = 1_000_000
+
+const planColumns = `p.id, p.name, p.seats, p.starts_at, p.expires_at, p.terms_changed_at, p.created_at, p.updated_at,
+	(SELECT count(*) FILTER (WHERE status = 'unassigned') FROM licenses WHERE plan_id = p.id),
+	(SELECT count(*) FILTER (WHERE status = 'assigned') FROM licenses WHERE plan_id = p.id),
+	(SELECT count(*) FILTER (WHERE status = 'activated') FROM licenses WHERE plan_id = p.id),
+	(SELECT count(*) FILTER (WHERE status = 'revoked') FROM licenses WHERE plan_id = p.id)`
+
+func scanPlan(row pgx.Row) (Plan, error) {
+	var p Plan
+	err := row.Scan(&p.ID, &p.Name, &p.Seats, &p.StartsAt, &p.ExpiresAt, &p.TermsChangedAt, &p.CreatedAt, &p.UpdatedAt,
+		&p.Counts.Unassigned, &p.Counts.Assigned, &p.Counts.Activated, &p.Counts.Revoked)
+	return p, err
+}
+
+func validatePlan(name string, seats int, starts, expires time.Time) error {
+	problems := map[string]string{}
+	if strings.TrimSpace(name) == "" {
+		problems["name"] = "A plan needs a name."
+	}
+	if seats < 0 || seats > MaxSeats {
+		problems["seats"] = fmt.Sprintf("Seats must be between 0 and %d.", MaxSeats)
+	}
+	if !expires.After(starts) {
+		problems["expires_at"] = "The plan must expire after it starts."
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	msgs := make([]string, 0, len(problems))
+	for _, field := range []string{"name", "seats", "expires_at"} {
+		if m, ok := problems[field]; ok {
+			msgs = append(msgs, m)
+		}
+	}
+	return &Error{Code: EInvalid, Kind: "invalid_plan", Message: strings.Join(msgs, " "), Fields: map[string]any{"fields": problems}}
+}
+
+// CreatePlan adds a plan with all its seats unassigned.
+func (s *Store) CreatePlan(ctx context.Context, np NewPlan, by Actor) (Plan, error) {
+	starts := s.Now().UTC().Truncate(time.Second)
+	if np.StartsAt != nil {
+		starts = *np.StartsAt
+	}
+	expires := starts.AddDate(1, 0, 0)
+	if np.ExpiresAt != nil {
+		expires = *np.ExpiresAt
+	}
+	name := strings.TrimSpace(np.Name)
+	if err := validatePlan(name, np.Seats, starts, expires); err != nil {
+		return Plan{}, err
+	}
+	id := NewID()
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO plans (id, name, seats, starts_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+			id, name, np.Seats, starts, expires); err != nil {
+			return fmt.Errorf("insert plan: %w", err)
+		}
+		if err := addSeats(ctx, tx, id, np.Seats); err != nil {
+			return err
+		}
+		return writeAudit(ctx, tx, AuditEntry{Actor: by, Action: "plan.create", SubjectType: "plan", SubjectID: id,
+			Summary: fmt.Sprintf("Created plan %s with %d seats", name, np.Seats)})
+	})
+	if err != nil {
+		return Plan{}, err
+	}
+	return s.Plan(ctx, id)
+}
+
+// addSeats creates n unassigned licenses in one statement.
+func addSeats(ctx context.Context, tx pgx.Tx, planID string, n int) error {
+	if n <= 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO licenses (plan_id) SELECT $1 FROM generate_series(1, $2)`, planID, n); err != nil {
+		return fmt.Errorf("add %d seats: %w", n, err)
+	}
+	return nil
+}
+
+// lockPlan takes the plan's row lock for the rest of the transaction. Every
+// operation that counts or changes seats takes it first, so seat arithmetic
+// (free seats vs. needed) never races.
+func lockPlan(ctx context.Context, tx pgx.Tx, id string) (Plan, error) {
+	p, err := scanPlan(tx.QueryRow(ctx, `SELECT `+planColumns+` FROM plans p WHERE p.id = $1 FOR UPDATE OF p`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Plan{}, Errorf(ENotFound, "There is no plan %q.", id)
+	}
+	if err != nil {
+		return Plan{}, fmt.Errorf("lock plan %s: %w", id, err)
+	}
+	return p, nil
+}
+
+// UpdatePlan changes a plan. A change of seats or dates moves
+// terms_changed_at, which changes every signed license of the plan.
+func (s *Store) UpdatePlan(ctx context.Context, id string, u PlanUpdate, by Actor) (Plan, error) {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		old, err := lockPlan(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		next := old
+		if u.Name != nil {
+			next.Name = strings.TrimSpace(*u.Name)
+		}
+		if u.Seats != nil {
+			next.Seats = *u.Seats
+		}
+		if u.StartsAt != nil {
+			next.StartsAt = *u.StartsAt
+		}
+		if u.ExpiresAt != nil {
+			next.ExpiresAt = *u.ExpiresAt
+		}
+		if err := validatePlan(next.Name, next.Seats, next.StartsAt, next.ExpiresAt); err != nil {
+			return err
+		}
+		inUse := old.Counts.Assigned + old.Counts.Activated
+		if next.Seats < inUse {
+			return &Error{Code: EInvalid, Kind: "seats_in_use",
+				Message: fmt.Sprintf("%d seats are in use; revoke licenses before lowering the plan to %d seats.", inUse, next.Seats),
+				Fields:  map[string]any{"in_use": inUse}}
+		}
+		termsChanged := next.Seats != old.Seats || !next.StartsAt.Equal(old.StartsAt) || !next.ExpiresAt.Equal(old.ExpiresAt)
+		if _, err := tx.Exec(ctx, `UPDATE plans SET name = $2, seats = $3, starts_at = $4, expires_at = $5, updated_at = now(),
+			terms_changed_at = CASE WHEN $6 THEN clock_timestamp() ELSE terms_changed_at END WHERE id = $1`,
+			id, next.Name, next.Seats, next.StartsAt, next.ExpiresAt, termsChanged); err != nil {
+			return fmt.Errorf("update plan: %w", err)
+		}
+		if d := next.Seats - old.Seats; d > 0 {
+			err = addSeats(ctx, tx, id, d)
+		} else if d < 0 {
+			_, err = tx.Exec(ctx, `DELETE FROM licenses WHERE id IN (
+				SELECT id FROM licenses WHERE plan_id = $1 AND status = 'unassigned' ORDER BY id DESC LIMIT $2)`, id, -d)
+		}
+		if err != nil {
+			return fmt.Errorf("resize plan: %w", err)
+		}
+		return writeAudit(ctx, tx, AuditEntry{Actor: by, Action: "plan.update", SubjectType: "plan", SubjectID: id,
+			Summary: planChangeSummary(old, next),
+			Detail: map[string]any{"before": map[string]any{"name": old.Name, "seats": old.Seats, "starts_at": old.StartsAt, "expires_at": old.ExpiresAt},
+				"after": map[string]any{"name": next.Name, "seats": next.Seats, "starts_at": next.StartsAt, "expires_at": next.ExpiresAt}}})
+	})
+	if err != nil {
+		return Plan{}, err
+	}
+	return s.Plan(ctx, id)
+}
+
+func planChangeSummary(old, next Plan) string {
+	var changes []string
+	if old.Name != next.Name {
+		changes = append(changes, fmt.Sprintf("name %q → %q", old.Name, next.Name))
+	}
+	if old.Seats != next.Seats {
+		changes = append(changes, fmt.Sprintf("seats %d → %d", old.Seats, next.Seats))
+	}
+	if !old.StartsAt.Equal(next.StartsAt) {
+		changes = append(changes, "start "+old.StartsAt.Format(time.DateOnly)+" → "+next.StartsAt.Format(time.DateOnly))
+	}
+	if !old.ExpiresAt.Equal(next.ExpiresAt) {
+		changes = append(changes, "expiry "+old.ExpiresAt.Format(time.DateOnly)+" → "+next.ExpiresAt.Format(time.DateOnly))
+	}
+	if len(changes) == 0 {
+		return "Saved plan " + next.Name + " without changes"
+	}
+	return "Changed plan " + next.Name + ": " + strings.Join(changes, ", ")
+}
+
+// Plan returns one plan with its license counts.
+func (s *Store) Plan(ctx context.Context, id string) (Plan, error) {
+	p, err := scanPlan(s.pool.QueryRow(ctx, `SELECT `+planColumns+` FROM plans p WHERE p.id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Plan{}, Errorf(ENotFound, "There is no plan %q.", id)
+	}
+	if err != nil {
+		return Plan{}, fmt.Errorf("read plan %s: %w", id, err)
+	}
+	return p, nil
+}
+
+// PlanFilter pages through plans by name. After is the id of the last plan
+// of the previous page.
+type PlanFilter struct {
+	Q     string
+	After string
+	Limit int
+}
+
+// PlanPage is one page of plans, ordered by name.
+type PlanPage struct {
+	Plans []Plan
+	// NextAfter is the cursor of the next page; "" at the end.
+	NextAfter string
+}
+
+// ListPlans pages through plans by (name, id) with an optional name search.
+func (s *Store) ListPlans(ctx context.Context, f PlanFilter) (PlanPage, error) {
+	limit := f.Limit
+	if limit <= 0 || limit > 200 {
+		limit = 50
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+planColumns+` FROM plans p
+		WHERE ($1 = '' OR p.name ILIKE '%' || $1 || '%')
+		  AND ($2 = '' OR (p.name, p.id) > (SELECT name, id FROM plans WHERE id = $2))
+		ORDER BY p.name, p.id LIMIT $3`, escapeLike(strings.TrimSpace(f.Q)), f.After, limit+1)
+	if err != nil {
+		return PlanPage{}, fmt.Errorf("list plans: %w", err)
+	}
+	plans, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Plan, error) { return scanPlan(r) })
+	if err != nil {
+		return PlanPage{}, fmt.Errorf("list plans: %w", err)
+	}
+	var page PlanPage
+	if len(plans) > limit {
+		plans = plans[:limit]
+		page.NextAfter = plans[limit-1].ID
+	}
+	page.Plans = plans
+	return page, nil
+}
