@@ -46,9 +46,6 @@ const (
 	loginFailureWindow = 15 * time.Minute
 )
 
-// dummyHash is compared against when the email is unknown, so that an
-// unknown address costs as much time as a wrong password.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("no such person"), bcrypt.DefaultCost)
 
 const personColumns = `id, email, name, role, created_at`
 
@@ -112,7 +109,7 @@ func (s *Store) Authenticate(ctx context.Context, email, password, remoteIP stri
 	err := s.pool.QueryRow(ctx, `SELECT `+personColumns+`, password_hash FROM people WHERE lower(email) = lower($1)`, email).
 		Scan(&p.ID, &p.Email, &p.Name, &p.Role, &p.CreatedAt, &hash)
 	if errors.Is(err, pgx.ErrNoRows) {
-		hash = string(dummyHash)
+		hash = s.dummyHash()
 	} else if err != nil {
 		return Person{}, fmt.Errorf("find person: %w", err)
 	}
@@ -199,6 +196,16 @@ func (s *Store) CountPeople(ctx context.Context) (int, error) {
 	var n int
 	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM people`).Scan(&n)
 	return n, err
+}
+
+// dummyHash is compared against when the email is unknown, so that an
+// unknown address costs as much time as a wrong password.
+func (s *Store) dummyHash() string {
+	s.dummyOnce.Do(func() {
+		h, _ := bcrypt.GenerateFromPassword([]byte("no such person"), s.PasswordCost)
+		s.dummy = string(h)
+	})
+	return s.dummy
 }
 
 func isUniqueViolation(err error) bool {
