@@ -316,3 +316,31 @@ func TestFlash_ShownOnceOnTheNextPage(t *testing.T) {
 		t.Error("the flash was shown twice")
 	}
 }
+
+func TestChangePassword_EndsOtherSessionsKeepsThisOne(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.person(t, "ada@example.com", store.RoleAdmin)
+	laptop, phone := b.browser(t), b.browser(t)
+	b.signIn(t, laptop, "ada@example.com", "correct horse battery")
+	b.signIn(t, phone, "ada@example.com", "correct horse battery")
+
+	form := url.Values{"current_password": {"correct horse battery"}, "new_password": {"an even better one"}}
+	req, _ := http.NewRequest("POST", b.srv.URL+"/account/password", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	resp, err := laptop.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("change password: %d", resp.StatusCode)
+	}
+	if resp := get(t, laptop, b.srv.URL+"/account"); resp.StatusCode != http.StatusOK {
+		t.Errorf("the browser that changed the password was signed out: %d", resp.StatusCode)
+	}
+	if resp := get(t, phone, b.srv.URL+"/account"); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("another session survived the password change: %d", resp.StatusCode)
+	}
+}
