@@ -46,7 +46,6 @@ const (
 	loginFailureWindow = 15 * time.Minute
 )
 
-
 const personColumns = `id, email, name, role, created_at`
 
 func scanPerson(row pgx.Row) (Person, error) {
