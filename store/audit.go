@@ -64,10 +64,7 @@ type AuditPage struct {
 
 // ListAudit pages through the audit log by id, newest first.
 func (s *Store) ListAudit(ctx context.Context, f AuditFilter) (AuditPage, error) {
-	limit := f.Limit
-	if limit <= 0 || limit > 200 {
-		limit = 50
-	}
+	limit := pageLimit(f.Limit)
 	var where []string
 	var args []any
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
@@ -101,11 +98,7 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter) (AuditPage, error)
 		return AuditPage{}, fmt.Errorf("list audit log: %w", err)
 	}
 	var page AuditPage
-	if len(entries) > limit {
-		entries = entries[:limit]
-		page.NextBefore = entries[limit-1].ID
-	}
-	page.Entries = entries
+	page.Entries, page.NextBefore = trimPage(entries, limit, func(e AuditEntry) int64 { return e.ID })
 	return page, nil
 }
 

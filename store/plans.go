@@ -258,10 +258,7 @@ type PlanPage struct {
 
 // ListPlans pages through plans by (name, id) with an optional name search.
 func (s *Store) ListPlans(ctx context.Context, f PlanFilter) (PlanPage, error) {
-	limit := f.Limit
-	if limit <= 0 || limit > 200 {
-		limit = 50
-	}
+	limit := pageLimit(f.Limit)
 	rows, err := s.pool.Query(ctx, `SELECT `+planColumns+` FROM plans p
 		WHERE ($1 = '' OR p.name ILIKE '%' || $1 || '%')
 		  AND ($2 = '' OR (p.name, p.id) > (SELECT name, id FROM plans WHERE id = $2))
@@ -274,10 +271,6 @@ func (s *Store) ListPlans(ctx context.Context, f PlanFilter) (PlanPage, error) {
 		return PlanPage{}, fmt.Errorf("list plans: %w", err)
 	}
 	var page PlanPage
-	if len(plans) > limit {
-		plans = plans[:limit]
-		page.NextAfter = plans[limit-1].ID
-	}
-	page.Plans = plans
+	page.Plans, page.NextAfter = trimPage(plans, limit, func(p Plan) string { return p.ID })
 	return page, nil
 }
