@@ -344,3 +344,29 @@ func TestChangePassword_EndsOtherSessionsKeepsThisOne(t *testing.T) {
 		t.Errorf("another session survived the password change: %d", resp.StatusCode)
 	}
 }
+
+func TestAuditPage_HtmxGetsOnlyTheFilteredResults(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.person(t, "sam@example.com", store.RoleSupport)
+	b.person(t, "zoe@example.com", store.RoleAuthor)
+	c := b.browser(t)
+	b.signIn(t, c, "sam@example.com", "correct horse battery")
+
+	full := doc(t, get(t, c, b.srv.URL+"/audit"))
+	if full.Find("html").Length() != 1 || full.Find(`[data-testid="audit-row"]`).Length() < 3 {
+		t.Fatalf("full page: %d rows", full.Find(`[data-testid="audit-row"]`).Length())
+	}
+	resp := get(t, c, b.srv.URL+"/audit?q=zoe", "HX-Request", "true")
+	frag := doc(t, resp)
+	if frag.Find("html > head > title").Length() != 0 || frag.Find("nav").Length() != 0 {
+		t.Error("an htmx request got the whole page")
+	}
+	rows := frag.Find(`[data-testid="audit-row"]`)
+	if rows.Length() != 1 || !strings.Contains(rows.Text(), "zoe@example.com") {
+		t.Errorf("search for zoe: %d rows: %q", rows.Length(), rows.Text())
+	}
+	if !strings.Contains(resp.Header.Get("Vary"), "HX-Request") {
+		t.Error("fragment answers must vary on HX-Request")
+	}
+}
