@@ -101,9 +101,12 @@ func Logout(st sessionEnder, sessions SessionManager) http.Handler {
 	})
 }
 
-// safeNext keeps post-login redirects on this site.
+// safeNext keeps post-login redirects on this site. Browsers drop tabs and
+// newlines from URLs and read a backslash as a slash, so "/\t/evil" would be
+// "//evil": any control character or backslash sends the person home instead.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, `/\`) {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
 		return "/"
 	}
 	return next
