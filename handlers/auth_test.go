@@ -18,6 +18,9 @@ func TestSafeNext_KeepsRedirectsOnThisSite(t *testing.T) {
 		"/audit#recent":         "/audit#recent",
 		"/%2F%2Fevil.example":   "/%2F%2Fevil.example",
 		"\t//evil.example":      "/",
+		"/\t/evil.example":      "/",
+		"/\n/evil.example":      "/",
+		`/a\b`:                  "/",
 	}
 	for in, want := range tests {
 		if got := safeNext(in); got != want {
