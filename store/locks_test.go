@@ -15,6 +15,16 @@ func testActor(name string) Actor {
 	return Actor{Kind: ActorPerson, ID: "id-" + name, Name: name, Role: RoleAdmin}
 }
 
+// expireLease makes the live lease on name run out now, so tests need not
+// sleep through a TTL (and do not fail when a loaded machine is slow).
+func expireLease(t *testing.T, s *Store, name string) {
+	t.Helper()
+	if _, err := s.pool.Exec(context.Background(), `UPDATE locks SET expires_at = clock_timestamp() - interval '1 millisecond'
+		WHERE name = $1 AND released_at IS NULL`, name); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestAcquireLock_ExactlyOneWinnerPerRound(t *testing.T) {
 	t.Parallel()
 	s := newTestStore(t)
@@ -96,11 +106,11 @@ func TestAcquireLock_ExpiredLeaseIsTakenOverWithAHigherToken(t *testing.T) {
 	t.Parallel()
 	s := newTestStore(t)
 	ctx := context.Background()
-	stale, err := s.AcquireLock(ctx, "plan:p", testActor("crashed"), "assign", 50*time.Millisecond)
+	stale, err := s.AcquireLock(ctx, "plan:p", testActor("crashed"), "assign", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(100 * time.Millisecond)
+	expireLease(t, s, "plan:p")
 	fresh, err := s.AcquireLock(ctx, "plan:p", testActor("next"), "assign", time.Minute)
 	if err != nil {
 		t.Fatalf("takeover of an expired lease: %v", err)
@@ -126,14 +136,14 @@ func TestUnderLease_StaleHolderCannotWrite(t *testing.T) {
 			return err
 		})
 	}
-	stale, err := s.AcquireLock(ctx, "plan:p", testActor("stale"), "assign", 50*time.Millisecond)
+	stale, err := s.AcquireLock(ctx, "plan:p", testActor("stale"), "assign", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := write(stale, "stale-before-expiry"); err != nil {
 		t.Fatalf("write while the lease is live: %v", err)
 	}
-	time.Sleep(100 * time.Millisecond)
+	expireLease(t, s, "plan:p")
 	if err := write(stale, "stale-after-expiry"); !errors.Is(err, ErrLeaseLost) {
 		t.Errorf("write after expiry: %v, want ErrLeaseLost", err)
 	}
@@ -161,7 +171,7 @@ func TestUnderLease_TakeoverWaitsForTheFencedTransaction(t *testing.T) {
 	t.Parallel()
 	s := newTestStore(t)
 	ctx := context.Background()
-	holder, err := s.AcquireLock(ctx, "plan:p", testActor("holder"), "assign", 300*time.Millisecond)
+	holder, err := s.AcquireLock(ctx, "plan:p", testActor("holder"), "assign", time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +185,7 @@ func TestUnderLease_TakeoverWaitsForTheFencedTransaction(t *testing.T) {
 		})
 	}()
 	<-inside
-	time.Sleep(400 * time.Millisecond) // the lease expires while the fenced transaction is open
+	time.Sleep(1200 * time.Millisecond) // the lease expires while the fenced transaction is open
 	took := make(chan error, 1)
 	go func() {
 		_, err := s.AcquireLock(ctx, "plan:p", testActor("taker"), "assign", time.Minute)
