@@ -218,9 +218,9 @@ type recordingListener struct {
 	changed   chan string
 }
 
-func (l *recordingListener) Listening()           { l.listening <- struct{}{} }
+func (l *recordingListener) Listening()            { l.listening <- struct{}{} }
 func (l *recordingListener) PlanChanged(id string) { l.changed <- id }
-func (l *recordingListener) Deaf(error)           {}
+func (l *recordingListener) Deaf(error)            {}
 
 func TestWatchLicenseChanges_TriggersNotifyEveryChangeThatAltersADocument(t *testing.T) {
 	t.Parallel()
