@@ -59,7 +59,7 @@ type LicenseCache struct {
 	resyncGen   uint64            // gen of the last (re)connection: anything read before may be stale
 	planChanged map[string]uint64 // plan id → gen of its last change
 	listening   bool
-	entries     map[string]*licenseEntry   // by activation id
+	entries     map[string]*licenseEntry  // by activation id
 	docs        map[string]*signedLicense // by activation id: the last document signed
 
 	signing singleflight.Group // by activation id and changed_at
