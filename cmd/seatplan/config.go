@@ -24,20 +24,21 @@ import (
 // config is everything that can be set by flag or environment variable; a
 // flag wins over the environment.
 type config struct {
-	Env         string // development or production
-	Addr        string
-	DatabaseURL string
-	DataDir     string
-	SessionKey  string
+	Env            string // development or production
+	Addr           string
+	DatabaseURL    string
+	DataDir        string
+	SessionKey     string
+	TokenTTL       time.Duration
+	MaxUploadBytes int64
+	MaxListEntries int
+	LogLevel       string
+	Demo           bool
+
 	// SigningKey signs license documents; PreviousSigningKeys are the
 	// public halves of retired ones, still published for verification.
 	SigningKey          string
 	PreviousSigningKeys string
-	TokenTTL            time.Duration
-	MaxUploadBytes      int64
-	MaxListEntries      int
-	LogLevel            string
-	Demo                bool
 }
 
 func (c *config) production() bool { return c.Env == "production" }
