@@ -8,13 +8,16 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -466,5 +469,74 @@ func TestLicenseSigningKey_PublishesTheCurrentKeyForCaching(t *testing.T) {
 	}
 	if cc := resp.Header.Get("Cache-Control"); !strings.Contains(cc, "max-age") {
 		t.Errorf("Cache-Control %q, want a max-age", cc)
+	}
+}
+
+// signedIn returns a browser-like client signed in as a new person with role.
+func (a *licenseAPI) signedIn(t *testing.T, email string, role store.Role) *http.Client {
+	t.Helper()
+	if _, err := a.store.CreatePerson(t.Context(), store.NewPerson{Email: email, Role: role, Password: "correct horse battery"}, store.SystemActor); err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequest("POST", a.srv.URL+"/login", strings.NewReader(url.Values{"email": {email}, "password": {"correct horse battery"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in: %d", resp.StatusCode)
+	}
+	return c
+}
+
+func TestPlanInstances_StaffSeeWhenEachInstanceLastCheckedIn(t *testing.T) {
+	t.Parallel()
+	a := setupLicenseAPI(t, false)
+	act, _ := a.activate(t, a.assign(t, "ada@example.edu"), "lms-<1>")
+	checkIn := time.Date(2026, 5, 6, 7, 8, 0, 0, time.UTC)
+	if err := a.store.RecordActivationRefreshes(t.Context(), map[string]time.Time{act.ActivationID: checkIn}); err != nil {
+		t.Fatal(err)
+	}
+	admin := a.signedIn(t, "admin@example.com", store.RoleAdmin)
+	req, _ := http.NewRequest("GET", a.srv.URL+"/plans/"+a.plan.ID+"/instances", nil)
+	req.Header.Set("HX-Request", "true")
+	resp, err := admin.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	doc, err := goquery.NewDocumentFromReader(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK || doc.Find("nav").Length() != 0 {
+		t.Fatalf("fragment: %d, with page navigation: %v", resp.StatusCode, doc.Find("nav").Length() != 0)
+	}
+	row := doc.Find(`[data-testid="instance-row"]`)
+	if row.Length() != 1 || row.Find(`[data-testid="instance-id"]`).Text() != "lms-<1>" ||
+		row.Find("time").Last().AttrOr("datetime", "") != checkIn.Format(time.RFC3339) {
+		t.Errorf("instance rows: %d, %q", row.Length(), row.Text())
+	}
+
+	author := a.signedIn(t, "author@example.com", store.RoleAuthor)
+	resp, err = author.Get(a.srv.URL + "/plans/" + a.plan.ID + "/instances")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("an author got %d, want 403", resp.StatusCode)
+	}
+	resp, err = admin.Get(a.srv.URL + "/plans/" + store.NewID() + "/instances")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("an unknown plan got %d, want 404", resp.StatusCode)
 	}
 }

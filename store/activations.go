@@ -240,6 +240,7 @@ type InstanceActivity struct {
 
 // InstancePage is one page of a plan's instances, newest activation first.
 type InstancePage struct {
+	Plan      Plan
 	Instances []InstanceActivity
 	// NextBefore is the cursor of the following page; "" at the end.
 	NextBefore string
@@ -251,7 +252,8 @@ func (s *Store) PlanInstances(ctx context.Context, planID, before string, limit 
 	if limit <= 0 || limit > 200 {
 		limit = 50
 	}
-	if _, err := s.Plan(ctx, planID); err != nil {
+	plan, err := s.Plan(ctx, planID)
+	if err != nil {
 		return InstancePage{}, err
 	}
 	rows, err := s.pool.Query(ctx, `SELECT a.id, a.instance_id, l.id, coalesce(l.email, ''), l.status, a.created_at, a.last_refresh_at, a.revoked_at IS NOT NULL
@@ -269,7 +271,7 @@ func (s *Store) PlanInstances(ctx context.Context, planID, before string, limit 
 	if err != nil {
 		return InstancePage{}, fmt.Errorf("list instances of plan %s: %w", planID, err)
 	}
-	var page InstancePage
+	page := InstancePage{Plan: plan}
 	if len(list) > limit {
 		list = list[:limit]
 		page.NextBefore = list[limit-1].ActivationID

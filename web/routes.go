@@ -29,6 +29,7 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /audit", staff(handlers.AuditLog(st)))
 	mux.Handle("GET /locks", staff(handlers.Locks(st, st.Now)))
 	mux.Handle("POST /locks/{name}/release", support(handlers.ReleaseLock(st, sess)))
+	mux.Handle("GET /plans/{id}/instances", staff(handlers.PlanInstances(st)))
 
 	mux.Handle("POST /oauth/token", handlers.Token(st, d.TokenTTL))
 	mux.Handle("GET /api/v1/me", anyClient(handlers.Me()))
