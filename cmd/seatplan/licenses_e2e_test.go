@@ -268,6 +268,14 @@ func TestInstanceClient_AgainstTheRealServer(t *testing.T) {
 		got, ok := c.License()
 		return ok && got.Seats == 30
 	})
+	// Refresh times are written in batches, a few seconds apart.
+	waitUntilTrue(t, "the plan's instance shows a check-in", func() bool {
+		page, err := f.store.PlanInstances(ctx, f.plan.ID, "", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(page.Instances) == 1 && page.Instances[0].LastRefreshAt != nil
+	})
 }
 
 func waitUntilTrue(t *testing.T, what string, cond func() bool) {
