@@ -187,22 +187,10 @@ func (s *Store) ActivationLicenseByID(ctx context.Context, id string) (Activatio
 	return a, nil
 }
 
-// ErrActivationSecret answers a wrong, missing or revoked activation secret.
+// ErrActivationSecret answers a wrong, missing or revoked activation secret
+// (see ActivationLicense.SecretMatches).
 var ErrActivationSecret = &Error{Code: EUnauthorized, Kind: "invalid_activation_secret",
 	Message: "The activation secret is wrong or was replaced; send the secret of the latest activation as Authorization: Bearer <secret>."}
-
-// LicenseForActivation returns what the activation's signed license is
-// made of, after checking its secret.
-func (s *Store) LicenseForActivation(ctx context.Context, id, secret string) (ActivationLicense, error) {
-	a, err := s.ActivationLicenseByID(ctx, id)
-	if err != nil {
-		return ActivationLicense{}, err
-	}
-	if !a.SecretMatches(secret) {
-		return ActivationLicense{}, ErrActivationSecret
-	}
-	return a, nil
-}
 
 // RecordActivationRefreshes stores when each activation last fetched its
 // license, in one statement for a whole batch: refreshes are counted in

@@ -69,11 +69,12 @@ func TestActivate_SameInstanceAgainKeepsTheActivationAndReplacesTheSecret(t *tes
 	if again.ID != first.ID || !again.Renewed || again.Secret == first.Secret {
 		t.Errorf("second activation: id %s renewed %v, want id %s renewed with a new secret", again.ID, again.Renewed, first.ID)
 	}
-	if _, err := f.store.LicenseForActivation(ctx, first.ID, first.Secret); !errors.Is(err, ErrActivationSecret) {
-		t.Errorf("the replaced secret: %v, want ErrActivationSecret", err)
+	stored, err := f.store.ActivationLicenseByID(ctx, first.ID)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := f.store.LicenseForActivation(ctx, first.ID, again.Secret); err != nil {
-		t.Errorf("the new secret: %v", err)
+	if stored.SecretMatches(first.Secret) || !stored.SecretMatches(again.Secret) {
+		t.Error("after activating again the old secret should fail and the new one work")
 	}
 	other, err := f.store.Activate(ctx, f.key, "lms-2")
 	if err != nil || other.ID == first.ID || other.Renewed {
@@ -145,22 +146,25 @@ func TestActivate_RefusesRevokedExpiredUnknownAndMalformed(t *testing.T) {
 	}
 }
 
-func TestLicenseForActivation_UnknownIDAndWrongSecret(t *testing.T) {
+func TestActivationLicenseByID_UnknownIDWrongAndRevokedSecrets(t *testing.T) {
 	t.Parallel()
 	f := setupActivation(t)
 	a, err := f.store.Activate(t.Context(), f.key, "lms-1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.store.LicenseForActivation(t.Context(), NewID(), a.Secret)
+	_, err = f.store.ActivationLicenseByID(t.Context(), NewID())
 	wantErrorKind(t, err, ENotFound, "unknown_activation")
-	_, err = f.store.LicenseForActivation(t.Context(), a.ID, a.Secret+"x")
-	wantErrorKind(t, err, EUnauthorized, "invalid_activation_secret")
+	got, err := f.store.ActivationLicenseByID(t.Context(), a.ID)
+	if err != nil || got.SecretMatches(a.Secret+"x") || got.SecretMatches("") || !got.SecretMatches(a.Secret) {
+		t.Fatalf("secret checks on %+v: %v", got, err)
+	}
 	if _, err := f.store.pool.Exec(t.Context(), `UPDATE activations SET revoked_at = now()`); err != nil {
 		t.Fatal(err)
 	}
-	_, err = f.store.LicenseForActivation(t.Context(), a.ID, a.Secret)
-	wantErrorKind(t, err, EUnauthorized, "invalid_activation_secret")
+	if got, err := f.store.ActivationLicenseByID(t.Context(), a.ID); err != nil || !got.Revoked || got.SecretMatches(a.Secret) {
+		t.Errorf("a revoked activation's secret still works: %+v %v", got, err)
+	}
 }
 
 func TestLicenseChangedAt_MovesWithEveryLicenseChangeAndPlanTerms(t *testing.T) {
