@@ -197,6 +197,17 @@ func (a *licenseAPI) refresh(t *testing.T, act activationAnswer, header ...strin
 	return a.do(t, "GET", "/api/v1/activations/"+act.ActivationID+"/license", "", append([]string{"Authorization", "Bearer " + act.Secret}, header...)...)
 }
 
+// waitForNotModified waits until the server answers 304 to etag: the first
+// refresh after an activation re-reads, since the activation's own change
+// notification makes what the cache knew stale.
+func (a *licenseAPI) waitForNotModified(t *testing.T, act activationAnswer, etag string) {
+	t.Helper()
+	waitUntil(t, "a refresh answers 304", func() bool {
+		resp, _ := a.refresh(t, act, "If-None-Match", etag)
+		return resp.StatusCode == http.StatusNotModified
+	})
+}
+
 func (a *licenseAPI) jwks(t *testing.T) licensing.JWKS {
 	t.Helper()
 	resp, raw := a.do(t, "GET", "/api/v1/license-signing-key", "")
@@ -317,11 +328,7 @@ func TestActivationLicense_NotModifiedFromAWarmCacheAsksNothingOfTheDatabase(t *
 	a := setupLicenseAPI(t, true)
 	act, created := a.activate(t, a.assign(t, "ada@example.edu"), "lms-1")
 	etag := created.Header.Get("ETag")
-	// The activation's own notification makes the first refresh re-read.
-	waitUntil(t, "a refresh answers 304", func() bool {
-		resp, _ := a.refresh(t, act, "If-None-Match", etag)
-		return resp.StatusCode == http.StatusNotModified
-	})
+	a.waitForNotModified(t, act, etag)
 	before := a.queries.n.Load()
 	for range 50 {
 		if resp, _ := a.refresh(t, act, "If-None-Match", etag); resp.StatusCode != http.StatusNotModified {
@@ -342,10 +349,7 @@ func TestActivationLicense_ChangesReachTheCache(t *testing.T) {
 	key := a.assign(t, "ada@example.edu")
 	act, created := a.activate(t, key, "lms-1")
 	etag := created.Header.Get("ETag")
-	waitUntil(t, "a refresh answers 304", func() bool {
-		resp, _ := a.refresh(t, act, "If-None-Match", etag)
-		return resp.StatusCode == http.StatusNotModified
-	})
+	a.waitForNotModified(t, act, etag)
 
 	seats := 20
 	if _, err := a.store.UpdatePlan(t.Context(), a.plan.ID, store.PlanUpdate{Seats: &seats}, store.SystemActor); err != nil {

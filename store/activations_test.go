@@ -226,15 +226,23 @@ func (l *recordingListener) Listening()            { l.listening <- struct{}{} }
 func (l *recordingListener) PlanChanged(id string) { l.changed <- id }
 func (l *recordingListener) Deaf(error)            {}
 
+// watch runs WatchLicenseChanges until the test ends and waits until it listens.
+func watch(t *testing.T, s *Store) *recordingListener {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &recordingListener{listening: make(chan struct{}, 4), changed: make(chan string, 16)}
+	done := make(chan struct{})
+	go func() { defer close(done); s.WatchLicenseChanges(ctx, l) }()
+	t.Cleanup(func() { cancel(); <-done })
+	<-l.listening
+	return l
+}
+
 func TestWatchLicenseChanges_TriggersNotifyEveryChangeThatAltersADocument(t *testing.T) {
 	t.Parallel()
 	f := setupActivation(t)
-	ctx, cancel := context.WithCancel(t.Context())
-	l := &recordingListener{listening: make(chan struct{}, 1), changed: make(chan string, 16)}
-	done := make(chan struct{})
-	go func() { defer close(done); f.store.WatchLicenseChanges(ctx, l) }()
-	defer func() { cancel(); <-done }()
-	<-l.listening
+	ctx := t.Context()
+	l := watch(t, f.store)
 
 	expectNotification := func(what string) {
 		t.Helper()
@@ -274,12 +282,8 @@ func TestWatchLicenseChanges_TriggersNotifyEveryChangeThatAltersADocument(t *tes
 func TestWatchLicenseChanges_ReconnectsAndSaysItMayHaveMissedChanges(t *testing.T) {
 	t.Parallel()
 	f := setupActivation(t)
-	ctx, cancel := context.WithCancel(t.Context())
-	l := &recordingListener{listening: make(chan struct{}, 4), changed: make(chan string, 16)}
-	done := make(chan struct{})
-	go func() { defer close(done); f.store.WatchLicenseChanges(ctx, l) }()
-	defer func() { cancel(); <-done }()
-	<-l.listening
+	ctx := t.Context()
+	l := watch(t, f.store)
 
 	if _, err := f.store.pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
 		WHERE datname = current_database() AND query LIKE 'LISTEN%'`); err != nil {
