@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/seatplan/seatplan/cmd/seatplan/instance"
@@ -327,4 +328,37 @@ func TestInstanceCommand_ActivatesOnceThenRefreshesFromItsState(t *testing.T) {
 	if activations != 1 {
 		t.Errorf("%d activations, want 1", activations)
 	}
+}
+
+func TestPlanInstances_AdminSeesEachInstanceCheckIn(t *testing.T) {
+	t.Parallel()
+	getenv := testEnv(t)
+	s := startServer(t, getenv) // with the demo people
+	f := setupLicenseFixture(t, getenv("DATABASE_URL"))
+	act, _, err := activateOver(t, s.URL, f.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.RecordActivationRefreshes(t.Context(), map[string]time.Time{act.ActivationID: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := newBrowser(t)
+	if err := signInInBrowser(ctx, s.URL, "admin@example.com", store.DemoPassword); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(testid("dashboard-card"))); err != nil {
+		t.Fatalf("no dashboard after signing in: %v", err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.URL+"/plans/"+f.plan.ID+"/instances"), chromedp.WaitVisible(testid("instance-row"))); err != nil {
+		t.Fatalf("no instance row: %v", err)
+	}
+	instanceID, err := chromedp.Run(ctx, chromedp.Text(testid("instance-id")))
+	if err != nil || instanceID != "lms-1" {
+		t.Errorf("instance %q, %v", instanceID, err)
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	saveScreenshot(t, "plan-instances.png", png)
 }
