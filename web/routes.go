@@ -29,9 +29,15 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /audit", staff(handlers.AuditLog(st)))
 	mux.Handle("GET /locks", staff(handlers.Locks(st, st.Now)))
 	mux.Handle("POST /locks/{name}/release", support(handlers.ReleaseLock(st, sess)))
+	mux.Handle("GET /plans/{id}/instances", staff(handlers.PlanInstances(st)))
 
 	mux.Handle("POST /oauth/token", handlers.Token(st, d.TokenTTL))
 	mux.Handle("GET /api/v1/me", anyClient(handlers.Me()))
+
+	// Client instances: the activation secret is their bearer, not an OAuth token.
+	mux.Handle("POST /api/v1/activations", handlers.Activate(st, d.Licenses))
+	mux.Handle("GET /api/v1/activations/{id}/license", handlers.ActivationLicense(d.Licenses))
+	mux.Handle("GET /api/v1/license-signing-key", handlers.LicenseSigningKey(d.Keyring))
 
 	mux.Handle("/", handlers.NotFound())
 }

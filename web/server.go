@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/seatplan/seatplan/handlers"
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/licensing"
 )
 
 // Deps is everything the server needs, built by cmd/seatplan.
@@ -17,10 +19,19 @@ type Deps struct {
 	Sessions *Sessions
 	// TokenTTL is the lifetime of OAuth access tokens.
 	TokenTTL time.Duration
+	// Keyring signs license documents.
+	Keyring *licensing.Keyring
+	// Licenses caches activations and signed licenses; serve runs it so it
+	// hears changes. Without one, NewServer makes one that re-reads every
+	// second.
+	Licenses *handlers.LicenseCache
 }
 
 // NewServer returns the whole application as one handler.
 func NewServer(d Deps) http.Handler {
+	if d.Licenses == nil && d.Keyring != nil {
+		d.Licenses = handlers.NewLicenseCache(d.Store, d.Keyring)
+	}
 	mux := http.NewServeMux()
 	addRoutes(mux, d)
 	return chain(mux,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -16,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/hkdf"
+
+	"github.com/seatplan/seatplan/store/licensing"
 )
 
 // config is everything that can be set by flag or environment variable; a
@@ -31,6 +34,11 @@ type config struct {
 	MaxListEntries int
 	LogLevel       string
 	Demo           bool
+
+	// SigningKey signs license documents; PreviousSigningKeys are the
+	// public halves of retired ones, still published for verification.
+	SigningKey          string
+	PreviousSigningKeys string
 }
 
 func (c *config) production() bool { return c.Env == "production" }
@@ -49,6 +57,8 @@ func bindConfig(fs *flag.FlagSet, getenv func(string) string) *config {
 	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", ""), "PostgreSQL URL; empty starts an embedded cluster under the data dir (env DATABASE_URL)")
 	fs.StringVar(&c.DataDir, "data-dir", env("SEATPLAN_DATA_DIR", ".data"), "where development keys and the embedded PostgreSQL live (env SEATPLAN_DATA_DIR)")
 	fs.StringVar(&c.SessionKey, "session-key", env("SEATPLAN_SESSION_KEY", ""), "secret of at least 32 bytes for session cookies; generated in development (env SEATPLAN_SESSION_KEY)")
+	fs.StringVar(&c.SigningKey, "signing-key", env("SEATPLAN_SIGNING_KEY", ""), "Ed25519 license signing key: base64url seed or PKCS #8 PEM; generated in development (env SEATPLAN_SIGNING_KEY)")
+	fs.StringVar(&c.PreviousSigningKeys, "previous-signing-keys", env("SEATPLAN_PREVIOUS_SIGNING_KEYS", ""), "comma-separated public keys of retired license signing keys, kept in the JWKS (env SEATPLAN_PREVIOUS_SIGNING_KEYS)")
 	fs.DurationVar(&c.TokenTTL, "token-ttl", durationEnv(getenv, "SEATPLAN_TOKEN_TTL", time.Hour), "lifetime of OAuth access tokens (env SEATPLAN_TOKEN_TTL)")
 	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", int64(intEnv(getenv, "SEATPLAN_MAX_UPLOAD_BYTES", 16<<20)), "largest accepted upload or list body, in bytes (env SEATPLAN_MAX_UPLOAD_BYTES)")
 	fs.IntVar(&c.MaxListEntries, "max-list-entries", intEnv(getenv, "SEATPLAN_MAX_LIST_ENTRIES", 200_000), "most entries in one email or enrollment list (env SEATPLAN_MAX_LIST_ENTRIES)")
@@ -85,8 +95,11 @@ func (c *config) validate() error {
 		if c.SessionKey == "" {
 			missing = append(missing, "SEATPLAN_SESSION_KEY")
 		}
+		if c.SigningKey == "" {
+			missing = append(missing, "SEATPLAN_SIGNING_KEY")
+		}
 		if len(missing) > 0 {
-			return fmt.Errorf("production mode requires %s", strings.Join(missing, " and "))
+			return fmt.Errorf("production mode requires %s", strings.Join(missing, ", "))
 		}
 	}
 	if c.SessionKey != "" && len(c.SessionKey) < 32 {
@@ -107,9 +120,10 @@ func (c *config) logger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// devSecret returns the secret kept in DataDir/keys/name, creating it the
-// first time, so development restarts keep sessions valid.
-func (c *config) devSecret(name string) (string, error) {
+// devSecret returns the secret kept in DataDir/keys/name, creating it with
+// generate the first time, so development restarts keep sessions valid and
+// licenses verifiable.
+func (c *config) devSecret(name string, generate func() string) (string, error) {
 	path := filepath.Join(c.DataDir, "keys", name)
 	if b, err := os.ReadFile(path); err == nil {
 		return strings.TrimSpace(string(b)), nil
@@ -119,7 +133,7 @@ func (c *config) devSecret(name string) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return "", fmt.Errorf("create key folder: %w", err)
 	}
-	secret := hex.EncodeToString(randomBytes(32))
+	secret := generate()
 	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
 		return "", fmt.Errorf("write %s: %w", path, err)
 	}
@@ -130,7 +144,7 @@ func (c *config) devSecret(name string) (string, error) {
 func (c *config) sessionKeys() (hashKey, blockKey []byte, err error) {
 	secret := c.SessionKey
 	if secret == "" {
-		if secret, err = c.devSecret("session.key"); err != nil {
+		if secret, err = c.devSecret("session.key", func() string { return hex.EncodeToString(randomBytes(32)) }); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -149,4 +163,33 @@ func randomBytes(n int) []byte {
 	b := make([]byte, n)
 	rand.Read(b) // never fails on Linux
 	return b
+}
+
+// keyring builds the license signing keyring: the configured key (or, in
+// development, one kept under DataDir/keys) plus the retired public keys.
+func (c *config) keyring() (*licensing.Keyring, error) {
+	encoded := c.SigningKey
+	if encoded == "" {
+		var err error
+		encoded, err = c.devSecret("license-signing.key", func() string { return licensing.EncodePrivateKey(licensing.GenerateKey()) })
+		if err != nil {
+			return nil, err
+		}
+	}
+	key, err := licensing.ParsePrivateKey(encoded)
+	if err != nil {
+		return nil, fmt.Errorf("-signing-key: %w", err)
+	}
+	var previous []ed25519.PublicKey
+	for i, s := range strings.Split(c.PreviousSigningKeys, ",") {
+		if strings.TrimSpace(s) == "" {
+			continue
+		}
+		pub, err := licensing.ParsePublicKey(s)
+		if err != nil {
+			return nil, fmt.Errorf("-previous-signing-keys entry %d: %w", i+1, err)
+		}
+		previous = append(previous, pub)
+	}
+	return licensing.NewKeyring(key, previous...)
 }

@@ -28,6 +28,8 @@ Commands:
   user add --email E --role R         create a person; the password is read from stdin
   client add --name N --role R        create an API client; prints its credentials as JSON
   demo                                load demo data
+  instance --server URL --license-key K --state FILE [--instance-id ID] [--watch 1m]
+                                      play a client instance: activate, refresh and print its license
 Roles: admin, author, support. Run "seatplan COMMAND -h" for the flags.
 `
 
@@ -49,6 +51,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return clientCommand(ctx, rest, getenv, stdout, stderr)
 	case "demo":
 		return demoCommand(ctx, rest, getenv, stdout, stderr)
+	case "instance":
+		return instanceCommand(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

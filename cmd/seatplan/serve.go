@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/seatplan/seatplan/handlers"
 	"github.com/seatplan/seatplan/web"
 )
 
@@ -40,9 +41,21 @@ func serveCommand(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return err
 	}
+	keyring, err := cfg.keyring()
+	if err != nil {
+		return err
+	}
+	licenses := handlers.NewLicenseCache(st, keyring)
+	licensesCtx, stopLicenses := context.WithCancel(handlers.WithLogger(context.WithoutCancel(ctx), log))
+	licensesDone := make(chan struct{})
+	go func() { defer close(licensesDone); licenses.Run(licensesCtx) }()
+	// Stopped after the HTTP server, so the last refresh times are written.
+	defer func() { stopLicenses(); <-licensesDone }()
+
 	handler := web.NewServer(web.Deps{
 		Store: st, Logger: log, TokenTTL: cfg.TokenTTL,
 		Sessions: web.NewSessions(hashKey, blockKey, cfg.production()),
+		Keyring:  keyring, Licenses: licenses,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -1,0 +1,269 @@
+package store
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// ActivationLicense is what a signed license document is made of: one
+// activation of a license, the license and its plan's terms.
+type ActivationLicense struct {
+	ActivationID string
+	InstanceID   string
+	// Revoked is true when the activation itself was revoked; its secret
+	// then no longer works.
+	Revoked   bool
+	LicenseID int64
+	Status    LicenseStatus
+	Email     string
+	PlanID    string
+	PlanName  string
+	Seats     int
+	ExpiresAt time.Time
+	// ChangedAt is greatest(license changed_at, plan terms_changed_at): it
+	// names one version of the signed document.
+	ChangedAt  time.Time
+	secretHash []byte
+}
+
+// LicenseKey is the license id as the signed document carries it.
+func (a ActivationLicense) LicenseKey() string { return strconv.FormatInt(a.LicenseID, 10) }
+
+// SecretMatches reports whether secret is the activation's current secret,
+// in constant time. A cache of ActivationLicense can check secrets with it
+// without asking the database.
+func (a ActivationLicense) SecretMatches(secret string) bool {
+	return !a.Revoked && len(a.secretHash) > 0 && subtle.ConstantTimeCompare(a.secretHash, hashSecret(secret)) == 1
+}
+
+// Activation is the answer to a successful activation. Secret is shown
+// only here: the database keeps its hash.
+type Activation struct {
+	ID     string
+	Secret string
+	// Renewed is true when this instance had activated the license before:
+	// the activation id stays and the secret is replaced.
+	Renewed bool
+	License ActivationLicense
+}
+
+// Limits of what an instance sends; beyond them the input is malformed.
+const (
+	maxLicenseKeyLength = 200
+	maxInstanceIDLength = 200
+)
+
+const activationLicenseColumns = `a.id, a.instance_id, a.revoked_at IS NOT NULL, a.secret_hash,
+	l.id, l.status, coalesce(l.email, ''), p.id, p.name, p.seats, p.expires_at, greatest(l.changed_at, p.terms_changed_at)
+	FROM activations a JOIN licenses l ON l.id = a.license_id JOIN plans p ON p.id = l.plan_id`
+
+func scanActivationLicense(row pgx.Row) (ActivationLicense, error) {
+	var a ActivationLicense
+	err := row.Scan(&a.ActivationID, &a.InstanceID, &a.Revoked, &a.secretHash,
+		&a.LicenseID, &a.Status, &a.Email, &a.PlanID, &a.PlanName, &a.Seats, &a.ExpiresAt, &a.ChangedAt)
+	return a, err
+}
+
+// visibleASCII accepts 1..max printable, non-space ASCII characters: what a
+// license key or instance id may be made of.
+func visibleASCII(s string, max int) bool {
+	if s == "" || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// Activate binds the license holding licenseKey to instanceID and returns
+// a new secret for the instance. Activating again from the same instance
+// is idempotent: it returns the same activation id (with a fresh secret,
+// since only the old one's hash is kept). Revoked licenses and those of
+// expired plans cannot be activated.
+func (s *Store) Activate(ctx context.Context, licenseKey, instanceID string) (Activation, error) {
+	problems := map[string]string{}
+	if !visibleASCII(licenseKey, maxLicenseKeyLength) {
+		problems["license_key"] = fmt.Sprintf("The license key must be 1 to %d visible ASCII characters without spaces.", maxLicenseKeyLength)
+	}
+	if !visibleASCII(instanceID, maxInstanceIDLength) {
+		problems["instance_id"] = fmt.Sprintf("The instance id must be 1 to %d visible ASCII characters without spaces.", maxInstanceIDLength)
+	}
+	if len(problems) > 0 {
+		return Activation{}, &Error{Code: EInvalid, Kind: "invalid_activation", Message: joinProblems(problems, "license_key", "instance_id"),
+			Fields: map[string]any{"fields": problems}}
+	}
+	act := Activation{Secret: newSecret()}
+	now := s.Now()
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		// The license row lock serialises activations of one license with
+		// its revocation. The plan lock is not taken: activating moves a
+		// seat from assigned to activated, both in use, so no seat count
+		// changes, and an activation must not wait behind a bulk assignment.
+		var licenseID int64
+		var status LicenseStatus
+		var planExpires time.Time
+		err := tx.QueryRow(ctx, `SELECT l.id, l.status, p.expires_at FROM licenses l JOIN plans p ON p.id = l.plan_id
+			WHERE l.activation_key = $1 FOR UPDATE OF l`, licenseKey).Scan(&licenseID, &status, &planExpires)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return &Error{Code: ENotFound, Kind: "unknown_license_key", Message: "No license has this license key; check it against the key your administrator sent."}
+		}
+		if err != nil {
+			return fmt.Errorf("find license by key: %w", err)
+		}
+		switch {
+		case status == LicenseRevoked:
+			return &Error{Code: EForbidden, Kind: "license_revoked", Message: "This license was revoked and cannot be activated; ask your administrator for a new one."}
+		case !now.Before(planExpires):
+			return &Error{Code: EConflict, Kind: "license_expired",
+				Message: fmt.Sprintf("This license's plan expired on %s; it cannot be activated until the plan is extended.", planExpires.UTC().Format(time.DateOnly))}
+		}
+		// Invariant: one live activation per (license, instance), kept by
+		// the partial unique index activations_live_key.
+		newID := NewID()
+		if err := tx.QueryRow(ctx, `INSERT INTO activations (id, license_id, instance_id, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (license_id, instance_id) WHERE revoked_at IS NULL DO UPDATE SET secret_hash = EXCLUDED.secret_hash
+			RETURNING id`, newID, licenseID, instanceID, hashSecret(act.Secret), now).Scan(&act.ID); err != nil {
+			return fmt.Errorf("record activation: %w", err)
+		}
+		act.Renewed = act.ID != newID
+		// The BEFORE UPDATE trigger moves changed_at with the status.
+		if _, err := tx.Exec(ctx, `UPDATE licenses SET status = 'activated', activated_at = $2 WHERE id = $1 AND status = 'assigned'`,
+			licenseID, now); err != nil {
+			return fmt.Errorf("mark license activated: %w", err)
+		}
+		if act.License, err = scanActivationLicense(tx.QueryRow(ctx, `SELECT `+activationLicenseColumns+` WHERE a.id = $1`, act.ID)); err != nil {
+			return fmt.Errorf("read activation: %w", err)
+		}
+		verb, action := "Activated", "activation.create"
+		if act.Renewed {
+			verb, action = "Renewed the activation of", "activation.renew"
+		}
+		return writeAudit(ctx, tx, AuditEntry{
+			Actor:  Actor{Kind: ActorSystem, ID: "instance:" + instanceID, Name: "instance " + instanceID},
+			Action: action, SubjectType: "license", SubjectID: act.License.LicenseKey(),
+			Summary: fmt.Sprintf("%s license of %s (plan %s) on instance %s", verb, act.License.Email, act.License.PlanName, instanceID),
+			Detail:  map[string]any{"activation_id": act.ID, "instance_id": instanceID, "plan_id": act.License.PlanID},
+		})
+	})
+	if err != nil {
+		return Activation{}, err
+	}
+	return act, nil
+}
+
+func joinProblems(problems map[string]string, order ...string) string {
+	msg := ""
+	for _, field := range order {
+		if m, ok := problems[field]; ok {
+			if msg != "" {
+				msg += " "
+			}
+			msg += m
+		}
+	}
+	return msg
+}
+
+// ActivationLicenseByID reads an activation with its license and plan
+// terms, without checking any secret: the caller checks one with
+// SecretMatches (the license cache keeps the result to do so later).
+func (s *Store) ActivationLicenseByID(ctx context.Context, id string) (ActivationLicense, error) {
+	a, err := scanActivationLicense(s.pool.QueryRow(ctx, `SELECT `+activationLicenseColumns+` WHERE a.id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return ActivationLicense{}, &Error{Code: ENotFound, Kind: "unknown_activation", Message: "There is no activation with this id; activate the license again."}
+	}
+	if err != nil {
+		return ActivationLicense{}, fmt.Errorf("read activation %s: %w", id, err)
+	}
+	return a, nil
+}
+
+// ErrActivationSecret answers a wrong, missing or revoked activation secret
+// (see ActivationLicense.SecretMatches).
+var ErrActivationSecret = &Error{Code: EUnauthorized, Kind: "invalid_activation_secret",
+	Message: "The activation secret is wrong or was replaced; send the secret of the latest activation as Authorization: Bearer <secret>."}
+
+// RecordActivationRefreshes stores when each activation last fetched its
+// license, in one statement for a whole batch: refreshes are counted in
+// memory and written every few seconds, so the cheap refresh path does not
+// write at all. Times only move forward.
+func (s *Store) RecordActivationRefreshes(ctx context.Context, seen map[string]time.Time) error {
+	if len(seen) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(seen))
+	ats := make([]time.Time, 0, len(seen))
+	for id, at := range seen {
+		ids = append(ids, id)
+		ats = append(ats, at)
+	}
+	if _, err := s.pool.Exec(ctx, `UPDATE activations a SET last_refresh_at = v.at
+		FROM unnest($1::text[], $2::timestamptz[]) AS v(id, at)
+		WHERE a.id = v.id AND (a.last_refresh_at IS NULL OR a.last_refresh_at < v.at)`, ids, ats); err != nil {
+		return fmt.Errorf("record %d activation refreshes: %w", len(ids), err)
+	}
+	return nil
+}
+
+// InstanceActivity is one activated instance of a plan, for the plan page.
+type InstanceActivity struct {
+	ActivationID  string
+	InstanceID    string
+	LicenseID     int64
+	Email         string
+	Status        LicenseStatus
+	ActivatedAt   time.Time
+	LastRefreshAt *time.Time // nil: never refreshed since activating
+	Revoked       bool
+}
+
+// InstancePage is one page of a plan's instances, newest activation first.
+type InstancePage struct {
+	Plan      Plan
+	Instances []InstanceActivity
+	// NextBefore is the cursor of the following page; "" at the end.
+	NextBefore string
+}
+
+// PlanInstances pages through the activations of a plan's licenses by
+// activation id, newest first; before is the cursor of the previous page.
+func (s *Store) PlanInstances(ctx context.Context, planID, before string, limit int) (InstancePage, error) {
+	if limit <= 0 || limit > 200 {
+		limit = 50
+	}
+	plan, err := s.Plan(ctx, planID)
+	if err != nil {
+		return InstancePage{}, err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT a.id, a.instance_id, l.id, coalesce(l.email, ''), l.status, a.created_at, a.last_refresh_at, a.revoked_at IS NOT NULL
+		FROM activations a JOIN licenses l ON l.id = a.license_id
+		WHERE l.plan_id = $1 AND ($2 = '' OR a.id < $2)
+		ORDER BY a.id DESC LIMIT $3`, planID, before, limit+1)
+	if err != nil {
+		return InstancePage{}, fmt.Errorf("list instances of plan %s: %w", planID, err)
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (InstanceActivity, error) {
+		var i InstanceActivity
+		err := r.Scan(&i.ActivationID, &i.InstanceID, &i.LicenseID, &i.Email, &i.Status, &i.ActivatedAt, &i.LastRefreshAt, &i.Revoked)
+		return i, err
+	})
+	if err != nil {
+		return InstancePage{}, fmt.Errorf("list instances of plan %s: %w", planID, err)
+	}
+	page := InstancePage{Plan: plan}
+	if len(list) > limit {
+		list = list[:limit]
+		page.NextBefore = list[limit-1].ActivationID
+	}
+	page.Instances = list
+	return page, nil
+}
