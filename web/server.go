@@ -17,6 +17,9 @@ type Deps struct {
 	Sessions *Sessions
 	// TokenTTL is the lifetime of OAuth access tokens.
 	TokenTTL time.Duration
+	// MaxUploadBytes and MaxListEntries bound uploaded lists (413 beyond).
+	MaxUploadBytes int64
+	MaxListEntries int
 }
 
 // NewServer returns the whole application as one handler.

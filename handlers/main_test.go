@@ -1,0 +1,9 @@
+package handlers
+
+import (
+	"testing"
+
+	"github.com/seatplan/seatplan/store/storetest"
+)
+
+func TestMain(m *testing.M) { storetest.Main(m) }
