@@ -136,6 +136,11 @@ func insertEnrollments(ctx context.Context, tx pgx.Tx, staged []emaillist.Pair, 
 	if len(staged) == 0 {
 		return notEnrolled, nil
 	}
+	// 100,000 pairs sort and hash in memory instead of spilling to disk
+	// (measured: about a third faster). Local to the transaction.
+	if _, err := tx.Exec(ctx, `SELECT set_config('work_mem', '64MB', true)`); err != nil {
+		return nil, fmt.Errorf("set work_mem: %w", err)
+	}
 	// Dropped at the end so that a second call in the same transaction
 	// (an assignment enrolling twice) can create it again.
 	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE enroll_stage (pos integer NOT NULL, email text NOT NULL, course text NOT NULL) ON COMMIT DROP`); err != nil {
