@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/emaillist"
 	"github.com/seatplan/seatplan/store/storetest"
 )
 
@@ -205,4 +207,97 @@ func TestEnrollmentPages_MalformedUploadIsShownOnTheFormWithItsLine(t *testing.T
 	if msg := doc.Find(`[data-testid="upload-error"]`).Text(); rec.Code != http.StatusUnprocessableEntity || !strings.Contains(msg, "line 2") {
 		t.Errorf("%d %q", rec.Code, msg)
 	}
+}
+
+func TestCourseLearners_PagesSearchesAndUnenrollsWithHtmx(t *testing.T) {
+	t.Parallel()
+	st := enrollmentStore(t)
+	ctx := context.Background()
+	var list strings.Builder
+	for i := range 60 {
+		fmt.Fprintf(&list, "learner%02d@example.com,cs101\n", i)
+	}
+	pairs, refused := mustParse(t, list.String())
+	if _, err := st.Enroll(ctx, pairs, refused, enrollingAdmin); err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /enrollments/courses/{key}", as(enrollingAdmin, CourseLearners(st)))
+	mux.Handle("POST /enrollments/courses/{key}/unenroll", as(enrollingAdmin, Unenroll(st, nil)))
+
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/enrollments/courses/cs101", nil))
+	doc, _ := goquery.NewDocumentFromReader(rec.Body)
+	next := doc.Find(`[data-testid="next-page"]`).AttrOr("href", "")
+	if n := doc.Find(`[data-testid="enrollment-row"]`).Length(); n != 50 || next != "/enrollments/courses/cs101?after=learner49%40example.com" {
+		t.Errorf("first page: %d rows, next %q", n, next)
+	}
+
+	req := httptest.NewRequest("POST", "/enrollments/courses/cs101/unenroll", strings.NewReader("email=learner07%40example.com&q=learner0"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("HX-Request", "true")
+	rec = httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	if loc := rec.Header().Get("Location"); rec.Code != http.StatusSeeOther || loc != "/enrollments/courses/cs101?q=learner0" {
+		t.Fatalf("unenroll: %d to %q", rec.Code, loc)
+	}
+	req = httptest.NewRequest("GET", "/enrollments/courses/cs101?q=learner0", nil)
+	req.Header.Set("HX-Request", "true")
+	rec = httptest.NewRecorder()
+	mux.ServeHTTP(rec, req)
+	doc, _ = goquery.NewDocumentFromReader(rec.Body)
+	if doc.Find("#course-enrollments").Length() != 1 || doc.Find("h1").Length() != 0 {
+		t.Error("an htmx request did not get the list fragment alone")
+	}
+	if n := doc.Find(`[data-testid="enrollment-row"]`).Length(); n != 9 {
+		t.Errorf("search learner0 after unenrolling learner07: %d rows, want 9", n)
+	}
+}
+
+func TestPlanCourses_LinkAndUnlinkAnswerWithTheSection(t *testing.T) {
+	t.Parallel()
+	st := enrollmentStore(t)
+	p, err := st.CreatePlan(context.Background(), store.NewPlan{Name: "Acme", Seats: 2}, store.SystemActor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /plans/{id}/courses", as(enrollingAdmin, PlanCourses(st)))
+	mux.Handle("POST /plans/{id}/courses", as(enrollingAdmin, LinkPlanCourse(st)))
+	mux.Handle("POST /plans/{id}/courses/{key}/unlink", as(enrollingAdmin, UnlinkPlanCourse(st)))
+	post := func(path, form string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", path, strings.NewReader(form))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("HX-Request", "true")
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, req)
+		return rec
+	}
+	if rec := post("/plans/"+p.ID+"/courses", "course=cs102"); rec.Code != http.StatusSeeOther {
+		t.Fatalf("link: %d %s", rec.Code, rec.Body)
+	}
+	rec := post("/plans/"+p.ID+"/courses", "course=nope")
+	doc, _ := goquery.NewDocumentFromReader(rec.Body)
+	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(doc.Find(`[data-testid="plan-courses-error"]`).Text(), "nope") {
+		t.Errorf("unknown course: %d %q", rec.Code, doc.Find(`[data-testid="plan-courses-error"]`).Text())
+	}
+	if got := doc.Find(`[data-testid="plan-course"]`).Text(); !strings.Contains(got, "cs102") {
+		t.Errorf("linked courses %q, want cs102", got)
+	}
+	if rec := post("/plans/"+p.ID+"/courses/cs102/unlink", ""); rec.Code != http.StatusSeeOther {
+		t.Errorf("unlink: %d", rec.Code)
+	}
+	l, _ := st.PlanCourses(context.Background(), p.ID)
+	if len(l.Linked) != 0 {
+		t.Errorf("still linked: %+v", l.Linked)
+	}
+}
+
+func mustParse(t *testing.T, csv string) ([]emaillist.Pair, []emaillist.PairProblem) {
+	t.Helper()
+	pairs, refused, err := emaillist.ParsePairs(strings.NewReader(csv), emaillist.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pairs, refused
 }
