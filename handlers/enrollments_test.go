@@ -301,3 +301,13 @@ func mustParse(t *testing.T, csv string) ([]emaillist.Pair, []emaillist.PairProb
 	}
 	return pairs, refused
 }
+
+func TestEnrollmentPages_UploadOverTheLimitIs413OnTheForm(t *testing.T) {
+	t.Parallel()
+	h := as(enrollingAdmin, PreviewEnrollments(enrollmentStore(t), ListLimits{MaxBytes: 64, MaxEntries: 10}))
+	rec := postForm(t, h, "/enrollments/preview", strings.Repeat("a@example.com,cs101\n", 10))
+	doc, _ := goquery.NewDocumentFromReader(rec.Body)
+	if msg := doc.Find(`[data-testid="upload-error"]`).Text(); rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(msg, "64 bytes") {
+		t.Errorf("%d %q", rec.Code, msg)
+	}
+}

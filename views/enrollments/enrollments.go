@@ -118,3 +118,8 @@ type PlanCoursesView struct {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// textareaText survives the HTML parser, which drops one newline right after
+// <textarea>: without the extra one, a list starting with a blank line would
+// lose it and its line numbers would shift between preview and confirm.
+func textareaText(s string) string { return "\n" + s }

@@ -65,3 +65,12 @@ func TestPlanCourses_IsOneSwappableSection(t *testing.T) {
 		t.Errorf("link form targets %q", got)
 	}
 }
+
+func TestPreviewPage_CarriesAListStartingWithABlankLineUnchanged(t *testing.T) {
+	t.Parallel()
+	source := "\n\na@example.com,cs101\n"
+	doc := viewtest.Render(t, enrollments.PreviewPage(enrollments.PreviewView{Source: source}))
+	if got := viewtest.ByTestID(doc, "confirm-form").Find("textarea").Text(); got != source {
+		t.Errorf("confirm carries %q, want %q", got, source)
+	}
+}
