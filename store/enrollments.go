@@ -50,10 +50,11 @@ type EnrollmentResult struct {
 	Pairs []PairResult
 }
 
-// Enroll enrolls many (email, course) pairs at once. pairs are what
-// emaillist.ParsePairs or CheckPairs accepted (each pair once); refused are
-// the entries they reported as problems, which are only reported and counted.
-// Pairs naming an unknown course become problems while the others are still
+// Enroll enrolls many (email, course) pairs at once. pairs are normally what
+// emaillist.ParsePairs or CheckPairs accepted, with their Index and Line;
+// refused are the entries those reported as problems, which are only reported
+// and counted. A pair with a bad address, no course or an unknown course, or
+// repeating an earlier pair, becomes a problem while the others are still
 // enrolled; pairs already enrolled are reported as existing. One audit entry
 // records the counts.
 func (s *Store) Enroll(ctx context.Context, pairs []emaillist.Pair, refused []emaillist.PairProblem, by Actor) (EnrollmentResult, error) {
@@ -73,14 +74,24 @@ func (s *Store) Enroll(ctx context.Context, pairs []emaillist.Pair, refused []em
 // can enroll its assignees in the same transaction as it assigns them.
 func enroll(ctx context.Context, tx pgx.Tx, pairs []emaillist.Pair, refused []emaillist.PairProblem, by Actor) (EnrollmentResult, error) {
 	res := EnrollmentResult{ID: NewID(), Pairs: make([]PairResult, 0, len(pairs)+len(refused))}
-	// The pairs are re-checked so that no caller can abort the whole batch
-	// with an address the table's CHECK refuses; only good pairs reach SQL.
+	// The pairs are re-checked so that no Go caller can abort the whole batch
+	// with an address the table's CHECK refuses, or have a repeated pair
+	// counted twice; the list parser has already done this for its lists.
+	refused = slices.Clone(refused) // appended to below; the caller's stays as it was
 	staged := make([]emaillist.Pair, 0, len(pairs))
+	first := make(map[[2]string]int, len(pairs)) // (email, course) → Index of its first pair
 	for _, p := range pairs {
 		addr, reason := emaillist.ValidEmail(p.Email)
 		course := strings.TrimSpace(p.Course)
 		if reason == "" && course == "" {
 			reason = "missing course"
+		}
+		if reason == "" {
+			if i, seen := first[[2]string{addr, course}]; seen {
+				reason = fmt.Sprintf("repeats entry %d", i)
+			} else {
+				first[[2]string{addr, course}] = p.Index
+			}
 		}
 		if reason != "" {
 			refused = append(refused, emaillist.PairProblem{Index: p.Index, Line: p.Line, Email: p.Email, Course: course, Reason: reason})

@@ -152,11 +152,13 @@ func TestEnroll_RechecksPairsFromGoCallers(t *testing.T) {
 		{Index: 0, Email: " Mixed@Example.COM ", Course: "cs101"},
 		{Index: 1, Email: "nope", Course: "cs101"},
 		{Index: 2, Email: "x@example.com", Course: " "},
+		{Index: 3, Email: "mixed@example.com", Course: "cs101"},
 	}, nil, enrollingAdmin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Enrolled != 1 || len(res.Problems) != 2 || res.Pairs[0].Email != "mixed@example.com" || res.Problems[1].Reason != "missing course" {
+	if res.Enrolled != 1 || len(res.Problems) != 3 || res.Pairs[0].Email != "mixed@example.com" ||
+		res.Problems[1].Reason != "missing course" || res.Problems[2].Reason != "repeats entry 0" {
 		t.Errorf("got %+v", res)
 	}
 }
