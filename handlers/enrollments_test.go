@@ -162,7 +162,7 @@ func TestEnrollmentPages_PreviewChangesNothingAndConfirmShowsTheResult(t *testin
 	if doc.Find(`[data-testid="unknown-course"]`).Length() != 1 {
 		t.Error("the unknown course is not flagged")
 	}
-	if source := doc.Find(`[data-testid="confirm-form"] textarea[name="pairs"]`).Text(); source != list {
+	if source := doc.Find(`[data-testid="confirm-form"] input[name="pairs"]`).AttrOr("value", ""); source != list {
 		t.Errorf("the confirm form carries %q, want the list", source)
 	}
 	if page, _ := st.CourseEnrollments(context.Background(), "cs101", store.EnrollmentFilter{}); page.Total != 0 {

@@ -29,7 +29,7 @@ func TestPreviewPage_ListsProblemsByLineAndEscapesUserText(t *testing.T) {
 	if got := viewtest.ByTestID(doc, "preview-pairs").Text(); got != "1" {
 		t.Errorf("pairs to enroll %q, want 1 (the unknown course's pair is not enrolled)", got)
 	}
-	if got := viewtest.ByTestID(doc, "confirm-form").Find("textarea").Text(); got != v.Source {
+	if got := viewtest.ByTestID(doc, "confirm-form").Find(`input[name="pairs"]`).AttrOr("value", ""); got != v.Source {
 		t.Errorf("confirm carries %q", got)
 	}
 }
@@ -66,11 +66,15 @@ func TestPlanCourses_IsOneSwappableSection(t *testing.T) {
 	}
 }
 
-func TestPreviewPage_CarriesAListStartingWithABlankLineUnchanged(t *testing.T) {
+func TestPages_CarryAListStartingWithABlankLineUnchanged(t *testing.T) {
 	t.Parallel()
 	source := "\n\na@example.com,cs101\n"
 	doc := viewtest.Render(t, enrollments.PreviewPage(enrollments.PreviewView{Source: source}))
-	if got := viewtest.ByTestID(doc, "confirm-form").Find("textarea").Text(); got != source {
+	if got := viewtest.ByTestID(doc, "confirm-form").Find(`input[name="pairs"]`).AttrOr("value", ""); got != source {
 		t.Errorf("confirm carries %q, want %q", got, source)
+	}
+	doc = viewtest.Render(t, enrollments.IndexPage(enrollments.IndexView{Paste: source, Error: "bad"}))
+	if got := viewtest.ByTestID(doc, "enroll-paste").Text(); got != source {
+		t.Errorf("the paste box holds %q, want %q", got, source)
 	}
 }
