@@ -74,31 +74,7 @@ func (s *Store) Enroll(ctx context.Context, pairs []emaillist.Pair, refused []em
 // can enroll its assignees in the same transaction as it assigns them.
 func enroll(ctx context.Context, tx pgx.Tx, pairs []emaillist.Pair, refused []emaillist.PairProblem, by Actor) (EnrollmentResult, error) {
 	res := EnrollmentResult{ID: NewID(), Pairs: make([]PairResult, 0, len(pairs)+len(refused))}
-	// The pairs are re-checked so that no Go caller can abort the whole batch
-	// with an address the table's CHECK refuses, or have a repeated pair
-	// counted twice; the list parser has already done this for its lists.
-	refused = slices.Clone(refused) // appended to below; the caller's stays as it was
-	staged := make([]emaillist.Pair, 0, len(pairs))
-	first := make(map[[2]string]int, len(pairs)) // (email, course) → Index of its first pair
-	for _, p := range pairs {
-		addr, reason := emaillist.ValidEmail(p.Email)
-		course := strings.TrimSpace(p.Course)
-		if reason == "" && course == "" {
-			reason = "missing course"
-		}
-		if reason == "" {
-			if i, seen := first[[2]string{addr, course}]; seen {
-				reason = fmt.Sprintf("repeats entry %d", i)
-			} else {
-				first[[2]string{addr, course}] = p.Index
-			}
-		}
-		if reason != "" {
-			refused = append(refused, emaillist.PairProblem{Index: p.Index, Line: p.Line, Email: p.Email, Course: course, Reason: reason})
-			continue
-		}
-		staged = append(staged, emaillist.Pair{Index: p.Index, Line: p.Line, Email: addr, Course: course})
-	}
+	staged, refused := recheckPairs(pairs, refused)
 	notEnrolled, err := insertEnrollments(ctx, tx, staged, by)
 	if err != nil {
 		return EnrollmentResult{}, err
@@ -137,6 +113,36 @@ func enroll(ctx context.Context, tx pgx.Tx, pairs []emaillist.Pair, refused []em
 		return EnrollmentResult{}, err
 	}
 	return res, nil
+}
+
+// recheckPairs splits pairs into those fit for SQL and problems, added to a
+// copy of refused. It guards against Go callers: an address the table's
+// CHECK refuses would abort the whole batch, and a repeated pair would be
+// counted twice. Lists from the parser pass unchanged.
+func recheckPairs(pairs []emaillist.Pair, refused []emaillist.PairProblem) ([]emaillist.Pair, []emaillist.PairProblem) {
+	refused = slices.Clone(refused) // appended to below; the caller's stays as it was
+	staged := make([]emaillist.Pair, 0, len(pairs))
+	first := make(map[[2]string]int, len(pairs)) // (email, course) → Index of its first pair
+	for _, p := range pairs {
+		addr, reason := emaillist.ValidEmail(p.Email)
+		course := strings.TrimSpace(p.Course)
+		if reason == "" && course == "" {
+			reason = "missing course"
+		}
+		if reason == "" {
+			if i, seen := first[[2]string{addr, course}]; seen {
+				reason = fmt.Sprintf("repeats entry %d", i)
+			} else {
+				first[[2]string{addr, course}] = p.Index
+			}
+		}
+		if reason != "" {
+			refused = append(refused, emaillist.PairProblem{Index: p.Index, Line: p.Line, Email: p.Email, Course: course, Reason: reason})
+			continue
+		}
+		staged = append(staged, emaillist.Pair{Index: p.Index, Line: p.Line, Email: addr, Course: course})
+	}
+	return staged, refused
 }
 
 // insertEnrollments enrolls staged pairs with one COPY and one INSERT and
