@@ -79,7 +79,7 @@ func readEnrollmentBody(w http.ResponseWriter, r *http.Request, lim ListLimits) 
 }
 
 type enrollmentPages interface {
-	enroller
+	EnrollAndKeepResult(ctx context.Context, pairs []emaillist.Pair, refused []emaillist.PairProblem, by store.Actor) (store.EnrollmentResult, error)
 	EnrollmentCounts(ctx context.Context) ([]store.CourseEnrollmentCount, error)
 	EnrollmentResultByID(ctx context.Context, id string) (store.StoredEnrollmentResult, error)
 }
@@ -199,7 +199,7 @@ func ConfirmEnrollments(st enrollmentPages, lim ListLimits) http.Handler {
 		if !ok {
 			return
 		}
-		res, err := st.Enroll(r.Context(), pairs, refused, mustActor(r))
+		res, err := st.EnrollAndKeepResult(r.Context(), pairs, refused, mustActor(r))
 		if err != nil {
 			Fail(w, r, err)
 			return

@@ -58,10 +58,21 @@ type EnrollmentResult struct {
 // enrolled; pairs already enrolled are reported as existing. One audit entry
 // records the counts.
 func (s *Store) Enroll(ctx context.Context, pairs []emaillist.Pair, refused []emaillist.PairProblem, by Actor) (EnrollmentResult, error) {
+	return s.enrollInTx(ctx, pairs, refused, by, false)
+}
+
+// EnrollAndKeepResult is Enroll that also keeps the per-pair result, for a
+// person to download (EnrollmentResultByID) for 30 days. Storing 100,000
+// lines costs about a tenth of the call, so only the pages ask for it.
+func (s *Store) EnrollAndKeepResult(ctx context.Context, pairs []emaillist.Pair, refused []emaillist.PairProblem, by Actor) (EnrollmentResult, error) {
+	return s.enrollInTx(ctx, pairs, refused, by, true)
+}
+
+func (s *Store) enrollInTx(ctx context.Context, pairs []emaillist.Pair, refused []emaillist.PairProblem, by Actor, keep bool) (EnrollmentResult, error) {
 	var res EnrollmentResult
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		res, err = enroll(ctx, tx, pairs, refused, by)
+		res, err = enroll(ctx, tx, pairs, refused, by, keep)
 		return err
 	})
 	if err != nil {
@@ -71,8 +82,9 @@ func (s *Store) Enroll(ctx context.Context, pairs []emaillist.Pair, refused []em
 }
 
 // enroll is Enroll inside the caller's transaction, so license assignment
-// can enroll its assignees in the same transaction as it assigns them.
-func enroll(ctx context.Context, tx pgx.Tx, pairs []emaillist.Pair, refused []emaillist.PairProblem, by Actor) (EnrollmentResult, error) {
+// can enroll its assignees in the same transaction as it assigns them. keep
+// stores the result for download.
+func enroll(ctx context.Context, tx pgx.Tx, pairs []emaillist.Pair, refused []emaillist.PairProblem, by Actor, keep bool) (EnrollmentResult, error) {
 	res := EnrollmentResult{ID: NewID(), Pairs: make([]PairResult, 0, len(pairs)+len(refused))}
 	staged, refused := recheckPairs(pairs, refused)
 	notEnrolled, err := insertEnrollments(ctx, tx, staged, by)
@@ -103,8 +115,10 @@ func enroll(ctx context.Context, tx pgx.Tx, pairs []emaillist.Pair, refused []em
 			res.Problems = append(res.Problems, EnrollmentProblem{Index: r.Index, Line: r.Line, Email: r.Email, Course: r.Course, Reason: r.Reason})
 		}
 	}
-	if err := saveEnrollmentResult(ctx, tx, res, by); err != nil {
-		return EnrollmentResult{}, err
+	if keep {
+		if err := saveEnrollmentResult(ctx, tx, res, by); err != nil {
+			return EnrollmentResult{}, err
+		}
 	}
 	err = writeAudit(ctx, tx, AuditEntry{Actor: by, Action: "enrollment.bulk", SubjectType: "enrollment_result", SubjectID: res.ID,
 		Summary: fmt.Sprintf("Enrolled %d learners (%d already enrolled, %d problems)", res.Enrolled, res.Existing, len(res.Problems)),
@@ -473,7 +487,9 @@ func (s *Store) UnlinkPlanCourse(ctx context.Context, planID, courseKey string, 
 // them) in every course linked to the plan, through the same core as Enroll,
 // inside the caller's transaction: license assignment calls it in the
 // transaction that assigns the licenses, so both commit or neither does.
-func enrollAssignees(ctx context.Context, tx pgx.Tx, planID string, emails []string, by Actor) (EnrollmentResult, error) {
+// keep stores the result for download. With no linked course it does
+// nothing and returns a result with no ID.
+func enrollAssignees(ctx context.Context, tx pgx.Tx, planID string, emails []string, by Actor, keep bool) (EnrollmentResult, error) {
 	rows, err := tx.Query(ctx, `SELECT course_key FROM plan_courses WHERE plan_id = $1 ORDER BY course_key`, planID)
 	if err != nil {
 		return EnrollmentResult{}, fmt.Errorf("read courses of plan %s: %w", planID, err)
@@ -491,12 +507,12 @@ func enrollAssignees(ctx context.Context, tx pgx.Tx, planID string, emails []str
 			pairs = append(pairs, emaillist.Pair{Index: len(pairs), Email: e, Course: course})
 		}
 	}
-	return enroll(ctx, tx, pairs, nil, by)
+	return enroll(ctx, tx, pairs, nil, by, keep)
 }
 
 // EnrollPlanLicensees enrolls everyone holding a live license of the plan in
 // the plan's courses: what assignment does for new assignees, for the people
-// assigned before a course was linked.
+// assigned before a course was linked. The result is kept for download.
 func (s *Store) EnrollPlanLicensees(ctx context.Context, planID string, by Actor) (EnrollmentResult, error) {
 	var res EnrollmentResult
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -511,7 +527,7 @@ func (s *Store) EnrollPlanLicensees(ctx context.Context, planID string, by Actor
 		if err != nil {
 			return fmt.Errorf("read licensees of plan %s: %w", planID, err)
 		}
-		res, err = enrollAssignees(ctx, tx, planID, emails, by)
+		res, err = enrollAssignees(ctx, tx, planID, emails, by, true)
 		return err
 	})
 	return res, err

@@ -61,7 +61,7 @@ func TestEnroll_GoodPairsAreEnrolledWhileOthersAreReportedWithTheirIndex(t *test
 		"not-an-email,cs101",    // 3: refused by the parser
 		"new@example.com,cs102", // 4: enrolled
 	}, "\n"))
-	res, err := s.Enroll(ctx, pairs, refused, enrollingAdmin)
+	res, err := s.EnrollAndKeepResult(ctx, pairs, refused, enrollingAdmin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,6 +138,9 @@ func TestEnroll_RepeatingACallReportsEveryPairAsExisting(t *testing.T) {
 	}
 	if res.Enrolled != 0 || res.Existing != 3 || len(res.Problems) != 0 {
 		t.Errorf("repeat: %+v", res)
+	}
+	if _, err := s.EnrollmentResultByID(ctx, res.ID); ErrorCode(err) != ENotFound {
+		t.Errorf("Enroll kept its result (%v); only EnrollAndKeepResult should", err)
 	}
 	if n := enrollmentCount(t, s); n != 3 {
 		t.Errorf("%d enrollments, want 3", n)
@@ -226,10 +229,10 @@ func TestEnrollAssignees_EnrollsInEveryLinkedCourseAndRunsTwiceInOneTransaction(
 	var first, second EnrollmentResult
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		if first, err = enrollAssignees(ctx, tx, p.ID, []string{"a@example.com", "b@example.com"}, enrollingAdmin); err != nil {
+		if first, err = enrollAssignees(ctx, tx, p.ID, []string{"a@example.com", "b@example.com"}, enrollingAdmin, false); err != nil {
 			return err
 		}
-		second, err = enrollAssignees(ctx, tx, p.ID, []string{"b@example.com", "c@example.com"}, enrollingAdmin)
+		second, err = enrollAssignees(ctx, tx, p.ID, []string{"b@example.com", "c@example.com"}, enrollingAdmin, false)
 		return err
 	})
 	if err != nil {
