@@ -57,6 +57,7 @@ func BenchmarkEnroll_BulkVersusOneRequestPerPair(b *testing.B) {
 	}
 
 	var bulk, perRequest time.Duration
+	bestBulk := time.Duration(1<<63 - 1) // on a shared machine the fastest round shows the cost with the least interference
 	round := 0
 	for b.Loop() {
 		round++
@@ -79,12 +80,14 @@ func BenchmarkEnroll_BulkVersusOneRequestPerPair(b *testing.B) {
 		start = time.Now()
 		res, err := st.Enroll(ctx, ps, nil, store.SystemActor)
 		bulk += time.Since(start)
+		bestBulk = min(bestBulk, time.Since(start))
 		if err != nil || res.Enrolled != bulkPairs {
 			b.Fatalf("bulk enroll: %d enrolled, %v", res.Enrolled, err)
 		}
 	}
 	n := time.Duration(b.N)
 	b.ReportMetric((bulk / n).Seconds(), "s/bulk-100k")
+	b.ReportMetric(bestBulk.Seconds(), "s/bulk-100k-best")
 	b.ReportMetric((perRequest / n).Seconds(), "s/per-request-100k")
 	b.ReportMetric(float64(perRequest)/float64(bulk), "x-faster")
 	b.Logf("100,000 pairs: one Enroll call %s; one HTTP request per pair %s (1,000 measured, extrapolated); %.0f× faster",
