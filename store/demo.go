@@ -32,5 +32,8 @@ func (s *Store) LoadDemo(ctx context.Context) ([]DemoLogin, error) {
 		}
 		logins = append(logins, DemoLogin{Email: np.Email, Role: string(np.Role), Password: np.Password})
 	}
+	if err := s.loadDemoEnrollments(ctx); err != nil {
+		return nil, err
+	}
 	return logins, nil
 }

@@ -25,6 +25,9 @@ type Deps struct {
 	// hears changes. Without one, NewServer makes one that re-reads every
 	// second.
 	Licenses *handlers.LicenseCache
+	// MaxUploadBytes and MaxListEntries bound uploaded lists (413 beyond).
+	MaxUploadBytes int64
+	MaxListEntries int
 }
 
 // NewServer returns the whole application as one handler.

@@ -54,6 +54,7 @@ func serveCommand(ctx context.Context, args []string, getenv func(string) string
 
 	handler := web.NewServer(web.Deps{
 		Store: st, Logger: log, TokenTTL: cfg.TokenTTL,
+		MaxUploadBytes: cfg.MaxUploadBytes, MaxListEntries: cfg.MaxListEntries,
 		Sessions: web.NewSessions(hashKey, blockKey, cfg.production()),
 		Keyring:  keyring, Licenses: licenses,
 	})

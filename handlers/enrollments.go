@@ -1,0 +1,384 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/emaillist"
+	"github.com/seatplan/seatplan/views/enrollments"
+	"github.com/seatplan/seatplan/views/layout"
+)
+
+type enroller interface {
+	Enroll(ctx context.Context, pairs []emaillist.Pair, refused []emaillist.PairProblem, by store.Actor) (store.EnrollmentResult, error)
+}
+
+// EnrollAPI answers POST /api/v1/enrollments: a JSON list
+// {"enrollments":[{"email","course"}]} or a CSV of email,course.
+func EnrollAPI(st enroller, lim ListLimits) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pairs, refused, err := readEnrollmentBody(w, r, lim)
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		res, err := st.Enroll(r.Context(), pairs, refused, mustActor(r))
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		problems := res.Problems
+		if problems == nil {
+			problems = []store.EnrollmentProblem{}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"id": res.ID, "enrolled": res.Enrolled, "existing": res.Existing, "problems": problems})
+	})
+}
+
+// readEnrollmentBody parses an API request's list by its content type.
+func readEnrollmentBody(w http.ResponseWriter, r *http.Request, lim ListLimits) ([]emaillist.Pair, []emaillist.PairProblem, error) {
+	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	var pairs []emaillist.Pair
+	var refused []emaillist.PairProblem
+	var err error
+	switch mediaType {
+	case "application/json":
+		var body struct {
+			Enrollments []struct {
+				Email  string `json:"email"`
+				Course string `json:"course"`
+			} `json:"enrollments"`
+		}
+		if err := decodeJSON(w, r, lim.MaxBytes, &body); err != nil {
+			return nil, nil, err
+		}
+		entries := make([]emaillist.Pair, len(body.Enrollments))
+		for i, e := range body.Enrollments {
+			entries[i] = emaillist.Pair{Email: e.Email, Course: e.Course}
+		}
+		pairs, refused, err = emaillist.CheckPairs(entries, lim.parser())
+	case "text/csv", "application/csv", "text/plain":
+		pairs, refused, err = emaillist.ParsePairs(http.MaxBytesReader(w, r.Body, lim.MaxBytes), lim.parser())
+	default:
+		return nil, nil, &store.Error{Code: EUnsupported, Kind: "unsupported_media_type",
+			Message: `Send {"enrollments":[{"email","course"}]} as application/json, or email,course lines as text/csv.`}
+	}
+	if err != nil {
+		return nil, nil, listError(err)
+	}
+	if len(pairs)+len(refused) == 0 {
+		return nil, nil, &store.Error{Code: store.EInvalid, Kind: "empty_list", Message: "The list is empty: send at least one email,course pair."}
+	}
+	return pairs, refused, nil
+}
+
+type enrollmentPages interface {
+	EnrollAndKeepResult(ctx context.Context, pairs []emaillist.Pair, refused []emaillist.PairProblem, by store.Actor) (store.EnrollmentResult, error)
+	EnrollmentCounts(ctx context.Context) ([]store.CourseEnrollmentCount, error)
+	EnrollmentResultByID(ctx context.Context, id string) (store.StoredEnrollmentResult, error)
+}
+
+// Enrollments shows the upload form and the courses with their learners.
+func Enrollments(st enrollmentPages) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		renderUploadForm(w, r, st, http.StatusOK, "", "")
+	})
+}
+
+func renderUploadForm(w http.ResponseWriter, r *http.Request, st enrollmentPages, status int, paste, problem string) {
+	counts, err := st.EnrollmentCounts(r.Context())
+	if err != nil {
+		Fail(w, r, err)
+		return
+	}
+	v := enrollments.IndexView{Base: basePage(r, "Enrollments"), Paste: paste, Error: problem}
+	for _, c := range counts {
+		v.Courses = append(v.Courses, enrollments.CourseRow{Key: c.Key, Title: c.Title, Enrolled: c.Enrolled})
+	}
+	render(w, r, status, enrollments.IndexPage(v))
+}
+
+// readEnrollmentForm reads the list of an upload form: the file when one was
+// chosen, else the pasted (or, on confirm, carried over) text.
+func readEnrollmentForm(w http.ResponseWriter, r *http.Request, lim ListLimits) (string, error) {
+	// The form around the list (field names, multipart boundaries) gets a
+	// little room beyond the list's own limit.
+	r.Body = http.MaxBytesReader(w, r.Body, lim.MaxBytes+64<<10)
+	if err := r.ParseMultipartForm(1 << 20); err != nil && err != http.ErrNotMultipart {
+		return "", listError(err)
+	}
+	if f, _, err := r.FormFile("file"); err == nil {
+		defer f.Close()
+		b, err := io.ReadAll(io.LimitReader(f, lim.MaxBytes+1))
+		if err != nil {
+			return "", fmt.Errorf("read uploaded list: %w", err)
+		}
+		if len(b) > 0 {
+			if int64(len(b)) > lim.MaxBytes {
+				return "", listError(&http.MaxBytesError{Limit: lim.MaxBytes})
+			}
+			return string(b), nil
+		}
+	}
+	text := r.FormValue("pairs")
+	if int64(len(text)) > lim.MaxBytes {
+		return "", listError(&http.MaxBytesError{Limit: lim.MaxBytes})
+	}
+	return text, nil
+}
+
+// parseEnrollmentForm reads and parses a form's list; a list that cannot be
+// used is answered with the upload form and the reason, and ok is false.
+func parseEnrollmentForm(w http.ResponseWriter, r *http.Request, st enrollmentPages, lim ListLimits) (text string, pairs []emaillist.Pair, refused []emaillist.PairProblem, ok bool) {
+	text, err := readEnrollmentForm(w, r, lim)
+	if err == nil {
+		pairs, refused, err = emaillist.ParsePairs(strings.NewReader(text), lim.parser())
+		err = listError(err)
+	}
+	if err == nil && len(pairs)+len(refused) == 0 {
+		err = store.Errorf(store.EInvalid, "The list is empty: choose a CSV file or paste email,course lines.")
+	}
+	if err != nil {
+		if store.ErrorCode(err) == "" {
+			Fail(w, r, err)
+			return "", nil, nil, false
+		}
+		if int64(len(text)) > lim.MaxBytes {
+			text = "" // do not echo back what was too large
+		}
+		renderUploadForm(w, r, st, statusOf(err), text, err.Error())
+		return "", nil, nil, false
+	}
+	return text, pairs, refused, true
+}
+
+// PreviewEnrollments shows what a list would do; nothing changes.
+func PreviewEnrollments(st enrollmentPages, lim ListLimits) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		text, pairs, refused, ok := parseEnrollmentForm(w, r, st, lim)
+		if !ok {
+			return
+		}
+		counts, err := st.EnrollmentCounts(r.Context())
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		known := make(map[string]bool, len(counts))
+		for _, c := range counts {
+			known[c.Key] = true
+		}
+		v := enrollments.PreviewView{Base: basePage(r, "Preview enrollment"), Entries: len(pairs) + len(refused), Pairs: len(pairs), Source: text}
+		perCourse := map[string]int{}
+		for _, p := range pairs {
+			if perCourse[p.Course] == 0 {
+				v.Courses = append(v.Courses, enrollments.PreviewCourse{Key: p.Course, Known: known[p.Course]})
+			}
+			perCourse[p.Course]++
+		}
+		for i := range v.Courses {
+			v.Courses[i].Pairs = perCourse[v.Courses[i].Key]
+		}
+		for _, p := range refused {
+			v.Problems = append(v.Problems, enrollments.Problem{Index: p.Index, Line: p.Line, Email: p.Email, Course: p.Course, Reason: p.Reason})
+		}
+		render(w, r, http.StatusOK, enrollments.PreviewPage(v))
+	})
+}
+
+// ConfirmEnrollments enrolls a previewed list and shows the result.
+func ConfirmEnrollments(st enrollmentPages, lim ListLimits) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, pairs, refused, ok := parseEnrollmentForm(w, r, st, lim)
+		if !ok {
+			return
+		}
+		res, err := st.EnrollAndKeepResult(r.Context(), pairs, refused, mustActor(r))
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		http.Redirect(w, r, "/enrollments/results/"+res.ID, http.StatusSeeOther)
+	})
+}
+
+// EnrollmentResult shows a kept result, or downloads it as CSV when the
+// name ends in .csv (ServeMux wildcards match whole path segments only).
+func EnrollmentResult(st enrollmentPages) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name := r.PathValue("name")
+		id, asCSV := strings.CutSuffix(name, ".csv")
+		res, err := st.EnrollmentResultByID(r.Context(), id)
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		if asCSV {
+			w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+			w.Header().Set("Content-Disposition", `attachment; filename="enrollment-`+res.ID+`.csv"`)
+			io.WriteString(w, res.CSV)
+			return
+		}
+		v := enrollments.ResultView{Base: basePage(r, "Enrollment result"), At: res.CreatedAt, By: res.ActorName,
+			Enrolled: res.Enrolled, Existing: res.Existing, ProblemCount: len(res.Problems), CSVURL: "/enrollments/results/" + res.ID + ".csv"}
+		for _, p := range res.Problems[:min(len(res.Problems), enrollments.MaxProblemsShown)] {
+			v.Problems = append(v.Problems, enrollments.Problem{Index: p.Index, Line: p.Line, Email: p.Email, Course: p.Course, Reason: p.Reason})
+		}
+		render(w, r, http.StatusOK, enrollments.ResultPage(v))
+	})
+}
+
+type courseEnrollments interface {
+	CourseEnrollments(ctx context.Context, courseKey string, f store.EnrollmentFilter) (store.EnrollmentPage, error)
+	Unenroll(ctx context.Context, courseKey, email string, by store.Actor) error
+}
+
+// CourseLearners lists a course's enrollments with search and pagination.
+func CourseLearners(st courseEnrollments) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key := r.PathValue("key")
+		q := r.URL.Query()
+		f := store.EnrollmentFilter{Q: q.Get("q"), After: q.Get("after"), Limit: 50}
+		res, err := st.CourseEnrollments(r.Context(), key, f)
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		v := enrollments.CourseView{Base: basePage(r, res.CourseTitle), Key: key, Title: res.CourseTitle, Total: res.Total, Q: f.Q, CanUnenroll: true}
+		for _, e := range res.Enrollments {
+			v.Rows = append(v.Rows, enrollments.EnrollmentRow{Email: e.Email, By: e.EnrolledBy, At: e.EnrolledAt})
+		}
+		if f.After != "" {
+			v.Pager.PrevURL = courseLearnersURL(key, f.Q, "")
+		}
+		if res.NextAfter != "" {
+			v.Pager.NextURL = courseLearnersURL(key, f.Q, res.NextAfter)
+		}
+		page(w, r, http.StatusOK, enrollments.CoursePage(v), enrollments.CourseEnrollments(v))
+	})
+}
+
+func courseLearnersURL(key, q, after string) string {
+	vals := url.Values{}
+	if q != "" {
+		vals.Set("q", q)
+	}
+	if after != "" {
+		vals.Set("after", after)
+	}
+	u := "/enrollments/courses/" + url.PathEscape(key)
+	if len(vals) > 0 {
+		u += "?" + vals.Encode()
+	}
+	return u
+}
+
+// Unenroll removes one learner from a course and returns to the list (an
+// htmx request follows the redirect and gets the list fragment).
+func Unenroll(st courseEnrollments, sessions SessionManager) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key, email := r.PathValue("key"), r.FormValue("email")
+		if err := st.Unenroll(r.Context(), key, email, mustActor(r)); err != nil {
+			Fail(w, r, err)
+			return
+		}
+		if !isHTMX(r) {
+			if err := sessions.Flash(w, r, layout.Flash{Kind: layout.FlashSuccess, Message: "Unenrolled " + email + " from " + key + "."}); err != nil {
+				Fail(w, r, err)
+				return
+			}
+		}
+		http.Redirect(w, r, courseLearnersURL(key, r.FormValue("q"), ""), http.StatusSeeOther)
+	})
+}
+
+type planCourses interface {
+	Plan(ctx context.Context, id string) (store.Plan, error)
+	PlanCourses(ctx context.Context, planID string) (store.PlanCourseList, error)
+	LinkPlanCourse(ctx context.Context, planID, courseKey string, by store.Actor) error
+	UnlinkPlanCourse(ctx context.Context, planID, courseKey string, by store.Actor) error
+	EnrollPlanLicensees(ctx context.Context, planID string, by store.Actor) (store.EnrollmentResult, error)
+}
+
+// PlanCourses shows a plan's courses: a fragment the plan page embeds, or a
+// page of its own on a plain request.
+func PlanCourses(st planCourses) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		renderPlanCourses(w, r, st, http.StatusOK, "")
+	})
+}
+
+func renderPlanCourses(w http.ResponseWriter, r *http.Request, st planCourses, status int, problem string) {
+	id := r.PathValue("id")
+	p, err := st.Plan(r.Context(), id)
+	if err != nil {
+		Fail(w, r, err)
+		return
+	}
+	l, err := st.PlanCourses(r.Context(), id)
+	if err != nil {
+		Fail(w, r, err)
+		return
+	}
+	v := enrollments.PlanCoursesView{Base: basePage(r, "Courses of "+p.Name), PlanID: id, PlanName: p.Name, Error: problem}
+	for _, c := range l.Linked {
+		v.Linked = append(v.Linked, enrollments.LinkedCourse{Key: c.Key, Title: c.Title, LinkedAt: c.LinkedAt})
+	}
+	for _, c := range l.Available {
+		v.Available = append(v.Available, enrollments.CourseOption{Key: c.Key, Title: c.Title})
+	}
+	page(w, r, status, enrollments.PlanCoursesPage(v), enrollments.PlanCourses(v))
+}
+
+// LinkPlanCourse links a course to a plan; UnlinkPlanCourse undoes it.
+func LinkPlanCourse(st planCourses) http.Handler {
+	return changePlanCourses(st, func(ctx context.Context, r *http.Request) error {
+		return st.LinkPlanCourse(ctx, r.PathValue("id"), r.FormValue("course"), mustActor(r))
+	})
+}
+
+// UnlinkPlanCourse stops enrolling a plan's licensees in a course.
+func UnlinkPlanCourse(st planCourses) http.Handler {
+	return changePlanCourses(st, func(ctx context.Context, r *http.Request) error {
+		return st.UnlinkPlanCourse(ctx, r.PathValue("id"), r.PathValue("key"), mustActor(r))
+	})
+}
+
+// changePlanCourses runs change and answers with the courses section: its
+// problem shown inside it when the change is refused.
+func changePlanCourses(st planCourses, change func(ctx context.Context, r *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := change(r.Context(), r); err != nil {
+			if code := store.ErrorCode(err); code == store.EInvalid || code == store.ENotFound && r.PathValue("key") != "" {
+				renderPlanCourses(w, r, st, statusOf(err), err.Error())
+				return
+			}
+			Fail(w, r, err)
+			return
+		}
+		http.Redirect(w, r, "/plans/"+url.PathEscape(r.PathValue("id"))+"/courses", http.StatusSeeOther)
+	})
+}
+
+// EnrollPlanLicensees enrolls a plan's current licensees in its courses and
+// shows the result.
+func EnrollPlanLicensees(st planCourses) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		res, err := st.EnrollPlanLicensees(r.Context(), r.PathValue("id"), mustActor(r))
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		if res.ID == "" {
+			renderPlanCourses(w, r, st, http.StatusUnprocessableEntity, "Link a course first: this plan has no courses to enroll its licensees in.")
+			return
+		}
+		http.Redirect(w, r, "/enrollments/results/"+res.ID, http.StatusSeeOther)
+	})
+}

@@ -1,0 +1,80 @@
+package enrollments_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/seatplan/seatplan/views/enrollments"
+	"github.com/seatplan/seatplan/views/layout"
+	"github.com/seatplan/seatplan/views/viewtest"
+)
+
+const hostile = `<script>alert(1)</script>`
+
+func TestPreviewPage_ListsProblemsByLineAndEscapesUserText(t *testing.T) {
+	t.Parallel()
+	v := enrollments.PreviewView{
+		Base:    layout.Base{Title: "Preview"},
+		Entries: 3, Pairs: 2,
+		Problems: []enrollments.Problem{{Index: 2, Line: 4, Email: hostile, Course: "cs101", Reason: "not an email address"}},
+		Courses:  []enrollments.PreviewCourse{{Key: "cs101", Pairs: 1, Known: true}, {Key: hostile, Pairs: 1}},
+		Source:   "a@example.com,cs101\n" + hostile,
+	}
+	doc := viewtest.Render(t, enrollments.PreviewPage(v))
+	viewtest.AssertCSPSafe(t, doc)
+	cells := viewtest.ByTestID(doc, "preview-problem").Find("td")
+	if cells.Eq(0).Text() != "line 4" || cells.Eq(1).Text() != hostile {
+		t.Errorf("problem row %q / %q", cells.Eq(0).Text(), cells.Eq(1).Text())
+	}
+	if got := viewtest.ByTestID(doc, "preview-pairs").Text(); got != "1" {
+		t.Errorf("pairs to enroll %q, want 1 (the unknown course's pair is not enrolled)", got)
+	}
+	if got := viewtest.ByTestID(doc, "confirm-form").Find(`input[name="pairs"]`).AttrOr("value", ""); got != v.Source {
+		t.Errorf("confirm carries %q", got)
+	}
+}
+
+func TestCourseEnrollments_UnenrollAsksFirstAndEmptyStates(t *testing.T) {
+	t.Parallel()
+	v := enrollments.CourseView{Key: "cs101", Title: "Intro", CanUnenroll: true,
+		Rows: []enrollments.EnrollmentRow{{Email: "a@example.com", By: "Ada", At: time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC)}}}
+	doc := viewtest.Render(t, enrollments.CourseEnrollments(v))
+	viewtest.AssertCSPSafe(t, doc)
+	form := viewtest.ByTestID(doc, "unenroll").Closest("form")
+	if form.AttrOr("hx-confirm", "") == "" || form.AttrOr("hx-post", "") != "/enrollments/courses/cs101/unenroll" {
+		t.Errorf("unenroll form %v", form.Nodes[0].Attr)
+	}
+	for q, want := range map[string]string{"": "No learners yet", "zed": "No matching learners"} {
+		doc := viewtest.Render(t, enrollments.CourseEnrollments(enrollments.CourseView{Key: "cs101", Q: q}))
+		if got := viewtest.ByTestID(doc, "empty-state").Find(".empty-state-title").Text(); got != want {
+			t.Errorf("q=%q: empty state %q, want %q", q, got, want)
+		}
+	}
+}
+
+func TestPlanCourses_IsOneSwappableSection(t *testing.T) {
+	t.Parallel()
+	v := enrollments.PlanCoursesView{PlanID: "P1", Linked: []enrollments.LinkedCourse{{Key: "cs101", Title: "Intro"}},
+		Available: []enrollments.CourseOption{{Key: "cs102", Title: hostile}}}
+	doc := viewtest.Render(t, enrollments.PlanCourses(v))
+	viewtest.AssertCSPSafe(t, doc)
+	if root := doc.Find("body > *"); root.Length() != 1 || root.AttrOr("id", "") != "plan-courses" {
+		t.Fatal("fragment root is not one #plan-courses element")
+	}
+	if got := viewtest.ByTestID(doc, "link-course-form").AttrOr("hx-target", ""); got != "#plan-courses" {
+		t.Errorf("link form targets %q", got)
+	}
+}
+
+func TestPages_CarryAListStartingWithABlankLineUnchanged(t *testing.T) {
+	t.Parallel()
+	source := "\n\na@example.com,cs101\n"
+	doc := viewtest.Render(t, enrollments.PreviewPage(enrollments.PreviewView{Source: source}))
+	if got := viewtest.ByTestID(doc, "confirm-form").Find(`input[name="pairs"]`).AttrOr("value", ""); got != source {
+		t.Errorf("confirm carries %q, want %q", got, source)
+	}
+	doc = viewtest.Render(t, enrollments.IndexPage(enrollments.IndexView{Paste: source, Error: "bad"}))
+	if got := viewtest.ByTestID(doc, "enroll-paste").Text(); got != source {
+		t.Errorf("the paste box holds %q, want %q", got, source)
+	}
+}
