@@ -15,6 +15,8 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	staff := requirePerson(store.RoleAdmin, store.RoleSupport)
 	support := requirePerson(store.RoleSupport)
 	anyClient := requireClient(st)
+	courseStaff := requirePerson(store.RoleAuthor, store.RoleSupport, store.RoleAdmin)
+	courseClient := requireClient(st, store.RoleAuthor, store.RoleSupport, store.RoleAdmin)
 
 	mux.Handle("GET /healthz", handlers.Health(st))
 	mux.Handle("GET /static/", http.StripPrefix("/static/", static.Handler()))
@@ -30,8 +32,28 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /locks", staff(handlers.Locks(st, st.Now)))
 	mux.Handle("POST /locks/{name}/release", support(handlers.ReleaseLock(st, sess)))
 
+	mux.Handle("GET /courses", courseStaff(handlers.Courses(st)))
+	mux.Handle("POST /courses", courseStaff(handlers.CreateCoursePage(st)))
+	mux.Handle("GET /courses/{course}", courseStaff(handlers.CoursePage(st)))
+	mux.Handle("POST /courses/{course}/blocks/{block}/edit", courseStaff(handlers.EditBlockPage(st, sess)))
+	mux.Handle("POST /courses/{course}/blocks/{block}/add", courseStaff(handlers.AddBlockPage(st, sess)))
+	mux.Handle("POST /courses/{course}/blocks/{block}/reorder", courseStaff(handlers.ReorderBlockPage(st, sess)))
+	mux.Handle("POST /courses/{course}/blocks/{block}/delete", courseStaff(handlers.DeleteBlockPage(st, sess)))
+	mux.Handle("GET /courses/{course}/blocks/{block}/changes", courseStaff(handlers.BlockChanges(st)))
+	mux.Handle("GET /courses/{course}/history", courseStaff(handlers.HistoryPage(st)))
+	mux.Handle("POST /courses/{course}/history/{version}/undo", courseStaff(handlers.UndoPage(st, sess)))
+
 	mux.Handle("POST /oauth/token", handlers.Token(st, d.TokenTTL))
 	mux.Handle("GET /api/v1/me", anyClient(handlers.Me()))
+
+	mux.Handle("POST /api/v1/courses", courseClient(handlers.CreateCourseAPI(st)))
+	mux.Handle("POST /api/v1/courses/{course}/blocks", courseClient(handlers.CreateBlockAPI(st)))
+	mux.Handle("GET /api/v1/courses/{course}/blocks/{block}", courseClient(handlers.BlockAPI(st)))
+	mux.Handle("PATCH /api/v1/courses/{course}/blocks/{block}", courseClient(handlers.UpdateBlockAPI(st)))
+	mux.Handle("DELETE /api/v1/courses/{course}/blocks/{block}", courseClient(handlers.DeleteBlockAPI(st)))
+	mux.Handle("PUT /api/v1/courses/{course}/blocks/{block}/children", courseClient(handlers.ReorderChildrenAPI(st)))
+	mux.Handle("POST /api/v1/courses/{course}/blocks/{block}/restore", courseClient(handlers.RestoreBlockAPI(st)))
+	mux.Handle("GET /api/v1/courses/{course}/history", courseClient(handlers.HistoryAPI(st)))
 
 	mux.Handle("/", handlers.NotFound())
 }
