@@ -191,7 +191,7 @@ func TestBrowser_EditShowsInChangeLogAndUndoBringsTheOldValueBack(t *testing.T) 
 	if err != nil || !strings.Contains(heading, newName) {
 		t.Errorf("the saved name shows as %q (%v): HTML in names must show as text", heading, err)
 	}
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +210,7 @@ func TestBrowser_EditShowsInChangeLogAndUndoBringsTheOldValueBack(t *testing.T) 
 	if before != "Reading" || after != newName {
 		t.Errorf("the entry's diff shows %q → %q", before, after)
 	}
-	png, err = chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
 	}
