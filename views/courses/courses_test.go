@@ -40,7 +40,7 @@ func TestHistoryPage_DiffMarksChangedFields(t *testing.T) {
 	t.Parallel()
 	v := courses.HistoryView{Base: layout.Base{Title: "H"}, Key: "k", Title: "T", CanUndo: true,
 		Entries: []courses.Entry{{VersionID: "V2", BlockID: "b", Change: "update", Source: "ui", Actor: hostile, Summary: hostile,
-			At: time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC),
+			At:   time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC),
 			Diff: []courses.DiffRow{{Field: "display_name", Before: "Old", After: hostile, Changed: true}, {Field: "fields.n", Before: "1", After: "1"}}}},
 		Pager: layout.Pager{NextURL: "/courses/k/history?cursor=V2"}}
 	doc := viewtest.Render(t, courses.HistoryPage(v))
