@@ -17,6 +17,7 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	anyClient := requireClient(st)
 	courseStaff := requirePerson(store.RoleAuthor, store.RoleSupport, store.RoleAdmin)
 	courseClient := requireClient(st, store.RoleAuthor, store.RoleSupport, store.RoleAdmin)
+	staffClient := requireClient(st, store.RoleAdmin, store.RoleSupport)
 
 	mux.Handle("GET /healthz", handlers.Health(st))
 	mux.Handle("GET /static/", http.StripPrefix("/static/", static.Handler()))
@@ -45,6 +46,15 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 
 	mux.Handle("POST /oauth/token", handlers.Token(st, d.TokenTTL))
 	mux.Handle("GET /api/v1/me", anyClient(handlers.Me()))
+	mux.Handle("GET /api/v1/jobs/{id}", anyClient(handlers.JobStatus(st)))
+
+	mux.Handle("GET /api/v1/plans", staffClient(handlers.ListPlansAPI(st)))
+	mux.Handle("POST /api/v1/plans", staffClient(handlers.CreatePlanAPI(st)))
+	mux.Handle("GET /api/v1/plans/{id}", staffClient(handlers.PlanAPI(st)))
+	mux.Handle("PATCH /api/v1/plans/{id}", staffClient(handlers.UpdatePlanAPI(st)))
+	mux.Handle("GET /api/v1/plans/{id}/licenses", staffClient(handlers.ListLicensesAPI(st)))
+	mux.Handle("POST /api/v1/plans/{id}/assignments", staffClient(handlers.AssignLicensesAPI(st, d.Jobs, d.Lists, d.LeaseTTL)))
+	mux.Handle("POST /api/v1/plans/{id}/revocations", staffClient(handlers.RevokeLicensesAPI(st)))
 
 	mux.Handle("POST /api/v1/courses", courseClient(handlers.CreateCourseAPI(st)))
 	mux.Handle("POST /api/v1/courses/{course}/blocks", courseClient(handlers.CreateBlockAPI(st)))

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/seatplan/seatplan/handlers"
 	"github.com/seatplan/seatplan/store"
 )
 
@@ -17,6 +18,12 @@ type Deps struct {
 	Sessions *Sessions
 	// TokenTTL is the lifetime of OAuth access tokens.
 	TokenTTL time.Duration
+	// Jobs enqueues background work (NewJobClient's client).
+	Jobs handlers.JobQueue
+	// LeaseTTL is how long a plan or course lease lives between heartbeats.
+	LeaseTTL time.Duration
+	// Lists bounds uploaded and posted lists.
+	Lists handlers.ListLimits
 }
 
 // NewServer returns the whole application as one handler.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/seatplan/seatplan/handlers"
 	"github.com/seatplan/seatplan/web"
 )
 
@@ -40,9 +41,27 @@ func serveCommand(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return err
 	}
+	jobs, err := web.NewJobClient(st, log, cfg.LeaseTTL)
+	if err != nil {
+		return err
+	}
+	if err := jobs.Start(ctx); err != nil {
+		return fmt.Errorf("start job workers: %w", err)
+	}
+	// Stop the workers before the pool closes (deferred earlier, runs later);
+	// a job still running after the timeout is cancelled and retried elsewhere.
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		defer cancel()
+		if err := jobs.Stop(stopCtx); err != nil {
+			log.Warn("job workers did not stop in time", "err", err)
+		}
+	}()
 	handler := web.NewServer(web.Deps{
 		Store: st, Logger: log, TokenTTL: cfg.TokenTTL,
 		Sessions: web.NewSessions(hashKey, blockKey, cfg.production()),
+		Jobs:     jobs, LeaseTTL: cfg.LeaseTTL,
+		Lists: handlers.ListLimits{MaxBytes: cfg.MaxUploadBytes, MaxEntries: cfg.MaxListEntries},
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
