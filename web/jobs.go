@@ -28,6 +28,7 @@ const (
 func NewJobClient(st *store.Store, logger *slog.Logger, leaseTTL time.Duration) (*river.Client[pgx.Tx], error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, handlers.NewAssignLicensesWorker(st, leaseTTL))
+	river.AddWorker(workers, handlers.NewImportCourseWorker(st, leaseTTL))
 
 	client, err := river.NewClient(riverpgxv5.New(st.Pool()), &river.Config{
 		JobTimeout:           jobTimeout,

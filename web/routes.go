@@ -64,6 +64,7 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("PUT /api/v1/courses/{course}/blocks/{block}/children", courseClient(handlers.ReorderChildrenAPI(st)))
 	mux.Handle("POST /api/v1/courses/{course}/blocks/{block}/restore", courseClient(handlers.RestoreBlockAPI(st)))
 	mux.Handle("GET /api/v1/courses/{course}/history", courseClient(handlers.HistoryAPI(st)))
+	mux.Handle("POST /api/v1/courses/{course}/import", courseClient(handlers.ImportCourseAPI(st, d.Jobs, d.LeaseTTL)))
 
 	mux.Handle("/", handlers.NotFound())
 }

@@ -9,8 +9,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/seatplan/seatplan/store"
@@ -231,5 +233,68 @@ func TestBrowser_EditShowsInChangeLogAndUndoBringsTheOldValueBack(t *testing.T) 
 	}
 	if name, err := chromedp.Run(ctx, chromedp.Value(testid("display-name"))); err != nil || name != "Reading" {
 		t.Errorf("after undo the block is named %q (%v), want Reading again", name, err)
+	}
+}
+
+func TestCoursesAPI_ImportRunsAsAJobAndAHeldCourseRefusesEdits(t *testing.T) {
+	t.Parallel()
+	getenv := testEnv(t)
+	s := startServer(t, getenv, "-demo=false")
+	api := newAPIClient(t, s, getenv, "Importer", "author")
+	status, _, course := api.call("POST", "/api/v1/courses", map[string]string{"key": "imp", "title": "Import target"})
+	if status != http.StatusCreated {
+		t.Fatalf("create course: %d %v", status, course)
+	}
+	root := course["root_block_id"].(string)
+	tree := map[string]any{"type": "course", "children": []any{
+		map[string]any{"type": "chapter", "display_name": "Imported", "children": []any{
+			map[string]any{"type": "sequential", "display_name": "S", "children": []any{
+				map[string]any{"type": "vertical", "display_name": "V", "children": []any{
+					map[string]any{"type": "video", "display_name": "Clip", "fields": map[string]any{"url": "https://example.com/v.mp4"}}}}}}}}}}
+	status, _, accepted := api.call("POST", "/api/v1/courses/imp/import", tree)
+	if status != http.StatusAccepted || accepted["status_url"] == nil {
+		t.Fatalf("import: %d %v", status, accepted)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, _, job := api.call("GET", accepted["status_url"].(string), nil)
+		if job["status"] == "succeeded" {
+			break
+		}
+		if job["status"] == "failed" || time.Now().After(deadline) {
+			t.Fatalf("import job: %v", job)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	_, _, rootBlock := api.call("GET", "/api/v1/courses/imp/blocks/"+root, nil)
+	if children, _ := rootBlock["children"].([]any); len(children) != 1 {
+		t.Errorf("course children after import: %v", rootBlock["children"])
+	}
+	_, _, hist := api.call("GET", "/api/v1/courses/imp/history?source=import", nil)
+	if items, _ := hist["items"].([]any); len(items) != 5 {
+		t.Errorf("%d import entries, want 5", len(items))
+	}
+
+	// Another process holds the course: edits and imports are refused at once.
+	pool, err := pgxpool.New(context.Background(), getenv("DATABASE_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	holder := store.Actor{Kind: store.ActorSystem, ID: "other", Name: "other process"}
+	if _, err := store.New(pool).AcquireLock(context.Background(), store.CourseLockName("imp"), holder, "import", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		method, path string
+		body         any
+	}{
+		{"PATCH", "/api/v1/courses/imp/blocks/" + root, map[string]any{"display_name": "x"}},
+		{"POST", "/api/v1/courses/imp/import", tree},
+	} {
+		status, _, body := api.call(tc.method, tc.path, tc.body)
+		if status != http.StatusConflict || body["error"] != "blocked_by_another_process" {
+			t.Errorf("%s %s under a held lock: %d %v", tc.method, tc.path, status, body)
+		}
 	}
 }
