@@ -28,14 +28,26 @@ const sampleImport = `{"type": "course", "children": [
 			{"type": "vertical", "display_name": "Unit", "children": [
 				{"type": "problem", "display_name": "Quiz", "fields": {"weight": 2}}]}]}]}]}`
 
+// acceptImport accepts sampleImport into the fixture's course and returns
+// it as its job will read it.
+func acceptImport(t *testing.T, f courseFixture) CourseImport {
+	t.Helper()
+	job, err := f.s.ImportCourse(context.Background(), f.key, importTree(t, sampleImport), f.author, time.Minute, noEnqueue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	imp, err := f.s.CourseImportOf(context.Background(), job.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return imp
+}
+
 func TestImportCourse_ReplacesTheContentAsImportVersionsUnderTheLock(t *testing.T) {
 	t.Parallel()
 	f := newCourseFixture(t)
 	ctx := context.Background()
-	job, err := f.s.ImportCourse(ctx, f.key, importTree(t, sampleImport), f.author, time.Minute, noEnqueue)
-	if err != nil {
-		t.Fatal(err)
-	}
+	imp := acceptImport(t, f)
 	name := "during import"
 	if _, err := f.s.UpdateBlock(ctx, f.key, f.html.ID, BlockUpdate{DisplayName: &name}, f.author, SourceAPI); !isLocked(err) {
 		t.Errorf("an edit while the import holds the course: %v, want ErrLocked", err)
@@ -44,10 +56,6 @@ func TestImportCourse_ReplacesTheContentAsImportVersionsUnderTheLock(t *testing.
 		t.Errorf("a second import: %v, want ErrLocked", err)
 	}
 
-	imp, err := f.s.CourseImportOf(ctx, job.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
 	lease, err := f.s.ResumeLock(ctx, imp.Lease, time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +79,7 @@ func TestImportCourse_ReplacesTheContentAsImportVersionsUnderTheLock(t *testing.
 	if kinds[ChangeCreate] != 4 || kinds[ChangeDelete] != 5 || kinds[ChangeMove] != 1 {
 		t.Errorf("import versions by change %v, want 4 creates, 5 deletes (the old subtree) and the course block's move", kinds)
 	}
-	if j, _ := f.s.Job(ctx, job.ID); j.Status != JobSucceeded {
+	if j, _ := f.s.Job(ctx, imp.JobID); j.Status != JobSucceeded {
 		t.Errorf("job %s", j.Status)
 	}
 	if err := f.s.ReleaseLock(ctx, lease); err != nil {
@@ -92,14 +100,7 @@ func TestRunCourseImport_AStaleLeaseWritesNothing(t *testing.T) {
 	t.Parallel()
 	f := newCourseFixture(t)
 	ctx := context.Background()
-	job, err := f.s.ImportCourse(ctx, f.key, importTree(t, sampleImport), f.author, time.Minute, noEnqueue)
-	if err != nil {
-		t.Fatal(err)
-	}
-	imp, err := f.s.CourseImportOf(ctx, job.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	imp := acceptImport(t, f)
 	stale, err := f.s.ResumeLock(ctx, imp.Lease, time.Minute)
 	if err != nil {
 		t.Fatal(err)
