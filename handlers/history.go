@@ -13,7 +13,7 @@ import (
 type historyPageStore interface {
 	historyReader
 	CourseOutline(ctx context.Context, course string, a store.Actor) (store.Outline, error)
-	CourseActors(ctx context.Context, course string) ([]string, error)
+	CourseActors(ctx context.Context, course string, a store.Actor) ([]string, error)
 	CanUndoInCourse(ctx context.Context, course string, a store.Actor) (bool, error)
 	Version(ctx context.Context, course, versionID string, a store.Actor) (store.BlockVersion, error)
 	UndoVersion(ctx context.Context, course, versionID string, by store.Actor) (store.Block, error)
@@ -43,7 +43,7 @@ func HistoryPage(st historyPageStore) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		actors, err := st.CourseActors(ctx, course)
+		actors, err := st.CourseActors(ctx, course, me)
 		if err != nil {
 			Fail(w, r, err)
 			return

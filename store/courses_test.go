@@ -421,7 +421,7 @@ func TestCourseHistory_PagesAndFilters(t *testing.T) {
 	if got := f.history(t, HistoryFilter{Source: SourceUI, Limit: 200}); len(got) != 10 {
 		t.Errorf("source filter: %d entries, want the 10 ui entries of the fixture", len(got))
 	}
-	actors, err := f.s.CourseActors(ctx, f.key)
+	actors, err := f.s.CourseActors(ctx, f.key, f.author)
 	if err != nil || !slices.Equal(actors, []string{"other@example.com", "writer@example.com"}) {
 		t.Errorf("actors %v %v", actors, err)
 	}

@@ -124,7 +124,10 @@ func listVersions(ctx context.Context, q querier, course string, f HistoryFilter
 // CourseActors lists the names of everyone who changed the course, for the
 // filter menu. It skips through the actor index (one probe per name), so it
 // costs as little on 200,000 entries as on 20.
-func (s *Store) CourseActors(ctx context.Context, course string) ([]string, error) {
+func (s *Store) CourseActors(ctx context.Context, course string, a Actor) ([]string, error) {
+	if _, err := authorizeCourse(ctx, s.pool, course, a, rightView, false); err != nil {
+		return nil, err
+	}
 	rows, err := s.pool.Query(ctx, `
 		WITH RECURSIVE names AS (
 			(SELECT actor_name FROM block_versions WHERE course_key = $1 ORDER BY actor_name LIMIT 1)
