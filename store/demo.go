@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -23,17 +24,78 @@ func (s *Store) LoadDemo(ctx context.Context) ([]DemoLogin, error) {
 		{Email: "support@example.com", Name: "Sam Support", Role: RoleSupport, Password: DemoPassword},
 	}
 	var logins []DemoLogin
+	actors := map[Role]Actor{}
 	for _, np := range people {
-		if _, err := s.CreatePerson(ctx, np, SystemActor); err != nil {
+		p, err := s.CreatePerson(ctx, np, SystemActor)
+		if err != nil {
 			if errors.Is(err, ErrConflict) {
 				return nil, Errorf(EConflict, "The demo data is already loaded (%s exists).", np.Email)
 			}
 			return nil, fmt.Errorf("demo person %s: %w", np.Email, err)
 		}
+		actors[np.Role] = p.Actor()
 		logins = append(logins, DemoLogin{Email: np.Email, Role: string(np.Role), Password: np.Password})
+	}
+	if err := s.loadDemoCourse(ctx, actors[RoleAuthor], actors[RoleSupport]); err != nil {
+		return nil, fmt.Errorf("demo course: %w", err)
 	}
 	if err := s.loadDemoEnrollments(ctx); err != nil {
 		return nil, err
 	}
 	return logins, nil
+}
+
+// loadDemoCourse builds a small course the author is staff of, with a few
+// entries in its change log: edits, a reorder, a delete and support's undo.
+func (s *Store) loadDemoCourse(ctx context.Context, author, support Actor) error {
+	c, err := s.CreateCourse(ctx, "course-v1:Demo+CS101+2026", "Introduction to Computer Science", author, SourceUI)
+	if err != nil {
+		return err
+	}
+	add := func(parent string, t BlockType, name, fields string) (Block, error) {
+		return s.CreateBlock(ctx, c.Key, NewBlock{ParentID: parent, Type: t, DisplayName: name, Fields: json.RawMessage(fields)}, author, SourceUI)
+	}
+	var last Block
+	for _, ch := range []string{"Week 1: Getting started", "Week 2: Data and programs"} {
+		chapter, err := add(c.RootBlockID, BlockChapter, ch, `{}`)
+		if err != nil {
+			return err
+		}
+		for _, sq := range []string{"Lecture", "Practice"} {
+			seq, err := add(chapter.ID, BlockSequential, sq, `{}`)
+			if err != nil {
+				return err
+			}
+			vert, err := add(seq.ID, BlockVertical, sq+" unit", `{}`)
+			if err != nil {
+				return err
+			}
+			if _, err := add(vert.ID, BlockHTML, "Reading", `{"body": "<p>Welcome to the course.</p>"}`); err != nil {
+				return err
+			}
+			if _, err := add(vert.ID, BlockVideo, "Video", `{"url": "https://example.com/intro.mp4", "duration_s": 340}`); err != nil {
+				return err
+			}
+			if last, err = add(vert.ID, BlockProblem, "Check your understanding", `{"max_attempts": 3, "weight": 1}`); err != nil {
+				return err
+			}
+		}
+	}
+	renamed := "Quick check"
+	if _, err := s.UpdateBlock(ctx, c.Key, last.ID, BlockUpdate{DisplayName: &renamed, Fields: json.RawMessage(`{"max_attempts": 1, "weight": 2}`)}, author, SourceAPI); err != nil {
+		return err
+	}
+	vert, err := s.Block(ctx, c.Key, last.ParentID, author)
+	if err != nil {
+		return err
+	}
+	if err := s.DeleteBlock(ctx, c.Key, vert.Children[0], "", author, SourceUI); err != nil {
+		return err
+	}
+	page, err := s.CourseHistory(ctx, c.Key, HistoryFilter{Limit: 1}, support)
+	if err != nil {
+		return err
+	}
+	_, err = s.UndoVersion(ctx, c.Key, page.Versions[0].VersionID, support)
+	return err
 }

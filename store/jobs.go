@@ -100,9 +100,14 @@ func (s *Store) LatestJob(ctx context.Context, subjectType, subjectID string) (J
 	return j, true, nil
 }
 
-// StartJob marks a job running (again, when a retry picks it up).
+// StartJob marks a job running (again, when a retry picks it up). A job
+// that already succeeded stays succeeded: a late retry of it must see that
+// and do nothing.
 func (s *Store) StartJob(ctx context.Context, id string) (Job, error) {
-	j, err := scanJob(s.pool.QueryRow(ctx, `UPDATE jobs SET status = 'running', started_at = coalesce(started_at, now()), error = NULL
+	j, err := scanJob(s.pool.QueryRow(ctx, `UPDATE jobs SET
+			status = CASE WHEN status = 'succeeded' THEN status ELSE 'running' END,
+			started_at = coalesce(started_at, now()),
+			error = CASE WHEN status = 'succeeded' THEN error END
 		WHERE id = $1 RETURNING `+jobColumns, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Job{}, Errorf(ENotFound, "There is no job %q.", id)

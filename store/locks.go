@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Lock is one acquisition of a named lease. Token is its fencing token:
@@ -53,10 +55,49 @@ func (s *Store) ResumeLock(ctx context.Context, l Lock, ttl time.Duration) (Lock
 }
 
 func (s *Store) acquire(ctx context.Context, name, leaseID string, holder Actor, purpose string, ttl time.Duration) (Lock, error) {
-	// A concurrent release between our failed takeover and the read of the
-	// holder is possible; one retry covers it.
-	for range 2 {
-		l, err := scanLock(s.pool.QueryRow(ctx, `
+	// Work under a live lease holds its row FOR SHARE (checkFence) until it
+	// commits, and ON CONFLICT DO UPDATE waits for that row lock. Waiting
+	// behind live work would queue the request (and hold a connection), so
+	// the first try gives up quickly and reports the holder. Only when the
+	// lease turns out to be expired (its last fenced transaction is still
+	// committing) does the next try wait for that commit.
+	patience := "50ms"
+	// A concurrent release between a failed takeover and the read of the
+	// holder is possible too; a retry covers each case.
+	for range 3 {
+		l, err := tryAcquire(ctx, s.pool, name, leaseID, holder, purpose, ttl, patience)
+		if err == nil {
+			return l, nil
+		}
+		pgErr, busy := errors.AsType[*pgconn.PgError](err)
+		busy = busy && pgErr.Code == "55P03" // lock_not_available
+		if !busy && !errors.Is(err, pgx.ErrNoRows) {
+			return Lock{}, fmt.Errorf("acquire lock %s: %w", name, err)
+		}
+		held, ok, err := s.HeldLock(ctx, name)
+		if err != nil {
+			return Lock{}, err
+		}
+		if ok {
+			return Lock{}, &ErrLocked{Lock: held, Now: s.Now()}
+		}
+		if busy {
+			patience = "0" // no timeout
+		}
+	}
+	return Lock{}, fmt.Errorf("acquire lock %s: contended three times in a row", name)
+}
+
+// tryAcquire is the one statement that takes a free or expired lease,
+// waiting at most patience for the lease row.
+func tryAcquire(ctx context.Context, pool *pgxpool.Pool, name, leaseID string, holder Actor, purpose string, ttl time.Duration, patience string) (Lock, error) {
+	var l Lock
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT set_config('lock_timeout', $1, true)`, patience); err != nil {
+			return err
+		}
+		var err error
+		l, err = scanLock(tx.QueryRow(ctx, `
 			INSERT INTO locks (name, lease_id, token, holder_kind, holder_id, holder_name, purpose, acquired_at, expires_at)
 			VALUES ($1, $2, 1, $3, $4, $5, $6, clock_timestamp(), clock_timestamp() + $7 * interval '1 millisecond')
 			ON CONFLICT (name) DO UPDATE SET
@@ -67,21 +108,9 @@ func (s *Store) acquire(ctx context.Context, name, leaseID string, holder Actor,
 			WHERE locks.released_at IS NOT NULL OR locks.expires_at <= clock_timestamp() OR locks.lease_id = EXCLUDED.lease_id
 			RETURNING `+lockColumns,
 			name, leaseID, holder.Kind, holder.ID, holder.Name, purpose, ttl.Milliseconds()))
-		if err == nil {
-			return l, nil
-		}
-		if !errors.Is(err, pgx.ErrNoRows) {
-			return Lock{}, fmt.Errorf("acquire lock %s: %w", name, err)
-		}
-		held, ok, err := s.HeldLock(ctx, name)
-		if err != nil {
-			return Lock{}, err
-		}
-		if ok {
-			return Lock{}, &ErrLocked{Lock: held, Now: s.Now()}
-		}
-	}
-	return Lock{}, fmt.Errorf("acquire lock %s: contended twice in a row", name)
+		return err
+	})
+	return l, err
 }
 
 // ExtendLock is the heartbeat of long work: it pushes the expiry out by ttl,
@@ -132,7 +161,11 @@ func (s *Store) ForceReleaseLock(ctx context.Context, name string, by Actor) err
 
 // HeldLock returns the live lease on name, if any.
 func (s *Store) HeldLock(ctx context.Context, name string) (Lock, bool, error) {
-	l, err := scanLock(s.pool.QueryRow(ctx, `SELECT `+lockColumns+` FROM locks
+	return heldLock(ctx, s.pool, name)
+}
+
+func heldLock(ctx context.Context, q querier, name string) (Lock, bool, error) {
+	l, err := scanLock(q.QueryRow(ctx, `SELECT `+lockColumns+` FROM locks
 		WHERE name = $1 AND released_at IS NULL AND expires_at > clock_timestamp()`, name))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Lock{}, false, nil

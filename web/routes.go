@@ -15,8 +15,9 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	staff := requirePerson(store.RoleAdmin, store.RoleSupport)
 	support := requirePerson(store.RoleSupport)
 	anyClient := requireClient(st)
+	courseStaff := requirePerson(store.RoleAuthor, store.RoleSupport, store.RoleAdmin)
+	courseClient := requireClient(st, store.RoleAuthor, store.RoleSupport, store.RoleAdmin)
 	staffClient := requireClient(st, store.RoleAdmin, store.RoleSupport)
-	lists := handlers.ListLimits{MaxBytes: d.MaxUploadBytes, MaxEntries: d.MaxListEntries}
 
 	mux.Handle("GET /healthz", handlers.Health(st))
 	mux.Handle("GET /static/", http.StripPrefix("/static/", static.Handler()))
@@ -34,8 +35,8 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /plans/{id}/instances", staff(handlers.PlanInstances(st)))
 
 	mux.Handle("GET /enrollments", staff(handlers.Enrollments(st)))
-	mux.Handle("POST /enrollments/preview", staff(handlers.PreviewEnrollments(st, lists)))
-	mux.Handle("POST /enrollments", staff(handlers.ConfirmEnrollments(st, lists)))
+	mux.Handle("POST /enrollments/preview", staff(handlers.PreviewEnrollments(st, d.Lists)))
+	mux.Handle("POST /enrollments", staff(handlers.ConfirmEnrollments(st, d.Lists)))
 	mux.Handle("GET /enrollments/results/{name}", staff(handlers.EnrollmentResult(st)))
 	mux.Handle("GET /enrollments/courses/{key}", staff(handlers.CourseLearners(st)))
 	mux.Handle("POST /enrollments/courses/{key}/unenroll", staff(handlers.Unenroll(st, sess)))
@@ -44,14 +45,45 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("POST /plans/{id}/courses/{key}/unlink", staff(handlers.UnlinkPlanCourse(st)))
 	mux.Handle("POST /plans/{id}/courses/enroll", staff(handlers.EnrollPlanLicensees(st)))
 
+	mux.Handle("GET /courses", courseStaff(handlers.Courses(st)))
+	mux.Handle("POST /courses", courseStaff(handlers.CreateCoursePage(st)))
+	mux.Handle("GET /courses/{course}", courseStaff(handlers.CoursePage(st)))
+	mux.Handle("POST /courses/{course}/blocks/{block}/edit", courseStaff(handlers.EditBlockPage(st, sess)))
+	mux.Handle("POST /courses/{course}/blocks/{block}/add", courseStaff(handlers.AddBlockPage(st, sess)))
+	mux.Handle("POST /courses/{course}/blocks/{block}/reorder", courseStaff(handlers.ReorderBlockPage(st, sess)))
+	mux.Handle("POST /courses/{course}/blocks/{block}/delete", courseStaff(handlers.DeleteBlockPage(st, sess)))
+	mux.Handle("GET /courses/{course}/blocks/{block}/changes", courseStaff(handlers.BlockChanges(st)))
+	mux.Handle("GET /courses/{course}/history", courseStaff(handlers.HistoryPage(st)))
+	mux.Handle("POST /courses/{course}/history/{version}/undo", courseStaff(handlers.UndoPage(st, sess)))
+
 	mux.Handle("POST /oauth/token", handlers.Token(st, d.TokenTTL))
 	mux.Handle("GET /api/v1/me", anyClient(handlers.Me()))
-	mux.Handle("POST /api/v1/enrollments", staffClient(handlers.EnrollAPI(st, lists)))
+	mux.Handle("POST /api/v1/enrollments", staffClient(handlers.EnrollAPI(st, d.Lists)))
 
 	// Client instances: the activation secret is their bearer, not an OAuth token.
 	mux.Handle("POST /api/v1/activations", handlers.Activate(st, d.Licenses))
 	mux.Handle("GET /api/v1/activations/{id}/license", handlers.ActivationLicense(d.Licenses))
 	mux.Handle("GET /api/v1/license-signing-key", handlers.LicenseSigningKey(d.Keyring))
+
+	mux.Handle("GET /api/v1/jobs/{id}", anyClient(handlers.JobStatus(st)))
+
+	mux.Handle("GET /api/v1/plans", staffClient(handlers.ListPlansAPI(st)))
+	mux.Handle("POST /api/v1/plans", staffClient(handlers.CreatePlanAPI(st)))
+	mux.Handle("GET /api/v1/plans/{id}", staffClient(handlers.PlanAPI(st)))
+	mux.Handle("PATCH /api/v1/plans/{id}", staffClient(handlers.UpdatePlanAPI(st)))
+	mux.Handle("GET /api/v1/plans/{id}/licenses", staffClient(handlers.ListLicensesAPI(st)))
+	mux.Handle("POST /api/v1/plans/{id}/assignments", staffClient(handlers.AssignLicensesAPI(st, d.Jobs, d.Lists, d.LeaseTTL)))
+	mux.Handle("POST /api/v1/plans/{id}/revocations", staffClient(handlers.RevokeLicensesAPI(st)))
+
+	mux.Handle("POST /api/v1/courses", courseClient(handlers.CreateCourseAPI(st)))
+	mux.Handle("POST /api/v1/courses/{course}/blocks", courseClient(handlers.CreateBlockAPI(st)))
+	mux.Handle("GET /api/v1/courses/{course}/blocks/{block}", courseClient(handlers.BlockAPI(st)))
+	mux.Handle("PATCH /api/v1/courses/{course}/blocks/{block}", courseClient(handlers.UpdateBlockAPI(st)))
+	mux.Handle("DELETE /api/v1/courses/{course}/blocks/{block}", courseClient(handlers.DeleteBlockAPI(st)))
+	mux.Handle("PUT /api/v1/courses/{course}/blocks/{block}/children", courseClient(handlers.ReorderChildrenAPI(st)))
+	mux.Handle("POST /api/v1/courses/{course}/blocks/{block}/restore", courseClient(handlers.RestoreBlockAPI(st)))
+	mux.Handle("GET /api/v1/courses/{course}/history", courseClient(handlers.HistoryAPI(st)))
+	mux.Handle("POST /api/v1/courses/{course}/import", courseClient(handlers.ImportCourseAPI(st, d.Jobs, d.LeaseTTL)))
 
 	mux.Handle("/", handlers.NotFound())
 }

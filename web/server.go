@@ -25,9 +25,12 @@ type Deps struct {
 	// hears changes. Without one, NewServer makes one that re-reads every
 	// second.
 	Licenses *handlers.LicenseCache
-	// MaxUploadBytes and MaxListEntries bound uploaded lists (413 beyond).
-	MaxUploadBytes int64
-	MaxListEntries int
+	// Jobs enqueues background work (NewJobClient's client).
+	Jobs handlers.JobQueue
+	// LeaseTTL is how long a plan or course lease lives between heartbeats.
+	LeaseTTL time.Duration
+	// Lists bounds uploaded and posted lists.
+	Lists handlers.ListLimits
 }
 
 // NewServer returns the whole application as one handler.

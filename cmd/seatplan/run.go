@@ -119,7 +119,7 @@ func openDatabase(ctx context.Context, cfg *config, stderr io.Writer) (*database
 		}
 		url = db.cluster.URL("seatplan")
 	}
-	pool, err := pgxpool.New(ctx, url)
+	pool, err := newPool(ctx, url)
 	if err == nil {
 		err = pool.Ping(ctx)
 	}
@@ -131,6 +131,21 @@ func openDatabase(ctx context.Context, cfg *config, stderr io.Writer) (*database
 	}
 	db.Pool = pool
 	return db, nil
+}
+
+// newPool opens the pool. pgx's default of max(4, CPUs) connections is too
+// few here: a job's fenced transaction, its lease heartbeat, its progress
+// reports, River's own queries and the web requests all need one at once.
+// pool_max_conns in the URL still wins.
+func newPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = 20
+	}
+	return pgxpool.NewWithConfig(ctx, cfg)
 }
 
 func ensureDatabase(ctx context.Context, adminURL, name string) error {

@@ -52,11 +52,28 @@ func serveCommand(ctx context.Context, args []string, getenv func(string) string
 	// Stopped after the HTTP server, so the last refresh times are written.
 	defer func() { stopLicenses(); <-licensesDone }()
 
+	jobs, err := web.NewJobClient(st, log, cfg.LeaseTTL)
+	if err != nil {
+		return err
+	}
+	if err := jobs.Start(ctx); err != nil {
+		return fmt.Errorf("start job workers: %w", err)
+	}
+	// Stop the workers before the pool closes (deferred earlier, runs later);
+	// a job still running after the timeout is cancelled and retried elsewhere.
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		defer cancel()
+		if err := jobs.Stop(stopCtx); err != nil {
+			log.Warn("job workers did not stop in time", "err", err)
+		}
+	}()
 	handler := web.NewServer(web.Deps{
 		Store: st, Logger: log, TokenTTL: cfg.TokenTTL,
-		MaxUploadBytes: cfg.MaxUploadBytes, MaxListEntries: cfg.MaxListEntries,
 		Sessions: web.NewSessions(hashKey, blockKey, cfg.production()),
 		Keyring:  keyring, Licenses: licenses,
+		Jobs:     jobs, LeaseTTL: cfg.LeaseTTL,
+		Lists: handlers.ListLimits{MaxBytes: cfg.MaxUploadBytes, MaxEntries: cfg.MaxListEntries},
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -1,0 +1,196 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/emaillist"
+)
+
+// JobQueue enqueues background work inside the caller's transaction; River's
+// client is one.
+type JobQueue interface {
+	InsertTx(ctx context.Context, tx pgx.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+}
+
+// AssignLicensesArgs is the River job that assigns an accepted list.
+type AssignLicensesArgs struct {
+	JobID string `json:"job_id"`
+}
+
+func (AssignLicensesArgs) Kind() string { return store.JobAssignLicenses }
+
+// InsertOpts: a few retries cover a lost connection; a list that cannot be
+// assigned fails at once (see settle).
+func (AssignLicensesArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 3} }
+
+// enqueueIn returns the store's Enqueue for a job whose River arguments
+// args builds from the job id.
+func enqueueIn(q JobQueue, args func(jobID string) river.JobArgs) store.Enqueue {
+	return func(ctx context.Context, tx pgx.Tx, jobID string) error {
+		_, err := q.InsertTx(ctx, tx, args(jobID), nil)
+		return err
+	}
+}
+
+type assignmentRunner interface {
+	leaseKeeper
+	StartJob(ctx context.Context, id string) (store.Job, error)
+	AssignmentOf(ctx context.Context, jobID string) (store.Assignment, error)
+	RunAssignment(ctx context.Context, a store.Assignment, lease store.Lock) (store.AssignmentResult, error)
+	FailJob(ctx context.Context, id string, reason string) error
+}
+
+// AssignLicensesWorker runs accepted assignments under the plan lease the
+// request acquired.
+type AssignLicensesWorker struct {
+	river.WorkerDefaults[AssignLicensesArgs]
+	st  assignmentRunner
+	ttl time.Duration
+}
+
+// NewAssignLicensesWorker returns the worker; ttl is the plan lease's lifetime between heartbeats.
+func NewAssignLicensesWorker(st assignmentRunner, ttl time.Duration) *AssignLicensesWorker {
+	return &AssignLicensesWorker{st: st, ttl: ttl}
+}
+
+func (w *AssignLicensesWorker) Work(ctx context.Context, job *river.Job[AssignLicensesArgs]) error {
+	id := job.Args.JobID
+	j, err := w.st.StartJob(ctx, id)
+	if err != nil {
+		return err
+	}
+	if j.Finished() {
+		return nil // a late retry of work that committed
+	}
+	a, err := w.st.AssignmentOf(ctx, id)
+	if err == nil {
+		err = underLease(ctx, w.st, a.Lease, w.ttl, func(ctx context.Context, l store.Lock) error {
+			_, err := w.st.RunAssignment(ctx, a, l)
+			return err
+		})
+	}
+	return settle(ctx, w.st, job.JobRow, id, err)
+}
+
+// settle decides what a failed attempt means: errors a person must act on
+// (too few seats now, the plan taken by another holder) and the last
+// attempt fail the job for good; anything else is retried.
+func settle(ctx context.Context, st interface {
+	FailJob(ctx context.Context, id, reason string) error
+}, row *rivertype.JobRow, jobID string, err error) error {
+	if err == nil {
+		return nil
+	}
+	_, locked := errors.AsType[*store.ErrLocked](err)
+	final := locked || (store.ErrorCode(err) != "" && !errors.Is(err, store.ErrLeaseLost)) || row.Attempt >= row.MaxAttempts
+	if !final {
+		loggerFrom(ctx).Warn("job attempt failed; retrying", "job", jobID, "attempt", row.Attempt, "err", err)
+		return err
+	}
+	if store.ErrorCode(err) == "" {
+		loggerFrom(ctx).Error("job failed", "job", jobID, "err", err)
+	}
+	if ferr := st.FailJob(context.WithoutCancel(ctx), jobID, userMessage(err)); ferr != nil {
+		return ferr
+	}
+	return river.JobCancel(err)
+}
+
+// readEmailList reads a list from a JSON body {"emails":[…]}, a text or CSV
+// body, a form's pasted text, or a multipart upload, streaming the upload
+// through the parser. Over the limits it fails with 413; binary input and
+// broken CSV quoting fail with 422 and say what to fix.
+func readEmailList(w http.ResponseWriter, r *http.Request, lim ListLimits) (emaillist.Emails, error) {
+	el := emaillist.Limits{MaxEntries: lim.MaxEntries}
+	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	var list emaillist.Emails
+	var err error
+	switch mediaType {
+	case "application/json":
+		var req struct {
+			Emails []string `json:"emails"`
+		}
+		if err := decodeJSON(w, r, lim.MaxBytes, &req); err != nil {
+			return list, err
+		}
+		list, err = emaillist.CheckEmails(req.Emails, el)
+	case "multipart/form-data":
+		r.Body = http.MaxBytesReader(w, r.Body, lim.MaxBytes)
+		list, err = readUploadForm(r, el)
+	case "application/x-www-form-urlencoded":
+		r.Body = http.MaxBytesReader(w, r.Body, lim.MaxBytes)
+		if err = r.ParseForm(); err == nil {
+			list, err = emaillist.ParseEmails(strings.NewReader(r.PostForm.Get("emails")), emaillist.FormatAuto, el)
+		}
+	default:
+		list, err = emaillist.ParseEmails(http.MaxBytesReader(w, r.Body, lim.MaxBytes), emaillist.DetectFormat("", mediaType), el)
+	}
+	return list, listError(err)
+}
+
+// readUploadForm takes the "file" part when a file was chosen, else the
+// pasted "emails" text.
+func readUploadForm(r *http.Request, el emaillist.Limits) (emaillist.Emails, error) {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return emaillist.Emails{}, store.Errorf(store.EBadRequest, "The upload form could not be read: %v.", err)
+	}
+	var pasted emaillist.Emails
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return pasted, nil
+		}
+		if err != nil {
+			return emaillist.Emails{}, err
+		}
+		switch {
+		case part.FormName() == "file" && part.FileName() != "":
+			return emaillist.ParseEmails(part, emaillist.DetectFormat(part.FileName(), part.Header.Get("Content-Type")), el)
+		case part.FormName() == "emails":
+			if pasted, err = emaillist.ParseEmails(part, emaillist.FormatAuto, el); err != nil {
+				return emaillist.Emails{}, err
+			}
+		}
+	}
+}
+
+type assigner interface {
+	AssignLicenses(ctx context.Context, planID string, list emaillist.Emails, by store.Actor, ttl time.Duration, enqueue store.Enqueue) (store.Job, error)
+}
+
+// acceptAssignment starts the assignment of list to the plan.
+func acceptAssignment(r *http.Request, st assigner, q JobQueue, ttl time.Duration, list emaillist.Emails) (store.Job, error) {
+	return st.AssignLicenses(r.Context(), r.PathValue("id"), list, mustActor(r), ttl,
+		enqueueIn(q, func(jobID string) river.JobArgs { return AssignLicensesArgs{JobID: jobID} }))
+}
+
+// AssignLicensesAPI answers POST /api/v1/plans/{id}/assignments with 202
+// and where to poll the job.
+func AssignLicensesAPI(st assigner, q JobQueue, lim ListLimits, ttl time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		list, err := readEmailList(w, r, lim)
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		job, err := acceptAssignment(r, st, q, ttl, list)
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		w.Header().Set("Location", "/api/v1/jobs/"+job.ID)
+		writeJSON(w, http.StatusAccepted, map[string]any{"job_id": job.ID, "status_url": "/api/v1/jobs/" + job.ID, "status": job.Status})
+	})
+}

@@ -1,0 +1,89 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/seatplan/seatplan/store"
+)
+
+// MaxImportBody bounds an imported course tree; beyond it the answer is 413.
+const MaxImportBody = 16 << 20
+
+// ImportCourseArgs is the River job that replaces a course's content.
+type ImportCourseArgs struct {
+	JobID string `json:"job_id"`
+}
+
+func (ImportCourseArgs) Kind() string { return store.JobImportCourse }
+
+// InsertOpts: a few retries cover a lost connection; a tree that cannot be
+// imported fails at once (see settle).
+func (ImportCourseArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 3} }
+
+type courseImporter interface {
+	ImportCourse(ctx context.Context, course string, root store.ImportBlock, by store.Actor, ttl time.Duration, enqueue store.Enqueue) (store.Job, error)
+}
+
+// ImportCourseAPI answers POST /api/v1/courses/{course}/import (a block tree
+// whose root is the course block) with 202 and where to poll the job; 409
+// while another process holds the course.
+func ImportCourseAPI(st courseImporter, q JobQueue, ttl time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var root store.ImportBlock
+		if err := decodeJSON(w, r, MaxImportBody, &root); err != nil {
+			Fail(w, r, err)
+			return
+		}
+		job, err := st.ImportCourse(r.Context(), r.PathValue("course"), root, mustActor(r), ttl,
+			enqueueIn(q, func(jobID string) river.JobArgs { return ImportCourseArgs{JobID: jobID} }))
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		w.Header().Set("Location", "/api/v1/jobs/"+job.ID)
+		writeJSON(w, http.StatusAccepted, map[string]any{"job_id": job.ID, "status_url": "/api/v1/jobs/" + job.ID, "status": job.Status})
+	})
+}
+
+type courseImportRunner interface {
+	leaseKeeper
+	StartJob(ctx context.Context, id string) (store.Job, error)
+	CourseImportOf(ctx context.Context, jobID string) (store.CourseImport, error)
+	RunCourseImport(ctx context.Context, imp store.CourseImport, lease store.Lock) (store.ImportResult, error)
+	FailJob(ctx context.Context, id string, reason string) error
+}
+
+// ImportCourseWorker runs accepted imports under the course lease the request acquired.
+type ImportCourseWorker struct {
+	river.WorkerDefaults[ImportCourseArgs]
+	st  courseImportRunner
+	ttl time.Duration
+}
+
+// NewImportCourseWorker returns the worker; ttl is the course lease's lifetime between heartbeats.
+func NewImportCourseWorker(st courseImportRunner, ttl time.Duration) *ImportCourseWorker {
+	return &ImportCourseWorker{st: st, ttl: ttl}
+}
+
+func (w *ImportCourseWorker) Work(ctx context.Context, job *river.Job[ImportCourseArgs]) error {
+	id := job.Args.JobID
+	j, err := w.st.StartJob(ctx, id)
+	if err != nil {
+		return err
+	}
+	if j.Finished() {
+		return nil // a late retry of work that committed
+	}
+	imp, err := w.st.CourseImportOf(ctx, id)
+	if err == nil {
+		err = underLease(ctx, w.st, imp.Lease, w.ttl, func(ctx context.Context, l store.Lock) error {
+			_, err := w.st.RunCourseImport(ctx, imp, l)
+			return err
+		})
+	}
+	return settle(ctx, w.st, job.JobRow, id, err)
+}

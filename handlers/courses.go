@@ -1,0 +1,373 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/views/courses"
+	"github.com/seatplan/seatplan/views/layout"
+)
+
+type courseLister interface {
+	ListCourses(ctx context.Context, a store.Actor) ([]store.Course, error)
+	CreateCourse(ctx context.Context, key, title string, by store.Actor, src store.Source) (store.Course, error)
+}
+
+// Courses lists the courses the person may see, with a create form for
+// authors and admins.
+func Courses(st courseLister) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		renderCourseList(w, r, st, http.StatusOK, courses.ListView{})
+	})
+}
+
+func renderCourseList(w http.ResponseWriter, r *http.Request, st courseLister, status int, v courses.ListView) {
+	list, err := st.ListCourses(r.Context(), mustActor(r))
+	if err != nil {
+		Fail(w, r, err)
+		return
+	}
+	v.Base = basePage(r, "Courses")
+	v.CanCreate = mustActor(r).Is(store.RoleAuthor, store.RoleAdmin)
+	for _, c := range list {
+		v.Courses = append(v.Courses, courses.CourseRow{Key: c.Key, Title: c.Title})
+	}
+	render(w, r, status, courses.CoursesPage(v))
+}
+
+// CreateCoursePage handles the new-course form.
+func CreateCoursePage(st courseLister) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !parseForm(w, r) {
+			return
+		}
+		key, title := r.PostFormValue("key"), r.PostFormValue("title")
+		c, err := st.CreateCourse(r.Context(), key, title, mustActor(r), store.SourceUI)
+		if code := store.ErrorCode(err); code == store.EInvalid || code == store.EConflict {
+			renderCourseList(w, r, st, statusOf(err), courses.ListView{Key: key, Title: title, Error: err.Error()})
+			return
+		}
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		http.Redirect(w, r, "/courses/"+url.PathEscape(c.Key), http.StatusSeeOther)
+	})
+}
+
+// maxBlockForm bounds the edit form: the fields' limit plus room for the rest.
+const maxBlockForm = store.MaxFieldsBytes + maxFormBody
+
+func parseForm(w http.ResponseWriter, r *http.Request) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBlockForm)
+	if err := r.ParseForm(); err != nil {
+		Fail(w, r, store.Errorf(store.ETooLarge, "The form is larger than the limit of %d bytes.", maxBlockForm))
+		return false
+	}
+	return true
+}
+
+type coursePageStore interface {
+	blockEditor
+	historyReader
+	CourseOutline(ctx context.Context, course string, a store.Actor) (store.Outline, error)
+	CanEditCourse(ctx context.Context, course string, a store.Actor) (bool, error)
+	Version(ctx context.Context, course, versionID string, a store.Actor) (store.BlockVersion, error)
+	HeldLock(ctx context.Context, name string) (store.Lock, bool, error)
+}
+
+// CoursePage shows a course's outline and, with ?block=, that block's editor.
+func CoursePage(st coursePageStore) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		renderCoursePage(w, r, st, r.URL.Query().Get("block"), http.StatusOK, nil)
+	})
+}
+
+// renderCoursePage draws the course page; edit lets a refused save refill
+// the editor with what the person typed.
+func renderCoursePage(w http.ResponseWriter, r *http.Request, st coursePageStore, blockID string, status int, edit func(*courses.EditorView)) {
+	ctx, course := r.Context(), r.PathValue("course")
+	o, err := st.CourseOutline(ctx, course, mustActor(r))
+	if err != nil {
+		Fail(w, r, err)
+		return
+	}
+	canEdit, err := st.CanEditCourse(ctx, course, mustActor(r))
+	if err != nil {
+		Fail(w, r, err)
+		return
+	}
+	v := courses.CourseView{Base: basePage(r, o.Course.Title), Key: course, Title: o.Course.Title}
+	if held, ok, err := st.HeldLock(ctx, store.CourseLockName(course)); err != nil {
+		Fail(w, r, err)
+		return
+	} else if ok {
+		v.Base.Blocked = lockBanner(&store.ErrLocked{Lock: held, Now: time.Now()})
+	}
+	v.Tree = treeOf(o, o.Course.RootBlockID, blockID)
+	if blockID != "" {
+		b, ok := o.Blocks[blockID]
+		if !ok || b.Deleted {
+			Fail(w, r, store.Errorf(store.ENotFound, "There is no block %q in the course %s; it may have been deleted.", blockID, course))
+			return
+		}
+		v.Editor = editorOf(o, b, canEdit)
+		if edit != nil {
+			edit(v.Editor)
+		}
+	}
+	render(w, r, status, courses.CoursePage(v))
+}
+
+func treeOf(o store.Outline, id, selected string) courses.TreeNode {
+	b := o.Blocks[id]
+	n := courses.TreeNode{ID: b.ID, Name: b.DisplayName, Type: string(b.Type), Selected: id == selected}
+	for _, c := range b.Children {
+		n.Children = append(n.Children, treeOf(o, c, selected))
+	}
+	return n
+}
+
+func editorOf(o store.Outline, b store.Block, canEdit bool) *courses.EditorView {
+	e := &courses.EditorView{CourseKey: b.CourseKey, BlockID: b.ID, Type: string(b.Type), DisplayName: b.DisplayName,
+		Fields: prettyJSON(b.Fields), Version: b.VersionID, CanEdit: canEdit, IsRoot: b.Type == store.BlockCourse,
+		Path: crumbs(o, b.ID)}
+	for i, c := range b.Children {
+		child := o.Blocks[c]
+		e.Children = append(e.Children, courses.ChildRow{ID: c, Name: child.DisplayName, Type: string(child.Type),
+			First: i == 0, Last: i == len(b.Children)-1})
+	}
+	for _, t := range store.AllowedChildTypes(b.Type) {
+		e.ChildTypes = append(e.ChildTypes, string(t))
+	}
+	return e
+}
+
+func crumbs(o store.Outline, id string) []courses.Crumb {
+	var out []courses.Crumb
+	for _, p := range o.Path(id) {
+		out = append(out, courses.Crumb{ID: p.ID, Name: p.DisplayName, Type: string(p.Type)})
+	}
+	return out
+}
+
+func prettyJSON(raw json.RawMessage) string {
+	var buf bytes.Buffer
+	if json.Indent(&buf, raw, "", "  ") != nil {
+		return string(raw)
+	}
+	return buf.String()
+}
+
+func blockPageURL(course, id string) string {
+	return "/courses/" + url.PathEscape(course) + "?block=" + url.QueryEscape(id)
+}
+
+// EditBlockPage saves the edit form. The form carries the version it was
+// loaded from: if the block changed since, the page shows who changed what
+// and offers to overwrite (the second submit carries the newer version).
+func EditBlockPage(st coursePageStore, sessions SessionManager) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !parseForm(w, r) {
+			return
+		}
+		ctx, course, id := r.Context(), r.PathValue("course"), r.PathValue("block")
+		name, fields, loaded := r.PostFormValue("display_name"), r.PostFormValue("fields"), r.PostFormValue("version")
+		keepInput := func(e *courses.EditorView) { e.DisplayName, e.Fields = name, fields }
+		b, err := st.UpdateBlock(ctx, course, id, store.BlockUpdate{DisplayName: &name, Fields: json.RawMessage(fields), IfMatch: loaded},
+			mustActor(r), store.SourceUI)
+		switch store.ErrorCode(err) {
+		case "":
+			flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Saved "+b.DisplayName+".", blockPageURL(course, id))
+		case store.EPrecondition:
+			conflict, err := conflictSince(ctx, st, course, id, loaded)
+			if err != nil {
+				Fail(w, r, err)
+				return
+			}
+			renderCoursePage(w, r, st, id, http.StatusConflict, func(e *courses.EditorView) { keepInput(e); e.Conflict = conflict })
+		case store.EInvalid, store.ETooLarge:
+			renderCoursePage(w, r, st, id, statusOf(err), func(e *courses.EditorView) {
+				keepInput(e)
+				e.Version, e.Error = loaded, err.Error()
+			})
+		default:
+			Fail(w, r, err)
+		}
+	})
+}
+
+// conflictSince tells who changed the block after version since, and how
+// their current version differs from the one the form was loaded from.
+func conflictSince(ctx context.Context, st coursePageStore, course, id, since string) (*courses.Conflict, error) {
+	a := actorOrSystem(ctx)
+	later, err := st.CourseHistory(ctx, course, store.HistoryFilter{Block: id, After: since, Limit: 20}, a)
+	if err != nil {
+		return nil, err
+	}
+	c := &courses.Conflict{Changes: changeRows(later.Versions)}
+	if len(later.Versions) == 0 {
+		return c, nil
+	}
+	var loadedState *store.BlockState
+	if since != "" {
+		v, err := st.Version(ctx, course, since, a)
+		if err != nil && store.ErrorCode(err) != store.ENotFound {
+			return nil, err
+		}
+		loadedState = v.State()
+	}
+	c.Diff = diffRows(store.DiffStates(loadedState, later.Versions[0].State(), nil))
+	return c, nil
+}
+
+func actorOrSystem(ctx context.Context) store.Actor {
+	if a, ok := ActorFrom(ctx); ok {
+		return a
+	}
+	return store.SystemActor
+}
+
+func changeRows(vs []store.BlockVersion) []courses.ChangeRow {
+	rows := make([]courses.ChangeRow, len(vs))
+	for i, v := range vs {
+		rows[i] = courses.ChangeRow{At: v.At, Actor: v.Actor.Name, Summary: v.Summary}
+	}
+	return rows
+}
+
+func diffRows(ds []store.FieldDiff) []courses.DiffRow {
+	rows := make([]courses.DiffRow, len(ds))
+	for i, d := range ds {
+		rows[i] = courses.DiffRow{Field: d.Field, Before: d.Before, After: d.After, Changed: d.Changed}
+	}
+	return rows
+}
+
+// flashAndRedirect ends a form post: a message for the next page, then
+// POST-redirect-GET (HX-Redirect for htmx, which follows it with a full load).
+func flashAndRedirect(w http.ResponseWriter, r *http.Request, sessions SessionManager, kind, msg, to string) {
+	if err := sessions.Flash(w, r, layout.Flash{Kind: kind, Message: msg}); err != nil {
+		Fail(w, r, err)
+		return
+	}
+	if isHTMX(r) {
+		w.Header().Set("HX-Redirect", to)
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// finishBlockAction answers the small block forms (add, reorder, delete):
+// input a person can fix comes back as a flash on the block; a held lock
+// and anything else go to Fail.
+func finishBlockAction(w http.ResponseWriter, r *http.Request, sessions SessionManager, err error, okMsg, to string) {
+	if _, locked := errors.AsType[*store.ErrLocked](err); locked {
+		Fail(w, r, err)
+		return
+	}
+	switch store.ErrorCode(err) {
+	case "":
+		flashAndRedirect(w, r, sessions, layout.FlashSuccess, okMsg, to)
+	case store.EInvalid, store.EPrecondition, store.ENotFound:
+		msg := err.Error()
+		if store.ErrorCode(err) == store.EPrecondition {
+			msg = "Someone else changed this block meanwhile; look at it again and repeat your change."
+		}
+		flashAndRedirect(w, r, sessions, layout.FlashError, msg, blockPageURL(r.PathValue("course"), r.PathValue("block")))
+	default:
+		Fail(w, r, err)
+	}
+}
+
+// AddBlockPage adds a child to the selected block.
+func AddBlockPage(st blockEditor, sessions SessionManager) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !parseForm(w, r) {
+			return
+		}
+		course, parent := r.PathValue("course"), r.PathValue("block")
+		b, err := st.CreateBlock(r.Context(), course, store.NewBlock{ParentID: parent, Type: store.BlockType(r.PostFormValue("type")),
+			DisplayName: r.PostFormValue("display_name")}, mustActor(r), store.SourceUI)
+		finishBlockAction(w, r, sessions, err, "Added "+b.DisplayName+".", blockPageURL(course, b.ID))
+	})
+}
+
+// ReorderBlockPage moves one child of the selected block up or down.
+func ReorderBlockPage(st blockEditor, sessions SessionManager) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !parseForm(w, r) {
+			return
+		}
+		ctx, course, id := r.Context(), r.PathValue("course"), r.PathValue("block")
+		b, err := st.Block(ctx, course, id, mustActor(r))
+		if err == nil {
+			children := slices.Clone(b.Children)
+			i := slices.Index(children, r.PostFormValue("child"))
+			j := i - 1
+			if r.PostFormValue("dir") == "down" {
+				j = i + 1
+			}
+			if i >= 0 && j >= 0 && j < len(children) {
+				children[i], children[j] = children[j], children[i]
+			}
+			_, err = st.ReorderChildren(ctx, course, id, children, r.PostFormValue("version"), mustActor(r), store.SourceUI)
+		}
+		finishBlockAction(w, r, sessions, err, "Moved.", blockPageURL(course, id))
+	})
+}
+
+// DeleteBlockPage deletes the selected block and its subtree.
+func DeleteBlockPage(st blockEditor, sessions SessionManager) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !parseForm(w, r) {
+			return
+		}
+		ctx, course, id := r.Context(), r.PathValue("course"), r.PathValue("block")
+		b, err := st.Block(ctx, course, id, mustActor(r))
+		if err == nil {
+			err = st.DeleteBlock(ctx, course, id, r.PostFormValue("version"), mustActor(r), store.SourceUI)
+		}
+		finishBlockAction(w, r, sessions, err, "Deleted "+b.DisplayName+"; undo it from the change log if that was a mistake.",
+			blockPageURL(course, b.ParentID))
+	})
+}
+
+// BlockChanges is polled while a block is open: it names the changes others
+// made to it since the version the editor was loaded from.
+func BlockChanges(st historyReader) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		course, id, since := r.PathValue("course"), r.PathValue("block"), r.URL.Query().Get("since")
+		me := mustActor(r)
+		later, err := st.CourseHistory(r.Context(), course, store.HistoryFilter{Block: id, After: since, Limit: 10}, me)
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		n := courses.ChangesNotice{CourseKey: course, BlockID: id, Since: since}
+		for _, v := range later.Versions {
+			if v.Actor.Kind != me.Kind || v.Actor.ID != me.ID {
+				n.Changes = append(n.Changes, courses.ChangeRow{At: v.At, Actor: v.Actor.Name, Summary: v.Summary})
+			}
+		}
+		render(w, r, http.StatusOK, courses.ChangesNoticeFragment(n))
+	})
+}
+
+// blockLabel names a block for the change log's filter hint.
+func blockLabel(o store.Outline, id string) string {
+	var names []string
+	for _, p := range o.Path(id) {
+		names = append(names, p.DisplayName)
+	}
+	return strings.Join(names, " / ")
+}

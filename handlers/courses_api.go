@@ -1,0 +1,233 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/seatplan/seatplan/store"
+)
+
+type courseCreator interface {
+	CreateCourse(ctx context.Context, key, title string, by store.Actor, src store.Source) (store.Course, error)
+}
+
+// CreateCourseAPI answers POST /api/v1/courses {"key","title"}.
+func CreateCourseAPI(st courseCreator) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Key   string `json:"key"`
+			Title string `json:"title"`
+		}
+		if err := decodeJSON(w, r, MaxJSONBody, &body); err != nil {
+			Fail(w, r, err)
+			return
+		}
+		c, err := st.CreateCourse(r.Context(), body.Key, body.Title, mustActor(r), store.SourceAPI)
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		w.Header().Set("Location", "/api/v1/courses/"+c.Key)
+		writeJSON(w, http.StatusCreated, map[string]any{"key": c.Key, "title": c.Title, "root_block_id": c.RootBlockID})
+	})
+}
+
+type blockEditor interface {
+	Block(ctx context.Context, course, id string, a store.Actor) (store.Block, error)
+	CreateBlock(ctx context.Context, course string, nb store.NewBlock, by store.Actor, src store.Source) (store.Block, error)
+	UpdateBlock(ctx context.Context, course, id string, u store.BlockUpdate, by store.Actor, src store.Source) (store.Block, error)
+	ReorderChildren(ctx context.Context, course, id string, children []string, ifMatch string, by store.Actor, src store.Source) (store.Block, error)
+	DeleteBlock(ctx context.Context, course, id, ifMatch string, by store.Actor, src store.Source) error
+	RestoreVersion(ctx context.Context, course, blockID, versionID string, by store.Actor) (store.Block, error)
+}
+
+// writeBlock answers with a block and its version as the ETag.
+func writeBlock(w http.ResponseWriter, status int, b store.Block) {
+	var parent any
+	if b.ParentID != "" {
+		parent = b.ParentID
+	}
+	children := b.Children
+	if children == nil {
+		children = []string{}
+	}
+	w.Header().Set("ETag", `"`+b.VersionID+`"`)
+	writeJSON(w, status, map[string]any{"id": b.ID, "type": b.Type, "display_name": b.DisplayName, "fields": b.Fields,
+		"parent_id": parent, "children": children, "version_id": b.VersionID, "course": b.CourseKey, "updated_at": b.UpdatedAt})
+}
+
+// ifMatch reads the version an API client says it changes: If-Match "<version_id>".
+// "*" (any version) and no header both mean last write wins.
+func ifMatch(r *http.Request) string {
+	v := strings.TrimSpace(r.Header.Get("If-Match"))
+	v = strings.TrimPrefix(v, "W/")
+	if v == "*" {
+		return ""
+	}
+	return strings.Trim(v, `"`)
+}
+
+// CreateBlockAPI answers POST /api/v1/courses/{course}/blocks.
+func CreateBlockAPI(st blockEditor) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			ParentID    string          `json:"parent_id"`
+			Type        string          `json:"type"`
+			DisplayName string          `json:"display_name"`
+			Fields      json.RawMessage `json:"fields"`
+		}
+		if err := decodeJSON(w, r, MaxJSONBody, &body); err != nil {
+			Fail(w, r, err)
+			return
+		}
+		b, err := st.CreateBlock(r.Context(), r.PathValue("course"), store.NewBlock{ParentID: body.ParentID, Type: store.BlockType(body.Type),
+			DisplayName: body.DisplayName, Fields: body.Fields}, mustActor(r), store.SourceAPI)
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		w.Header().Set("Location", "/api/v1/courses/"+b.CourseKey+"/blocks/"+b.ID)
+		writeBlock(w, http.StatusCreated, b)
+	})
+}
+
+// BlockAPI answers GET /api/v1/courses/{course}/blocks/{block}.
+func BlockAPI(st blockEditor) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := st.Block(r.Context(), r.PathValue("course"), r.PathValue("block"), mustActor(r))
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		writeBlock(w, http.StatusOK, b)
+	})
+}
+
+// UpdateBlockAPI answers PATCH /api/v1/courses/{course}/blocks/{block}
+// {"display_name"?, "fields"?}; a stale If-Match is refused with 412.
+func UpdateBlockAPI(st blockEditor) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			DisplayName *string         `json:"display_name"`
+			Fields      json.RawMessage `json:"fields"`
+		}
+		if err := decodeJSON(w, r, MaxJSONBody, &body); err != nil {
+			Fail(w, r, err)
+			return
+		}
+		b, err := st.UpdateBlock(r.Context(), r.PathValue("course"), r.PathValue("block"),
+			store.BlockUpdate{DisplayName: body.DisplayName, Fields: body.Fields, IfMatch: ifMatch(r)}, mustActor(r), store.SourceAPI)
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		writeBlock(w, http.StatusOK, b)
+	})
+}
+
+// DeleteBlockAPI answers DELETE /api/v1/courses/{course}/blocks/{block}: the
+// block and its subtree go, 204.
+func DeleteBlockAPI(st blockEditor) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := st.DeleteBlock(r.Context(), r.PathValue("course"), r.PathValue("block"), ifMatch(r), mustActor(r), store.SourceAPI); err != nil {
+			Fail(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
+// ReorderChildrenAPI answers PUT /api/v1/courses/{course}/blocks/{block}/children {"children":[ids]}.
+func ReorderChildrenAPI(st blockEditor) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Children []string `json:"children"`
+		}
+		if err := decodeJSON(w, r, MaxJSONBody, &body); err != nil {
+			Fail(w, r, err)
+			return
+		}
+		b, err := st.ReorderChildren(r.Context(), r.PathValue("course"), r.PathValue("block"), body.Children, ifMatch(r), mustActor(r), store.SourceAPI)
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		writeBlock(w, http.StatusOK, b)
+	})
+}
+
+// RestoreBlockAPI answers POST /api/v1/courses/{course}/blocks/{block}/restore {"version_id"}.
+func RestoreBlockAPI(st blockEditor) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			VersionID string `json:"version_id"`
+		}
+		if err := decodeJSON(w, r, MaxJSONBody, &body); err != nil {
+			Fail(w, r, err)
+			return
+		}
+		if body.VersionID == "" {
+			Fail(w, r, store.Errorf(store.EInvalid, `Name the version to restore: {"version_id": "…"}.`))
+			return
+		}
+		b, err := st.RestoreVersion(r.Context(), r.PathValue("course"), r.PathValue("block"), body.VersionID, mustActor(r))
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		writeBlock(w, http.StatusOK, b)
+	})
+}
+
+type historyReader interface {
+	CourseHistory(ctx context.Context, course string, f store.HistoryFilter, a store.Actor) (store.HistoryPage, error)
+}
+
+// historyFilter reads the change log's query parameters, shared by the page and the API.
+func historyFilter(r *http.Request) (store.HistoryFilter, error) {
+	q := r.URL.Query()
+	f := store.HistoryFilter{Block: q.Get("block"), Actor: q.Get("actor"), Source: store.Source(q.Get("source")), Before: q.Get("cursor")}
+	switch f.Source {
+	case "", store.SourceUI, store.SourceAPI, store.SourceImport, store.SourceUndo:
+	default:
+		return f, store.Errorf(store.EBadRequest, "Unknown source %q: use ui, api, import or undo.", f.Source)
+	}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > store.MaxHistoryLimit {
+			return f, store.Errorf(store.EBadRequest, "The limit must be a number from 1 to %d.", store.MaxHistoryLimit)
+		}
+		f.Limit = n
+	}
+	return f, nil
+}
+
+// HistoryAPI answers GET /api/v1/courses/{course}/history, newest first.
+func HistoryAPI(st historyReader) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, err := historyFilter(r)
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		page, err := st.CourseHistory(r.Context(), r.PathValue("course"), f, mustActor(r))
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		items := make([]map[string]any, len(page.Versions))
+		for i, v := range page.Versions {
+			items[i] = map[string]any{"version_id": v.VersionID, "block_id": v.BlockID, "change": v.Change,
+				"actor": v.Actor.Name, "actor_kind": v.Actor.Kind, "actor_id": v.Actor.ID,
+				"source": v.Source, "at": v.At, "summary": v.Summary, "before": v.Before, "after": v.After}
+		}
+		var next any
+		if page.NextCursor != "" {
+			next = page.NextCursor
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"items": items, "next_cursor": next})
+	})
+}

@@ -1,0 +1,346 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/seatplan/seatplan/store/emaillist"
+)
+
+// noQueue stands in for River: the tests run the job themselves.
+func noQueue(context.Context, pgx.Tx, string) error { return nil }
+
+func mustList(t testing.TB, text string) emaillist.Emails {
+	t.Helper()
+	l, err := emaillist.ParseEmails(strings.NewReader(text), emaillist.FormatText, emaillist.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func newPlan(t testing.TB, s *Store, seats int) Plan {
+	t.Helper()
+	p, err := s.CreatePlan(context.Background(), NewPlan{Name: "Plan " + NewID(), Seats: seats}, SystemActor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// assign accepts list and runs its job to the end, as the worker does.
+func assign(t testing.TB, s *Store, planID string, list emaillist.Emails) AssignmentResult {
+	t.Helper()
+	ctx := context.Background()
+	job, err := s.AssignLicenses(ctx, planID, list, testActor("admin@example.com"), time.Minute, noQueue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := runJob(ctx, s, job.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func runJob(ctx context.Context, s *Store, jobID string) (AssignmentResult, error) {
+	a, err := s.AssignmentOf(ctx, jobID)
+	if err != nil {
+		return AssignmentResult{}, err
+	}
+	lease, err := s.ResumeLock(ctx, a.Lease, time.Minute)
+	if err != nil {
+		return AssignmentResult{}, err
+	}
+	defer s.ReleaseLock(ctx, lease)
+	if _, err := s.StartJob(ctx, jobID); err != nil {
+		return AssignmentResult{}, err
+	}
+	return s.RunAssignment(ctx, a, lease)
+}
+
+// checkSeatInvariants verifies, in SQL, what must hold for every plan.
+func checkSeatInvariants(t testing.TB, s *Store, planID string) Plan {
+	t.Helper()
+	ctx := context.Background()
+	p, err := s.Plan(ctx, planID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if live := p.Counts.Unassigned + p.Counts.Assigned + p.Counts.Activated; live != p.Seats {
+		t.Errorf("unassigned+assigned+activated = %d, seats = %d", live, p.Seats)
+	}
+	var twice int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT email FROM licenses
+		WHERE plan_id = $1 AND status IN ('assigned', 'activated') GROUP BY email HAVING count(*) > 1) d`, planID).Scan(&twice); err != nil {
+		t.Fatal(err)
+	}
+	if twice > 0 {
+		t.Errorf("%d addresses hold two live licenses", twice)
+	}
+	return p
+}
+
+func TestAssign_NewAddressesGetSeatsAndLicensedOnesAreSkipped(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	p := newPlan(t, s, 5)
+	first := assign(t, s, p.ID, mustList(t, "a@example.com\nB@example.com\nb@example.com\n"))
+	if first != (AssignmentResult{Assigned: 2, Duplicates: 1}) {
+		t.Errorf("first result %+v", first)
+	}
+	second := assign(t, s, p.ID, mustList(t, "b@example.com\nc@example.com\n"))
+	if second != (AssignmentResult{Assigned: 1, AlreadyLicensed: 1}) {
+		t.Errorf("second result %+v", second)
+	}
+	got := checkSeatInvariants(t, s, p.ID)
+	if got.Counts != (LicenseCounts{Unassigned: 2, Assigned: 3}) {
+		t.Errorf("counts %+v", got.Counts)
+	}
+	page, err := s.ListLicenses(context.Background(), p.ID, LicenseFilter{Status: LicenseAssigned})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range page.Licenses {
+		if len(l.ActivationKey) != 32 || l.AssignedAt == nil {
+			t.Errorf("license %+v lacks an activation key or time", l)
+		}
+	}
+	if held, ok, _ := s.HeldLock(context.Background(), PlanLockName(p.ID)); ok {
+		t.Errorf("the plan lock is still held by %s", held.Holder)
+	}
+}
+
+func TestAssign_SecondRequestOnHeldPlanIsRefused(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := context.Background()
+	p := newPlan(t, s, 5)
+	if _, err := s.AssignLicenses(ctx, p.ID, mustList(t, "a@example.com"), testActor("first"), time.Minute, noQueue); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.AssignLicenses(ctx, p.ID, mustList(t, "b@example.com"), testActor("second"), time.Minute, noQueue)
+	locked, ok := errors.AsType[*ErrLocked](err)
+	if !ok || locked.Lock.Holder != "first" {
+		t.Fatalf("second request: %v, want ErrLocked held by first", err)
+	}
+}
+
+func TestAssign_InvalidAddressesChangeNothingAndFreeThePlan(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := context.Background()
+	p := newPlan(t, s, 5)
+	_, err := s.AssignLicenses(ctx, p.ID, mustList(t, "a@example.com\nnot-an-address\n\nc@@example.com\n"), testActor("x"), time.Minute, noQueue)
+	e, ok := errors.AsType[*Error](err)
+	if !ok || e.Kind != "invalid_emails" {
+		t.Fatalf("got %v, want invalid_emails", err)
+	}
+	problems := e.Fields["problems"].([]map[string]any)
+	if len(problems) != 2 || problems[0]["line"] != 2 || problems[1]["line"] != 4 {
+		t.Errorf("problems %v, want lines 2 and 4", problems)
+	}
+	if got := checkSeatInvariants(t, s, p.ID); got.Counts.Assigned != 0 {
+		t.Errorf("assigned %d", got.Counts.Assigned)
+	}
+	if _, ok, _ := s.HeldLock(ctx, PlanLockName(p.ID)); ok {
+		t.Error("a refused request left the plan locked")
+	}
+}
+
+func TestAssign_TooFewSeatsChangesNothing(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := context.Background()
+	p := newPlan(t, s, 2)
+	assign(t, s, p.ID, mustList(t, "a@example.com"))
+	_, err := s.AssignLicenses(ctx, p.ID, mustList(t, "a@example.com\nb@example.com\nc@example.com"), testActor("x"), time.Minute, noQueue)
+	e, ok := errors.AsType[*Error](err)
+	if !ok || e.Kind != "not_enough_seats" || e.Fields["needed"] != 2 || e.Fields["available"] != 1 {
+		t.Fatalf("got %v %+v, want not_enough_seats needed 2 available 1", err, e)
+	}
+	if got := checkSeatInvariants(t, s, p.ID); got.Counts.Assigned != 1 {
+		t.Errorf("assigned %d, want 1", got.Counts.Assigned)
+	}
+}
+
+func TestAssign_RetriedJobAssignsNothingTwice(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := context.Background()
+	p := newPlan(t, s, 3)
+	job, err := s.AssignLicenses(ctx, p.ID, mustList(t, "a@example.com\nb@example.com"), testActor("x"), time.Minute, noQueue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for attempt := range 2 {
+		if _, err := runJob(ctx, s, job.ID); err != nil {
+			t.Fatalf("attempt %d: %v", attempt, err)
+		}
+	}
+	if got := checkSeatInvariants(t, s, p.ID); got.Counts.Assigned != 2 {
+		t.Errorf("assigned %d, want 2", got.Counts.Assigned)
+	}
+	j, _ := s.Job(ctx, job.ID)
+	if j.Status != JobSucceeded || string(j.Result) != `{"assigned": 2, "duplicates": 0, "already_licensed": 0}` {
+		t.Errorf("job %s %s", j.Status, j.Result)
+	}
+}
+
+func TestAssign_StaleLeaseWritesNothing(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := context.Background()
+	p := newPlan(t, s, 3)
+	job, err := s.AssignLicenses(ctx, p.ID, mustList(t, "a@example.com"), testActor("x"), time.Minute, noQueue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := s.AssignmentOf(ctx, job.ID)
+	stale, err := s.ResumeLock(ctx, a.Lease, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ForceReleaseLock(ctx, a.Lease.Name, testActor("support")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AcquireLock(ctx, a.Lease.Name, testActor("other"), "other work", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RunAssignment(ctx, a, stale); !errors.Is(err, ErrLeaseLost) {
+		t.Fatalf("stale run: %v, want ErrLeaseLost", err)
+	}
+	if got := checkSeatInvariants(t, s, p.ID); got.Counts.Assigned != 0 {
+		t.Errorf("a stale lease assigned %d licenses", got.Counts.Assigned)
+	}
+}
+
+func TestAssign_ConcurrentOverlappingListsNeverDoubleAssign(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := context.Background()
+	p := newPlan(t, s, 40)
+	var wg sync.WaitGroup
+	for c := range 8 {
+		wg.Go(func() {
+			var sb strings.Builder
+			for i := range 10 {
+				fmt.Fprintf(&sb, "user%d@example.com\n", c*3+i) // neighbours overlap
+			}
+			list := mustList(t, sb.String())
+			for {
+				job, err := s.AssignLicenses(ctx, p.ID, list, testActor(fmt.Sprint("client", c)), time.Minute, noQueue)
+				if _, locked := errors.AsType[*ErrLocked](err); locked {
+					time.Sleep(time.Millisecond)
+					continue
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if _, err := runJob(ctx, s, job.ID); err != nil {
+					t.Error(err)
+				}
+				return
+			}
+		})
+	}
+	wg.Wait()
+	got := checkSeatInvariants(t, s, p.ID)
+	if got.Counts.Assigned != 31 { // user0 … user30
+		t.Errorf("assigned %d, want 31", got.Counts.Assigned)
+	}
+}
+
+func TestPreviewAssignment_CountsWithoutChangingAnything(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := context.Background()
+	p := newPlan(t, s, 2)
+	assign(t, s, p.ID, mustList(t, "a@example.com"))
+	pv, err := s.PreviewAssignment(ctx, p.ID, mustList(t, "a@example.com\nb@example.com\nc@example.com\nC@example.com\nbad\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pv.New != 2 || pv.AlreadyLicensed != 1 || pv.Duplicates != 1 || len(pv.Problems) != 1 || pv.Problems[0].Line != 5 ||
+		pv.Needed != 2 || pv.Available != 1 || pv.Acceptable() {
+		t.Errorf("preview %+v", pv)
+	}
+	if got := checkSeatInvariants(t, s, p.ID); got.Counts.Assigned != 1 {
+		t.Errorf("a preview changed the plan: %+v", got.Counts)
+	}
+}
+
+func TestRevokeLicenses_FreesTheSeatAndKeepsHistory(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := context.Background()
+	p := newPlan(t, s, 3)
+	assign(t, s, p.ID, mustList(t, "a@example.com\nb@example.com"))
+	n, err := s.RevokeLicenses(ctx, p.ID, []string{"A@example.com", "nobody@example.com"}, testActor("support"))
+	if err != nil || n != 1 {
+		t.Fatalf("revoked %d, %v", n, err)
+	}
+	got := checkSeatInvariants(t, s, p.ID)
+	if got.Counts != (LicenseCounts{Unassigned: 2, Assigned: 1, Revoked: 1}) {
+		t.Errorf("counts %+v", got.Counts)
+	}
+	// The address can be licensed again.
+	if res := assign(t, s, p.ID, mustList(t, "a@example.com")); res.Assigned != 1 {
+		t.Errorf("re-assign %+v", res)
+	}
+}
+
+func TestRevokeLicenses_IsRefusedWhileThePlanIsLocked(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := context.Background()
+	p := newPlan(t, s, 3)
+	assign(t, s, p.ID, mustList(t, "a@example.com"))
+	if _, err := s.AcquireLock(ctx, PlanLockName(p.ID), testActor("job"), "assign", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RevokeLicenses(ctx, p.ID, []string{"a@example.com"}, testActor("support")); ErrorCode(err) != EConflict {
+		t.Fatalf("got %v, want ErrLocked", err)
+	}
+}
+
+func TestListLicenses_FiltersAndPagesByCursor(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := context.Background()
+	p := newPlan(t, s, 7)
+	assign(t, s, p.ID, mustList(t, "ann@example.com\nanna@example.com\nbob@example.com\nanton@example.com\nal_x@example.com"))
+	var seen []string
+	f := LicenseFilter{Status: LicenseAssigned, Q: "AN", Limit: 2}
+	for range 5 {
+		page, err := s.ListLicenses(ctx, p.ID, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range page.Licenses {
+			seen = append(seen, l.Email)
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		f.After = page.NextCursor
+	}
+	if strings.Join(seen, ",") != "ann@example.com,anna@example.com,anton@example.com" {
+		t.Errorf("pages held %v", seen)
+	}
+	// LIKE wildcards in the search are literal.
+	if page, _ := s.ListLicenses(ctx, p.ID, LicenseFilter{Q: "al_"}); len(page.Licenses) != 1 {
+		t.Errorf("search al_ found %d", len(page.Licenses))
+	}
+	if _, err := s.ListLicenses(ctx, p.ID, LicenseFilter{After: "nope"}); ErrorCode(err) != EBadRequest {
+		t.Errorf("bad cursor: %v", err)
+	}
+}

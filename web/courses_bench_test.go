@@ -1,0 +1,131 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/seatplan/seatplan/handlers"
+	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/storetest"
+)
+
+// benchHistorySize is SPEC §9's course: 200,000 versions.
+const benchHistorySize = 200_000
+
+// seedHistory builds a course with a few leaves and benchHistorySize
+// versions of them, generated set-based in SQL (one statement), with
+// version ids older than any real ULID so they sort before live entries.
+func seedHistory(b *testing.B) (*store.Store, store.Actor, string, []store.Block) {
+	b.Helper()
+	ctx := context.Background()
+	pool := storetest.NewPool(b)
+	st := store.New(pool)
+	author := store.Actor{Kind: store.ActorSystem, ID: "system", Name: "bench"}
+	c, err := st.CreateCourse(ctx, "bench", "Benchmark course", author, store.SourceAPI)
+	if err != nil {
+		b.Fatal(err)
+	}
+	parent := c.RootBlockID
+	for _, t := range []store.BlockType{store.BlockChapter, store.BlockSequential, store.BlockVertical} {
+		blk, err := st.CreateBlock(ctx, c.Key, store.NewBlock{ParentID: parent, Type: t, DisplayName: string(t)}, author, store.SourceAPI)
+		if err != nil {
+			b.Fatal(err)
+		}
+		parent = blk.ID
+	}
+	var leaves []store.Block
+	for i := range 20 {
+		leaf, err := st.CreateBlock(ctx, c.Key, store.NewBlock{ParentID: parent, Type: store.BlockHTML, DisplayName: fmt.Sprintf("Leaf %d", i),
+			Fields: json.RawMessage(`{"body": "<p>text</p>", "weight": 1}`)}, author, store.SourceAPI)
+		if err != nil {
+			b.Fatal(err)
+		}
+		leaves = append(leaves, leaf)
+	}
+	ids := make([]string, len(leaves))
+	for i, l := range leaves {
+		ids[i] = l.ID
+	}
+	if _, err := pool.Exec(ctx, `
+		INSERT INTO block_versions (version_id, op_id, course_key, block_id, change, source, actor_kind, actor_id, actor_name, created_at, summary, before, after)
+		SELECT '00' || lpad(to_hex(i), 24, '0'), 'bench-' || i, $1, ($2::text[])[1 + i % cardinality($2::text[])], 'update',
+			(ARRAY['ui', 'api', 'import', 'undo'])[1 + i % 4], 'person', 'p' || i % 5, 'author' || i % 5 || '@example.com',
+			now() - ($3 - i) * interval '1 second', 'Changed html "Leaf": display_name, fields.body',
+			jsonb_build_object('type', 'html', 'display_name', 'Leaf v' || i - 1, 'fields', jsonb_build_object('body', 'text ' || i - 1), 'parent_id', $4::text, 'children', '[]'::jsonb),
+			jsonb_build_object('type', 'html', 'display_name', 'Leaf v' || i, 'fields', jsonb_build_object('body', 'text ' || i), 'parent_id', $4::text, 'children', '[]'::jsonb)
+		FROM generate_series(1, $3) AS i`, c.Key, ids, benchHistorySize, parent); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `ANALYZE block_versions`); err != nil {
+		b.Fatal(err)
+	}
+	return st, author, c.Key, leaves
+}
+
+// reportPercentiles adds p50 and p95 in milliseconds to the benchmark's output.
+func reportPercentiles(b *testing.B, ds []time.Duration) {
+	slices.Sort(ds)
+	at := func(p float64) float64 { return float64(ds[int(float64(len(ds)-1)*p)].Microseconds()) / 1000 }
+	b.ReportMetric(at(0.50), "p50-ms")
+	b.ReportMetric(at(0.95), "p95-ms")
+}
+
+// BenchmarkHistoryPage measures the change log page (store queries and
+// rendering, through its HTTP handler) at page 1 and page 1,000 of 50
+// entries on a course with 200,000 versions. Target: p95 ≤ 50 ms at both.
+func BenchmarkHistoryPage(b *testing.B) {
+	st, author, key, _ := seedHistory(b)
+	ctx := context.Background()
+	var cursor string
+	if err := st.Pool().QueryRow(ctx, `SELECT version_id FROM block_versions WHERE course_key = $1
+		ORDER BY version_id DESC OFFSET $2 LIMIT 1`, key, 999*50-1).Scan(&cursor); err != nil {
+		b.Fatal(err)
+	}
+	h := handlers.HistoryPage(st)
+	for _, tc := range []struct{ name, query string }{
+		{"page=1", ""},
+		{"page=1000", "?cursor=" + cursor},
+		{"page=1000/source=api", "?source=api&cursor=" + cursor},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			var ds []time.Duration
+			for b.Loop() {
+				req := httptest.NewRequest("GET", "/courses/"+key+"/history"+tc.query, nil).WithContext(handlers.WithActor(ctx, author))
+				req.SetPathValue("course", key)
+				rec := httptest.NewRecorder()
+				start := time.Now()
+				h.ServeHTTP(rec, req)
+				ds = append(ds, time.Since(start))
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d: %s", rec.Code, rec.Body.String())
+				}
+			}
+			reportPercentiles(b, ds)
+		})
+	}
+}
+
+// BenchmarkRestoreVersion measures one restore (undo) of a leaf on the same
+// course. Target: ≤ 10 ms.
+func BenchmarkRestoreVersion(b *testing.B) {
+	st, author, key, leaves := seedHistory(b)
+	ctx := context.Background()
+	var ds []time.Duration
+	i := 0
+	for b.Loop() {
+		leaf := leaves[i%len(leaves)]
+		i++
+		start := time.Now()
+		if _, err := st.RestoreVersion(ctx, key, leaf.ID, leaf.VersionID, author); err != nil {
+			b.Fatal(err)
+		}
+		ds = append(ds, time.Since(start))
+	}
+	reportPercentiles(b, ds)
+}
