@@ -225,6 +225,9 @@ func (s *Store) RunAssignment(ctx context.Context, a Assignment, lease Lock) (As
 		if err := finishJob(ctx, tx, a.JobID, res); err != nil {
 			return err
 		}
+		if err := releaseLock(ctx, tx, lease); err != nil {
+			return err
+		}
 		by := Actor{Kind: a.Lease.HolderKind, ID: a.Lease.HolderID, Name: a.Lease.Holder}
 		return writeAudit(ctx, tx, AuditEntry{Actor: by, Action: "license.assign", SubjectType: "plan", SubjectID: a.PlanID,
 			Summary: fmt.Sprintf("Assigned %d licenses of plan %s (%d already licensed, %d duplicates)", res.Assigned, p.Name, already, a.Duplicates),
