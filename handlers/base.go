@@ -17,6 +17,7 @@ type navEntry struct {
 
 var navigation = []navEntry{
 	{"Dashboard", "/", nil},
+	{"Plans", "/plans", []store.Role{store.RoleAdmin, store.RoleSupport}},
 	{"Locks", "/locks", []store.Role{store.RoleAdmin, store.RoleSupport}},
 	{"Audit log", "/audit", []store.Role{store.RoleAdmin, store.RoleSupport}},
 }

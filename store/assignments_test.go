@@ -35,35 +35,13 @@ func newPlan(t testing.TB, s *Store, seats int) Plan {
 	return p
 }
 
-// assign accepts list and runs its job to the end, as the worker does.
 func assign(t testing.TB, s *Store, planID string, list emaillist.Emails) AssignmentResult {
 	t.Helper()
-	ctx := context.Background()
-	job, err := s.AssignLicenses(ctx, planID, list, testActor("admin@example.com"), time.Minute, noQueue)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := runJob(ctx, s, job.ID)
+	res, err := s.assignNow(context.Background(), planID, list, testActor("admin@example.com"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return res
-}
-
-func runJob(ctx context.Context, s *Store, jobID string) (AssignmentResult, error) {
-	a, err := s.AssignmentOf(ctx, jobID)
-	if err != nil {
-		return AssignmentResult{}, err
-	}
-	lease, err := s.ResumeLock(ctx, a.Lease, time.Minute)
-	if err != nil {
-		return AssignmentResult{}, err
-	}
-	defer s.ReleaseLock(ctx, lease)
-	if _, err := s.StartJob(ctx, jobID); err != nil {
-		return AssignmentResult{}, err
-	}
-	return s.RunAssignment(ctx, a, lease)
 }
 
 // checkSeatInvariants verifies, in SQL, what must hold for every plan.
@@ -181,7 +159,7 @@ func TestAssign_RetriedJobAssignsNothingTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 	for attempt := range 2 {
-		if _, err := runJob(ctx, s, job.ID); err != nil {
+		if _, err := s.runNow(ctx, job.ID); err != nil {
 			t.Fatalf("attempt %d: %v", attempt, err)
 		}
 	}
@@ -245,7 +223,7 @@ func TestAssign_ConcurrentOverlappingListsNeverDoubleAssign(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				if _, err := runJob(ctx, s, job.ID); err != nil {
+				if _, err := s.runNow(ctx, job.ID); err != nil {
 					t.Error(err)
 				}
 				return
