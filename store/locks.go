@@ -78,10 +78,12 @@ func (s *Store) acquire(ctx context.Context, name, leaseID string, holder Actor,
 		if err != nil {
 			return Lock{}, err
 		}
-		if ok {
+		if ok && held.LeaseID != leaseID {
 			return Lock{}, &ErrLocked{Lock: held, Now: s.Now()}
 		}
-		if busy {
+		// Our own lease (a resumed attempt) queued behind other acquirers'
+		// brief row locks, or an expired lease still committing: wait.
+		if busy || ok {
 			patience = "0" // no timeout
 		}
 	}
