@@ -26,7 +26,7 @@ type apiClient struct {
 
 // newAPIClients registers one API client and returns a stock x/oauth2
 // client of it for each server.
-func newAPIClients(t *testing.T, dbURL string, bases ...string) []*apiClient {
+func newAPIClients(t testing.TB, dbURL string, bases ...string) []*apiClient {
 	t.Helper()
 	out, err := runCommand(t, env(t, "DATABASE_URL", dbURL), "", "client", "add", "--name", "bulk loader", "--role", "admin")
 	if err != nil {
@@ -117,7 +117,7 @@ type planFacts struct {
 	doubleLicensed                         int
 }
 
-func readPlanFacts(t *testing.T, db *pgxpool.Pool, planID string) planFacts {
+func readPlanFacts(t testing.TB, db *pgxpool.Pool, planID string) planFacts {
 	t.Helper()
 	var f planFacts
 	err := db.QueryRow(context.Background(), `SELECT
@@ -134,7 +134,7 @@ func readPlanFacts(t *testing.T, db *pgxpool.Pool, planID string) planFacts {
 	return f
 }
 
-func countLive(t *testing.T, db *pgxpool.Pool, planID string, emails []string) int {
+func countLive(t testing.TB, db *pgxpool.Pool, planID string, emails []string) int {
 	t.Helper()
 	var n int
 	if err := db.QueryRow(context.Background(), `SELECT count(*) FROM licenses
@@ -144,7 +144,7 @@ func countLive(t *testing.T, db *pgxpool.Pool, planID string, emails []string) i
 	return n
 }
 
-func openPool(t *testing.T, url string) *pgxpool.Pool {
+func openPool(t testing.TB, url string) *pgxpool.Pool {
 	t.Helper()
 	db, err := pgxpool.New(context.Background(), url)
 	if err != nil {
