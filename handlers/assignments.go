@@ -57,7 +57,7 @@ type assignmentRunner interface {
 	StartJob(ctx context.Context, id string) (store.Job, error)
 	AssignmentOf(ctx context.Context, jobID string) (store.Assignment, error)
 	RunAssignment(ctx context.Context, a store.Assignment, lease store.Lock) (store.AssignmentResult, error)
-	FailJob(ctx context.Context, id string, reason string) error
+	FailAssignment(ctx context.Context, jobID string, reason string) error
 }
 
 // AssignLicensesWorker runs accepted assignments under the plan lease the
@@ -89,15 +89,13 @@ func (w *AssignLicensesWorker) Work(ctx context.Context, job *river.Job[AssignLi
 			return err
 		})
 	}
-	return settle(ctx, w.st, job.JobRow, id, err)
+	return settle(ctx, w.st.FailAssignment, job.JobRow, id, err)
 }
 
 // settle decides what a failed attempt means: errors a person must act on
 // (too few seats now, the plan taken by another holder) and the last
 // attempt fail the job for good; anything else is retried.
-func settle(ctx context.Context, st interface {
-	FailJob(ctx context.Context, id, reason string) error
-}, row *rivertype.JobRow, jobID string, err error) error {
+func settle(ctx context.Context, fail func(ctx context.Context, jobID, reason string) error, row *rivertype.JobRow, jobID string, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -110,7 +108,7 @@ func settle(ctx context.Context, st interface {
 	if store.ErrorCode(err) == "" {
 		loggerFrom(ctx).Error("job failed", "job", jobID, "err", err)
 	}
-	if ferr := st.FailJob(context.WithoutCancel(ctx), jobID, userMessage(err)); ferr != nil {
+	if ferr := fail(context.WithoutCancel(ctx), jobID, userMessage(err)); ferr != nil {
 		return ferr
 	}
 	return river.JobCancel(err)
@@ -251,7 +249,7 @@ func PreviewAssignmentPage(st assignmentPages, lim ListLimits, now func() time.T
 				av.Preview = previewView(pv, list)
 			}
 		}
-		if code := store.ErrorCode(err); code == store.EInvalid || code == store.ETooLarge || code == store.EBadRequest {
+		if userFixable(err) {
 			av.Error, status = err.Error(), statusOf(err)
 		} else if err != nil {
 			Fail(w, r, err)
@@ -269,6 +267,16 @@ func PreviewAssignmentPage(st assignmentPages, lim ListLimits, now func() time.T
 		v.Assignment = av
 		render(w, r, status, plans.PlanPage(v))
 	})
+}
+
+// userFixable tells a list the user must fix (invalid, too long, too few
+// seats) from errors the page cannot help with.
+func userFixable(err error) bool {
+	switch store.ErrorCode(err) {
+	case store.EInvalid, store.ETooLarge, store.EBadRequest:
+		return true
+	}
+	return false
 }
 
 func previewView(pv store.AssignmentPreview, list emaillist.Emails) *plans.Preview {
@@ -299,6 +307,12 @@ func AssignLicensesPage(st assignmentPages, q JobQueue, lim ListLimits, ttl time
 				return
 			}
 			render(w, r, http.StatusConflict, plans.PlanPage(v))
+			return
+		}
+		if userFixable(err) && isHTMX(r) {
+			// A refused Confirm (too few seats by now, an empty list): back to
+			// the upload form, saying why.
+			render(w, r, statusOf(err), plans.Assignment(plans.AssignmentView{PlanID: id, Error: err.Error()}))
 			return
 		}
 		if err != nil {

@@ -175,6 +175,21 @@ func (s *Store) AssignmentOf(ctx context.Context, jobID string) (Assignment, err
 	return a, nil
 }
 
+// FailAssignment records why an assignment job failed for good and drops
+// its stored list; nothing of it was assigned.
+func (s *Store) FailAssignment(ctx context.Context, jobID, reason string) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := failJob(ctx, tx, jobID, reason); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM assignment_emails WHERE job_id = $1`, jobID); err != nil {
+			return fmt.Errorf("drop the list of failed job %s: %w", jobID, err)
+		}
+		return writeAudit(ctx, tx, AuditEntry{Actor: SystemActor, Action: "assignment.fail", SubjectType: "job", SubjectID: jobID,
+			Summary: "License assignment failed and changed nothing: " + reason})
+	})
+}
+
 // RunAssignment does an accepted assignment, all or nothing, in one
 // transaction fenced by lease: it re-checks the seats, pairs the listed
 // addresses that hold no live license with free seats, and records the

@@ -322,3 +322,34 @@ func TestListLicenses_FiltersAndPagesByCursor(t *testing.T) {
 		t.Errorf("bad cursor: %v", err)
 	}
 }
+
+func TestAssign_SeatsGoneBeforeTheJobFailItWithoutChanges(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := context.Background()
+	p := newPlan(t, s, 3)
+	job, err := s.AssignLicenses(ctx, p.ID, mustList(t, "a@example.com\nb@example.com\nc@example.com"), testActor("x"), time.Minute, noQueue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := 1
+	if _, err := s.UpdatePlan(ctx, p.ID, PlanUpdate{Seats: &one}, testActor("support")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.runNow(ctx, job.ID)
+	if e, ok := errors.AsType[*Error](err); !ok || e.Kind != "not_enough_seats" || e.Fields["needed"] != 3 || e.Fields["available"] != 1 {
+		t.Fatalf("run: %v, want not_enough_seats needed 3 available 1", err)
+	}
+	if got := checkSeatInvariants(t, s, p.ID); got.Counts.Assigned != 0 {
+		t.Errorf("a failed job assigned %d", got.Counts.Assigned)
+	}
+	if err := s.FailAssignment(ctx, job.ID, err.Error()); err != nil {
+		t.Fatal(err)
+	}
+	j, _ := s.Job(ctx, job.ID)
+	var staged int
+	s.pool.QueryRow(ctx, `SELECT count(*) FROM assignment_emails WHERE job_id = $1`, job.ID).Scan(&staged)
+	if j.Status != JobFailed || !strings.Contains(j.Error, "needs 3 seats") || staged != 0 {
+		t.Errorf("job %s %q, %d staged rows left", j.Status, j.Error, staged)
+	}
+}

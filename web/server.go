@@ -28,6 +28,9 @@ type Deps struct {
 
 // NewServer returns the whole application as one handler.
 func NewServer(d Deps) http.Handler {
+	if d.LeaseTTL <= 0 {
+		d.LeaseTTL = handlers.LeaseTTL
+	}
 	mux := http.NewServeMux()
 	addRoutes(mux, d)
 	return chain(mux,
