@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/seatplan/seatplan/handlers"
 	"github.com/seatplan/seatplan/web"
 )
 
@@ -61,7 +60,7 @@ func serveCommand(ctx context.Context, args []string, getenv func(string) string
 		Store: st, Logger: log, TokenTTL: cfg.TokenTTL,
 		Sessions: web.NewSessions(hashKey, blockKey, cfg.production()),
 		Jobs:     jobs, LeaseTTL: cfg.LeaseTTL,
-		Lists: handlers.ListLimits{MaxBytes: cfg.MaxUploadBytes, MaxEntries: cfg.MaxListEntries},
+		Lists: web.ListLimits{MaxBytes: cfg.MaxUploadBytes, MaxEntries: cfg.MaxListEntries},
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
