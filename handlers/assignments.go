@@ -2,7 +2,9 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/store/emaillist"
+	"github.com/seatplan/seatplan/views/plans"
 )
 
 // JobQueue enqueues background work inside the caller's transaction; River's
@@ -48,7 +51,7 @@ type assignmentRunner interface {
 	StartJob(ctx context.Context, id string) (store.Job, error)
 	AssignmentOf(ctx context.Context, jobID string) (store.Assignment, error)
 	RunAssignment(ctx context.Context, a store.Assignment, lease store.Lock) (store.AssignmentResult, error)
-	FailJob(ctx context.Context, id string, reason string) error
+	FailAssignment(ctx context.Context, jobID string, reason string) error
 }
 
 // AssignLicensesWorker runs accepted assignments under the plan lease the
@@ -80,15 +83,13 @@ func (w *AssignLicensesWorker) Work(ctx context.Context, job *river.Job[AssignLi
 			return err
 		})
 	}
-	return settle(ctx, w.st, job.JobRow, id, err)
+	return settle(ctx, w.st.FailAssignment, job.JobRow, id, err)
 }
 
 // settle decides what a failed attempt means: errors a person must act on
 // (too few seats now, the plan taken by another holder) and the last
 // attempt fail the job for good; anything else is retried.
-func settle(ctx context.Context, st interface {
-	FailJob(ctx context.Context, id, reason string) error
-}, row *rivertype.JobRow, jobID string, err error) error {
+func settle(ctx context.Context, fail func(ctx context.Context, jobID, reason string) error, row *rivertype.JobRow, jobID string, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -101,7 +102,7 @@ func settle(ctx context.Context, st interface {
 	if store.ErrorCode(err) == "" {
 		loggerFrom(ctx).Error("job failed", "job", jobID, "err", err)
 	}
-	if ferr := st.FailJob(context.WithoutCancel(ctx), jobID, userMessage(err)); ferr != nil {
+	if ferr := fail(context.WithoutCancel(ctx), jobID, userMessage(err)); ferr != nil {
 		return ferr
 	}
 	return river.JobCancel(err)
@@ -193,4 +194,149 @@ func AssignLicensesAPI(st assigner, q JobQueue, lim ListLimits, ttl time.Duratio
 		w.Header().Set("Location", "/api/v1/jobs/"+job.ID)
 		writeJSON(w, http.StatusAccepted, map[string]any{"job_id": job.ID, "status_url": "/api/v1/jobs/" + job.ID, "status": job.Status})
 	})
+}
+
+type assignmentPages interface {
+	planPages
+	assigner
+	jobReader
+	PreviewAssignment(ctx context.Context, planID string, list emaillist.Emails) (store.AssignmentPreview, error)
+}
+
+// PreviewAssignmentPage reads an uploaded or pasted list and shows what
+// assigning it would do; nothing changes yet.
+func PreviewAssignmentPage(st assignmentPages, lim ListLimits, now func() time.Time) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		av := plans.AssignmentView{PlanID: id}
+		status := http.StatusOK
+		list, err := readEmailList(w, r, lim)
+		if err == nil {
+			var pv store.AssignmentPreview
+			if pv, err = st.PreviewAssignment(r.Context(), id, list); err == nil {
+				av.Preview = previewView(pv, list)
+			}
+		}
+		if userFixable(err) {
+			av.Error, status = err.Error(), statusOf(err)
+		} else if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		if isHTMX(r) {
+			render(w, r, status, plans.Assignment(av))
+			return
+		}
+		v, err := planPage(r, st, now)
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		v.Assignment = av
+		render(w, r, status, plans.PlanPage(v))
+	})
+}
+
+// userFixable tells a list the user must fix (invalid, too long, too few
+// seats) from errors the page cannot help with.
+func userFixable(err error) bool {
+	switch store.ErrorCode(err) {
+	case store.EInvalid, store.ETooLarge, store.EBadRequest:
+		return true
+	}
+	return false
+}
+
+func previewView(pv store.AssignmentPreview, list emaillist.Emails) *plans.Preview {
+	p := &plans.Preview{PlanID: pv.PlanID, New: pv.New, AlreadyLicensed: pv.AlreadyLicensed, Duplicates: pv.Duplicates,
+		Needed: pv.Needed, Available: pv.Available, Acceptable: pv.Acceptable(), Addresses: strings.Join(list.Addresses, "\n")}
+	for _, pr := range pv.Problems {
+		p.Problems = append(p.Problems, plans.Problem{Line: pr.Line, Value: pr.Value, Reason: pr.Reason})
+	}
+	return p
+}
+
+// AssignLicensesPage is the preview's Confirm: it starts the job and shows
+// its progress (htmx), or sends the browser to the plan page showing it.
+// A held plan lock answers 409 with the "Blocked by another process" banner.
+func AssignLicensesPage(st assignmentPages, q JobQueue, lim ListLimits, ttl time.Duration, now func() time.Time) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("id")
+		list, err := readEmailList(w, r, lim)
+		var job store.Job
+		if err == nil {
+			job, err = acceptAssignment(r, st, q, ttl, list)
+		}
+		if _, locked := errors.AsType[*store.ErrLocked](err); locked && !isHTMX(r) {
+			// A plain form post: the plan page again, with the banner.
+			v, verr := planPage(r, st, now)
+			if verr != nil {
+				Fail(w, r, verr)
+				return
+			}
+			render(w, r, http.StatusConflict, plans.PlanPage(v))
+			return
+		}
+		if userFixable(err) && isHTMX(r) {
+			// A refused Confirm (too few seats by now, an empty list): back to
+			// the upload form, saying why.
+			render(w, r, statusOf(err), plans.Assignment(plans.AssignmentView{PlanID: id, Error: err.Error()}))
+			return
+		}
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		if !isHTMX(r) {
+			http.Redirect(w, r, "/plans/"+id+"?job="+job.ID+"#assignment", http.StatusSeeOther)
+			return
+		}
+		jv, err := jobView(r.Context(), st, st, id, job.ID)
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		render(w, r, http.StatusAccepted, plans.Progress(jv))
+	})
+}
+
+// JobProgress is the fragment the progress bar polls.
+func JobProgress(st assignmentPages) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		jv, err := jobView(r.Context(), st, st, r.PathValue("id"), r.PathValue("job"))
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		render(w, r, http.StatusOK, plans.Progress(jv))
+	})
+}
+
+type planReader interface {
+	Plan(ctx context.Context, id string) (store.Plan, error)
+}
+
+func jobView(ctx context.Context, st planReader, jobs jobReader, planID, jobID string) (plans.JobView, error) {
+	j, err := jobs.Job(ctx, jobID)
+	if err != nil {
+		return plans.JobView{}, err
+	}
+	if j.SubjectType != "plan" || j.SubjectID != planID {
+		return plans.JobView{}, store.Errorf(store.ENotFound, "Plan %s has no job %q.", planID, jobID)
+	}
+	v := plans.JobView{PlanID: planID, ID: j.ID, Status: string(j.Status), Done: j.Done, Total: j.Total,
+		Finished: j.Finished(), Failed: j.Status == store.JobFailed, Error: j.Error}
+	if j.Status == store.JobSucceeded {
+		var res store.AssignmentResult
+		if err := json.Unmarshal(j.Result, &res); err != nil {
+			return plans.JobView{}, fmt.Errorf("read result of job %s: %w", j.ID, err)
+		}
+		p, err := st.Plan(ctx, planID)
+		if err != nil {
+			return plans.JobView{}, err
+		}
+		v.Assigned, v.AlreadyLicensed, v.Duplicates = res.Assigned, res.AlreadyLicensed, res.Duplicates
+		v.Unassigned, v.Used = p.Counts.Unassigned, p.Counts.Assigned+p.Counts.Activated
+	}
+	return v, nil
 }

@@ -17,6 +17,7 @@ type navEntry struct {
 
 var navigation = []navEntry{
 	{"Dashboard", "/", nil},
+	{"Plans", "/plans", []store.Role{store.RoleAdmin, store.RoleSupport}},
 	{"Courses", "/courses", []store.Role{store.RoleAuthor, store.RoleSupport, store.RoleAdmin}},
 	{"Enrollments", "/enrollments", []store.Role{store.RoleAdmin, store.RoleSupport}},
 	{"Locks", "/locks", []store.Role{store.RoleAdmin, store.RoleSupport}},

@@ -85,5 +85,5 @@ func (w *ImportCourseWorker) Work(ctx context.Context, job *river.Job[ImportCour
 			return err
 		})
 	}
-	return settle(ctx, w.st, job.JobRow, id, err)
+	return settle(ctx, w.st.FailJob, job.JobRow, id, err)
 }

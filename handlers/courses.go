@@ -252,21 +252,6 @@ func diffRows(ds []store.FieldDiff) []courses.DiffRow {
 	return rows
 }
 
-// flashAndRedirect ends a form post: a message for the next page, then
-// POST-redirect-GET (HX-Redirect for htmx, which follows it with a full load).
-func flashAndRedirect(w http.ResponseWriter, r *http.Request, sessions SessionManager, kind, msg, to string) {
-	if err := sessions.Flash(w, r, layout.Flash{Kind: kind, Message: msg}); err != nil {
-		Fail(w, r, err)
-		return
-	}
-	if isHTMX(r) {
-		w.Header().Set("HX-Redirect", to)
-		w.WriteHeader(http.StatusOK)
-		return
-	}
-	http.Redirect(w, r, to, http.StatusSeeOther)
-}
-
 // finishBlockAction answers the small block forms (add, reorder, delete):
 // input a person can fix comes back as a flash on the block; a held lock
 // and anything else go to Fail.

@@ -30,6 +30,9 @@ func Dashboard(st dashboardReader) http.Handler {
 			{Label: "Held locks", Value: strconv.Itoa(o.HeldLocks), Hint: "bulk work in progress", Href: "/locks"},
 		}
 		if mustActor(r).Is(store.RoleAdmin, store.RoleSupport) {
+			v.Cards = append(v.Cards,
+				dashboard.Card{Label: "Plans", Value: strconv.Itoa(o.Plans), Hint: "subscription plans", Href: "/plans"},
+				dashboard.Card{Label: "Seats in use", Value: strconv.Itoa(o.SeatsUsed), Hint: "of " + strconv.Itoa(o.Seats) + " seats", Href: "/plans"})
 			recent, err := st.ListAudit(r.Context(), store.AuditFilter{Limit: 8})
 			if err != nil {
 				Fail(w, r, err)

@@ -40,10 +40,6 @@ func ReleaseLock(st lockKeeper, sessions SessionManager) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		if err := sessions.Flash(w, r, layout.Flash{Kind: "success", Message: "Released the lock " + name + "."}); err != nil {
-			Fail(w, r, err)
-			return
-		}
-		http.Redirect(w, r, "/locks", http.StatusSeeOther)
+		flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Released the lock "+name+".", "/locks")
 	})
 }

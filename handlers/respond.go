@@ -12,6 +12,7 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/views/layout"
 )
 
 // MaxJSONBody bounds JSON request bodies that are not uploads.
@@ -99,4 +100,19 @@ func jsonError(err error) error {
 	default:
 		return store.Errorf(store.EBadRequest, "The request body could not be read: %v.", err)
 	}
+}
+
+// flashAndRedirect ends a form post: a message for the next page, then
+// POST-redirect-GET (HX-Redirect for htmx, which follows it with a full load).
+func flashAndRedirect(w http.ResponseWriter, r *http.Request, sessions SessionManager, kind, msg, to string) {
+	if err := sessions.Flash(w, r, layout.Flash{Kind: kind, Message: msg}); err != nil {
+		Fail(w, r, err)
+		return
+	}
+	if isHTMX(r) {
+		w.Header().Set("HX-Redirect", to)
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
 }

@@ -17,16 +17,15 @@ CREATE TABLE assignments (
 
 -- The accepted list, written with COPY in the accepting transaction, read
 -- by the job (and any retry of it), deleted when the job succeeds. The
--- addresses are already valid, lower-cased and de-duplicated by the parser.
--- Invariant: one address once per list (the primary key on position keeps
--- the order; the unique key keeps it duplicate-free, so pairing new
--- addresses with free seats can never assign one address twice).
+-- addresses are already valid, lower-cased and de-duplicated by the parser;
+-- no second index re-checks that here (it would slow every COPY), because
+-- the partial unique index licenses_live_email_key already makes a
+-- duplicate fail the whole assignment rather than license an address twice.
 CREATE TABLE assignment_emails (
     job_id   text NOT NULL REFERENCES assignments (job_id) ON DELETE CASCADE,
     position integer NOT NULL,
     email    text NOT NULL CHECK (email = lower(email)),
-    PRIMARY KEY (job_id, position),
-    UNIQUE (job_id, email)
+    PRIMARY KEY (job_id, position)
 );
 
 -- +goose Down

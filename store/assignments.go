@@ -175,6 +175,21 @@ func (s *Store) AssignmentOf(ctx context.Context, jobID string) (Assignment, err
 	return a, nil
 }
 
+// FailAssignment records why an assignment job failed for good and drops
+// its stored list; nothing of it was assigned.
+func (s *Store) FailAssignment(ctx context.Context, jobID, reason string) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := failJob(ctx, tx, jobID, reason); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM assignment_emails WHERE job_id = $1`, jobID); err != nil {
+			return fmt.Errorf("drop the list of failed job %s: %w", jobID, err)
+		}
+		return writeAudit(ctx, tx, AuditEntry{Actor: SystemActor, Action: "assignment.fail", SubjectType: "job", SubjectID: jobID,
+			Summary: "License assignment failed and changed nothing: " + reason})
+	})
+}
+
 // RunAssignment does an accepted assignment, all or nothing, in one
 // transaction fenced by lease: it re-checks the seats, pairs the listed
 // addresses that hold no live license with free seats, and records the
@@ -194,35 +209,33 @@ func (s *Store) RunAssignment(ctx context.Context, a Assignment, lease Lock) (As
 		if err != nil {
 			return err
 		}
-		var already int
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM assignment_emails e
-			JOIN licenses l ON l.plan_id = $2 AND l.email = e.email AND l.status IN ('assigned', 'activated')
-			WHERE e.job_id = $1`, a.JobID, a.PlanID).Scan(&already); err != nil {
-			return fmt.Errorf("count licensed addresses: %w", err)
-		}
-		// Seats may have gone since the request was accepted (the plan shrank).
-		needed := a.Addresses - already
-		if needed > p.Counts.Unassigned {
-			return notEnoughSeats(needed, p.Counts.Unassigned)
-		}
+		// Each batch reports how many of its addresses were new; seats that
+		// ran out show as fewer assigned than new. The free seats may have
+		// gone since the request was accepted (the plan shrank).
+		needed := 0
 		for lo := 0; lo < a.Addresses; lo += assignBatch {
-			n, err := assignRange(ctx, tx, a, lo, lo+assignBatch)
+			listed, assigned, err := assignRange(ctx, tx, a, lo, lo+assignBatch)
 			if err != nil {
 				return err
 			}
-			res.Assigned += n
+			needed += listed
+			res.Assigned += assigned
 			if err := s.ReportProgress(ctx, a.JobID, int64(min(lo+assignBatch, a.Addresses)), int64(a.Addresses)); err != nil {
 				return err
 			}
 		}
-		if res.Assigned != needed {
-			return fmt.Errorf("assign licenses of plan %s: paired %d addresses, expected %d", a.PlanID, res.Assigned, needed)
+		if res.Assigned < needed {
+			return notEnoughSeats(needed, p.Counts.Unassigned) // rolls back the batches
 		}
+		already := a.Addresses - needed
 		res.AlreadyLicensed, res.Duplicates = already, a.Duplicates
 		if _, err := tx.Exec(ctx, `DELETE FROM assignment_emails WHERE job_id = $1`, a.JobID); err != nil {
 			return fmt.Errorf("drop the assigned list: %w", err)
 		}
 		if err := finishJob(ctx, tx, a.JobID, res); err != nil {
+			return err
+		}
+		if err := releaseLock(ctx, tx, lease); err != nil {
 			return err
 		}
 		by := Actor{Kind: a.Lease.HolderKind, ID: a.Lease.HolderID, Name: a.Lease.Holder}
@@ -240,26 +253,34 @@ func (s *Store) RunAssignment(ctx context.Context, a Assignment, lease Lock) (As
 // free seats cannot be taken concurrently.
 // Invariant: the partial unique index licenses_live_email_key makes a
 // second live license for an address impossible even if this were wrong.
-func assignRange(ctx context.Context, tx pgx.Tx, a Assignment, lo, hi int) (int, error) {
-	tag, err := tx.Exec(ctx, `WITH listed AS (
-			SELECT e.email, row_number() OVER (ORDER BY e.position) AS k
+func assignRange(ctx context.Context, tx pgx.Tx, a Assignment, lo, hi int) (listed, assigned int, err error) {
+	// The two ordered arrays are zipped by unnest, so each new address
+	// meets exactly one seat whatever join order the planner picks.
+	err = tx.QueryRow(ctx, `WITH listed AS (
+			SELECT coalesce(array_agg(e.email ORDER BY e.position), '{}') AS emails
 			FROM assignment_emails e
-			WHERE e.job_id = $1 AND e.position > $3 AND e.position <= $4
-			  AND NOT EXISTS (SELECT 1 FROM licenses l
-			                  WHERE l.plan_id = $2 AND l.email = e.email AND l.status IN ('assigned', 'activated'))
+			-- One probe of licenses_live_email_key per address: a LATERAL
+			-- with LIMIT is never turned into a join, whose plan would
+			-- follow statistics that are stale in the middle of this job.
+			LEFT JOIN LATERAL (SELECT true AS live FROM licenses l
+				WHERE l.plan_id = $2 AND l.email = e.email AND l.status IN ('assigned', 'activated') LIMIT 1) licensed ON true
+			WHERE e.job_id = $1 AND e.position > $3 AND e.position <= $4 AND licensed.live IS NULL
 		), seats AS (
-			SELECT id, row_number() OVER (ORDER BY id) AS k
+			SELECT coalesce(array_agg(id ORDER BY id), '{}') AS ids
 			FROM (SELECT id FROM licenses WHERE plan_id = $2 AND status = 'unassigned'
-			      ORDER BY id LIMIT (SELECT count(*) FROM listed)) free
+			      ORDER BY id LIMIT (SELECT cardinality(emails) FROM listed)) free
+		), paired AS (
+			UPDATE licenses l SET status = 'assigned', email = pair.email,
+				-- 122 random bits from PostgreSQL's own generator; unique by constraint.
+				activation_key = upper(replace(gen_random_uuid()::text, '-', '')),
+				assigned_at = now(), changed_at = now()
+			FROM seats, listed, unnest(seats.ids, listed.emails) AS pair (id, email)
+			WHERE l.id = pair.id AND pair.id IS NOT NULL
+			RETURNING 1
 		)
-		UPDATE licenses l SET status = 'assigned', email = listed.email,
-			-- 122 random bits from PostgreSQL's own generator; unique by constraint.
-			activation_key = upper(replace(gen_random_uuid()::text, '-', '')),
-			assigned_at = now(), changed_at = now()
-		FROM seats JOIN listed USING (k)
-		WHERE l.id = seats.id`, a.JobID, a.PlanID, lo, hi)
+		SELECT (SELECT cardinality(emails) FROM listed), (SELECT count(*) FROM paired)`, a.JobID, a.PlanID, lo, hi).Scan(&listed, &assigned)
 	if err != nil {
-		return 0, fmt.Errorf("assign licenses of plan %s: %w", a.PlanID, err)
+		return 0, 0, fmt.Errorf("assign licenses of plan %s: %w", a.PlanID, err)
 	}
-	return int(tag.RowsAffected()), nil
+	return listed, assigned, nil
 }

@@ -35,35 +35,13 @@ func newPlan(t testing.TB, s *Store, seats int) Plan {
 	return p
 }
 
-// assign accepts list and runs its job to the end, as the worker does.
 func assign(t testing.TB, s *Store, planID string, list emaillist.Emails) AssignmentResult {
 	t.Helper()
-	ctx := context.Background()
-	job, err := s.AssignLicenses(ctx, planID, list, testActor("admin@example.com"), time.Minute, noQueue)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := runJob(ctx, s, job.ID)
+	res, err := s.assignNow(context.Background(), planID, list, testActor("admin@example.com"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return res
-}
-
-func runJob(ctx context.Context, s *Store, jobID string) (AssignmentResult, error) {
-	a, err := s.AssignmentOf(ctx, jobID)
-	if err != nil {
-		return AssignmentResult{}, err
-	}
-	lease, err := s.ResumeLock(ctx, a.Lease, time.Minute)
-	if err != nil {
-		return AssignmentResult{}, err
-	}
-	defer s.ReleaseLock(ctx, lease)
-	if _, err := s.StartJob(ctx, jobID); err != nil {
-		return AssignmentResult{}, err
-	}
-	return s.RunAssignment(ctx, a, lease)
 }
 
 // checkSeatInvariants verifies, in SQL, what must hold for every plan.
@@ -181,7 +159,7 @@ func TestAssign_RetriedJobAssignsNothingTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 	for attempt := range 2 {
-		if _, err := runJob(ctx, s, job.ID); err != nil {
+		if _, err := s.runNow(ctx, job.ID); err != nil {
 			t.Fatalf("attempt %d: %v", attempt, err)
 		}
 	}
@@ -245,7 +223,7 @@ func TestAssign_ConcurrentOverlappingListsNeverDoubleAssign(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				if _, err := runJob(ctx, s, job.ID); err != nil {
+				if _, err := s.runNow(ctx, job.ID); err != nil {
 					t.Error(err)
 				}
 				return
@@ -342,5 +320,36 @@ func TestListLicenses_FiltersAndPagesByCursor(t *testing.T) {
 	}
 	if _, err := s.ListLicenses(ctx, p.ID, LicenseFilter{After: "nope"}); ErrorCode(err) != EBadRequest {
 		t.Errorf("bad cursor: %v", err)
+	}
+}
+
+func TestAssign_SeatsGoneBeforeTheJobFailItWithoutChanges(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := context.Background()
+	p := newPlan(t, s, 3)
+	job, err := s.AssignLicenses(ctx, p.ID, mustList(t, "a@example.com\nb@example.com\nc@example.com"), testActor("x"), time.Minute, noQueue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := 1
+	if _, err := s.UpdatePlan(ctx, p.ID, PlanUpdate{Seats: &one}, testActor("support")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.runNow(ctx, job.ID)
+	if e, ok := errors.AsType[*Error](err); !ok || e.Kind != "not_enough_seats" || e.Fields["needed"] != 3 || e.Fields["available"] != 1 {
+		t.Fatalf("run: %v, want not_enough_seats needed 3 available 1", err)
+	}
+	if got := checkSeatInvariants(t, s, p.ID); got.Counts.Assigned != 0 {
+		t.Errorf("a failed job assigned %d", got.Counts.Assigned)
+	}
+	if err := s.FailAssignment(ctx, job.ID, err.Error()); err != nil {
+		t.Fatal(err)
+	}
+	j, _ := s.Job(ctx, job.ID)
+	var staged int
+	s.pool.QueryRow(ctx, `SELECT count(*) FROM assignment_emails WHERE job_id = $1`, job.ID).Scan(&staged)
+	if j.Status != JobFailed || !strings.Contains(j.Error, "needs 3 seats") || staged != 0 {
+		t.Errorf("job %s %q, %d staged rows left", j.Status, j.Error, staged)
 	}
 }

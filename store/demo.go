@@ -5,6 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/seatplan/seatplan/store/emaillist"
 )
 
 // DemoPassword is the password of every demo person.
@@ -35,6 +41,9 @@ func (s *Store) LoadDemo(ctx context.Context) ([]DemoLogin, error) {
 		}
 		actors[np.Role] = p.Actor()
 		logins = append(logins, DemoLogin{Email: np.Email, Role: string(np.Role), Password: np.Password})
+	}
+	if err := s.loadDemoPlans(ctx); err != nil {
+		return nil, fmt.Errorf("demo plans: %w", err)
 	}
 	if err := s.loadDemoCourse(ctx, actors[RoleAuthor], actors[RoleSupport]); err != nil {
 		return nil, fmt.Errorf("demo course: %w", err)
@@ -98,4 +107,61 @@ func (s *Store) loadDemoCourse(ctx context.Context, author, support Actor) error
 	}
 	_, err = s.UndoVersion(ctx, c.Key, page.Versions[0].VersionID, support)
 	return err
+}
+
+// loadDemoPlans adds plans with some licenses assigned and one revoked.
+func (s *Store) loadDemoPlans(ctx context.Context) error {
+	by := Actor{Kind: ActorSystem, ID: "demo", Name: "Demo data"}
+	for _, d := range []struct {
+		name   string
+		seats  int
+		emails int
+	}{{"Acme Corp — Team", 25, 18}, {"Globex University", 500, 120}, {"Initech Pilot", 10, 0}} {
+		p, err := s.CreatePlan(ctx, NewPlan{Name: d.name, Seats: d.seats}, by)
+		if err != nil {
+			return fmt.Errorf("demo plan %s: %w", d.name, err)
+		}
+		if d.emails == 0 {
+			continue
+		}
+		addresses := make([]string, d.emails)
+		for i := range addresses {
+			addresses[i] = fmt.Sprintf("learner%03d@%s.example", i+1, strings.ToLower(strings.Fields(d.name)[0]))
+		}
+		if _, err := s.assignNow(ctx, p.ID, emaillist.Emails{Addresses: addresses, Entries: len(addresses)}, by); err != nil {
+			return fmt.Errorf("demo licenses of %s: %w", d.name, err)
+		}
+		if _, err := s.RevokeLicenses(ctx, p.ID, addresses[:1], by); err != nil {
+			return fmt.Errorf("demo revocation in %s: %w", d.name, err)
+		}
+	}
+	return nil
+}
+
+// assignNow accepts a list and runs its job in this goroutine, for demo
+// data and tests, which have no job queue.
+func (s *Store) assignNow(ctx context.Context, planID string, list emaillist.Emails, by Actor) (AssignmentResult, error) {
+	job, err := s.AssignLicenses(ctx, planID, list, by, time.Minute, func(context.Context, pgx.Tx, string) error { return nil })
+	if err != nil {
+		return AssignmentResult{}, err
+	}
+	return s.runNow(ctx, job.ID)
+}
+
+// runNow runs an accepted assignment as the worker does: it resumes the
+// request's lease, marks the job running and does the work.
+func (s *Store) runNow(ctx context.Context, jobID string) (AssignmentResult, error) {
+	a, err := s.AssignmentOf(ctx, jobID)
+	if err != nil {
+		return AssignmentResult{}, err
+	}
+	lease, err := s.ResumeLock(ctx, a.Lease, time.Minute)
+	if err != nil {
+		return AssignmentResult{}, err
+	}
+	defer s.ReleaseLock(context.WithoutCancel(ctx), lease)
+	if _, err := s.StartJob(ctx, jobID); err != nil {
+		return AssignmentResult{}, err
+	}
+	return s.RunAssignment(ctx, a, lease)
 }

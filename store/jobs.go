@@ -143,7 +143,11 @@ func finishJob(ctx context.Context, tx pgx.Tx, id string, result any) error {
 
 // FailJob records why a job failed; nothing of its work was committed.
 func (s *Store) FailJob(ctx context.Context, id string, reason string) error {
-	if _, err := s.pool.Exec(ctx, `UPDATE jobs SET status = 'failed', done = 0, error = $2, finished_at = now()
+	return failJob(ctx, s.pool, id, reason)
+}
+
+func failJob(ctx context.Context, q querier, id string, reason string) error {
+	if _, err := q.Exec(ctx, `UPDATE jobs SET status = 'failed', done = 0, error = $2, finished_at = now()
 		WHERE id = $1 AND status <> 'succeeded'`, id, reason); err != nil {
 		return fmt.Errorf("fail job %s: %w", id, err)
 	}

@@ -78,10 +78,12 @@ func (s *Store) acquire(ctx context.Context, name, leaseID string, holder Actor,
 		if err != nil {
 			return Lock{}, err
 		}
-		if ok {
+		if ok && held.LeaseID != leaseID {
 			return Lock{}, &ErrLocked{Lock: held, Now: s.Now()}
 		}
-		if busy {
+		// Our own lease (a resumed attempt) queued behind other acquirers'
+		// brief row locks, or an expired lease still committing: wait.
+		if busy || ok {
 			patience = "0" // no timeout
 		}
 	}
@@ -131,7 +133,14 @@ func (s *Store) ExtendLock(ctx context.Context, l Lock, ttl time.Duration) (Lock
 
 // ReleaseLock ends lease l. Releasing a lease that was already lost is not an error.
 func (s *Store) ReleaseLock(ctx context.Context, l Lock) error {
-	_, err := s.pool.Exec(ctx, `UPDATE locks SET released_at = clock_timestamp()
+	return releaseLock(ctx, s.pool, l)
+}
+
+// releaseLock inside the work's own transaction frees the name exactly when
+// the work becomes visible, so a client that saw the job finish is never
+// refused by the lock of that same job.
+func releaseLock(ctx context.Context, q querier, l Lock) error {
+	_, err := q.Exec(ctx, `UPDATE locks SET released_at = clock_timestamp()
 		WHERE name = $1 AND token = $2 AND released_at IS NULL`, l.Name, l.Token)
 	if err != nil {
 		return fmt.Errorf("release lock %s: %w", l.Name, err)

@@ -10,6 +10,9 @@ type Overview struct {
 	People     int
 	APIClients int
 	HeldLocks  int
+	Plans      int
+	Seats      int // across all plans
+	SeatsUsed  int // assigned or activated
 }
 
 // ReadOverview counts what the dashboard shows, in one round trip.
@@ -18,8 +21,11 @@ func (s *Store) ReadOverview(ctx context.Context) (Overview, error) {
 	err := s.pool.QueryRow(ctx, `SELECT
 		(SELECT count(*) FROM people),
 		(SELECT count(*) FROM api_clients WHERE disabled_at IS NULL),
-		(SELECT count(*) FROM locks WHERE released_at IS NULL AND expires_at > clock_timestamp())`).
-		Scan(&o.People, &o.APIClients, &o.HeldLocks)
+		(SELECT count(*) FROM locks WHERE released_at IS NULL AND expires_at > clock_timestamp()),
+		(SELECT count(*) FROM plans),
+		(SELECT coalesce(sum(seats), 0) FROM plans),
+		(SELECT count(*) FROM licenses WHERE status IN ('assigned', 'activated'))`).
+		Scan(&o.People, &o.APIClients, &o.HeldLocks, &o.Plans, &o.Seats, &o.SeatsUsed)
 	if err != nil {
 		return Overview{}, fmt.Errorf("read overview: %w", err)
 	}

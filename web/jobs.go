@@ -22,6 +22,13 @@ const (
 	maxWorkers  = 4
 )
 
+// DefaultLeaseTTL is how long a plan or course lease outlives a crashed
+// holder unless configured otherwise.
+const DefaultLeaseTTL = handlers.LeaseTTL
+
+// ListLimits bound uploaded and posted lists (Deps.Lists).
+type ListLimits = handlers.ListLimits
+
 // NewJobClient builds the River client that runs Seatplan's background
 // jobs. Every worker is listed here, as routes.go lists every route.
 // leaseTTL is how long a job's plan or course lease lives between heartbeats.

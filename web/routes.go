@@ -31,6 +31,16 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /{$}", signedIn(handlers.Dashboard(st)))
 	mux.Handle("GET /audit", staff(handlers.AuditLog(st)))
 	mux.Handle("GET /locks", staff(handlers.Locks(st, st.Now)))
+
+	mux.Handle("GET /plans", staff(handlers.PlansPage(st)))
+	mux.Handle("POST /plans", staff(handlers.CreatePlanPage(st, sess)))
+	mux.Handle("GET /plans/{id}", staff(handlers.PlanPage(st, st, st.Now)))
+	mux.Handle("POST /plans/{id}", staff(handlers.UpdatePlanPage(st, sess, st.Now)))
+	mux.Handle("GET /plans/{id}/licenses.csv", staff(handlers.LicensesCSV(st)))
+	mux.Handle("POST /plans/{id}/revocations", staff(handlers.RevokeLicensesPage(st, sess)))
+	mux.Handle("POST /plans/{id}/assignments/preview", staff(handlers.PreviewAssignmentPage(st, d.Lists, st.Now)))
+	mux.Handle("POST /plans/{id}/assignments", staff(handlers.AssignLicensesPage(st, d.Jobs, d.Lists, d.LeaseTTL, st.Now)))
+	mux.Handle("GET /plans/{id}/jobs/{job}", staff(handlers.JobProgress(st)))
 	mux.Handle("POST /locks/{name}/release", support(handlers.ReleaseLock(st, sess)))
 	mux.Handle("GET /plans/{id}/instances", staff(handlers.PlanInstances(st)))
 

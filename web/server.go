@@ -38,6 +38,9 @@ func NewServer(d Deps) http.Handler {
 	if d.Licenses == nil && d.Keyring != nil {
 		d.Licenses = handlers.NewLicenseCache(d.Store, d.Keyring)
 	}
+	if d.LeaseTTL <= 0 {
+		d.LeaseTTL = handlers.LeaseTTL
+	}
 	mux := http.NewServeMux()
 	addRoutes(mux, d)
 	return chain(mux,

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"strings"
 	"sync"
@@ -13,62 +10,15 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/seatplan/seatplan/store"
 )
-
-// apiClient is an OAuth client of a running server, for JSON calls.
-type apiClient struct {
-	t    *testing.T
-	base string
-	http *http.Client
-}
-
-func newAPIClient(t *testing.T, s *server, getenv func(string) string, name, role string) *apiClient {
-	t.Helper()
-	out, err := runCommand(t, getenv, "", "client", "add", "--name", name, "--role", role)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var creds store.ClientCredentials
-	if err := json.Unmarshal([]byte(out), &creds); err != nil {
-		t.Fatal(err)
-	}
-	cfg := clientcredentials.Config{ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, TokenURL: s.URL + "/oauth/token"}
-	return &apiClient{t: t, base: s.URL, http: cfg.Client(context.Background())}
-}
-
-// call sends body as JSON (nil: no body) and decodes a JSON answer.
-func (c *apiClient) call(method, path string, body any, header ...string) (int, http.Header, map[string]any) {
-	c.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		raw, _ := json.Marshal(body)
-		rd = bytes.NewReader(raw)
-	}
-	req, _ := http.NewRequest(method, c.base+path, rd)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, resp.Header, out
-}
 
 func TestCoursesAPI_BlocksVersionsAndRestore(t *testing.T) {
 	t.Parallel()
 	getenv := testEnv(t)
 	s := startServer(t, getenv, "-demo=false")
-	api := newAPIClient(t, s, getenv, "Studio sync", "author")
+	api := newAPIClient(t, s, "Studio sync", "author")
 
 	status, _, course := api.call("POST", "/api/v1/courses", map[string]string{"key": "course-v1:API+T1", "title": "API course"})
 	if status != http.StatusCreated || course["root_block_id"] == "" {
@@ -150,7 +100,7 @@ func TestCoursesAPI_BlocksVersionsAndRestore(t *testing.T) {
 		t.Errorf("restoring another block's version: %d, want 422", status)
 	}
 
-	stranger := newAPIClient(t, s, getenv, "Other tool", "author")
+	stranger := newAPIClient(t, s, "Other tool", "author")
 	if status, _, _ := stranger.call("PATCH", block, map[string]any{"display_name": "mine"}); status != 403 {
 		t.Errorf("an author client that is not staff: %d, want 403", status)
 	}
@@ -240,7 +190,7 @@ func TestCoursesAPI_ImportRunsAsAJobAndAHeldCourseRefusesEdits(t *testing.T) {
 	t.Parallel()
 	getenv := testEnv(t)
 	s := startServer(t, getenv, "-demo=false")
-	api := newAPIClient(t, s, getenv, "Importer", "author")
+	api := newAPIClient(t, s, "Importer", "author")
 	status, _, course := api.call("POST", "/api/v1/courses", map[string]string{"key": "imp", "title": "Import target"})
 	if status != http.StatusCreated {
 		t.Fatalf("create course: %d %v", status, course)

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/store/storetest"
 )
 
@@ -20,6 +25,7 @@ func TestMain(m *testing.M) { storetest.Main(m) }
 // server is a real `seatplan serve` started in-process through run.
 type server struct {
 	URL    string
+	dbURL  string
 	stdout *lineBuffer
 	stop   func() error
 }
@@ -92,7 +98,7 @@ func startServer(t testing.TB, getenv func(string) string, args ...string) *serv
 	go func() {
 		done <- run(ctx, append([]string{"seatplan", "serve", "-addr", "127.0.0.1:0"}, args...), getenv, strings.NewReader(""), out, testLogWriter{t})
 	}()
-	s := &server{stdout: out}
+	s := &server{stdout: out, dbURL: getenv("DATABASE_URL")}
 	s.stop = sync.OnceValue(func() error {
 		cancel()
 		select {
@@ -142,4 +148,88 @@ func runCommand(t testing.TB, getenv func(string) string, stdin string, args ...
 	var out strings.Builder
 	err := run(context.Background(), append([]string{"seatplan"}, args...), getenv, strings.NewReader(stdin), &out, testLogWriter{t})
 	return out.String(), err
+}
+
+// apiClient is a stock x/oauth2 client-credentials client of one server.
+type apiClient struct {
+	t    testing.TB
+	base string
+	http *http.Client
+}
+
+// newAPIClients registers one API client in the database at dbURL and
+// returns a client of it for each server base URL.
+func newAPIClients(t testing.TB, dbURL, name, role string, bases ...string) []*apiClient {
+	t.Helper()
+	out, err := runCommand(t, env(t, "DATABASE_URL", dbURL), "", "client", "add", "--name", name, "--role", role)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var creds store.ClientCredentials
+	if err := json.Unmarshal([]byte(out), &creds); err != nil {
+		t.Fatalf("client add printed %q: %v", out, err)
+	}
+	clients := make([]*apiClient, len(bases))
+	for i, base := range bases {
+		cfg := clientcredentials.Config{ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, TokenURL: base + "/oauth/token"}
+		clients[i] = &apiClient{t: t, base: base, http: cfg.Client(context.Background())}
+	}
+	return clients
+}
+
+// newAPIClient is one client of s, registered in s's database.
+func newAPIClient(t testing.TB, s *server, name, role string) *apiClient {
+	return newAPIClients(t, s.dbURL, name, role, s.URL)[0]
+}
+
+// send makes one request and decodes a JSON answer (nil when there is none).
+func (c *apiClient) send(method, path, contentType string, body io.Reader, header ...string) (int, http.Header, map[string]any, error) {
+	req, err := http.NewRequest(method, c.base+path, body)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	var v map[string]any
+	if len(raw) > 0 {
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return resp.StatusCode, resp.Header, nil, fmt.Errorf("%s %s: %d, not JSON: %.200s", method, path, resp.StatusCode, raw)
+		}
+	}
+	return resp.StatusCode, resp.Header, v, nil
+}
+
+// do sends a raw body; errors are returned, for goroutines that must not Fatal.
+func (c *apiClient) do(method, path, contentType, body string) (int, map[string]any, error) {
+	status, _, v, err := c.send(method, path, contentType, strings.NewReader(body))
+	return status, v, err
+}
+
+// call sends body as JSON (nil: no body) and fails the test on a transport error.
+func (c *apiClient) call(method, path string, body any, header ...string) (int, http.Header, map[string]any) {
+	c.t.Helper()
+	var rd io.Reader
+	contentType := ""
+	if body != nil {
+		raw, _ := json.Marshal(body)
+		rd, contentType = bytes.NewReader(raw), "application/json"
+	}
+	status, h, v, err := c.send(method, path, contentType, rd, header...)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return status, h, v
 }

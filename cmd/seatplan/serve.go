@@ -72,8 +72,8 @@ func serveCommand(ctx context.Context, args []string, getenv func(string) string
 		Store: st, Logger: log, TokenTTL: cfg.TokenTTL,
 		Sessions: web.NewSessions(hashKey, blockKey, cfg.production()),
 		Keyring:  keyring, Licenses: licenses,
-		Jobs:     jobs, LeaseTTL: cfg.LeaseTTL,
-		Lists: handlers.ListLimits{MaxBytes: cfg.MaxUploadBytes, MaxEntries: cfg.MaxListEntries},
+		Jobs: jobs, LeaseTTL: cfg.LeaseTTL,
+		Lists: web.ListLimits{MaxBytes: cfg.MaxUploadBytes, MaxEntries: cfg.MaxListEntries},
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/storetest"
+)
+
+// BenchmarkAssign100k measures SPEC §9's assignment target: 100,000 emails
+// to a 100,000-seat plan, from the upload through the real handler to the
+// job done, against a separate `seatplan serve` process; and, in the same
+// run, the baseline of one transaction per email (2,000 emails, extrapolated
+// to 100,000). It reports the server's peak RSS (VmHWM), read from /proc.
+func BenchmarkAssign100k(b *testing.B) {
+	const n, baselineN = 100_000, 2_000
+	dbURL := storetest.NewDatabase(b)
+	srv := startServeProcess(b, []string{"DATABASE_URL=" + dbURL})
+	api := newAPIClients(b, dbURL, "bulk loader", "admin", srv.URL)[0]
+	db, err := pgxpool.New(context.Background(), dbURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+
+	var bulk time.Duration
+	for b.Loop() {
+		planID := createBenchPlan(b, api, n)
+		list := benchEmails("bulk", n)
+		start := time.Now()
+		statusURL, err := api.assignUntilAccepted(planID, list)
+		if err != nil {
+			b.Fatal(err)
+		}
+		j, err := api.waitJob(statusURL, 5*time.Minute)
+		if err != nil || j["status"] != "succeeded" {
+			b.Fatalf("job: %v %v", j, err)
+		}
+		bulk = time.Since(start)
+	}
+
+	planID := createBenchPlan(b, api, baselineN)
+	start := time.Now()
+	for _, email := range strings.Split(benchEmails("one", baselineN), "\n") {
+		if err := assignOneEmail(db, planID, email); err != nil {
+			b.Fatal(err)
+		}
+	}
+	baseline := time.Since(start) * (n / baselineN)
+
+	b.ReportMetric(bulk.Seconds(), "s/100k-bulk")
+	b.ReportMetric(baseline.Seconds(), "s/100k-per-email-tx")
+	b.ReportMetric(baseline.Seconds()/bulk.Seconds(), "x-faster")
+	if rss, err := peakRSS(srv.cmd.Process.Pid); err == nil {
+		b.ReportMetric(float64(rss)/1024, "server-peak-RSS-MB")
+	}
+	b.Logf("assign %d emails, upload to job done: %s; one transaction per email: %s (extrapolated from %d); %.1f× faster",
+		n, bulk.Round(time.Millisecond), baseline.Round(time.Millisecond), baselineN, baseline.Seconds()/bulk.Seconds())
+}
+
+func createBenchPlan(b *testing.B, api *apiClient, seats int) string {
+	status, p, err := api.do("POST", "/api/v1/plans", "application/json", fmt.Sprintf(`{"name":"Bench %s","seats":%d}`, store.NewID(), seats))
+	if err != nil || status != 201 {
+		b.Fatalf("create plan: %d %v %v", status, p, err)
+	}
+	return p["id"].(string)
+}
+
+func benchEmails(prefix string, n int) string {
+	var sb strings.Builder
+	id := strings.ToLower(store.NewID())
+	for i := range n {
+		fmt.Fprintf(&sb, "%s%06d.%s@example.com\n", prefix, i, id)
+	}
+	return strings.TrimSuffix(sb.String(), "\n")
+}
+
+// assignOneEmail is the baseline: what a naive implementation does per
+// address — its own transaction that locks the plan, skips a licensed
+// address and takes one free seat.
+func assignOneEmail(db *pgxpool.Pool, planID, email string) error {
+	return pgx.BeginFunc(context.Background(), db, func(tx pgx.Tx) error {
+		ctx := context.Background()
+		if _, err := tx.Exec(ctx, `SELECT 1 FROM plans WHERE id = $1 FOR UPDATE`, planID); err != nil {
+			return err
+		}
+		var licensed bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM licenses WHERE plan_id = $1 AND email = $2
+			AND status IN ('assigned', 'activated'))`, planID, email).Scan(&licensed); err != nil || licensed {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE licenses SET status = 'assigned', email = $2,
+			activation_key = upper(replace(gen_random_uuid()::text, '-', '')), assigned_at = now(), changed_at = now()
+			WHERE id = (SELECT id FROM licenses WHERE plan_id = $1 AND status = 'unassigned' ORDER BY id LIMIT 1)`, planID, email)
+		return err
+	})
+}
+
+// peakRSS reads a process's peak resident set size in KiB.
+func peakRSS(pid int) (int, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(string(raw)) {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			return strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
+		}
+	}
+	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", pid)
+}
+
+// BenchmarkPlanLockAcquireRelease reports the median of one acquire plus
+// release of a plan lock (SPEC §9: p50 ≤ 1 ms).
+func BenchmarkPlanLockAcquireRelease(b *testing.B) {
+	st := store.New(storetest.NewPool(b))
+	ctx := context.Background()
+	holder := store.Actor{Kind: store.ActorClient, ID: "bench", Name: "bench"}
+	var took []time.Duration
+	for b.Loop() {
+		start := time.Now()
+		l, err := st.AcquireLock(ctx, store.PlanLockName("bench"), holder, "bench", time.Minute)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := st.ReleaseLock(ctx, l); err != nil {
+			b.Fatal(err)
+		}
+		took = append(took, time.Since(start))
+	}
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ms")
+}

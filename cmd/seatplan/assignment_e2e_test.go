@@ -1,0 +1,236 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/storetest"
+)
+
+func (c *apiClient) createPlan(t *testing.T, seats int) string {
+	t.Helper()
+	status, p, err := c.do("POST", "/api/v1/plans", "application/json", fmt.Sprintf(`{"name":"Linearizable","seats":%d}`, seats))
+	if err != nil || status != http.StatusCreated {
+		t.Fatalf("create plan: %d %v %v", status, p, err)
+	}
+	return p["id"].(string)
+}
+
+// assignUntilAccepted posts list until a server accepts it (409 means
+// another request holds the plan) and returns the job's status URL.
+func (c *apiClient) assignUntilAccepted(planID, list string) (string, error) {
+	for {
+		status, body, err := c.do("POST", "/api/v1/plans/"+planID+"/assignments", "text/plain", list)
+		switch {
+		case err != nil:
+			return "", err
+		case status == http.StatusAccepted:
+			return body["status_url"].(string), nil
+		case status == http.StatusConflict && body["error"] == "blocked_by_another_process":
+			time.Sleep(10 * time.Millisecond)
+		default:
+			return "", fmt.Errorf("assign: %d %v", status, body)
+		}
+	}
+}
+
+// waitJob polls a job until it finishes and returns its final state.
+func (c *apiClient) waitJob(statusURL string, timeout time.Duration) (map[string]any, error) {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		_, j, err := c.do("GET", statusURL, "", "")
+		if err != nil {
+			return nil, err
+		}
+		if j["status"] == "succeeded" || j["status"] == "failed" {
+			return j, nil
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	return nil, fmt.Errorf("job %s did not finish within %s", statusURL, timeout)
+}
+
+// planFacts reads, in SQL, what must hold for a plan after any history.
+type planFacts struct {
+	seats, unassigned, assigned, activated int
+	doubleLicensed                         int
+}
+
+func readPlanFacts(t testing.TB, db *pgxpool.Pool, planID string) planFacts {
+	t.Helper()
+	var f planFacts
+	err := db.QueryRow(context.Background(), `SELECT
+		(SELECT seats FROM plans WHERE id = $1),
+		count(*) FILTER (WHERE status = 'unassigned'),
+		count(*) FILTER (WHERE status = 'assigned'),
+		count(*) FILTER (WHERE status = 'activated'),
+		(SELECT count(*) FROM (SELECT email FROM licenses WHERE plan_id = $1 AND status IN ('assigned', 'activated')
+			GROUP BY email HAVING count(*) > 1) d)
+		FROM licenses WHERE plan_id = $1`, planID).Scan(&f.seats, &f.unassigned, &f.assigned, &f.activated, &f.doubleLicensed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func countLive(t testing.TB, db *pgxpool.Pool, planID string, emails []string) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow(context.Background(), `SELECT count(*) FROM licenses
+		WHERE plan_id = $1 AND status IN ('assigned', 'activated') AND email = ANY($2)`, planID, emails).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func openPool(t testing.TB, url string) *pgxpool.Pool {
+	t.Helper()
+	db, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	return db
+}
+
+func TestAssign_ConcurrentClientsOnTwoServersAreLinearizable(t *testing.T) {
+	t.Parallel()
+	dbURL := storetest.NewDatabase(t)
+	environ := []string{"DATABASE_URL=" + dbURL}
+	servers := []*serveProcess{startServeProcess(t, environ), startServeProcess(t, environ)}
+	apis := newAPIClients(t, dbURL, "bulk loader", "admin", servers[0].URL, servers[1].URL)
+	const clients, perList, seats = 10, 30, 400
+	planID := apis[0].createPlan(t, seats)
+
+	// Client c's list overlaps the next client's by half, so concurrent
+	// requests race for the same addresses.
+	lists := make([][]string, clients)
+	for c := range lists {
+		for i := range perList {
+			lists[c] = append(lists[c], fmt.Sprintf("learner%03d@example.com", c*perList/2+i))
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for c := range clients {
+		wg.Go(func() {
+			api := apis[c%2] // alternate between the two processes
+			statusURL, err := api.assignUntilAccepted(planID, strings.Join(lists[c], "\n"))
+			if err != nil {
+				errs <- err
+				return
+			}
+			j, err := apis[(c+1)%2].waitJob(statusURL, time.Minute) // and poll through the other
+			if err == nil && j["status"] != "succeeded" {
+				err = fmt.Errorf("job of client %d: %v", c, j)
+			}
+			if err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+
+	db := openPool(t, dbURL)
+	f := readPlanFacts(t, db, planID)
+	if f.doubleLicensed != 0 {
+		t.Errorf("%d addresses hold two live licenses", f.doubleLicensed)
+	}
+	if f.unassigned+f.assigned+f.activated != f.seats {
+		t.Errorf("unassigned %d + assigned %d + activated %d ≠ seats %d", f.unassigned, f.assigned, f.activated, f.seats)
+	}
+	for c, list := range lists {
+		if n := countLive(t, db, planID, list); n != len(list) {
+			t.Errorf("accepted list %d: %d of %d addresses licensed", c, n, len(list))
+		}
+	}
+	if want := (clients-1)*perList/2 + perList; f.assigned != want {
+		t.Errorf("assigned %d, want %d distinct addresses", f.assigned, want)
+	}
+}
+
+func TestAssign_KilledMidJobLeavesAllOrNothingAndARetrySucceeds(t *testing.T) {
+	t.Parallel()
+	dbURL := storetest.NewDatabase(t)
+	// A short lease, so the crashed holder's lock expires within the test.
+	environ := []string{"DATABASE_URL=" + dbURL, "SEATPLAN_LEASE_TTL=2s"}
+	// One process only: it accepts the list and runs the job, so killing it
+	// kills the job.
+	first := startServeProcess(t, environ)
+	api := newAPIClients(t, dbURL, "bulk loader", "admin", first.URL)[0]
+	const n = 100_000
+	planID := api.createPlan(t, n)
+	list := make([]string, n)
+	for i := range list {
+		list[i] = fmt.Sprintf("crash%06d@example.com", i)
+	}
+	statusURL, err := api.assignUntilAccepted(planID, strings.Join(list, "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the job has assigned its first batch (uncommitted), then crash.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		_, j, err := api.do("GET", statusURL, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j["status"] == "running" && j["done"].(float64) > 0 {
+			break
+		}
+		if j["status"] == "succeeded" || time.Now().After(deadline) {
+			t.Fatalf("could not catch the job mid-way: %v", j)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	first.Kill(t)
+
+	db := openPool(t, dbURL)
+	if live := countLive(t, db, planID, list); live != 0 && live != n {
+		t.Fatalf("after the crash %d of %d addresses are licensed: not all or nothing", live, n)
+	}
+	st := store.New(db)
+	lockDeadline := time.Now().Add(10 * time.Second)
+	for {
+		_, held, err := st.HeldLock(context.Background(), store.PlanLockName(planID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !held {
+			break
+		}
+		if time.Now().After(lockDeadline) {
+			t.Fatal("the crashed job's plan lock did not expire")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	second := startServeProcess(t, environ)
+	retry := newAPIClients(t, dbURL, "bulk loader", "admin", second.URL)[0]
+	statusURL, err = retry.assignUntilAccepted(planID, strings.Join(list, "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := retry.waitJob(statusURL, 2*time.Minute)
+	if err != nil || j["status"] != "succeeded" {
+		t.Fatalf("retry: %v %v", j, err)
+	}
+	if live := countLive(t, db, planID, list); live != n {
+		t.Errorf("after the retry %d of %d addresses are licensed", live, n)
+	}
+	if f := readPlanFacts(t, db, planID); f.doubleLicensed != 0 || f.unassigned+f.assigned+f.activated != f.seats {
+		t.Errorf("plan facts after crash and retry: %+v", f)
+	}
+}

@@ -1,0 +1,148 @@
+// Package plans renders subscription plans: the list, a plan's page with its
+// utilization, licenses and upload form, and the fragments htmx swaps in
+// (assignment preview and job progress).
+package plans
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/seatplan/seatplan/views/layout"
+)
+
+// ListView is the plans page: a search, one page of plans, a create form.
+type ListView struct {
+	Base   layout.Base
+	Q      string
+	Rows   []Row
+	Pager  layout.Pager
+	Create PlanForm
+}
+
+// Row is one plan in the list.
+type Row struct {
+	ID, Name            string
+	Seats, Used         int
+	StartsAt, ExpiresAt time.Time
+}
+
+// PlanForm is the create or edit form with what was typed and what is wrong.
+type PlanForm struct {
+	Name, Seats, StartsAt, ExpiresAt string
+	Error                            string
+}
+
+// PlanView is one plan's page.
+type PlanView struct {
+	Base       layout.Base
+	ID, Name   string
+	Seats      int
+	StartsAt   time.Time
+	ExpiresAt  time.Time
+	TermsAt    time.Time
+	Usage      []Segment
+	Edit       PlanForm
+	Licenses   LicensesView
+	Assignment AssignmentView
+}
+
+// Segment is one status's share of the plan's licenses.
+type Segment struct {
+	Status, Label string
+	Count         int
+	// Offset and Width place the segment on a 0–100 bar.
+	Offset, Width float64
+}
+
+func (s Segment) x() string     { return strconv.FormatFloat(s.Offset, 'f', 2, 64) }
+func (s Segment) width() string { return strconv.FormatFloat(s.Width, 'f', 2, 64) }
+
+// LicensesView is the licenses table with its filters and next-page link.
+type LicensesView struct {
+	PlanID, Q, Status string
+	Rows              []LicenseRow
+	NextURL           string
+	CanRevoke         bool
+}
+
+// LicenseRow is one license.
+type LicenseRow struct {
+	Email, Status, ActivationKey string
+	AssignedAt                   *time.Time
+}
+
+// Revocable tells a live license, the only kind revoke applies to.
+func (r LicenseRow) Revocable() bool { return r.Status == "assigned" || r.Status == "activated" }
+
+// AssignmentView is the upload area: the form, a preview, or a job.
+type AssignmentView struct {
+	PlanID  string
+	Error   string
+	Preview *Preview
+	Job     *JobView
+}
+
+// Preview is what an uploaded list would do; nothing has changed yet.
+type Preview struct {
+	PlanID                           string
+	New, AlreadyLicensed, Duplicates int
+	Problems                         []Problem
+	Needed, Available                int
+	Acceptable                       bool
+	// Addresses is the valid list, one per line, sent back on Confirm.
+	Addresses string
+}
+
+// Problem is an invalid line of the list.
+type Problem struct {
+	Line          int
+	Value, Reason string
+}
+
+// JobView is an assignment job's progress or outcome.
+type JobView struct {
+	PlanID, ID, Status                    string
+	Done, Total                           int64
+	Finished, Failed                      bool
+	Error                                 string
+	Assigned, AlreadyLicensed, Duplicates int
+	// Unassigned and Used are the plan's counts once the job finished.
+	Unassigned, Used int
+}
+
+func (j JobView) percent() string {
+	if j.Total == 0 {
+		return "0"
+	}
+	return strconv.FormatInt(j.Done*100/j.Total, 10)
+}
+
+func (j JobView) progressClass() string {
+	switch {
+	case j.Failed:
+		return "progress-failed"
+	case j.Finished:
+		return "progress-done"
+	}
+	return ""
+}
+
+func (j JobView) url() string { return "/plans/" + j.PlanID + "/jobs/" + j.ID }
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func date(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+
+func planURL(id string) string { return "/plans/" + id }
+
+func usageSummary(segments []Segment) string {
+	s := ""
+	for i, seg := range segments {
+		if i > 0 {
+			s += ", "
+		}
+		s += fmt.Sprintf("%d %s", seg.Count, seg.Label)
+	}
+	return s
+}

@@ -1,0 +1,247 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/seatplan/seatplan/handlers"
+	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/storetest"
+)
+
+// apiBundle is a server with running job workers and a bearer token.
+type apiBundle struct {
+	srv   *httptest.Server
+	store *store.Store
+	token string
+}
+
+func setupAPI(t *testing.T, role store.Role, lim handlers.ListLimits) *apiBundle {
+	t.Helper()
+	ctx := context.Background()
+	st := store.New(storetest.NewPool(t))
+	st.PasswordCost = bcrypt.MinCost
+	jobs, err := NewJobClient(st, slog.New(slog.DiscardHandler), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := jobs.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	hashKey, blockKey := make([]byte, 64), make([]byte, 32)
+	rand.Read(hashKey)
+	rand.Read(blockKey)
+	srv := httptest.NewServer(NewServer(Deps{
+		Store: st, Logger: slog.New(slog.DiscardHandler), TokenTTL: time.Hour,
+		Sessions: NewSessions(hashKey, blockKey, false),
+		Jobs:     jobs, LeaseTTL: time.Minute, Lists: lim,
+	}))
+	t.Cleanup(func() {
+		srv.Close()
+		stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		jobs.Stop(stopCtx)
+	})
+	creds, err := st.CreateClient(ctx, "api test", role, store.SystemActor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := st.IssueToken(ctx, creds.ClientID, creds.ClientSecret, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &apiBundle{srv: srv, store: st, token: tok.Token}
+}
+
+var defaultLimits = handlers.ListLimits{MaxBytes: 1 << 20, MaxEntries: 1000}
+
+// call sends a request with the bearer token and decodes the JSON answer.
+func (b *apiBundle) call(t *testing.T, method, path, contentType string, body io.Reader) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, b.srv.URL+path, body)
+	req.Header.Set("Authorization", "Bearer "+b.token)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	raw, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("%s %s: %d, not JSON: %s", method, path, resp.StatusCode, raw)
+	}
+	return resp.StatusCode, out
+}
+
+func (b *apiBundle) createPlan(t *testing.T, seats int) string {
+	t.Helper()
+	status, p := b.call(t, "POST", "/api/v1/plans", "application/json", strings.NewReader(fmt.Sprintf(`{"name":"Acme","seats":%d}`, seats)))
+	if status != http.StatusCreated {
+		t.Fatalf("create plan: %d %v", status, p)
+	}
+	return p["id"].(string)
+}
+
+// waitJob polls the job until it finishes.
+func (b *apiBundle) waitJob(t *testing.T, statusURL string) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		_, j := b.call(t, "GET", statusURL, "", nil)
+		if j["status"] == "succeeded" || j["status"] == "failed" {
+			return j
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("job %s did not finish", statusURL)
+	return nil
+}
+
+func TestAssignmentsAPI_AcceptsTextCSVAndJSONAndRunsTheJob(t *testing.T) {
+	t.Parallel()
+	b := setupAPI(t, store.RoleAdmin, defaultLimits)
+	id := b.createPlan(t, 10)
+	for _, c := range []struct{ contentType, body string }{
+		{"text/plain", "a@example.com\r\nB@example.com\n\nb@example.com\n"},
+		{"text/csv", "\ufeffname,email\nC,\"c@example.com\"\nA,a@example.com\n"},
+		{"application/json", `{"emails":["d@example.com","c@example.com"]}`},
+	} {
+		status, body := b.call(t, "POST", "/api/v1/plans/"+id+"/assignments", c.contentType, strings.NewReader(c.body))
+		if status != http.StatusAccepted || body["job_id"] == nil {
+			t.Fatalf("%s: %d %v", c.contentType, status, body)
+		}
+		if j := b.waitJob(t, body["status_url"].(string)); j["status"] != "succeeded" {
+			t.Fatalf("%s: job %v", c.contentType, j)
+		}
+	}
+	_, p := b.call(t, "GET", "/api/v1/plans/"+id, "", nil)
+	counts := p["counts"].(map[string]any)
+	if counts["assigned"] != 4.0 || counts["unassigned"] != 6.0 {
+		t.Errorf("counts %v", counts)
+	}
+	_, lic := b.call(t, "GET", "/api/v1/plans/"+id+"/licenses?status=assigned&q=c", "", nil)
+	items := lic["items"].([]any)
+	if len(items) != 1 || items[0].(map[string]any)["email"] != "c@example.com" || items[0].(map[string]any)["activation_key"] == nil {
+		t.Errorf("licenses %v", lic)
+	}
+}
+
+func TestAssignmentsAPI_JobReportsTheResult(t *testing.T) {
+	t.Parallel()
+	b := setupAPI(t, store.RoleSupport, defaultLimits)
+	id := b.createPlan(t, 5)
+	b.waitJob(t, mustAccept(t, b, id, "a@example.com"))
+	j := b.waitJob(t, mustAccept(t, b, id, "a@example.com\nb@example.com\nB@example.com"))
+	res := j["result"].(map[string]any)
+	if j["kind"] != store.JobAssignLicenses || j["done"] != 2.0 || j["total"] != 2.0 ||
+		res["assigned"] != 1.0 || res["already_licensed"] != 1.0 || res["duplicates"] != 1.0 {
+		t.Errorf("job %v", j)
+	}
+}
+
+func mustAccept(t *testing.T, b *apiBundle, planID, text string) string {
+	t.Helper()
+	status, body := b.call(t, "POST", "/api/v1/plans/"+planID+"/assignments", "text/plain", strings.NewReader(text))
+	if status != http.StatusAccepted {
+		t.Fatalf("assign: %d %v", status, body)
+	}
+	return body["status_url"].(string)
+}
+
+func TestAssignmentsAPI_RefusalsHaveJSONErrorShapes(t *testing.T) {
+	t.Parallel()
+	b := setupAPI(t, store.RoleAdmin, handlers.ListLimits{MaxBytes: 200, MaxEntries: 3})
+	id := b.createPlan(t, 2)
+	post := func(contentType, body string) (int, map[string]any) {
+		return b.call(t, "POST", "/api/v1/plans/"+id+"/assignments", contentType, strings.NewReader(body))
+	}
+	t.Run("InvalidAddressesAreListedWithLines", func(t *testing.T) {
+		status, body := post("text/plain", "a@example.com\nnope\n")
+		problems, _ := body["problems"].([]any)
+		if status != 422 || body["error"] != "invalid_emails" || len(problems) != 1 ||
+			problems[0].(map[string]any)["line"] != 2.0 || problems[0].(map[string]any)["value"] != "nope" || problems[0].(map[string]any)["reason"] == "" {
+			t.Errorf("%d %v", status, body)
+		}
+	})
+	t.Run("TooFewSeatsSaysHowMany", func(t *testing.T) {
+		status, body := post("text/plain", "a@example.com\nb@example.com\nc@example.com\n")
+		if status != 422 || body["error"] != "not_enough_seats" || body["needed"] != 3.0 || body["available"] != 2.0 {
+			t.Errorf("%d %v", status, body)
+		}
+	})
+	t.Run("TooManyEntriesIs413", func(t *testing.T) {
+		status, body := post("text/plain", "a@x.io\nb@x.io\nc@x.io\nd@x.io\n")
+		if status != 413 || body["error"] != "too_many_entries" {
+			t.Errorf("%d %v", status, body)
+		}
+	})
+	t.Run("TooManyBytesIs413", func(t *testing.T) {
+		status, body := post("text/plain", strings.Repeat("a", 300)+"@example.com")
+		if status != 413 || body["error"] != "too_large" {
+			t.Errorf("%d %v", status, body)
+		}
+	})
+	t.Run("BinaryUploadIs422", func(t *testing.T) {
+		status, body := post("application/octet-stream", "\x89PNG\r\n\x1a\n\x00\x00")
+		if status != 422 || body["error"] != "not_text" || !strings.Contains(body["message"].(string), "not a text or CSV file") {
+			t.Errorf("%d %v", status, body)
+		}
+	})
+	t.Run("HeldPlanIs409WithTheLock", func(t *testing.T) {
+		if _, err := b.store.AcquireLock(context.Background(), store.PlanLockName(id), store.Actor{Kind: store.ActorClient, ID: "x", Name: "other process"}, "import", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		status, body := post("text/plain", "a@example.com")
+		lock, _ := body["lock"].(map[string]any)
+		if status != 409 || body["error"] != "blocked_by_another_process" || lock["holder"] != "other process" ||
+			!strings.Contains(body["message"].(string), "Lock expires in not more than") {
+			t.Errorf("%d %v", status, body)
+		}
+	})
+	_, p := b.call(t, "GET", "/api/v1/plans/"+id, "", nil)
+	if p["counts"].(map[string]any)["assigned"] != 0.0 {
+		t.Errorf("a refused request changed the plan: %v", p["counts"])
+	}
+}
+
+func TestPlansAPI_PatchAndRevoke(t *testing.T) {
+	t.Parallel()
+	b := setupAPI(t, store.RoleAdmin, defaultLimits)
+	id := b.createPlan(t, 2)
+	_, before := b.call(t, "GET", "/api/v1/plans/"+id, "", nil)
+	status, after := b.call(t, "PATCH", "/api/v1/plans/"+id, "application/json", strings.NewReader(`{"seats":3}`))
+	if status != 200 || after["seats"] != 3.0 || after["terms_changed_at"] == before["terms_changed_at"] {
+		t.Errorf("patch: %d %v", status, after)
+	}
+	b.waitJob(t, mustAccept(t, b, id, "a@example.com\nb@example.com"))
+	status, body := b.call(t, "POST", "/api/v1/plans/"+id+"/revocations", "application/json", strings.NewReader(`{"emails":["A@example.com"]}`))
+	if status != 200 || body["revoked"] != 1.0 {
+		t.Errorf("revoke: %d %v", status, body)
+	}
+	_, list := b.call(t, "GET", "/api/v1/plans", "", nil)
+	if items := list["items"].([]any); len(items) != 1 || items[0].(map[string]any)["counts"].(map[string]any)["revoked"] != 1.0 {
+		t.Errorf("plans %v", list)
+	}
+}
+
+func TestPlansAPI_AuthorsAreForbidden(t *testing.T) {
+	t.Parallel()
+	b := setupAPI(t, store.RoleAuthor, defaultLimits)
+	if status, body := b.call(t, "GET", "/api/v1/plans", "", nil); status != 403 || body["error"] != "forbidden" {
+		t.Errorf("%d %v", status, body)
+	}
+}

@@ -1,0 +1,161 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seatplan/seatplan/store"
+)
+
+// signedInAdmin returns a cookie-holding client signed in as an admin of b.
+func (b *apiBundle) signedInAdmin(t *testing.T) (*testBundle, *http.Client) {
+	t.Helper()
+	tb := &testBundle{srv: b.srv, store: b.store}
+	tb.person(t, "ada@example.com", store.RoleAdmin)
+	c := tb.browser(t)
+	tb.signIn(t, c, "ada@example.com", "correct horse battery")
+	return tb, c
+}
+
+func post(t *testing.T, c *http.Client, u, contentType string, body []byte, header ...string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest("POST", u, bytes.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+func upload(t *testing.T, filename, content string) (string, []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	fw, _ := mw.CreateFormFile("file", filename)
+	fw.Write([]byte(content))
+	mw.WriteField("emails", "")
+	mw.Close()
+	return mw.FormDataContentType(), buf.Bytes()
+}
+
+func TestPlanPage_UploadPreviewConfirmAndProgress(t *testing.T) {
+	t.Parallel()
+	b := setupAPI(t, store.RoleAdmin, defaultLimits)
+	_, c := b.signedInAdmin(t)
+	id := b.createPlan(t, 3)
+
+	ct, body := upload(t, "list.csv", "email,name\r\n\"a@example.com\",A\r\nB@example.com,B\r\nb@example.com,B\r\nnot-an-email,X\r\n")
+	resp := post(t, c, b.srv.URL+"/plans/"+id+"/assignments/preview", ct, body, "HX-Request", "true")
+	d := doc(t, resp)
+	if resp.StatusCode != 200 || d.Find(`[data-testid="preview-new"]`).Text() != "2" || d.Find(`[data-testid="preview-duplicates"]`).Text() != "1" {
+		t.Fatalf("preview: %d %s", resp.StatusCode, d.Text())
+	}
+	if got := d.Find(`[data-testid="preview-problem"] td`).First().Text(); got != "5" {
+		t.Errorf("invalid line shown as %q, want 5", got)
+	}
+	if d.Find(`[data-testid="confirm-assignment"]`).Length() != 0 {
+		t.Error("a list with invalid lines can be confirmed")
+	}
+
+	// A clean list previews, then Confirm starts the job and the fragment polls it.
+	ct, body = upload(t, "list.txt", "a@example.com\nb@example.com\n")
+	d = doc(t, post(t, c, b.srv.URL+"/plans/"+id+"/assignments/preview", ct, body, "HX-Request", "true"))
+	addresses := d.Find(`textarea[name="emails"]`).Text()
+	resp = post(t, c, b.srv.URL+"/plans/"+id+"/assignments", "application/x-www-form-urlencoded",
+		[]byte(url.Values{"emails": {addresses}}.Encode()), "HX-Request", "true")
+	d = doc(t, resp)
+	poll, _ := d.Find(`[data-testid="job-progress"]`).Attr("hx-get")
+	if resp.StatusCode != http.StatusAccepted || d.Find("progress").Length() != 1 {
+		t.Fatalf("confirm: %d %s", resp.StatusCode, d.Text())
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for poll != "" && time.Now().Before(deadline) {
+		d = doc(t, get(t, c, b.srv.URL+poll, "HX-Request", "true"))
+		if status, _ := d.Find(`[data-testid="job-progress"]`).Attr("data-status"); status == "succeeded" {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if v, _ := d.Find("progress").Attr("value"); v != "100" || d.Find(`[data-testid="job-used"]`).Text() != "2" {
+		t.Fatalf("finished fragment: progress %q, %s", v, d.Text())
+	}
+
+	page := doc(t, get(t, c, b.srv.URL+"/plans/"+id+"?status=assigned"))
+	if n := page.Find(`[data-testid="license-row"]`).Length(); n != 2 {
+		t.Errorf("licenses table has %d assigned rows, want 2", n)
+	}
+	if page.Find(`[data-testid="usage-assigned"] .legend-value`).Text() != "2" || page.Find(`svg rect`).Length() != 2 {
+		t.Errorf("utilization: %s", page.Find(`[data-testid="usage"]`).Text())
+	}
+	csv := get(t, c, b.srv.URL+"/plans/"+id+"/licenses.csv")
+	var out bytes.Buffer
+	out.ReadFrom(csv.Body)
+	if !strings.Contains(out.String(), "a@example.com,assigned,") || strings.Count(out.String(), "\n") != 4 {
+		t.Errorf("csv export:\n%s", out.String())
+	}
+}
+
+func TestPlanPage_HeldLockShowsTheBannerAndRefusesTheSubmit(t *testing.T) {
+	t.Parallel()
+	b := setupAPI(t, store.RoleAdmin, defaultLimits)
+	_, c := b.signedInAdmin(t)
+	id := b.createPlan(t, 3)
+	holder := store.Actor{Kind: store.ActorClient, ID: "crm", Name: "CRM sync"}
+	if _, err := b.store.AcquireLock(context.Background(), store.PlanLockName(id), holder, "assign 900 licenses", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	d := doc(t, get(t, c, b.srv.URL+"/plans/"+id))
+	if d.Find(`[data-testid="blocked-banner"] [data-testid="lock-holder"]`).Text() != "CRM sync" ||
+		!strings.Contains(d.Find(`[data-testid="lock-countdown"]`).Text(), "Lock expires in not more than") {
+		t.Errorf("page load banner: %s", d.Find("main").Text())
+	}
+	form := []byte(url.Values{"emails": {"a@example.com"}}.Encode())
+	resp := post(t, c, b.srv.URL+"/plans/"+id+"/assignments", "application/x-www-form-urlencoded", form)
+	if resp.StatusCode != http.StatusConflict || doc(t, resp).Find(`[data-testid="lock-holder"]`).Text() != "CRM sync" {
+		t.Errorf("form post on a held plan: %d", resp.StatusCode)
+	}
+	resp = post(t, c, b.srv.URL+"/plans/"+id+"/assignments", "application/x-www-form-urlencoded", form, "HX-Request", "true")
+	if resp.StatusCode != http.StatusConflict || resp.Header.Get("HX-Reswap") != "none" {
+		t.Errorf("htmx submit on a held plan: %d, HX-Reswap %q", resp.StatusCode, resp.Header.Get("HX-Reswap"))
+	}
+	if p, _ := b.store.Plan(context.Background(), id); p.Counts.Assigned != 0 {
+		t.Errorf("a refused submit assigned %d", p.Counts.Assigned)
+	}
+}
+
+func TestPlansPage_CreateValidatesAndEditMovesTerms(t *testing.T) {
+	t.Parallel()
+	b := setupAPI(t, store.RoleAdmin, defaultLimits)
+	_, c := b.signedInAdmin(t)
+	if d := doc(t, get(t, c, b.srv.URL+"/plans")); d.Find(`[data-testid="empty-state"]`).Length() != 1 {
+		t.Error("no empty state without plans")
+	}
+	resp := post(t, c, b.srv.URL+"/plans", "application/x-www-form-urlencoded", []byte("name=Acme&seats=many"))
+	if resp.StatusCode != 422 || !strings.Contains(doc(t, resp).Find(`[data-testid="form-error"]`).Text(), "whole number") {
+		t.Errorf("bad seats: %d", resp.StatusCode)
+	}
+	resp = post(t, c, b.srv.URL+"/plans", "application/x-www-form-urlencoded", []byte("name=Acme&seats=4&starts_at=2026-01-01&expires_at=2027-01-01"))
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/plans/") {
+		t.Fatalf("create: %d %q", resp.StatusCode, loc)
+	}
+	id := strings.TrimPrefix(loc, "/plans/")
+	before, _ := b.store.Plan(context.Background(), id)
+	post(t, c, b.srv.URL+loc, "application/x-www-form-urlencoded", []byte("name=Acme&seats=6&starts_at=2026-01-01&expires_at=2027-01-01"))
+	after, _ := b.store.Plan(context.Background(), id)
+	if after.Seats != 6 || !after.TermsChangedAt.After(before.TermsChangedAt) {
+		t.Errorf("edit: seats %d, terms %s → %s", after.Seats, before.TermsChangedAt, after.TermsChangedAt)
+	}
+}
