@@ -40,6 +40,10 @@ type AssignmentResult struct {
 	Assigned        int `json:"assigned"`
 	AlreadyLicensed int `json:"already_licensed"`
 	Duplicates      int `json:"duplicates"`
+	// Enrolled and AlreadyEnrolled count (email, course) pairs when the plan
+	// has linked courses: everyone on the list is enrolled in them.
+	Enrolled        int `json:"enrolled"`
+	AlreadyEnrolled int `json:"already_enrolled"`
 }
 
 // Assignment is an accepted list, as its job finds it.
@@ -229,6 +233,22 @@ func (s *Store) RunAssignment(ctx context.Context, a Assignment, lease Lock) (As
 		}
 		already := a.Addresses - needed
 		res.AlreadyLicensed, res.Duplicates = already, a.Duplicates
+		by := Actor{Kind: a.Lease.HolderKind, ID: a.Lease.HolderID, Name: a.Lease.Holder}
+		// Linking courses to a plan is the opt-in: its licensees are enrolled
+		// in them, in this transaction, so licenses and enrollments commit together.
+		rows, err := tx.Query(ctx, `SELECT email FROM assignment_emails WHERE job_id = $1 ORDER BY position`, a.JobID)
+		if err != nil {
+			return fmt.Errorf("read the assigned list: %w", err)
+		}
+		emails, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return fmt.Errorf("read the assigned list: %w", err)
+		}
+		enrolled, err := enrollAssignees(ctx, tx, a.PlanID, emails, by, false)
+		if err != nil {
+			return err
+		}
+		res.Enrolled, res.AlreadyEnrolled = enrolled.Enrolled, enrolled.Existing
 		if _, err := tx.Exec(ctx, `DELETE FROM assignment_emails WHERE job_id = $1`, a.JobID); err != nil {
 			return fmt.Errorf("drop the assigned list: %w", err)
 		}
@@ -238,7 +258,6 @@ func (s *Store) RunAssignment(ctx context.Context, a Assignment, lease Lock) (As
 		if err := releaseLock(ctx, tx, lease); err != nil {
 			return err
 		}
-		by := Actor{Kind: a.Lease.HolderKind, ID: a.Lease.HolderID, Name: a.Lease.Holder}
 		return writeAudit(ctx, tx, AuditEntry{Actor: by, Action: "license.assign", SubjectType: "plan", SubjectID: a.PlanID,
 			Summary: fmt.Sprintf("Assigned %d licenses of plan %s (%d already licensed, %d duplicates)", res.Assigned, p.Name, already, a.Duplicates),
 			Detail:  map[string]any{"job_id": a.JobID, "assigned": res.Assigned, "already_licensed": already, "duplicates": a.Duplicates}})

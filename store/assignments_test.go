@@ -353,3 +353,36 @@ func TestAssign_SeatsGoneBeforeTheJobFailItWithoutChanges(t *testing.T) {
 		t.Errorf("job %s %q, %d staged rows left", j.Status, j.Error, staged)
 	}
 }
+
+func TestAssign_EnrollsTheListInThePlansLinkedCoursesInTheSameJob(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := context.Background()
+	p := newPlan(t, s, 5)
+	if _, err := s.pool.Exec(ctx, `INSERT INTO courses (key, title) VALUES ('course-a', 'A'), ('course-b', 'B')`); err != nil {
+		t.Fatal(err)
+	}
+	// Without linked courses, assignment enrolls no one.
+	if res := assign(t, s, p.ID, mustList(t, "early@example.com\n")); res.Enrolled != 0 {
+		t.Errorf("enrolled %d with no linked course", res.Enrolled)
+	}
+	for _, c := range []string{"course-a", "course-b"} {
+		if err := s.LinkPlanCourse(ctx, p.ID, c, SystemActor); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.pool.Exec(ctx, `INSERT INTO enrollments (course_key, email, enrolled_by_kind, enrolled_by_id, enrolled_by_name)
+		VALUES ('course-a', 'ann@example.com', 'system', 'test', 'test')`); err != nil {
+		t.Fatal(err)
+	}
+	res := assign(t, s, p.ID, mustList(t, "ann@example.com\nbob@example.com\nearly@example.com\n"))
+	want := AssignmentResult{Assigned: 2, AlreadyLicensed: 1, Enrolled: 5, AlreadyEnrolled: 1}
+	if res != want {
+		t.Errorf("result %+v, want %+v", res, want)
+	}
+	var pairs int
+	s.pool.QueryRow(ctx, `SELECT count(*) FROM enrollments WHERE email IN ('ann@example.com', 'bob@example.com', 'early@example.com')`).Scan(&pairs)
+	if pairs != 6 {
+		t.Errorf("%d enrollments, want every listed address in both courses (6)", pairs)
+	}
+}

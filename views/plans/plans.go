@@ -107,6 +107,8 @@ type JobView struct {
 	Finished, Failed                      bool
 	Error                                 string
 	Assigned, AlreadyLicensed, Duplicates int
+	// Enrolled and AlreadyEnrolled count course enrollments made by the job.
+	Enrolled, AlreadyEnrolled int
 	// Unassigned and Used are the plan's counts once the job finished.
 	Unassigned, Used int
 }
