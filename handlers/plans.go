@@ -101,7 +101,7 @@ func planPage(r *http.Request, st planPages, now func() time.Time) (plans.PlanVi
 	if err != nil {
 		return plans.PlanView{}, err
 	}
-	lic, err := st.ListLicenses(ctx, id, store.LicenseFilter{Status: store.LicenseStatus(q.Get("status")), Q: q.Get("q"), After: q.Get("after")})
+	lic, err := st.ListLicenses(ctx, id, store.LicenseFilter{Status: store.LicenseStatus(q.Get("status")), ExcludeUnassigned: true, Q: q.Get("q"), After: q.Get("after")})
 	if err != nil {
 		return plans.PlanView{}, err
 	}

@@ -386,3 +386,31 @@ func TestAssign_EnrollsTheListInThePlansLinkedCoursesInTheSameJob(t *testing.T) 
 		t.Errorf("%d enrollments, want every listed address in both courses (6)", pairs)
 	}
 }
+
+func TestListLicenses_ExcludeUnassignedShowsOnlyHeldLicenses(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := context.Background()
+	p := newPlan(t, s, 4)
+	assign(t, s, p.ID, mustList(t, "ann@example.com\nbob@example.com\n"))
+	held, err := s.ListLicenses(ctx, p.ID, LicenseFilter{ExcludeUnassigned: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.ListLicenses(ctx, p.ID, LicenseFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	free, err := s.ListLicenses(ctx, p.ID, LicenseFilter{Status: LicenseUnassigned, ExcludeUnassigned: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(held.Licenses) != 2 || len(all.Licenses) != 4 || len(free.Licenses) != 2 {
+		t.Errorf("held %d, all %d, unassigned on request %d; want 2, 4, 2", len(held.Licenses), len(all.Licenses), len(free.Licenses))
+	}
+	for _, l := range held.Licenses {
+		if l.Status == LicenseUnassigned {
+			t.Errorf("free seat %d listed among held licenses", l.ID)
+		}
+	}
+}

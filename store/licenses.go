@@ -25,9 +25,12 @@ type License struct {
 // LicenseFilter pages through a plan's licenses in id order.
 type LicenseFilter struct {
 	Status LicenseStatus // "" for every status
-	Q      string        // email prefix, case-insensitive
-	After  string        // cursor: NextCursor of the previous page
-	Limit  int
+	// ExcludeUnassigned leaves out free seats when no status is chosen: a
+	// person reading the list looks for who holds what.
+	ExcludeUnassigned bool
+	Q                 string // email prefix, case-insensitive
+	After             string // cursor: NextCursor of the previous page
+	Limit             int
 }
 
 // LicensePage is one page of licenses.
@@ -76,11 +79,11 @@ func (s *Store) ListLicenses(ctx context.Context, planID string, f LicenseFilter
 		limit = 50
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+licenseColumns+` FROM licenses
-		WHERE plan_id = $1 AND ($2 = '' OR status = $2)
+		WHERE plan_id = $1 AND ($2 = '' OR status = $2) AND NOT ($2 = '' AND $6 AND status = 'unassigned')
 		  AND ($3 = '' OR email LIKE $3 || '%')
 		  AND id > $4
 		ORDER BY id LIMIT $5`,
-		planID, status, escapeLike(strings.ToLower(strings.TrimSpace(f.Q))), after, limit+1)
+		planID, status, escapeLike(strings.ToLower(strings.TrimSpace(f.Q))), after, limit+1, f.ExcludeUnassigned)
 	if err != nil {
 		return LicensePage{}, fmt.Errorf("list licenses of plan %s: %w", planID, err)
 	}
@@ -89,11 +92,7 @@ func (s *Store) ListLicenses(ctx context.Context, planID string, f LicenseFilter
 		return LicensePage{}, fmt.Errorf("list licenses of plan %s: %w", planID, err)
 	}
 	var page LicensePage
-	if len(list) > limit {
-		list = list[:limit]
-		page.NextCursor = strconv.FormatInt(list[limit-1].ID, 10)
-	}
-	page.Licenses = list
+	page.Licenses, page.NextCursor = trimPage(list, limit, func(l License) string { return strconv.FormatInt(l.ID, 10) })
 	return page, nil
 }
 
