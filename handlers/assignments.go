@@ -47,8 +47,7 @@ func enqueueIn(q JobQueue, args func(jobID string) river.JobArgs) store.Enqueue 
 }
 
 type assignmentRunner interface {
-	leaseKeeper
-	StartJob(ctx context.Context, id string) (store.Job, error)
+	jobStarter
 	AssignmentOf(ctx context.Context, jobID string) (store.Assignment, error)
 	RunAssignment(ctx context.Context, a store.Assignment, lease store.Lock) (store.AssignmentResult, error)
 	FailAssignment(ctx context.Context, jobID string, reason string) error
@@ -68,22 +67,16 @@ func NewAssignLicensesWorker(st assignmentRunner, ttl time.Duration) *AssignLice
 }
 
 func (w *AssignLicensesWorker) Work(ctx context.Context, job *river.Job[AssignLicensesArgs]) error {
-	id := job.Args.JobID
-	j, err := w.st.StartJob(ctx, id)
-	if err != nil {
-		return err
-	}
-	if j.Finished() {
-		return nil // a late retry of work that committed
-	}
-	a, err := w.st.AssignmentOf(ctx, id)
-	if err == nil {
-		err = underLease(ctx, w.st, a.Lease, w.ttl, func(ctx context.Context, l store.Lock) error {
+	return runLeasedJob(ctx, w.st, job.JobRow, job.Args.JobID, w.ttl,
+		func(ctx context.Context, id string) (store.Assignment, store.Lock, error) {
+			a, err := w.st.AssignmentOf(ctx, id)
+			return a, a.Lease, err
+		},
+		func(ctx context.Context, a store.Assignment, l store.Lock) error {
 			_, err := w.st.RunAssignment(ctx, a, l)
 			return err
-		})
-	}
-	return settle(ctx, w.st.FailAssignment, job.JobRow, id, err)
+		},
+		w.st.FailAssignment)
 }
 
 // settle decides what a failed attempt means: errors a person must act on

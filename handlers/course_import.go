@@ -50,8 +50,7 @@ func ImportCourseAPI(st courseImporter, q JobQueue, ttl time.Duration) http.Hand
 }
 
 type courseImportRunner interface {
-	leaseKeeper
-	StartJob(ctx context.Context, id string) (store.Job, error)
+	jobStarter
 	CourseImportOf(ctx context.Context, jobID string) (store.CourseImport, error)
 	RunCourseImport(ctx context.Context, imp store.CourseImport, lease store.Lock) (store.ImportResult, error)
 	FailJob(ctx context.Context, id string, reason string) error
@@ -70,20 +69,14 @@ func NewImportCourseWorker(st courseImportRunner, ttl time.Duration) *ImportCour
 }
 
 func (w *ImportCourseWorker) Work(ctx context.Context, job *river.Job[ImportCourseArgs]) error {
-	id := job.Args.JobID
-	j, err := w.st.StartJob(ctx, id)
-	if err != nil {
-		return err
-	}
-	if j.Finished() {
-		return nil // a late retry of work that committed
-	}
-	imp, err := w.st.CourseImportOf(ctx, id)
-	if err == nil {
-		err = underLease(ctx, w.st, imp.Lease, w.ttl, func(ctx context.Context, l store.Lock) error {
+	return runLeasedJob(ctx, w.st, job.JobRow, job.Args.JobID, w.ttl,
+		func(ctx context.Context, id string) (store.CourseImport, store.Lock, error) {
+			imp, err := w.st.CourseImportOf(ctx, id)
+			return imp, imp.Lease, err
+		},
+		func(ctx context.Context, imp store.CourseImport, l store.Lock) error {
 			_, err := w.st.RunCourseImport(ctx, imp, l)
 			return err
-		})
-	}
-	return settle(ctx, w.st.FailJob, job.JobRow, id, err)
+		},
+		w.st.FailJob)
 }

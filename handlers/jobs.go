@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/riverqueue/river/rivertype"
+
 	"github.com/seatplan/seatplan/store"
 )
 
@@ -94,4 +96,32 @@ func underLease(ctx context.Context, keeper leaseKeeper, l store.Lock, ttl time.
 		return err
 	}
 	return workErr
+}
+
+type jobStarter interface {
+	leaseKeeper
+	StartJob(ctx context.Context, id string) (store.Job, error)
+}
+
+// runLeasedJob is one attempt of a job that works under the lease its
+// request took: mark the job running (a late retry of work that committed
+// stops there), load what the request accepted, run it under that lease,
+// and let settle decide whether a failure is final.
+func runLeasedJob[W any](ctx context.Context, st jobStarter, row *rivertype.JobRow, jobID string, ttl time.Duration,
+	load func(ctx context.Context, jobID string) (W, store.Lock, error),
+	run func(ctx context.Context, work W, lease store.Lock) error,
+	fail func(ctx context.Context, jobID, reason string) error,
+) error {
+	j, err := st.StartJob(ctx, jobID)
+	if err != nil {
+		return err
+	}
+	if j.Finished() {
+		return nil
+	}
+	work, lease, err := load(ctx, jobID)
+	if err == nil {
+		err = underLease(ctx, st, lease, ttl, func(ctx context.Context, l store.Lock) error { return run(ctx, work, l) })
+	}
+	return settle(ctx, fail, row, jobID, err)
 }
