@@ -42,8 +42,8 @@ type AssignmentResult struct {
 	Duplicates      int `json:"duplicates"`
 	// Enrolled and AlreadyEnrolled count (email, course) pairs when the plan
 	// has linked courses: everyone on the list is enrolled in them.
-	Enrolled        int `json:"enrolled"`
-	AlreadyEnrolled int `json:"already_enrolled"`
+	Enrolled        int `json:"enrolled,omitempty"`
+	AlreadyEnrolled int `json:"already_enrolled,omitempty"`
 }
 
 // Assignment is an accepted list, as its job finds it.
