@@ -289,7 +289,7 @@ func AssignLicensesPage(st assignmentPages, q JobQueue, lim ListLimits, ttl time
 			Fail(w, r, err)
 			return
 		}
-		render(w, r, http.StatusAccepted, plans.Progress(jv))
+		renderProgress(w, r, http.StatusAccepted, jv)
 	})
 }
 
@@ -301,8 +301,18 @@ func JobProgress(st assignmentPages) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		render(w, r, http.StatusOK, plans.Progress(jv))
+		renderProgress(w, r, http.StatusOK, jv)
 	})
+}
+
+// renderProgress answers the progress bar. Once the job has finished, the
+// rest of the page (utilization, licenses) is older than the job, so htmx
+// reloads it at the job's own URL, which shows the result without polling.
+func renderProgress(w http.ResponseWriter, r *http.Request, status int, jv plans.JobView) {
+	if jv.Finished {
+		w.Header().Set("HX-Redirect", "/plans/"+jv.PlanID+"?job="+jv.ID+"#assignment")
+	}
+	render(w, r, status, plans.Progress(jv))
 }
 
 type planReader interface {

@@ -60,12 +60,27 @@ func TestBrowser_UploadPreviewConfirmAndWatchTheProgress(t *testing.T) {
 	}
 	saveScreenshot(t, "assignment-preview.png", png)
 
+	if err := chromedp.Do(b, chromedp.Click(testid("confirm-assignment"))); err != nil {
+		t.Fatal(err)
+	}
+	// When the job finishes the page reloads at the job's URL, so the
+	// utilization and the licenses table show what the job did.
+	deadline := time.Now().Add(60 * time.Second)
+	for loc := ""; !strings.Contains(loc, "job="); loc, _ = chromedp.Run(b, chromedp.Location()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the page did not reload at the finished job's URL (at %q)", loc)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	if err := chromedp.Do(b,
-		chromedp.Click(testid("confirm-assignment")),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="job-progress"][data-status="succeeded"]`)),
 		chromedp.WaitVisible(testid("job-result")),
+		chromedp.WaitVisible(testid("licenses-table")),
 	); err != nil {
 		t.Fatal(err)
+	}
+	if rows, err := chromedp.Run(b, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="licenses-table"] tbody tr').length`)); err != nil || rows != 30 {
+		t.Errorf("licenses table after the job: %d rows (%v), want the 30 new licenses", rows, err)
 	}
 	if v, err := chromedp.Run(b, chromedp.AttributeValue(testid("job-progress-bar"), "value")); err != nil || v.Value != "100" {
 		t.Errorf("progress bar value %+v (%v), want 100", v, err)
