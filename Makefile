@@ -25,7 +25,7 @@ bench: $(HTMX) deps-postgres
 
 ## generate: regenerate templ components
 generate:
-	$(GO) tool templ generate -path views
+	$(GO) tool templ generate
 
 vet:
 	$(GO) vet ./...
