@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -118,27 +117,4 @@ func peakRSS(pid int) (int, error) {
 		}
 	}
 	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", pid)
-}
-
-// BenchmarkPlanLockAcquireRelease reports the median of one acquire plus
-// release of a plan lock (SPEC §9: p50 ≤ 1 ms).
-func BenchmarkPlanLockAcquireRelease(b *testing.B) {
-	st := store.New(storetest.NewPool(b))
-	ctx := context.Background()
-	holder := store.Actor{Kind: store.ActorClient, ID: "bench", Name: "bench"}
-	var took []time.Duration
-	for b.Loop() {
-		start := time.Now()
-		l, err := st.AcquireLock(ctx, store.PlanLockName("bench"), holder, "bench", time.Minute)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := st.ReleaseLock(ctx, l); err != nil {
-			b.Fatal(err)
-		}
-		took = append(took, time.Since(start))
-	}
-	slices.Sort(took)
-	b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
-	b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ms")
 }
