@@ -236,19 +236,25 @@ func (s *Store) RunAssignment(ctx context.Context, a Assignment, lease Lock) (As
 		by := Actor{Kind: a.Lease.HolderKind, ID: a.Lease.HolderID, Name: a.Lease.Holder}
 		// Linking courses to a plan is the opt-in: its licensees are enrolled
 		// in them, in this transaction, so licenses and enrollments commit together.
-		rows, err := tx.Query(ctx, `SELECT email FROM assignment_emails WHERE job_id = $1 ORDER BY position`, a.JobID)
-		if err != nil {
-			return fmt.Errorf("read the assigned list: %w", err)
+		var hasCourses bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM plan_courses WHERE plan_id = $1)`, a.PlanID).Scan(&hasCourses); err != nil {
+			return fmt.Errorf("read courses of plan %s: %w", a.PlanID, err)
 		}
-		emails, err := pgx.CollectRows(rows, pgx.RowTo[string])
-		if err != nil {
-			return fmt.Errorf("read the assigned list: %w", err)
+		if hasCourses {
+			rows, err := tx.Query(ctx, `SELECT email FROM assignment_emails WHERE job_id = $1 ORDER BY position`, a.JobID)
+			if err != nil {
+				return fmt.Errorf("read the assigned list: %w", err)
+			}
+			emails, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				return fmt.Errorf("read the assigned list: %w", err)
+			}
+			enrolled, err := enrollAssignees(ctx, tx, a.PlanID, emails, by, false)
+			if err != nil {
+				return err
+			}
+			res.Enrolled, res.AlreadyEnrolled = enrolled.Enrolled, enrolled.Existing
 		}
-		enrolled, err := enrollAssignees(ctx, tx, a.PlanID, emails, by, false)
-		if err != nil {
-			return err
-		}
-		res.Enrolled, res.AlreadyEnrolled = enrolled.Enrolled, enrolled.Existing
 		if _, err := tx.Exec(ctx, `DELETE FROM assignment_emails WHERE job_id = $1`, a.JobID); err != nil {
 			return fmt.Errorf("drop the assigned list: %w", err)
 		}
