@@ -237,9 +237,7 @@ type InstancePage struct {
 // PlanInstances pages through the activations of a plan's licenses by
 // activation id, newest first; before is the cursor of the previous page.
 func (s *Store) PlanInstances(ctx context.Context, planID, before string, limit int) (InstancePage, error) {
-	if limit <= 0 || limit > 200 {
-		limit = 50
-	}
+	limit = pageLimit(limit)
 	plan, err := s.Plan(ctx, planID)
 	if err != nil {
 		return InstancePage{}, err
@@ -260,10 +258,6 @@ func (s *Store) PlanInstances(ctx context.Context, planID, before string, limit 
 		return InstancePage{}, fmt.Errorf("list instances of plan %s: %w", planID, err)
 	}
 	page := InstancePage{Plan: plan}
-	if len(list) > limit {
-		list = list[:limit]
-		page.NextBefore = list[limit-1].ActivationID
-	}
-	page.Instances = list
+	page.Instances, page.NextBefore = trimPage(list, limit, func(i InstanceActivity) string { return i.ActivationID })
 	return page, nil
 }

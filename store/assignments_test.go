@@ -414,3 +414,11 @@ func TestListLicenses_ExcludeUnassignedShowsOnlyHeldLicenses(t *testing.T) {
 		}
 	}
 }
+
+func TestListLicenses_UnknownPlanIsNotFound(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	if _, err := s.ListLicenses(context.Background(), "no-such-plan", LicenseFilter{}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("got %v, want not found", err)
+	}
+}

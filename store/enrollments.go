@@ -334,10 +334,7 @@ type EnrollmentPage struct {
 // CourseEnrollments lists a course's enrollments with an email search and
 // keyset pagination over the primary key (course_key, email).
 func (s *Store) CourseEnrollments(ctx context.Context, courseKey string, f EnrollmentFilter) (EnrollmentPage, error) {
-	limit := f.Limit
-	if limit <= 0 || limit > 200 {
-		limit = 50
-	}
+	limit := pageLimit(f.Limit)
 	page := EnrollmentPage{CourseKey: courseKey}
 	err := s.pool.QueryRow(ctx, `SELECT title, (SELECT count(*) FROM enrollments WHERE course_key = $1) FROM courses WHERE key = $1`, courseKey).
 		Scan(&page.CourseTitle, &page.Total)
@@ -353,14 +350,11 @@ func (s *Store) CourseEnrollments(ctx context.Context, courseKey string, f Enrol
 	if err != nil {
 		return page, fmt.Errorf("list enrollments of %s: %w", courseKey, err)
 	}
-	page.Enrollments, err = pgx.CollectRows(rows, pgx.RowToStructByPos[Enrollment])
+	list, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Enrollment])
 	if err != nil {
 		return page, fmt.Errorf("list enrollments of %s: %w", courseKey, err)
 	}
-	if len(page.Enrollments) > limit {
-		page.Enrollments = page.Enrollments[:limit]
-		page.NextAfter = page.Enrollments[limit-1].Email
-	}
+	page.Enrollments, page.NextAfter = trimPage(list, limit, func(e Enrollment) string { return e.Email })
 	return page, nil
 }
 

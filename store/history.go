@@ -113,11 +113,7 @@ func listVersions(ctx context.Context, q querier, course string, f HistoryFilter
 		return HistoryPage{}, fmt.Errorf("list history of %s: %w", course, err)
 	}
 	var page HistoryPage
-	if len(versions) > limit {
-		versions = versions[:limit]
-		page.NextCursor = versions[limit-1].VersionID
-	}
-	page.Versions = versions
+	page.Versions, page.NextCursor = trimPage(versions, limit, func(v BlockVersion) string { return v.VersionID })
 	return page, nil
 }
 

@@ -61,8 +61,13 @@ func ParseLicenseStatus(s string) (LicenseStatus, error) {
 // status and email prefix; the indexes on (plan_id, status, id) and
 // (plan_id, email) serve both filters.
 func (s *Store) ListLicenses(ctx context.Context, planID string, f LicenseFilter) (LicensePage, error) {
-	if _, err := s.Plan(ctx, planID); err != nil {
-		return LicensePage{}, err
+	// Existence only: a full Plan read counts every license of the plan.
+	var exists bool
+	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM plans WHERE id = $1)`, planID).Scan(&exists); err != nil {
+		return LicensePage{}, fmt.Errorf("find plan %s: %w", planID, err)
+	}
+	if !exists {
+		return LicensePage{}, Errorf(ENotFound, "There is no plan %q.", planID)
 	}
 	status, err := ParseLicenseStatus(string(f.Status))
 	if err != nil {
@@ -75,7 +80,7 @@ func (s *Store) ListLicenses(ctx context.Context, planID string, f LicenseFilter
 		}
 	}
 	limit := f.Limit
-	if limit <= 0 || limit > 500 {
+	if limit <= 0 || limit > 500 { // wider than pageLimit: the API may ask for 500 at a time
 		limit = 50
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+licenseColumns+` FROM licenses

@@ -28,7 +28,10 @@ type testBundle struct {
 	store *store.Store
 }
 
-func setup(t *testing.T) *testBundle {
+func setup(t *testing.T) *testBundle { return setupWith(t, false) }
+
+// setupWith starts the server; secureCookies is what production mode sets.
+func setupWith(t *testing.T, secureCookies bool) *testBundle {
 	t.Helper()
 	st := store.New(storetest.NewPool(t))
 	st.PasswordCost = bcrypt.MinCost
@@ -37,7 +40,7 @@ func setup(t *testing.T) *testBundle {
 	rand.Read(blockKey)
 	srv := httptest.NewServer(NewServer(Deps{
 		Store: st, Logger: slog.New(slog.DiscardHandler), TokenTTL: time.Hour,
-		Sessions: NewSessions(hashKey, blockKey, false),
+		Sessions: NewSessions(hashKey, blockKey, secureCookies),
 	}))
 	t.Cleanup(srv.Close)
 	return &testBundle{srv: srv, store: st}
@@ -368,5 +371,17 @@ func TestAuditPage_HtmxGetsOnlyTheFilteredResults(t *testing.T) {
 	}
 	if !strings.Contains(resp.Header.Get("Vary"), "HX-Request") {
 		t.Error("fragment answers must vary on HX-Request")
+	}
+}
+
+func TestSessionCookie_SecureOnlyOutsideDevelopment(t *testing.T) {
+	t.Parallel()
+	for _, secure := range []bool{false, true} {
+		b := setupWith(t, secure)
+		b.person(t, "ada@example.com", store.RoleAdmin)
+		cookie := b.signIn(t, b.browser(t), "ada@example.com", "correct horse battery").Header.Get("Set-Cookie")
+		if got := strings.Contains(cookie, "; Secure"); got != secure {
+			t.Errorf("secure=%v: cookie %q", secure, cookie)
+		}
 	}
 }

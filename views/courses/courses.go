@@ -155,12 +155,3 @@ func sourceBadge(source string) string {
 	}
 	return "badge"
 }
-
-func anyChanged(d []DiffRow) bool {
-	for _, r := range d {
-		if r.Changed {
-			return true
-		}
-	}
-	return false
-}
