@@ -197,15 +197,29 @@ func (a *licenseAPI) refresh(t *testing.T, act activationAnswer, header ...strin
 	return a.do(t, "GET", "/api/v1/activations/"+act.ActivationID+"/license", "", append([]string{"Authorization", "Bearer " + act.Secret}, header...)...)
 }
 
-// waitForNotModified waits until the server answers 304 to etag: the first
-// refresh after an activation re-reads, since the activation's own change
-// notification makes what the cache knew stale.
+// waitForNotModified waits until the cache has heard every change made so
+// far, then until the server answers 304 to etag: the first refresh after
+// an activation re-reads, since the activation's own change notification
+// makes what the cache knew stale.
 func (a *licenseAPI) waitForNotModified(t *testing.T, act activationAnswer, etag string) {
 	t.Helper()
+	a.heardEverything(t)
 	waitUntil(t, "a refresh answers 304", func() bool {
 		resp, _ := a.refresh(t, act, "If-None-Match", etag)
 		return resp.StatusCode == http.StatusNotModified
 	})
+}
+
+// heardEverything sends a notification of its own and waits until the
+// cache hears it: PostgreSQL delivers notifications in commit order, so by
+// then the cache has heard every change committed before.
+func (a *licenseAPI) heardEverything(t *testing.T) {
+	t.Helper()
+	fence := "fence-" + store.NewID()
+	if _, err := a.pool.Exec(t.Context(), `SELECT pg_notify($1, $2)`, store.LicenseChangedChannel, fence); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "the cache hears the fence", func() bool { return handlers.HeardChangeOf(a.cache, fence) })
 }
 
 func (a *licenseAPI) jwks(t *testing.T) licensing.JWKS {
