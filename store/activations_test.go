@@ -192,6 +192,11 @@ func TestLicenseChangedAt_MovesWithEveryLicenseChangeAndPlanTerms(t *testing.T) 
 		t.Fatal(err)
 	}
 	mustMove("an email change")
+	// Nor can a statement that sets changed_at itself move it backwards.
+	if _, err := f.store.pool.Exec(ctx, `UPDATE licenses SET email = 'ada@example.edu', changed_at = '2000-01-01' WHERE id = $1`, f.licenseID); err != nil {
+		t.Fatal(err)
+	}
+	mustMove("an email change that set changed_at into the past")
 	seats := 5
 	if _, err := f.store.UpdatePlan(ctx, f.plan.ID, PlanUpdate{Seats: &seats}, SystemActor); err != nil {
 		t.Fatal(err)

@@ -126,12 +126,16 @@ func (s *Store) AssignLicenses(ctx context.Context, planID string, list emaillis
 		if err != nil {
 			return err
 		}
-		already, err := countLicensed(ctx, tx, planID, list.Addresses)
-		if err != nil {
-			return err
-		}
-		if pv := previewOf(p, list, already); pv.Needed > pv.Available {
-			return notEnoughSeats(pv.Needed, pv.Available)
+		// Only a list longer than the free seats can need too many; the
+		// count of licensed addresses costs a probe per address.
+		if len(list.Addresses) > p.Counts.Unassigned {
+			already, err := countLicensed(ctx, tx, planID, list.Addresses)
+			if err != nil {
+				return err
+			}
+			if pv := previewOf(p, list, already); pv.Needed > pv.Available {
+				return notEnoughSeats(pv.Needed, pv.Available)
+			}
 		}
 		job, err = createJob(ctx, tx, newJob{Kind: JobAssignLicenses, SubjectType: "plan", SubjectID: planID,
 			Total: int64(len(list.Addresses)), By: by}, enqueue)
@@ -151,7 +155,7 @@ func (s *Store) AssignLicenses(ctx context.Context, planID string, list emaillis
 			return fmt.Errorf("store the list: %w", err)
 		}
 		return writeAudit(ctx, tx, AuditEntry{Actor: by, Action: "assignment.accept", SubjectType: "plan", SubjectID: planID,
-			Summary: fmt.Sprintf("Accepted a list of %d addresses for plan %s (%d already licensed)", len(list.Addresses), p.Name, already),
+			Summary: fmt.Sprintf("Accepted a list of %d addresses for plan %s", len(list.Addresses), p.Name),
 			Detail:  map[string]any{"job_id": job.ID, "addresses": len(list.Addresses), "duplicates": list.Duplicates}})
 	})
 	if err != nil {
@@ -217,13 +221,15 @@ func (s *Store) RunAssignment(ctx context.Context, a Assignment, lease Lock) (As
 		// ran out show as fewer assigned than new. The free seats may have
 		// gone since the request was accepted (the plan shrank).
 		needed := 0
+		var lastSeat int64
 		for lo := 0; lo < a.Addresses; lo += assignBatch {
-			listed, assigned, err := assignRange(ctx, tx, a, lo, lo+assignBatch)
+			batch, err := assignRange(ctx, tx, a, lo, lo+assignBatch, lastSeat)
 			if err != nil {
 				return err
 			}
-			needed += listed
-			res.Assigned += assigned
+			needed += batch.listed
+			res.Assigned += batch.assigned
+			lastSeat = max(lastSeat, batch.lastSeat)
 			if err := s.ReportProgress(ctx, a.JobID, int64(min(lo+assignBatch, a.Addresses)), int64(a.Addresses)); err != nil {
 				return err
 			}
@@ -271,17 +277,27 @@ func (s *Store) RunAssignment(ctx context.Context, a Assignment, lease Lock) (As
 	return res, err
 }
 
+// rangeAssigned is what one batch of assignRange did.
+type rangeAssigned struct {
+	listed   int   // addresses of the range that held no live license
+	assigned int   // of those, how many got a seat
+	lastSeat int64 // the highest seat id taken; 0 if none
+}
+
 // assignRange pairs the listed addresses at positions (lo, hi] that hold
-// no live license with the plan's lowest free seats, in one statement, and
-// gives each an activation key. The caller holds the plan's row lock
-// (lockPlan), which every seat-changing transaction takes first, so the
-// free seats cannot be taken concurrently.
+// no live license with the plan's lowest free seats above afterSeat, in one
+// statement, and gives each an activation key. The caller holds the plan's
+// row lock (lockPlan), which every seat-changing transaction takes first,
+// so the free seats cannot be taken concurrently, and passes the last seat
+// the previous batch took: every free seat below it is taken, so the scan
+// starts there instead of stepping over the batches' own dead index entries.
 // Invariant: the partial unique index licenses_live_email_key makes a
 // second live license for an address impossible even if this were wrong.
-func assignRange(ctx context.Context, tx pgx.Tx, a Assignment, lo, hi int) (listed, assigned int, err error) {
+func assignRange(ctx context.Context, tx pgx.Tx, a Assignment, lo, hi int, afterSeat int64) (rangeAssigned, error) {
+	var r rangeAssigned
 	// The two ordered arrays are zipped by unnest, so each new address
 	// meets exactly one seat whatever join order the planner picks.
-	err = tx.QueryRow(ctx, `WITH listed AS (
+	err := tx.QueryRow(ctx, `WITH listed AS (
 			SELECT coalesce(array_agg(e.email ORDER BY e.position), '{}') AS emails
 			FROM assignment_emails e
 			-- One probe of licenses_live_email_key per address: a LATERAL
@@ -292,20 +308,22 @@ func assignRange(ctx context.Context, tx pgx.Tx, a Assignment, lo, hi int) (list
 			WHERE e.job_id = $1 AND e.position > $3 AND e.position <= $4 AND licensed.live IS NULL
 		), seats AS (
 			SELECT coalesce(array_agg(id ORDER BY id), '{}') AS ids
-			FROM (SELECT id FROM licenses WHERE plan_id = $2 AND status = 'unassigned'
+			FROM (SELECT id FROM licenses WHERE plan_id = $2 AND status = 'unassigned' AND id > $5
 			      ORDER BY id LIMIT (SELECT cardinality(emails) FROM listed)) free
 		), paired AS (
+			-- Setting changed_at here spares the per-row trigger that would.
 			UPDATE licenses l SET status = 'assigned', email = pair.email,
 				-- 122 random bits from PostgreSQL's own generator; unique by constraint.
 				activation_key = upper(replace(gen_random_uuid()::text, '-', '')),
 				assigned_at = now(), changed_at = now()
 			FROM seats, listed, unnest(seats.ids, listed.emails) AS pair (id, email)
 			WHERE l.id = pair.id AND pair.id IS NOT NULL
-			RETURNING 1
+			RETURNING l.id
 		)
-		SELECT (SELECT cardinality(emails) FROM listed), (SELECT count(*) FROM paired)`, a.JobID, a.PlanID, lo, hi).Scan(&listed, &assigned)
+		SELECT (SELECT cardinality(emails) FROM listed), count(*), coalesce(max(id), 0) FROM paired`,
+		a.JobID, a.PlanID, lo, hi, afterSeat).Scan(&r.listed, &r.assigned, &r.lastSeat)
 	if err != nil {
-		return 0, 0, fmt.Errorf("assign licenses of plan %s: %w", a.PlanID, err)
+		return rangeAssigned{}, fmt.Errorf("assign licenses of plan %s: %w", a.PlanID, err)
 	}
-	return listed, assigned, nil
+	return r, nil
 }

@@ -147,6 +147,70 @@ func TestAssign_TooFewSeatsChangesNothing(t *testing.T) {
 	if got := checkSeatInvariants(t, s, p.ID); got.Counts.Assigned != 1 {
 		t.Errorf("assigned %d, want 1", got.Counts.Assigned)
 	}
+	// Longer than the free seats, but one address is licensed already: it fits.
+	if res := assign(t, s, p.ID, mustList(t, "a@example.com\nb@example.com")); res != (AssignmentResult{Assigned: 1, AlreadyLicensed: 1}) {
+		t.Errorf("a list that fits once licensed addresses are skipped: %+v", res)
+	}
+}
+
+func TestAssign_ManyBatchesTakeTheLowestFreeSeatsInOrder(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := context.Background()
+	const n = 2*assignBatch + assignBatch/2
+	p := newPlan(t, s, n+1)
+	// A revocation frees a seat with the highest id: the free seats are
+	// not one contiguous run.
+	assign(t, s, p.ID, mustList(t, "gone@example.com"))
+	if _, err := s.RevokeLicenses(ctx, p.ID, []string{"gone@example.com"}, SystemActor); err != nil {
+		t.Fatal(err)
+	}
+	var list strings.Builder
+	for i := range n {
+		fmt.Fprintf(&list, "user%d@example.com\n", i)
+	}
+	if res := assign(t, s, p.ID, mustList(t, list.String())); res.Assigned != n {
+		t.Fatalf("assigned %d of %d", res.Assigned, n)
+	}
+	if got := checkSeatInvariants(t, s, p.ID); got.Counts != (LicenseCounts{Unassigned: 1, Assigned: n, Revoked: 1}) {
+		t.Errorf("counts %+v", got.Counts)
+	}
+	var free, highest int64
+	if err := s.pool.QueryRow(ctx, `SELECT (SELECT id FROM licenses WHERE plan_id = $1 AND status = 'unassigned'),
+		(SELECT max(id) FROM licenses WHERE plan_id = $1)`, p.ID).Scan(&free, &highest); err != nil {
+		t.Fatal(err)
+	}
+	if free != highest {
+		t.Errorf("seat %d is left free, want the highest, %d", free, highest)
+	}
+}
+
+func TestAssign_NoListOutlivesItsAssignment(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := context.Background()
+	p := newPlan(t, s, 3)
+	job, err := s.AssignLicenses(ctx, p.ID, mustList(t, "a@example.com\nb@example.com"), testActor("x"), time.Minute, noQueue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	staged := func() (n int) {
+		t.Helper()
+		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM assignment_emails WHERE job_id = $1`, job.ID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := staged(); n != 2 {
+		t.Fatalf("%d staged addresses, want 2", n)
+	}
+	// Deleting the plan deletes its assignments, and they their lists.
+	if _, err := s.pool.Exec(ctx, `DELETE FROM plans WHERE id = $1`, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := staged(); n != 0 {
+		t.Errorf("%d staged addresses outlived their assignment", n)
+	}
 }
 
 func TestAssign_RetriedJobAssignsNothingTwice(t *testing.T) {
