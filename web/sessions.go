@@ -47,6 +47,9 @@ func (s *Sessions) Begin(w http.ResponseWriter, r *http.Request, token string) e
 
 // Token returns the session token, or "".
 func (s *Sessions) Token(r *http.Request) string {
+	if _, err := r.Cookie(cookieName); err != nil {
+		return "" // API clients send no cookie: skip decoding a session at all
+	}
 	token, _ := s.session(r).Values[tokenKey].(string)
 	return token
 }
