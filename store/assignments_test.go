@@ -44,6 +44,25 @@ func assign(t testing.TB, s *Store, planID string, list emaillist.Emails) Assign
 	return res
 }
 
+// accept accepts a list for the plan without running its job.
+func accept(t testing.TB, s *Store, planID, text string) Job {
+	t.Helper()
+	job, err := s.AssignLicenses(context.Background(), planID, mustList(t, text), testActor("x"), time.Minute, noQueue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return job
+}
+
+// stagedAddresses counts the addresses of a job's list still staged.
+func stagedAddresses(t testing.TB, s *Store, jobID string) (n int) {
+	t.Helper()
+	if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM assignment_emails WHERE job_id = $1`, jobID).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // checkSeatInvariants verifies, in SQL, what must hold for every plan.
 func checkSeatInvariants(t testing.TB, s *Store, planID string) Plan {
 	t.Helper()
@@ -190,25 +209,15 @@ func TestAssign_NoListOutlivesItsAssignment(t *testing.T) {
 	s := newTestStore(t)
 	ctx := context.Background()
 	p := newPlan(t, s, 3)
-	job, err := s.AssignLicenses(ctx, p.ID, mustList(t, "a@example.com\nb@example.com"), testActor("x"), time.Minute, noQueue)
-	if err != nil {
-		t.Fatal(err)
-	}
-	staged := func() (n int) {
-		t.Helper()
-		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM assignment_emails WHERE job_id = $1`, job.ID).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
-	if n := staged(); n != 2 {
+	job := accept(t, s, p.ID, "a@example.com\nb@example.com")
+	if n := stagedAddresses(t, s, job.ID); n != 2 {
 		t.Fatalf("%d staged addresses, want 2", n)
 	}
 	// Deleting the plan deletes its assignments, and they their lists.
 	if _, err := s.pool.Exec(ctx, `DELETE FROM plans WHERE id = $1`, p.ID); err != nil {
 		t.Fatal(err)
 	}
-	if n := staged(); n != 0 {
+	if n := stagedAddresses(t, s, job.ID); n != 0 {
 		t.Errorf("%d staged addresses outlived their assignment", n)
 	}
 }
@@ -218,10 +227,7 @@ func TestAssign_RetriedJobAssignsNothingTwice(t *testing.T) {
 	s := newTestStore(t)
 	ctx := context.Background()
 	p := newPlan(t, s, 3)
-	job, err := s.AssignLicenses(ctx, p.ID, mustList(t, "a@example.com\nb@example.com"), testActor("x"), time.Minute, noQueue)
-	if err != nil {
-		t.Fatal(err)
-	}
+	job := accept(t, s, p.ID, "a@example.com\nb@example.com")
 	for attempt := range 2 {
 		if _, err := s.runNow(ctx, job.ID); err != nil {
 			t.Fatalf("attempt %d: %v", attempt, err)
@@ -241,10 +247,7 @@ func TestAssign_StaleLeaseWritesNothing(t *testing.T) {
 	s := newTestStore(t)
 	ctx := context.Background()
 	p := newPlan(t, s, 3)
-	job, err := s.AssignLicenses(ctx, p.ID, mustList(t, "a@example.com"), testActor("x"), time.Minute, noQueue)
-	if err != nil {
-		t.Fatal(err)
-	}
+	job := accept(t, s, p.ID, "a@example.com")
 	a, _ := s.AssignmentOf(ctx, job.ID)
 	stale, err := s.ResumeLock(ctx, a.Lease, time.Minute)
 	if err != nil {
@@ -392,15 +395,12 @@ func TestAssign_SeatsGoneBeforeTheJobFailItWithoutChanges(t *testing.T) {
 	s := newTestStore(t)
 	ctx := context.Background()
 	p := newPlan(t, s, 3)
-	job, err := s.AssignLicenses(ctx, p.ID, mustList(t, "a@example.com\nb@example.com\nc@example.com"), testActor("x"), time.Minute, noQueue)
-	if err != nil {
-		t.Fatal(err)
-	}
+	job := accept(t, s, p.ID, "a@example.com\nb@example.com\nc@example.com")
 	one := 1
 	if _, err := s.UpdatePlan(ctx, p.ID, PlanUpdate{Seats: &one}, testActor("support")); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.runNow(ctx, job.ID)
+	_, err := s.runNow(ctx, job.ID)
 	if e, ok := errors.AsType[*Error](err); !ok || e.Kind != "not_enough_seats" || e.Fields["needed"] != 3 || e.Fields["available"] != 1 {
 		t.Fatalf("run: %v, want not_enough_seats needed 3 available 1", err)
 	}
@@ -411,9 +411,7 @@ func TestAssign_SeatsGoneBeforeTheJobFailItWithoutChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	j, _ := s.Job(ctx, job.ID)
-	var staged int
-	s.pool.QueryRow(ctx, `SELECT count(*) FROM assignment_emails WHERE job_id = $1`, job.ID).Scan(&staged)
-	if j.Status != JobFailed || !strings.Contains(j.Error, "needs 3 seats") || staged != 0 {
+	if staged := stagedAddresses(t, s, job.ID); j.Status != JobFailed || !strings.Contains(j.Error, "needs 3 seats") || staged != 0 {
 		t.Errorf("job %s %q, %d staged rows left", j.Status, j.Error, staged)
 	}
 }
