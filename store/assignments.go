@@ -311,7 +311,7 @@ func assignRange(ctx context.Context, tx pgx.Tx, a Assignment, lo, hi int, after
 			FROM (SELECT id FROM licenses WHERE plan_id = $2 AND status = 'unassigned' AND id > $5
 			      ORDER BY id LIMIT (SELECT cardinality(emails) FROM listed)) free
 		), paired AS (
-			-- Setting changed_at here spares the per-row trigger that would.
+			-- changed_at is set here, so the per-row trigger that would move it is skipped.
 			UPDATE licenses l SET status = 'assigned', email = pair.email,
 				-- 122 random bits from PostgreSQL's own generator; unique by constraint.
 				activation_key = upper(replace(gen_random_uuid()::text, '-', '')),
