@@ -260,13 +260,14 @@ func AssignLicensesPage(st assignmentPages, q JobQueue, lim ListLimits, ttl time
 		if err == nil {
 			job, err = acceptAssignment(r, st, q, ttl, list)
 		}
-		if _, locked := errors.AsType[*store.ErrLocked](err); locked && !isHTMX(r) {
-			// A plain form post: the plan page again, with the banner.
+		if locked, ok := errors.AsType[*store.ErrLocked](err); ok && !isHTMX(r) {
+			// A plain form post: the plan page again, with the refusal's banner.
 			v, verr := planPage(r, st, now)
 			if verr != nil {
 				Fail(w, r, verr)
 				return
 			}
+			v.Base.Blocked = lockBanner(locked)
 			render(w, r, http.StatusConflict, plans.PlanPage(v))
 			return
 		}

@@ -110,7 +110,7 @@ func renderCoursePage(w http.ResponseWriter, r *http.Request, st coursePageStore
 		Fail(w, r, err)
 		return
 	} else if ok {
-		v.Base.Blocked = lockBanner(&store.ErrLocked{Lock: held, Now: time.Now()})
+		v.Base.Blocked = heldBanner(r, held, time.Now())
 	}
 	v.Tree = treeOf(o, o.Course.RootBlockID, blockID)
 	if blockID != "" {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/views/errorpage"
@@ -109,6 +110,15 @@ func errorBody(err error) map[string]any {
 func lockBanner(e *store.ErrLocked) *layout.LockBanner {
 	return &layout.LockBanner{LockName: e.Lock.Name, Holder: e.Lock.Holder, Purpose: e.Lock.Purpose,
 		AcquiredAt: e.Lock.AcquiredAt, ExpiresAt: e.Lock.ExpiresAt, ExpiresInSeconds: e.ExpiresInSeconds()}
+}
+
+// heldBanner is the banner of a page whose lock is held as of now. The
+// viewer's own lock (a job they started) shows as their work in progress.
+func heldBanner(r *http.Request, held store.Lock, now time.Time) *layout.LockBanner {
+	b := lockBanner(&store.ErrLocked{Lock: held, Now: now})
+	viewer, ok := ActorFrom(r.Context())
+	b.Yours = ok && viewer.Kind == held.HolderKind && viewer.ID == held.HolderID
+	return b
 }
 
 // NotFound answers every unmatched route.

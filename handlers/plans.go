@@ -122,7 +122,7 @@ func planPage(r *http.Request, st planPages, now func() time.Time) (plans.PlanVi
 		return plans.PlanView{}, err
 	}
 	if ok {
-		v.Base.Blocked = lockBanner(&store.ErrLocked{Lock: held, Now: now()})
+		v.Base.Blocked = heldBanner(r, held, now())
 	}
 	return v, nil
 }

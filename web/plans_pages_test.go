@@ -118,6 +118,7 @@ func TestPlanPage_HeldLockShowsTheBannerAndRefusesTheSubmit(t *testing.T) {
 	}
 	d := doc(t, get(t, c, b.srv.URL+"/plans/"+id))
 	if d.Find(`[data-testid="blocked-banner"] [data-testid="lock-holder"]`).Text() != "CRM sync" ||
+		d.Find(`[data-testid="blocked-banner"] h2`).Text() != "Blocked by another process" ||
 		!strings.Contains(d.Find(`[data-testid="lock-countdown"]`).Text(), "Lock expires in not more than") {
 		t.Errorf("page load banner: %s", d.Find("main").Text())
 	}
@@ -132,6 +133,29 @@ func TestPlanPage_HeldLockShowsTheBannerAndRefusesTheSubmit(t *testing.T) {
 	}
 	if p, _ := b.store.Plan(context.Background(), id); p.Counts.Assigned != 0 {
 		t.Errorf("a refused submit assigned %d", p.Counts.Assigned)
+	}
+}
+
+func TestPlanPage_YourOwnLockShowsAsYourWorkButStillRefusesASecondSubmit(t *testing.T) {
+	t.Parallel()
+	b := setupAPI(t, store.RoleAdmin, defaultLimits)
+	_, c := b.signedInAdmin(t)
+	id := b.createPlan(t, 3)
+	ada, err := b.store.Authenticate(context.Background(), "ada@example.com", "correct horse battery", "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.store.AcquireLock(context.Background(), store.PlanLockName(id), ada.Actor(), "assign 2 licenses", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	banner := doc(t, get(t, c, b.srv.URL+"/plans/"+id)).Find(`[data-testid="blocked-banner"]`)
+	if h := banner.Find("h2").Text(); h != "Your change is still running" || !banner.HasClass("banner-yours") {
+		t.Errorf("own lock: heading %q, class %q", h, banner.AttrOr("class", ""))
+	}
+	form := []byte(url.Values{"emails": {"a@example.com"}}.Encode())
+	resp := post(t, c, b.srv.URL+"/plans/"+id+"/assignments", "application/x-www-form-urlencoded", form)
+	if h := doc(t, resp).Find(`[data-testid="blocked-banner"] h2`).Text(); resp.StatusCode != http.StatusConflict || h != "Blocked by another process" {
+		t.Errorf("a second submit of your own: %d %q, want 409 with the refusal banner", resp.StatusCode, h)
 	}
 }
 

@@ -72,6 +72,9 @@ type LockBanner struct {
 	// ExpiresInSeconds is the remaining lease, rounded up, as of rendering.
 	// The caller computes it because views do not read the clock.
 	ExpiresInSeconds int
+	// Yours is set when the viewer holds the lock (a job they started): the
+	// page is busy with their own work, not blocked by someone else's.
+	Yours bool
 }
 
 // The countdown texts are handed to static/js/app.js in data- attributes, so

@@ -203,6 +203,19 @@ func TestBlockedBanner(t *testing.T) {
 	}
 }
 
+func TestBlockedBanner_YourOwnLockReadsAsYourWork(t *testing.T) {
+	t.Parallel()
+	l := lockBanner()
+	l.Yours = true
+	banner := viewtest.ByTestID(viewtest.Render(t, layout.BlockedBanner(l)), "blocked-banner")
+	if h := banner.Find("h2").Text(); h != "Your change is still running" {
+		t.Errorf("heading = %q", h)
+	}
+	if !banner.HasClass("banner-yours") || !strings.Contains(banner.Text(), l.Holder+" (you) is working here") {
+		t.Errorf("banner %q, class %q", banner.Text(), banner.AttrOr("class", ""))
+	}
+}
+
 func TestFlashList(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
