@@ -5,6 +5,7 @@ package handlers
 import (
 	"context"
 	"log/slog"
+	"sync"
 
 	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/views/layout"
@@ -39,14 +40,22 @@ func flashesFrom(ctx context.Context) []layout.Flash {
 	return fs
 }
 
-// WithLogger carries the request-scoped logger (with the request id).
+// WithLogger carries the logger for work done under ctx.
 func WithLogger(ctx context.Context, l *slog.Logger) context.Context {
-	return context.WithValue(ctx, loggerKey, l)
+	return context.WithValue(ctx, loggerKey, func() *slog.Logger { return l })
+}
+
+// WithRequestLogger carries a logger that names the request, built only if
+// something logs: most requests log nothing but their access line.
+func WithRequestLogger(ctx context.Context, base *slog.Logger, requestID string) context.Context {
+	return context.WithValue(ctx, loggerKey, sync.OnceValue(func() *slog.Logger {
+		return base.With("request_id", requestID)
+	}))
 }
 
 func loggerFrom(ctx context.Context) *slog.Logger {
-	if l, ok := ctx.Value(loggerKey).(*slog.Logger); ok {
-		return l
+	if l, ok := ctx.Value(loggerKey).(func() *slog.Logger); ok {
+		return l()
 	}
 	return slog.Default()
 }

@@ -72,10 +72,10 @@ func logRequests(logger *slog.Logger) middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			start := time.Now()
-			l := logger.With("request_id", ulid.Make().String())
+			id := ulid.Make().String()
 			rec := &statusRecorder{ResponseWriter: w}
-			next.ServeHTTP(rec, r.WithContext(handlers.WithLogger(r.Context(), l)))
-			l.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			next.ServeHTTP(rec, r.WithContext(handlers.WithRequestLogger(r.Context(), logger, id)))
+			logger.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("request_id", id),
 				slog.String("method", r.Method), slog.String("path", r.URL.Path),
 				slog.Int("status", rec.status), slog.Int("bytes", rec.bytes),
 				slog.Duration("duration", time.Since(start)))
@@ -87,12 +87,18 @@ func logRequests(logger *slog.Logger) middleware {
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Referrer-Policy", "same-origin")
+		for name, value := range protections {
+			h[name] = value // shared, never modified: no allocation per request
+		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+var protections = http.Header{
+	"Content-Security-Policy": {"default-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"},
+	"X-Content-Type-Options":  {"nosniff"},
+	"X-Frame-Options":         {"DENY"},
+	"Referrer-Policy":         {"same-origin"},
 }
 
 // crossOriginProtection refuses unsafe cross-site browser requests (CSRF).
@@ -126,7 +132,10 @@ func loadSession(st sessionResolver, sess *Sessions) middleware {
 			if isFullPageLoad(r) {
 				ctx = handlers.WithFlashes(ctx, sess.popFlashes(w, r))
 			}
-			next.ServeHTTP(w, r.WithContext(ctx))
+			if ctx != r.Context() {
+				r = r.WithContext(ctx)
+			}
+			next.ServeHTTP(w, r)
 		})
 	}
 }

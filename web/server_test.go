@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -222,6 +224,65 @@ func TestSecurityHeaders_OnEveryAnswer(t *testing.T) {
 			h.Get("X-Content-Type-Options") != "nosniff" {
 			t.Errorf("%s: headers %v", path, h)
 		}
+	}
+}
+
+// syncBuffer is a log destination that handlers may write concurrently.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) lines() []map[string]any {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []map[string]any
+	for line := range strings.Lines(b.buf.String()) {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func TestLogRequests_AnErrorLogCarriesTheRequestIDOfItsAccessLine(t *testing.T) {
+	t.Parallel()
+	pool := storetest.NewPool(t)
+	var logs syncBuffer
+	hashKey, blockKey := make([]byte, 64), make([]byte, 32)
+	srv := httptest.NewServer(NewServer(Deps{
+		Store: store.New(pool), Logger: slog.New(slog.NewJSONHandler(&logs, nil)), TokenTTL: time.Hour,
+		Sessions: NewSessions(hashKey, blockKey, false),
+	}))
+	t.Cleanup(srv.Close)
+	pool.Close() // every query now fails: a 500 that logs why
+	req, _ := http.NewRequest("GET", srv.URL+"/api/v1/me", nil)
+	req.Header.Set("Authorization", "Bearer some-token")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusInternalServerError {
+		t.Fatalf("status %d, want 500", resp.StatusCode)
+	}
+	byMsg := map[string]map[string]any{}
+	for _, l := range logs.lines() {
+		byMsg[l["msg"].(string)] = l
+	}
+	failure, access := byMsg["request failed"], byMsg["request"]
+	if failure == nil || access == nil {
+		t.Fatalf("logs lack the failure or the access line: %v", logs.lines())
+	}
+	if id, _ := access["request_id"].(string); id == "" || failure["request_id"] != id {
+		t.Errorf("request ids: failure %v, access line %v", failure["request_id"], access["request_id"])
 	}
 }
 

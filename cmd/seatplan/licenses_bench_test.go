@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -47,11 +48,11 @@ func (r loadResult) report(b *testing.B) {
 // requests per second on a fixed schedule. Latency counts from sending: on
 // this shared 2-core machine timer wake-ups under load are late by
 // milliseconds, which counting from the due time would attribute to the server.
+// Each connection is a plain keep-alive TCP connection that writes a request
+// and reads its response, like wrk: net/http's client spends two goroutine
+// hand-offs per request, CPU the server under test would not get.
 func generateLoad(b *testing.B, rate float64, want int, next func() *http.Request) loadResult {
 	b.Helper()
-	tr := &http.Transport{MaxConnsPerHost: benchConns, MaxIdleConnsPerHost: benchConns, DisableCompression: true}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr}
 	var measuring atomic.Bool
 	var failed atomic.Value
 	stop := make(chan struct{})
@@ -65,6 +66,14 @@ func generateLoad(b *testing.B, rate float64, want int, next func() *http.Reques
 	for w := range benchConns {
 		latencies[w] = make([]time.Duration, 0, 1<<16)
 		wg.Go(func() {
+			var conn net.Conn
+			defer func() {
+				if conn != nil {
+					conn.Close()
+				}
+			}()
+			var bw *bufio.Writer
+			var br *bufio.Reader
 			due := t0.Add(interval * time.Duration(w) / benchConns)
 			for {
 				select {
@@ -76,18 +85,24 @@ func generateLoad(b *testing.B, rate float64, want int, next func() *http.Reques
 				if req == nil {
 					return
 				}
+				if conn == nil {
+					var err error
+					if conn, err = net.Dial("tcp", req.URL.Host); err != nil {
+						failed.Store(err.Error())
+						return
+					}
+					bw, br = bufio.NewWriter(conn), bufio.NewReader(conn)
+				}
 				if interval > 0 {
 					time.Sleep(time.Until(due))
 					due = due.Add(interval)
 				}
 				start := time.Now()
-				resp, err := client.Do(req)
+				resp, err := roundTrip(bw, br, req)
 				if err != nil {
 					failed.Store(err.Error())
 					return
 				}
-				io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
 				if resp.StatusCode != want {
 					failed.Store(fmt.Sprintf("status %d, want %d", resp.StatusCode, want))
 					return
@@ -208,6 +223,23 @@ func seedBenchActivations(b *testing.B, pool *pgxpool.Pool) {
 			b.Fatalf("seed: %v", err)
 		}
 	}
+}
+
+// roundTrip sends req on a kept-alive connection and reads its whole answer.
+func roundTrip(bw *bufio.Writer, br *bufio.Reader, req *http.Request) (*http.Response, error) {
+	if err := req.Write(bw); err != nil {
+		return nil, err
+	}
+	if err := bw.Flush(); err != nil {
+		return nil, err
+	}
+	resp, err := http.ReadResponse(br, req)
+	if err != nil {
+		return nil, err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp, err
 }
 
 // startHello serves a bare "hello" handler the same way serve serves the
