@@ -286,7 +286,7 @@ type rangeAssigned struct {
 
 // assignRange pairs the listed addresses at positions (lo, hi] that hold
 // no live license with the plan's lowest free seats above afterSeat, in one
-// statement, and gives each an activation key. The caller holds the plan's
+// statement, and gives each a new activation key. The caller holds the plan's
 // row lock (lockPlan), which every seat-changing transaction takes first,
 // so the free seats cannot be taken concurrently, and passes the last seat
 // the previous batch took: every free seat below it is taken, so the scan
@@ -312,16 +312,16 @@ func assignRange(ctx context.Context, tx pgx.Tx, a Assignment, lo, hi int, after
 			      ORDER BY id LIMIT (SELECT cardinality(emails) FROM listed)) free
 		), paired AS (
 			-- changed_at is set here, so the per-row trigger that would move it is skipped.
-			UPDATE licenses l SET status = 'assigned', email = pair.email,
-				-- 122 random bits from PostgreSQL's own generator; unique by constraint.
-				activation_key = upper(replace(gen_random_uuid()::text, '-', '')),
+			-- One fresh key per pair ($6 has one per listed position, so
+			-- never fewer than the pairs); unique by constraint.
+			UPDATE licenses l SET status = 'assigned', email = pair.email, activation_key = pair.activation_key,
 				assigned_at = now(), changed_at = now()
-			FROM seats, listed, unnest(seats.ids, listed.emails) AS pair (id, email)
+			FROM seats, listed, unnest(seats.ids, listed.emails, $6::text[]) AS pair (id, email, activation_key)
 			WHERE l.id = pair.id AND pair.id IS NOT NULL
 			RETURNING l.id
 		)
 		SELECT (SELECT cardinality(emails) FROM listed), count(*), coalesce(max(id), 0) FROM paired`,
-		a.JobID, a.PlanID, lo, hi, afterSeat).Scan(&r.listed, &r.assigned, &r.lastSeat)
+		a.JobID, a.PlanID, lo, hi, afterSeat, newActivationKeys(hi-lo)).Scan(&r.listed, &r.assigned, &r.lastSeat)
 	if err != nil {
 		return rangeAssigned{}, fmt.Errorf("assign licenses of plan %s: %w", a.PlanID, err)
 	}

@@ -202,6 +202,15 @@ func TestAssign_ManyBatchesTakeTheLowestFreeSeatsInOrder(t *testing.T) {
 	if free != highest {
 		t.Errorf("seat %d is left free, want the highest, %d", free, highest)
 	}
+	var keys int
+	var wellFormed bool
+	if err := s.pool.QueryRow(ctx, `SELECT count(DISTINCT activation_key), bool_and(activation_key ~ '^[0-9A-F]{32}$')
+		FROM licenses WHERE plan_id = $1 AND status = 'assigned'`, p.ID).Scan(&keys, &wellFormed); err != nil {
+		t.Fatal(err)
+	}
+	if keys != n || !wellFormed {
+		t.Errorf("%d distinct activation keys for %d licenses, all 32 upper-case hex digits: %v", keys, n, wellFormed)
+	}
 }
 
 func TestAssign_NoListOutlivesItsAssignment(t *testing.T) {
