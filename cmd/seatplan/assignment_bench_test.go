@@ -33,6 +33,8 @@ func BenchmarkAssign100k(b *testing.B) {
 	defer db.Close()
 
 	var bulk time.Duration
+	best := time.Duration(1<<63 - 1) // on a shared machine the fastest round shows the cost with the least interference
+	rounds := 0
 	for b.Loop() {
 		planID := createBenchPlan(b, api, n)
 		list := benchEmails("bulk", n)
@@ -45,8 +47,12 @@ func BenchmarkAssign100k(b *testing.B) {
 		if err != nil || j["status"] != "succeeded" {
 			b.Fatalf("job: %v %v", j, err)
 		}
-		bulk = time.Since(start)
+		took := time.Since(start)
+		bulk += took
+		best = min(best, took)
+		rounds++
 	}
+	bulk /= time.Duration(rounds)
 
 	planID := createBenchPlan(b, api, baselineN)
 	start := time.Now()
@@ -58,6 +64,7 @@ func BenchmarkAssign100k(b *testing.B) {
 	baseline := time.Since(start) * (n / baselineN)
 
 	b.ReportMetric(bulk.Seconds(), "s/100k-bulk")
+	b.ReportMetric(best.Seconds(), "s/100k-bulk-best")
 	b.ReportMetric(baseline.Seconds(), "s/100k-per-email-tx")
 	b.ReportMetric(baseline.Seconds()/bulk.Seconds(), "x-faster")
 	if rss, err := peakRSS(srv.cmd.Process.Pid); err == nil {
