@@ -30,9 +30,7 @@ type passwordChanger interface {
 // ChangePassword ends every session of the person, then signs this browser in again.
 func ChangePassword(st passwordChanger, sessions SessionManager) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
-		if err := r.ParseForm(); err != nil {
-			Fail(w, r, store.Errorf(store.EBadRequest, "The form could not be read."))
+		if !readForm(w, r, maxFormBody) {
 			return
 		}
 		a := mustActor(r)

@@ -86,8 +86,9 @@ func settle(ctx context.Context, fail func(ctx context.Context, jobID, reason st
 	if err == nil {
 		return nil
 	}
-	_, locked := errors.AsType[*store.ErrLocked](err)
-	final := locked || (store.ErrorCode(err) != "" && !errors.Is(err, store.ErrLeaseLost)) || row.Attempt >= row.MaxAttempts
+	// A coded error (a held lock included) needs a person; a lost lease or an
+	// uncoded failure may pass on a retry.
+	final := (store.ErrorCode(err) != "" && !errors.Is(err, store.ErrLeaseLost)) || row.Attempt >= row.MaxAttempts
 	if !final {
 		loggerFrom(ctx).Warn("job attempt failed; retrying", "job", jobID, "attempt", row.Attempt, "err", err)
 		return err
@@ -106,7 +107,7 @@ func settle(ctx context.Context, fail func(ctx context.Context, jobID, reason st
 // through the parser. Over the limits it fails with 413; binary input and
 // broken CSV quoting fail with 422 and say what to fix.
 func readEmailList(w http.ResponseWriter, r *http.Request, lim ListLimits) (emaillist.Emails, error) {
-	el := emaillist.Limits{MaxEntries: lim.MaxEntries}
+	el := lim.parser()
 	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	var list emaillist.Emails
 	var err error

@@ -27,9 +27,6 @@ type SessionManager interface {
 // SessionTTL is how long a browser session lasts.
 const SessionTTL = 12 * time.Hour
 
-// maxFormBody bounds ordinary (non-upload) form posts.
-const maxFormBody = 64 << 10
-
 // LoginPage shows the sign-in form.
 func LoginPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -47,9 +44,7 @@ type authenticator interface {
 // Login checks the credentials and starts a session.
 func Login(st authenticator, sessions SessionManager) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
-		if err := r.ParseForm(); err != nil {
-			Fail(w, r, store.Errorf(store.EBadRequest, "The sign-in form could not be read."))
+		if !readForm(w, r, maxFormBody) {
 			return
 		}
 		email, next := r.PostFormValue("email"), safeNext(r.PostFormValue("next"))

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -46,7 +45,7 @@ func renderCourseList(w http.ResponseWriter, r *http.Request, st courseLister, s
 // CreateCoursePage handles the new-course form.
 func CreateCoursePage(st courseLister) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !parseForm(w, r) {
+		if !readForm(w, r, maxBlockForm) {
 			return
 		}
 		key, title := r.PostFormValue("key"), r.PostFormValue("title")
@@ -65,15 +64,6 @@ func CreateCoursePage(st courseLister) http.Handler {
 
 // maxBlockForm bounds the edit form: the fields' limit plus room for the rest.
 const maxBlockForm = store.MaxFieldsBytes + maxFormBody
-
-func parseForm(w http.ResponseWriter, r *http.Request) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, maxBlockForm)
-	if err := r.ParseForm(); err != nil {
-		Fail(w, r, store.Errorf(store.ETooLarge, "The form is larger than the limit of %d bytes.", maxBlockForm))
-		return false
-	}
-	return true
-}
 
 type coursePageStore interface {
 	blockEditor
@@ -100,11 +90,6 @@ func renderCoursePage(w http.ResponseWriter, r *http.Request, st coursePageStore
 		Fail(w, r, err)
 		return
 	}
-	canEdit, err := st.CanEditCourse(ctx, course, mustActor(r))
-	if err != nil {
-		Fail(w, r, err)
-		return
-	}
 	v := courses.CourseView{Base: basePage(r, o.Course.Title), Key: course, Title: o.Course.Title}
 	if held, ok, err := st.HeldLock(ctx, store.CourseLockName(course)); err != nil {
 		Fail(w, r, err)
@@ -117,6 +102,11 @@ func renderCoursePage(w http.ResponseWriter, r *http.Request, st coursePageStore
 		b, ok := o.Blocks[blockID]
 		if !ok || b.Deleted {
 			Fail(w, r, store.Errorf(store.ENotFound, "There is no block %q in the course %s; it may have been deleted.", blockID, course))
+			return
+		}
+		canEdit, err := st.CanEditCourse(ctx, course, mustActor(r))
+		if err != nil {
+			Fail(w, r, err)
 			return
 		}
 		v.Editor = editorOf(o, b, canEdit)
@@ -176,7 +166,7 @@ func blockPageURL(course, id string) string {
 // and offers to overwrite (the second submit carries the newer version).
 func EditBlockPage(st coursePageStore, sessions SessionManager) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !parseForm(w, r) {
+		if !readForm(w, r, maxBlockForm) {
 			return
 		}
 		ctx, course, id := r.Context(), r.PathValue("course"), r.PathValue("block")
@@ -188,7 +178,7 @@ func EditBlockPage(st coursePageStore, sessions SessionManager) http.Handler {
 		case "":
 			flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Saved "+b.DisplayName+".", blockPageURL(course, id))
 		case store.EPrecondition:
-			conflict, err := conflictSince(ctx, st, course, id, loaded)
+			conflict, err := conflictSince(ctx, st, course, id, loaded, mustActor(r))
 			if err != nil {
 				Fail(w, r, err)
 				return
@@ -207,8 +197,7 @@ func EditBlockPage(st coursePageStore, sessions SessionManager) http.Handler {
 
 // conflictSince tells who changed the block after version since, and how
 // their current version differs from the one the form was loaded from.
-func conflictSince(ctx context.Context, st coursePageStore, course, id, since string) (*courses.Conflict, error) {
-	a := actorOrSystem(ctx)
+func conflictSince(ctx context.Context, st coursePageStore, course, id, since string, a store.Actor) (*courses.Conflict, error) {
 	later, err := st.CourseHistory(ctx, course, store.HistoryFilter{Block: id, After: since, Limit: 20}, a)
 	if err != nil {
 		return nil, err
@@ -227,13 +216,6 @@ func conflictSince(ctx context.Context, st coursePageStore, course, id, since st
 	}
 	c.Diff = diffRows(store.DiffStates(loadedState, later.Versions[0].State(), nil))
 	return c, nil
-}
-
-func actorOrSystem(ctx context.Context) store.Actor {
-	if a, ok := ActorFrom(ctx); ok {
-		return a
-	}
-	return store.SystemActor
 }
 
 func changeRows(vs []store.BlockVersion) []courses.ChangeRow {
@@ -256,10 +238,6 @@ func diffRows(ds []store.FieldDiff) []courses.DiffRow {
 // input a person can fix comes back as a flash on the block; a held lock
 // and anything else go to Fail.
 func finishBlockAction(w http.ResponseWriter, r *http.Request, sessions SessionManager, err error, okMsg, to string) {
-	if _, locked := errors.AsType[*store.ErrLocked](err); locked {
-		Fail(w, r, err)
-		return
-	}
 	switch store.ErrorCode(err) {
 	case "":
 		flashAndRedirect(w, r, sessions, layout.FlashSuccess, okMsg, to)
@@ -277,7 +255,7 @@ func finishBlockAction(w http.ResponseWriter, r *http.Request, sessions SessionM
 // AddBlockPage adds a child to the selected block.
 func AddBlockPage(st blockEditor, sessions SessionManager) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !parseForm(w, r) {
+		if !readForm(w, r, maxBlockForm) {
 			return
 		}
 		course, parent := r.PathValue("course"), r.PathValue("block")
@@ -290,7 +268,7 @@ func AddBlockPage(st blockEditor, sessions SessionManager) http.Handler {
 // ReorderBlockPage moves one child of the selected block up or down.
 func ReorderBlockPage(st blockEditor, sessions SessionManager) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !parseForm(w, r) {
+		if !readForm(w, r, maxBlockForm) {
 			return
 		}
 		ctx, course, id := r.Context(), r.PathValue("course"), r.PathValue("block")
@@ -314,7 +292,7 @@ func ReorderBlockPage(st blockEditor, sessions SessionManager) http.Handler {
 // DeleteBlockPage deletes the selected block and its subtree.
 func DeleteBlockPage(st blockEditor, sessions SessionManager) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !parseForm(w, r) {
+		if !readForm(w, r, maxBlockForm) {
 			return
 		}
 		ctx, course, id := r.Context(), r.PathValue("course"), r.PathValue("block")

@@ -283,6 +283,9 @@ func courseLearnersURL(key, q, after string) string {
 // htmx request follows the redirect and gets the list fragment).
 func Unenroll(st courseEnrollments, sessions SessionManager) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !readForm(w, r, maxFormBody) {
+			return
+		}
 		key, email := r.PathValue("key"), r.FormValue("email")
 		if err := st.Unenroll(r.Context(), key, email, mustActor(r)); err != nil {
 			Fail(w, r, err)
@@ -354,6 +357,9 @@ func UnlinkPlanCourse(st planCourses) http.Handler {
 // problem shown inside it when the change is refused.
 func changePlanCourses(st planCourses, change func(ctx context.Context, r *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !readForm(w, r, maxFormBody) {
+			return
+		}
 		if err := change(r.Context(), r); err != nil {
 			if code := store.ErrorCode(err); code == store.EInvalid || code == store.ENotFound && r.PathValue("key") != "" {
 				renderPlanCourses(w, r, st, statusOf(err), err.Error())

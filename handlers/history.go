@@ -97,7 +97,7 @@ func historyPageURL(course string, f store.HistoryFilter, cursor string) string 
 // what the undo would overwrite and asks once more (confirm=1).
 func UndoPage(st historyPageStore, sessions SessionManager) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !parseForm(w, r) {
+		if !readForm(w, r, maxBlockForm) {
 			return
 		}
 		ctx, course, me := r.Context(), r.PathValue("course"), mustActor(r)

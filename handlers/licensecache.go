@@ -79,9 +79,8 @@ type licenseEntry struct {
 
 // signedLicense is one signed version of an activation's license.
 type signedLicense struct {
-	changedAt time.Time
-	claims    licensing.Claims
-	jws       string
+	claims licensing.Claims // claims.ChangedAt names the version
+	jws    string
 }
 
 // NewLicenseCache returns a cache over st signing with signer. It works
@@ -152,7 +151,7 @@ func (l cacheListener) Deaf(err error) {
 }
 
 // Listening reports whether the cache currently hears license changes
-// (for health checks and tests); while it does not, it re-reads every second.
+// (tests wait for it); while it does not, it re-reads every second.
 func (c *LicenseCache) Listening() bool {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
@@ -226,7 +225,7 @@ func (c *LicenseCache) document(lic store.ActivationLicense) (*signedLicense, er
 	cached := func() *signedLicense {
 		c.mu.RLock()
 		defer c.mu.RUnlock()
-		if d := c.docs[lic.ActivationID]; d != nil && d.changedAt.Equal(lic.ChangedAt) {
+		if d := c.docs[lic.ActivationID]; d != nil && d.claims.ChangedAt.Equal(lic.ChangedAt) {
 			return d
 		}
 		return nil
@@ -249,9 +248,9 @@ func (c *LicenseCache) document(lic store.ActivationLicense) (*signedLicense, er
 		if err != nil {
 			return nil, err
 		}
-		d := &signedLicense{changedAt: lic.ChangedAt, claims: claims, jws: jws}
+		d := &signedLicense{claims: claims, jws: jws}
 		c.mu.Lock()
-		if old := c.docs[lic.ActivationID]; old == nil || !old.changedAt.After(d.changedAt) {
+		if old := c.docs[lic.ActivationID]; old == nil || !old.claims.ChangedAt.After(d.claims.ChangedAt) {
 			c.docs[lic.ActivationID] = d
 		}
 		c.mu.Unlock()

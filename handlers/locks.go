@@ -24,9 +24,10 @@ func Locks(st lockKeeper, now func() time.Time) http.Handler {
 			return
 		}
 		v := locks.PageView{Base: basePage(r, "Locks"), CanRelease: mustActor(r).Is(store.RoleSupport)}
+		at := now()
 		for _, l := range held {
 			v.Rows = append(v.Rows, locks.Row{Name: l.Name, Holder: l.Holder, Purpose: l.Purpose, Token: l.Token,
-				AcquiredAt: l.AcquiredAt, ExpiresAt: l.ExpiresAt, ExpiresInSeconds: (&store.ErrLocked{Lock: l, Now: now()}).ExpiresInSeconds()})
+				AcquiredAt: l.AcquiredAt, ExpiresAt: l.ExpiresAt, ExpiresInSeconds: (&store.ErrLocked{Lock: l, Now: at}).ExpiresInSeconds()})
 		}
 		page(w, r, http.StatusOK, locks.LocksPage(v), locks.LockTable(v))
 	})

@@ -76,6 +76,9 @@ func parsePlanForm(r *http.Request) (plans.PlanForm, store.PlanUpdate, error) {
 // CreatePlanPage handles the create form.
 func CreatePlanPage(st planPages, sessions SessionManager) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !readForm(w, r, maxFormBody) {
+			return
+		}
 		f, u, err := parsePlanForm(r)
 		var p store.Plan
 		if err == nil {
@@ -170,6 +173,9 @@ func PlanPage(st planPages, jobs jobReader, now func() time.Time) http.Handler {
 // UpdatePlanPage handles the edit form.
 func UpdatePlanPage(st planPages, sessions SessionManager, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !readForm(w, r, maxFormBody) {
+			return
+		}
 		f, u, err := parsePlanForm(r)
 		var p store.Plan
 		if err == nil {
@@ -197,8 +203,7 @@ func UpdatePlanPage(st planPages, sessions SessionManager, now func() time.Time)
 // RevokeLicensesPage revokes the checked licenses, or the one whose Revoke button was pressed.
 func RevokeLicensesPage(st planPages, sessions SessionManager) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := r.ParseForm(); err != nil {
-			Fail(w, r, store.Errorf(store.EBadRequest, "The form could not be read."))
+		if !readForm(w, r, maxFormBody) {
 			return
 		}
 		emails := r.PostForm["email"]

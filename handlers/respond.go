@@ -116,3 +116,22 @@ func flashAndRedirect(w http.ResponseWriter, r *http.Request, sessions SessionMa
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }
+
+// maxFormBody bounds ordinary (non-upload) form posts.
+const maxFormBody = 64 << 10
+
+// readForm parses a posted form of at most limit bytes; when it cannot, it
+// answers (413 beyond the limit, 400 otherwise) and reports false.
+func readForm(w http.ResponseWriter, r *http.Request, limit int64) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	err := r.ParseForm()
+	if e, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		Fail(w, r, store.Errorf(store.ETooLarge, "The form is larger than the limit of %d bytes.", e.Limit))
+		return false
+	}
+	if err != nil {
+		Fail(w, r, store.Errorf(store.EBadRequest, "The form could not be read."))
+		return false
+	}
+	return true
+}

@@ -13,7 +13,7 @@ import (
 	"github.com/seatplan/seatplan/store"
 )
 
-// Job limits: a job that runs past JobTimeout is cancelled; one whose
+// Job limits: a job that runs past jobTimeout is cancelled; one whose
 // process died is picked up again after rescueAfter (a little longer, so a
 // slow but live job is never run twice at once).
 const (
