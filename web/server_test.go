@@ -336,7 +336,7 @@ func TestOAuthToken_ClientCredentialsByBasicAndForm(t *testing.T) {
 		return resp, body
 	}
 	resp, body := post(url.Values{"grant_type": {"client_credentials"}}, true)
-	if resp.StatusCode != 200 || body["token_type"] != "Bearer" || body["access_token"] == "" || body["expires_in"] != float64(3600) {
+	if tok, _ := body["access_token"].(string); resp.StatusCode != 200 || body["token_type"] != "Bearer" || tok == "" || body["expires_in"] != float64(3600) {
 		t.Errorf("basic auth: %d %v", resp.StatusCode, body)
 	}
 	resp, _ = post(url.Values{"grant_type": {"client_credentials"}, "client_id": {creds.ClientID}, "client_secret": {creds.ClientSecret}}, false)
