@@ -250,7 +250,7 @@ func CourseLearners(st courseEnrollments) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		v := enrollments.CourseView{Base: basePage(r, res.CourseTitle), Key: key, Title: res.CourseTitle, Total: res.Total, Q: f.Q, CanUnenroll: true}
+		v := enrollments.CourseView{Base: basePage(r, res.CourseTitle), Key: key, Title: res.CourseTitle, Total: res.Total, Q: f.Q}
 		for _, e := range res.Enrollments {
 			v.Rows = append(v.Rows, enrollments.EnrollmentRow{Email: e.Email, By: e.EnrolledBy, At: e.EnrolledAt})
 		}

@@ -87,13 +87,12 @@ type EnrollmentRow struct {
 
 // CourseView is a course's learners with search and pagination.
 type CourseView struct {
-	Base        layout.Base
-	Key, Title  string
-	Total       int
-	Q           string
-	Rows        []EnrollmentRow
-	Pager       layout.Pager
-	CanUnenroll bool
+	Base       layout.Base
+	Key, Title string
+	Total      int
+	Q          string
+	Rows       []EnrollmentRow
+	Pager      layout.Pager
 }
 
 // LinkedCourse is a course linked to a plan.

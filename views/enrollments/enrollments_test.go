@@ -36,7 +36,7 @@ func TestPreviewPage_ListsProblemsByLineAndEscapesUserText(t *testing.T) {
 
 func TestCourseEnrollments_UnenrollAsksFirstAndEmptyStates(t *testing.T) {
 	t.Parallel()
-	v := enrollments.CourseView{Key: "cs101", Title: "Intro", CanUnenroll: true,
+	v := enrollments.CourseView{Key: "cs101", Title: "Intro",
 		Rows: []enrollments.EnrollmentRow{{Email: "a@example.com", By: "Ada", At: time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC)}}}
 	doc := viewtest.Render(t, enrollments.CourseEnrollments(v))
 	viewtest.AssertCSPSafe(t, doc)

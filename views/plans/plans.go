@@ -63,7 +63,6 @@ type LicensesView struct {
 	PlanID, Q, Status string
 	Rows              []LicenseRow
 	NextURL           string
-	CanRevoke         bool
 }
 
 // LicenseRow is one license.
