@@ -104,14 +104,19 @@ func notEnoughSeats(needed, available int) error {
 		Fields:  map[string]any{"needed": needed, "available": available}}
 }
 
-// AssignLicenses accepts a list for assignment: it takes the plan's lock
-// (failing at once with *ErrLocked if another process holds it), checks
-// the list and the seats, and in one transaction stores the list, records
+// AssignLicenses accepts a list for assignment: it checks the list, takes
+// the plan's lock (failing at once with *ErrLocked if another process holds
+// it), checks the seats, and in one transaction stores the list, records
 // the job and enqueues it. The lock stays held for the job, which releases
 // it. Nothing is assigned yet; a refusal changes nothing.
 func (s *Store) AssignLicenses(ctx context.Context, planID string, list emaillist.Emails, by Actor, ttl time.Duration, enqueue Enqueue) (Job, error) {
 	if len(list.Addresses) == 0 && len(list.Problems) == 0 {
 		return Job{}, &Error{Code: EInvalid, Kind: "empty_list", Message: "The list has no addresses; send one address per line or an email column."}
+	}
+	// A bad list is refused before the lock: it never holds the plan, and
+	// it is told what to fix even while other work holds it.
+	if len(list.Problems) > 0 {
+		return Job{}, InvalidEmailsError(list.Problems)
 	}
 	lease, err := s.AcquireLock(ctx, PlanLockName(planID), by, fmt.Sprintf("assign %d licenses", len(list.Addresses)), ttl)
 	if err != nil {
@@ -119,9 +124,6 @@ func (s *Store) AssignLicenses(ctx context.Context, planID string, list emaillis
 	}
 	var job Job
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		if len(list.Problems) > 0 {
-			return InvalidEmailsError(list.Problems)
-		}
 		p, err := lockPlan(ctx, tx, planID)
 		if err != nil {
 			return err
@@ -206,12 +208,9 @@ func (s *Store) FailAssignment(ctx context.Context, jobID, reason string) error 
 func (s *Store) RunAssignment(ctx context.Context, a Assignment, lease Lock) (AssignmentResult, error) {
 	var res AssignmentResult
 	err := s.underLease(ctx, lease, func(tx pgx.Tx) error {
-		var status JobStatus
-		if err := tx.QueryRow(ctx, `SELECT status FROM jobs WHERE id = $1`, a.JobID).Scan(&status); err != nil {
-			return fmt.Errorf("read job %s: %w", a.JobID, err)
-		}
-		if status == JobSucceeded {
-			return nil // an earlier attempt committed; the list is gone
+		done, err := jobSucceeded(ctx, tx, a.JobID)
+		if err != nil || done {
+			return err // done: an earlier attempt committed; the list is gone
 		}
 		p, err := lockPlan(ctx, tx, a.PlanID)
 		if err != nil {
@@ -223,14 +222,16 @@ func (s *Store) RunAssignment(ctx context.Context, a Assignment, lease Lock) (As
 		needed := 0
 		var lastSeat int64
 		for lo := 0; lo < a.Addresses; lo += assignBatch {
-			batch, err := assignRange(ctx, tx, a, lo, lo+assignBatch, lastSeat)
+			// The last batch ends at the list's end: it gets only as many keys as it has addresses.
+			hi := min(lo+assignBatch, a.Addresses)
+			batch, err := assignRange(ctx, tx, a, lo, hi, lastSeat)
 			if err != nil {
 				return err
 			}
 			needed += batch.listed
 			res.Assigned += batch.assigned
 			lastSeat = max(lastSeat, batch.lastSeat)
-			if err := s.ReportProgress(ctx, a.JobID, int64(min(lo+assignBatch, a.Addresses)), int64(a.Addresses)); err != nil {
+			if err := s.ReportProgress(ctx, a.JobID, int64(hi), int64(a.Addresses)); err != nil {
 				return err
 			}
 		}
@@ -264,10 +265,7 @@ func (s *Store) RunAssignment(ctx context.Context, a Assignment, lease Lock) (As
 		if _, err := tx.Exec(ctx, `DELETE FROM assignment_emails WHERE job_id = $1`, a.JobID); err != nil {
 			return fmt.Errorf("drop the assigned list: %w", err)
 		}
-		if err := finishJob(ctx, tx, a.JobID, res); err != nil {
-			return err
-		}
-		if err := releaseLock(ctx, tx, lease); err != nil {
+		if err := finishLeasedJob(ctx, tx, a.JobID, res, lease); err != nil {
 			return err
 		}
 		return writeAudit(ctx, tx, AuditEntry{Actor: by, Action: "license.assign", SubjectType: "plan", SubjectID: a.PlanID,

@@ -152,6 +152,24 @@ func TestAssign_InvalidAddressesChangeNothingAndFreeThePlan(t *testing.T) {
 	}
 }
 
+func TestAssign_InvalidListOnAHeldPlanIsToldWhatToFix(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := context.Background()
+	p := newPlan(t, s, 5)
+	other, err := s.AcquireLock(ctx, PlanLockName(p.ID), testActor("other"), "other work", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.AssignLicenses(ctx, p.ID, mustList(t, "a@example.com\nnot-an-address\n"), testActor("x"), time.Minute, noQueue)
+	if e, ok := errors.AsType[*Error](err); !ok || e.Kind != "invalid_emails" {
+		t.Fatalf("got %v, want invalid_emails, not the other holder's lock", err)
+	}
+	if held, ok, _ := s.HeldLock(ctx, PlanLockName(p.ID)); !ok || held.LeaseID != other.LeaseID {
+		t.Errorf("the plan lock is %+v (held %v), want the other holder's lease untouched", held, ok)
+	}
+}
+
 func TestAssign_TooFewSeatsChangesNothing(t *testing.T) {
 	t.Parallel()
 	s := newTestStore(t)
@@ -289,9 +307,16 @@ func TestAssign_ConcurrentOverlappingListsNeverDoubleAssign(t *testing.T) {
 				fmt.Fprintf(&sb, "user%d@example.com\n", c*3+i) // neighbours overlap
 			}
 			list := mustList(t, sb.String())
+			// Every other client finishes its job in well under this; a
+			// lock left behind would otherwise spin here until the test timeout.
+			deadline := time.Now().Add(30 * time.Second)
 			for {
 				job, err := s.AssignLicenses(ctx, p.ID, list, testActor(fmt.Sprint("client", c)), time.Minute, noQueue)
-				if _, locked := errors.AsType[*ErrLocked](err); locked {
+				if locked, ok := errors.AsType[*ErrLocked](err); ok {
+					if time.Now().After(deadline) {
+						t.Errorf("client %d: the plan is still locked by %s after 30 s of retries", c, locked.Lock.Holder)
+						return
+					}
 					time.Sleep(time.Millisecond)
 					continue
 				}

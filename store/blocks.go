@@ -280,13 +280,8 @@ func (s *Store) editCourse(ctx context.Context, key string, by Actor, right cour
 			return err
 		}
 		if lease == nil {
-			held, err := scanLock(tx.QueryRow(ctx, `SELECT `+lockColumns+` FROM locks
-				WHERE name = $1 AND released_at IS NULL AND expires_at > clock_timestamp()`, CourseLockName(key)))
-			if err == nil {
-				return &ErrLocked{Lock: held, Now: s.Now()}
-			}
-			if !errors.Is(err, pgx.ErrNoRows) {
-				return fmt.Errorf("check course lock: %w", err)
+			if err := s.refuseIfLocked(ctx, tx, CourseLockName(key)); err != nil {
+				return err
 			}
 		}
 		return fn(newCourseEdit(tx, key, by, src))
@@ -295,7 +290,8 @@ func (s *Store) editCourse(ctx context.Context, key string, by Actor, right cour
 
 func label(b Block) string { return fmt.Sprintf("%s %q", b.Type, b.DisplayName) }
 
-// Block returns a block of a course a may see (deleted ones too, marked).
+// Block returns a live block of a course a may see; a deleted block is not
+// found (its versions stay in the course's change log).
 func (s *Store) Block(ctx context.Context, course, id string, a Actor) (Block, error) {
 	if _, err := authorizeCourse(ctx, s.pool, course, a, rightView, false); err != nil {
 		return Block{}, err

@@ -172,8 +172,8 @@ func insertEnrollments(ctx context.Context, tx pgx.Tx, staged []emaillist.Pair, 
 	if _, err := tx.Exec(ctx, `SELECT set_config('work_mem', '64MB', true)`); err != nil {
 		return nil, fmt.Errorf("set work_mem: %w", err)
 	}
-	// Dropped at the end so that a second call in the same transaction
-	// (an assignment enrolling twice) can create it again.
+	// Dropped at the end, not only on commit: enroll runs inside its
+	// callers' transactions, and a second call in one of them creates it again.
 	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE enroll_stage (pos integer NOT NULL, email text NOT NULL, course text NOT NULL) ON COMMIT DROP`); err != nil {
 		return nil, fmt.Errorf("create enrollment staging table: %w", err)
 	}
@@ -405,7 +405,7 @@ type PlanCourseList struct {
 // PlanCourses lists the courses linked to a plan and those still available.
 func (s *Store) PlanCourses(ctx context.Context, planID string) (PlanCourseList, error) {
 	var l PlanCourseList
-	if _, err := s.Plan(ctx, planID); err != nil {
+	if err := planExists(ctx, s.pool, planID); err != nil {
 		return l, err
 	}
 	rows, err := s.pool.Query(ctx, `SELECT c.key, c.title, pc.linked_at
@@ -433,11 +433,12 @@ func (s *Store) PlanCourses(ctx context.Context, planID string) (PlanCourseList,
 // LinkPlanCourse makes a plan's licensees learners of a course.
 func (s *Store) LinkPlanCourse(ctx context.Context, planID, courseKey string, by Actor) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := lockPlan(ctx, tx, planID); err != nil {
+		if _, err := lockPlanRow(ctx, tx, planID); err != nil {
 			return err
 		}
-		// The primary key (plan_id, course_key) links a course once; the
-		// foreign key refuses an unknown course.
+		// The primary key (plan_id, course_key) links a course once; an
+		// unknown course selects no row, so nothing is inserted and the
+		// check below tells it from a course already linked.
 		tag, err := tx.Exec(ctx, `INSERT INTO plan_courses (plan_id, course_key)
 			SELECT $1, key FROM courses WHERE key = $2 ON CONFLICT DO NOTHING`, planID, courseKey)
 		if err != nil {
@@ -462,7 +463,7 @@ func (s *Store) LinkPlanCourse(ctx context.Context, planID, courseKey string, by
 // enrollments stay.
 func (s *Store) UnlinkPlanCourse(ctx context.Context, planID, courseKey string, by Actor) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := lockPlan(ctx, tx, planID); err != nil {
+		if _, err := lockPlanRow(ctx, tx, planID); err != nil {
 			return err
 		}
 		tag, err := tx.Exec(ctx, `DELETE FROM plan_courses WHERE plan_id = $1 AND course_key = $2`, planID, courseKey)
@@ -510,7 +511,7 @@ func enrollAssignees(ctx context.Context, tx pgx.Tx, planID string, emails []str
 func (s *Store) EnrollPlanLicensees(ctx context.Context, planID string, by Actor) (EnrollmentResult, error) {
 	var res EnrollmentResult
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := lockPlan(ctx, tx, planID); err != nil {
+		if _, err := lockPlanRow(ctx, tx, planID); err != nil {
 			return err
 		}
 		rows, err := tx.Query(ctx, `SELECT email FROM licenses WHERE plan_id = $1 AND status IN ('assigned', 'activated') ORDER BY email`, planID)

@@ -149,11 +149,18 @@ func (s *Store) CourseImportOf(ctx context.Context, jobID string) (CourseImport,
 // RunCourseImport replaces the course's content with the imported tree in
 // one transaction fenced by lease: the old chapters are deleted (and stay
 // restorable), the new blocks are written with COPY, every block gets an
-// import version, and the job is finished — all or nothing.
+// import version, and the job is finished and the course lock released —
+// all or nothing. A retry of a job that already succeeded changes nothing.
 func (s *Store) RunCourseImport(ctx context.Context, imp CourseImport, lease Lock) (ImportResult, error) {
 	by := Actor{Kind: lease.HolderKind, ID: lease.HolderID, Name: lease.Holder}
 	var res ImportResult
 	err := s.editCourse(ctx, imp.Course, by, rightEdit, SourceImport, &lease, func(e *courseEdit) error {
+		// The tree stays stored after the import: only the job's status
+		// keeps a retry from importing it a second time.
+		done, err := jobSucceeded(ctx, e.tx, imp.JobID)
+		if err != nil || done {
+			return err
+		}
 		root, rootState, err := liveRoot(ctx, e.tx, imp.Course)
 		if err != nil {
 			return err
@@ -212,7 +219,7 @@ func (s *Store) RunCourseImport(ctx context.Context, imp CourseImport, lease Loc
 		if err := e.commit(ctx, AuditEntry{Action: "course.import", SubjectType: "course", SubjectID: imp.Course, Summary: summary}); err != nil {
 			return err
 		}
-		return finishJob(ctx, e.tx, imp.JobID, res)
+		return finishLeasedJob(ctx, e.tx, imp.JobID, res, lease)
 	})
 	return res, err
 }

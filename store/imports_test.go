@@ -82,8 +82,10 @@ func TestImportCourse_ReplacesTheContentAsImportVersionsUnderTheLock(t *testing.
 	if j, _ := f.s.Job(ctx, imp.JobID); j.Status != JobSucceeded {
 		t.Errorf("job %s", j.Status)
 	}
-	if err := f.s.ReleaseLock(ctx, lease); err != nil {
-		t.Fatal(err)
+	// The transaction that finished the job freed the course: no release
+	// by the worker is needed before the next edit.
+	if held, ok, _ := f.s.HeldLock(ctx, CourseLockName(f.key)); ok {
+		t.Errorf("the course lock is still held by %s right after the import finished", held.Holder)
 	}
 
 	// The replaced chapter is restorable like any deleted block.
@@ -93,6 +95,55 @@ func TestImportCourse_ReplacesTheContentAsImportVersionsUnderTheLock(t *testing.
 	}
 	if got := f.block(t, f.root.ID).Children; !slices.Contains(got, f.chapter.ID) || len(got) != 2 {
 		t.Errorf("after restoring the old chapter: %v", got)
+	}
+}
+
+// runImport runs an accepted import as the worker does: it resumes the
+// request's lease, marks the job running, does the work and releases the lease.
+func runImport(t *testing.T, f courseFixture, imp CourseImport) ImportResult {
+	t.Helper()
+	ctx := context.Background()
+	lease, err := f.s.ResumeLock(ctx, imp.Lease, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.s.ReleaseLock(ctx, lease)
+	if _, err := f.s.StartJob(ctx, imp.JobID); err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.s.RunCourseImport(ctx, imp, lease)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestRunCourseImport_RetriedJobImportsNothingTwice(t *testing.T) {
+	t.Parallel()
+	f := newCourseFixture(t)
+	ctx := context.Background()
+	imp := acceptImport(t, f)
+	counts := func() (blocks, versions int) {
+		t.Helper()
+		if err := f.s.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM blocks WHERE course_key = $1),
+			(SELECT count(*) FROM block_versions WHERE course_key = $1)`, f.key).Scan(&blocks, &versions); err != nil {
+			t.Fatal(err)
+		}
+		return blocks, versions
+	}
+	first := runImport(t, f, imp)
+	blocks, versions := counts()
+	runImport(t, f, imp) // a retry after the first attempt committed
+	if b, v := counts(); b != blocks || v != versions {
+		t.Errorf("the retry changed the course: %d blocks and %d versions, was %d and %d", b, v, blocks, versions)
+	}
+	if got := f.block(t, f.root.ID).Children; len(got) != 1 || got[0] == f.chapter.ID {
+		t.Errorf("course children after the retry: %v, want the one imported chapter", got)
+	}
+	j, _ := f.s.Job(ctx, imp.JobID)
+	var res ImportResult
+	if err := json.Unmarshal(j.Result, &res); err != nil || j.Status != JobSucceeded || res != first {
+		t.Errorf("job %s %s, want succeeded with the first attempt's result %+v", j.Status, j.Result, first)
 	}
 }
 

@@ -127,9 +127,21 @@ func (s *Store) ReportProgress(ctx context.Context, id string, done, total int64
 	return nil
 }
 
-// finishJob records success inside the transaction that did the work, so the
-// result is visible exactly when the work is.
-func finishJob(ctx context.Context, tx pgx.Tx, id string, result any) error {
+// jobSucceeded reports, inside a retried attempt's transaction, whether an
+// earlier attempt already committed the job's work: the retry must then do
+// nothing, or it would do the work twice.
+func jobSucceeded(ctx context.Context, tx pgx.Tx, id string) (bool, error) {
+	var status JobStatus
+	if err := tx.QueryRow(ctx, `SELECT status FROM jobs WHERE id = $1`, id).Scan(&status); err != nil {
+		return false, fmt.Errorf("read job %s: %w", id, err)
+	}
+	return status == JobSucceeded, nil
+}
+
+// finishLeasedJob records success and releases the lease the work ran under,
+// inside the transaction that did the work: the result is visible exactly
+// when the work is, and the lock is free by then (see releaseLock).
+func finishLeasedJob(ctx context.Context, tx pgx.Tx, id string, result any, lease Lock) error {
 	raw, err := json.Marshal(result)
 	if err != nil {
 		return fmt.Errorf("encode job result: %w", err)
@@ -138,7 +150,7 @@ func finishJob(ctx context.Context, tx pgx.Tx, id string, result any) error {
 		WHERE id = $1`, id, raw); err != nil {
 		return fmt.Errorf("finish job %s: %w", id, err)
 	}
-	return nil
+	return releaseLock(ctx, tx, lease)
 }
 
 // FailJob records why a job failed; nothing of its work was committed.

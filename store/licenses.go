@@ -61,13 +61,8 @@ func ParseLicenseStatus(s string) (LicenseStatus, error) {
 // status and email prefix; the indexes on (plan_id, status, id) and
 // (plan_id, email) serve both filters.
 func (s *Store) ListLicenses(ctx context.Context, planID string, f LicenseFilter) (LicensePage, error) {
-	// Existence only: a full Plan read counts every license of the plan.
-	var exists bool
-	if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM plans WHERE id = $1)`, planID).Scan(&exists); err != nil {
-		return LicensePage{}, fmt.Errorf("find plan %s: %w", planID, err)
-	}
-	if !exists {
-		return LicensePage{}, Errorf(ENotFound, "There is no plan %q.", planID)
+	if err := planExists(ctx, s.pool, planID); err != nil {
+		return LicensePage{}, err
 	}
 	status, err := ParseLicenseStatus(string(f.Status))
 	if err != nil {
@@ -104,7 +99,7 @@ func (s *Store) ListLicenses(ctx context.Context, planID string, f LicenseFilter
 // EachLicense streams every license of a plan in id order to fn (the CSV
 // export), without holding the list in memory.
 func (s *Store) EachLicense(ctx context.Context, planID string, fn func(License) error) error {
-	if _, err := s.Plan(ctx, planID); err != nil {
+	if err := planExists(ctx, s.pool, planID); err != nil {
 		return err
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+licenseColumns+` FROM licenses WHERE plan_id = $1 ORDER BY id`, planID)
@@ -135,7 +130,7 @@ func (s *Store) RevokeLicenses(ctx context.Context, planID string, emails []stri
 	}
 	var revoked int
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		plan, err := lockPlan(ctx, tx, planID)
+		planName, err := lockPlanRow(ctx, tx, planID)
 		if err != nil {
 			return err
 		}
@@ -158,18 +153,8 @@ func (s *Store) RevokeLicenses(ctx context.Context, planID string, emails []stri
 			return nil
 		}
 		return writeAudit(ctx, tx, AuditEntry{Actor: by, Action: "license.revoke", SubjectType: "plan", SubjectID: planID,
-			Summary: fmt.Sprintf("Revoked %d licenses of plan %s", revoked, plan.Name),
+			Summary: fmt.Sprintf("Revoked %d licenses of plan %s", revoked, planName),
 			Detail:  map[string]any{"emails": lower, "revoked": revoked}})
 	})
 	return revoked, err
-}
-
-// refuseIfLocked fails with *ErrLocked while someone holds the named lease,
-// so a direct change does not slip under bulk work running on the same plan.
-func (s *Store) refuseIfLocked(ctx context.Context, tx pgx.Tx, name string) error {
-	l, held, err := heldLock(ctx, tx, name)
-	if err != nil || !held {
-		return err
-	}
-	return &ErrLocked{Lock: l, Now: s.Now()}
 }

@@ -185,6 +185,17 @@ func heldLock(ctx context.Context, q querier, name string) (Lock, bool, error) {
 	return l, true, nil
 }
 
+// refuseIfLocked fails with *ErrLocked while someone holds the named lease,
+// so a direct change does not slip under bulk work running on the same plan
+// or course.
+func (s *Store) refuseIfLocked(ctx context.Context, tx pgx.Tx, name string) error {
+	l, held, err := heldLock(ctx, tx, name)
+	if err != nil || !held {
+		return err
+	}
+	return &ErrLocked{Lock: l, Now: s.Now()}
+}
+
 // HeldLocks lists every live lease, soonest expiry first.
 func (s *Store) HeldLocks(ctx context.Context) ([]Lock, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+lockColumns+` FROM locks

@@ -171,7 +171,9 @@ func TestUnderLease_TakeoverWaitsForTheFencedTransaction(t *testing.T) {
 	t.Parallel()
 	s := newTestStore(t)
 	ctx := context.Background()
-	holder, err := s.AcquireLock(ctx, "plan:p", testActor("holder"), "assign", time.Second)
+	// Long enough that a slow start (a loaded machine, -race) still passes
+	// the fence before the lease expires.
+	holder, err := s.AcquireLock(ctx, "plan:p", testActor("holder"), "assign", 3*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,8 +186,12 @@ func TestUnderLease_TakeoverWaitsForTheFencedTransaction(t *testing.T) {
 			return nil
 		})
 	}()
-	<-inside
-	time.Sleep(1200 * time.Millisecond) // the lease expires while the fenced transaction is open
+	select {
+	case <-inside:
+	case err := <-done:
+		t.Fatalf("the fenced transaction ended (%v) before running its work: the lease was lost before the fence check", err)
+	}
+	time.Sleep(time.Until(holder.ExpiresAt) + 200*time.Millisecond) // the lease expires while the fenced transaction is open
 	took := make(chan error, 1)
 	go func() {
 		_, err := s.AcquireLock(ctx, "plan:p", testActor("taker"), "assign", time.Minute)

@@ -91,13 +91,8 @@ func validatePlan(name string, seats int, starts, expires time.Time) error {
 	if len(problems) == 0 {
 		return nil
 	}
-	msgs := make([]string, 0, len(problems))
-	for _, field := range []string{"name", "seats", "expires_at"} {
-		if m, ok := problems[field]; ok {
-			msgs = append(msgs, m)
-		}
-	}
-	return &Error{Code: EInvalid, Kind: "invalid_plan", Message: strings.Join(msgs, " "), Fields: map[string]any{"fields": problems}}
+	return &Error{Code: EInvalid, Kind: "invalid_plan", Message: joinProblems(problems, "name", "seats", "expires_at"),
+		Fields: map[string]any{"fields": problems}}
 }
 
 // CreatePlan adds a plan with all its seats unassigned.
@@ -155,6 +150,33 @@ func lockPlan(ctx context.Context, tx pgx.Tx, id string) (Plan, error) {
 		return Plan{}, fmt.Errorf("lock plan %s: %w", id, err)
 	}
 	return p, nil
+}
+
+// lockPlanRow is lockPlan for callers that need no counts (counting reads
+// every license of the plan): it takes the same row lock and reads only the
+// plan's name.
+func lockPlanRow(ctx context.Context, tx pgx.Tx, id string) (name string, err error) {
+	err = tx.QueryRow(ctx, `SELECT name FROM plans WHERE id = $1 FOR UPDATE`, id).Scan(&name)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", Errorf(ENotFound, "There is no plan %q.", id)
+	}
+	if err != nil {
+		return "", fmt.Errorf("lock plan %s: %w", id, err)
+	}
+	return name, nil
+}
+
+// planExists fails with ENotFound unless the plan exists; cheaper than a
+// Plan read, which counts every license of the plan.
+func planExists(ctx context.Context, q querier, id string) error {
+	var exists bool
+	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM plans WHERE id = $1)`, id).Scan(&exists); err != nil {
+		return fmt.Errorf("find plan %s: %w", id, err)
+	}
+	if !exists {
+		return Errorf(ENotFound, "There is no plan %q.", id)
+	}
+	return nil
 }
 
 // UpdatePlan changes a plan. A change of seats or dates moves

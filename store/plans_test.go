@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 )
@@ -121,5 +122,45 @@ func TestListPlans_PagesByName(t *testing.T) {
 	}
 	if found, _ := s.ListPlans(ctx, PlanFilter{Q: "100%"}); len(found.Plans) != 1 {
 		t.Errorf("search for a literal %%: %d plans", len(found.Plans))
+	}
+}
+
+func TestPlanLifecycle_WritesAnAuditEntryForEveryChange(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := context.Background()
+	admin, support := testActor("admin"), testActor("support")
+	p, err := s.CreatePlan(ctx, NewPlan{Name: "Acme", Seats: 2}, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "Acme Ltd"
+	if _, err := s.UpdatePlan(ctx, p.ID, PlanUpdate{Name: &name}, admin); err != nil {
+		t.Fatal(err)
+	}
+	job, err := s.AssignLicenses(ctx, p.ID, mustList(t, "a@example.com"), admin, time.Minute, noQueue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.runNow(ctx, job.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RevokeLicenses(ctx, p.ID, []string{"a@example.com"}, support); err != nil {
+		t.Fatal(err)
+	}
+	page, err := s.ListAudit(ctx, AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range slices.Backward(page.Entries) { // oldest first
+		if e.SubjectType == "plan" && e.SubjectID == p.ID {
+			got = append(got, e.Action+" by "+e.Actor.Name)
+		}
+	}
+	// The job assigns in the name of whoever accepted the list.
+	want := []string{"plan.create by admin", "plan.update by admin", "assignment.accept by admin", "license.assign by admin", "license.revoke by support"}
+	if !slices.Equal(got, want) {
+		t.Errorf("audit of the plan %q, want %q", got, want)
 	}
 }
