@@ -25,16 +25,27 @@ func (c *apiClient) createPlan(t *testing.T, seats int) string {
 }
 
 // assignUntilAccepted posts list until a server accepts it (409 means
-// another request holds the plan) and returns the job's status URL.
+// another request holds the plan) and returns the job's status URL. It gives
+// up after a minute, so a lock that is never released fails the test
+// instead of hanging it.
 func (c *apiClient) assignUntilAccepted(planID, list string) (string, error) {
+	const patience = 60 * time.Second
+	deadline := time.Now().Add(patience)
 	for {
 		status, body, err := c.do("POST", "/api/v1/plans/"+planID+"/assignments", "text/plain", list)
 		switch {
 		case err != nil:
 			return "", err
 		case status == http.StatusAccepted:
-			return body["status_url"].(string), nil
+			statusURL, ok := body["status_url"].(string)
+			if !ok || statusURL == "" {
+				return "", fmt.Errorf("assign: 202 without a status_url: %v", body)
+			}
+			return statusURL, nil
 		case status == http.StatusConflict && body["error"] == "blocked_by_another_process":
+			if time.Now().After(deadline) {
+				return "", fmt.Errorf("assign: plan %s still blocked by another process after %s: %v", planID, patience, body)
+			}
 			time.Sleep(10 * time.Millisecond)
 		default:
 			return "", fmt.Errorf("assign: %d %v", status, body)

@@ -41,6 +41,8 @@ type config struct {
 	// public halves of retired ones, still published for verification.
 	SigningKey          string
 	PreviousSigningKeys string
+
+	envErrs []error // malformed environment variables, reported by validate
 }
 
 func (c *config) production() bool { return c.Env == "production" }
@@ -54,6 +56,44 @@ func bindConfig(fs *flag.FlagSet, getenv func(string) string) *config {
 		return def
 	}
 	c := &config{}
+	// A malformed variable is an error, as a malformed flag is, rather than
+	// quietly the default: SEATPLAN_LEASE_TTL=30 is not 30 seconds.
+	intEnv := func(name string, def int) int {
+		v := getenv(name)
+		if v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			c.envErrs = append(c.envErrs, fmt.Errorf("%s=%q is not a whole number", name, v))
+			return def
+		}
+		return n
+	}
+	durationEnv := func(name string, def time.Duration) time.Duration {
+		v := getenv(name)
+		if v == "" {
+			return def
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			c.envErrs = append(c.envErrs, fmt.Errorf("%s=%q is not a duration with a unit, such as 90s or 5m", name, v))
+			return def
+		}
+		return d
+	}
+	boolEnv := func(name string, def bool) bool {
+		v := getenv(name)
+		if v == "" {
+			return def
+		}
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			c.envErrs = append(c.envErrs, fmt.Errorf("%s=%q is not true or false", name, v))
+			return def
+		}
+		return b
+	}
 	fs.StringVar(&c.Env, "env", env("SEATPLAN_ENV", "development"), "development or production (env SEATPLAN_ENV)")
 	fs.StringVar(&c.Addr, "addr", env("SEATPLAN_ADDR", "127.0.0.1:8080"), "listen address (env SEATPLAN_ADDR)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", ""), "PostgreSQL URL; empty starts an embedded cluster under the data dir (env DATABASE_URL)")
@@ -61,52 +101,49 @@ func bindConfig(fs *flag.FlagSet, getenv func(string) string) *config {
 	fs.StringVar(&c.SessionKey, "session-key", env("SEATPLAN_SESSION_KEY", ""), "secret of at least 32 bytes for session cookies; generated in development (env SEATPLAN_SESSION_KEY)")
 	fs.StringVar(&c.SigningKey, "signing-key", env("SEATPLAN_SIGNING_KEY", ""), "Ed25519 license signing key: base64url seed or PKCS #8 PEM; generated in development (env SEATPLAN_SIGNING_KEY)")
 	fs.StringVar(&c.PreviousSigningKeys, "previous-signing-keys", env("SEATPLAN_PREVIOUS_SIGNING_KEYS", ""), "comma-separated public keys of retired license signing keys, kept in the JWKS (env SEATPLAN_PREVIOUS_SIGNING_KEYS)")
-	fs.DurationVar(&c.TokenTTL, "token-ttl", durationEnv(getenv, "SEATPLAN_TOKEN_TTL", time.Hour), "lifetime of OAuth access tokens (env SEATPLAN_TOKEN_TTL)")
-	fs.DurationVar(&c.LeaseTTL, "lease-ttl", durationEnv(getenv, "SEATPLAN_LEASE_TTL", web.DefaultLeaseTTL), "how long a plan or course lock outlives a crashed holder; jobs heartbeat every third of it (env SEATPLAN_LEASE_TTL)")
-	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", int64(intEnv(getenv, "SEATPLAN_MAX_UPLOAD_BYTES", 16<<20)), "largest accepted upload or list body, in bytes (env SEATPLAN_MAX_UPLOAD_BYTES)")
-	fs.IntVar(&c.MaxListEntries, "max-list-entries", intEnv(getenv, "SEATPLAN_MAX_LIST_ENTRIES", 200_000), "most entries in one email or enrollment list (env SEATPLAN_MAX_LIST_ENTRIES)")
+	fs.DurationVar(&c.TokenTTL, "token-ttl", durationEnv("SEATPLAN_TOKEN_TTL", time.Hour), "lifetime of OAuth access tokens (env SEATPLAN_TOKEN_TTL)")
+	fs.DurationVar(&c.LeaseTTL, "lease-ttl", durationEnv("SEATPLAN_LEASE_TTL", web.DefaultLeaseTTL), "how long a plan or course lock outlives a crashed holder; jobs heartbeat every third of it (env SEATPLAN_LEASE_TTL)")
+	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", int64(intEnv("SEATPLAN_MAX_UPLOAD_BYTES", 16<<20)), "largest accepted upload or list body, in bytes (env SEATPLAN_MAX_UPLOAD_BYTES)")
+	fs.IntVar(&c.MaxListEntries, "max-list-entries", intEnv("SEATPLAN_MAX_LIST_ENTRIES", 200_000), "most entries in one email or enrollment list (env SEATPLAN_MAX_LIST_ENTRIES)")
 	fs.StringVar(&c.LogLevel, "log-level", env("SEATPLAN_LOG_LEVEL", "info"), "debug, info, warn or error (env SEATPLAN_LOG_LEVEL)")
-	fs.BoolVar(&c.Demo, "demo", env("SEATPLAN_DEMO", "") != "false", "load demo data into an empty database (development only; env SEATPLAN_DEMO=false to skip)")
+	fs.BoolVar(&c.Demo, "demo", boolEnv("SEATPLAN_DEMO", true), "load demo data into an empty database (development only; env SEATPLAN_DEMO=false to skip)")
 	return c
 }
 
-func intEnv(getenv func(string) string, name string, def int) int {
-	if n, err := strconv.Atoi(getenv(name)); err == nil {
-		return n
-	}
-	return def
-}
-
-func durationEnv(getenv func(string) string, name string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(getenv(name)); err == nil {
-		return d
-	}
-	return def
-}
-
 func (c *config) validate() error {
+	if err := errors.Join(c.envErrs...); err != nil {
+		return err
+	}
 	switch c.Env {
 	case "development", "production":
 	default:
 		return fmt.Errorf("-env must be development or production, not %q", c.Env)
 	}
-	if c.production() {
-		var missing []string
-		if c.DatabaseURL == "" {
-			missing = append(missing, "DATABASE_URL")
-		}
-		if c.SessionKey == "" {
-			missing = append(missing, "SEATPLAN_SESSION_KEY")
-		}
-		if c.SigningKey == "" {
-			missing = append(missing, "SEATPLAN_SIGNING_KEY")
-		}
-		if len(missing) > 0 {
-			return fmt.Errorf("production mode requires %s", strings.Join(missing, ", "))
-		}
+	if c.production() && c.DatabaseURL == "" {
+		return errors.New("production mode requires DATABASE_URL")
 	}
 	if c.SessionKey != "" && len(c.SessionKey) < 32 {
 		return errors.New("the session key must be at least 32 bytes long")
+	}
+	return nil
+}
+
+// requireServeKeys refuses to serve in production without the session and
+// signing keys. Only serve uses them, so migrate, user add and the other
+// one-shot commands run without them.
+func (c *config) requireServeKeys() error {
+	if !c.production() {
+		return nil // development generates and keeps its own
+	}
+	var missing []string
+	if c.SessionKey == "" {
+		missing = append(missing, "SEATPLAN_SESSION_KEY")
+	}
+	if c.SigningKey == "" {
+		missing = append(missing, "SEATPLAN_SIGNING_KEY")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("production mode requires %s to serve", strings.Join(missing, ", "))
 	}
 	return nil
 }

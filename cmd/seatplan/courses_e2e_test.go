@@ -92,9 +92,20 @@ func TestCoursesAPI_BlocksVersionsAndRestore(t *testing.T) {
 		t.Errorf("newest entry %v", newest)
 	}
 	prev := items[1].(map[string]any)["version_id"].(string)
+	// prev is the state after the fields PATCH: current's name and intro.
+	wantName, _ := current["display_name"].(string)
 	status, _, restored := api.call("POST", block+"/restore", map[string]string{"version_id": prev})
-	if status != 200 || restored["version_id"] == prev || restored["display_name"] == "" {
-		t.Errorf("restore: %d %v", status, restored)
+	restoredVersion, _ := restored["version_id"].(string)
+	if name, _ := restored["display_name"].(string); status != 200 || restoredVersion == "" || restoredVersion == prev || wantName == "" || name != wantName {
+		t.Errorf("restore: %d %v, want a new version named %q", status, restored, wantName)
+	}
+	// The restore is real only if a fresh read sees it.
+	status, hdr, reread := api.call("GET", block, nil)
+	name, _ := reread["display_name"].(string)
+	fields, _ := reread["fields"].(map[string]any)
+	if intro, _ := fields["intro"].(string); status != 200 || name != wantName || intro != "<b>hi</b>" ||
+		reread["version_id"] != restoredVersion || hdr.Get("ETag") != `"`+restoredVersion+`"` {
+		t.Errorf("GET after restore: %d %v ETag %s, want %q with its intro at version %s", status, reread, hdr.Get("ETag"), wantName, restoredVersion)
 	}
 	if status, _, _ := api.call("POST", base+"/blocks/"+root+"/restore", map[string]string{"version_id": prev}); status != 422 {
 		t.Errorf("restoring another block's version: %d, want 422", status)

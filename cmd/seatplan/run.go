@@ -273,6 +273,10 @@ func demoCommand(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return err
 	}
+	if cfg.production() {
+		// The demo logins share a published password.
+		return errors.New("demo data is for development only; it is refused in production")
+	}
 	st, db, err := openStore(ctx, cfg, stderr)
 	if err != nil {
 		return err

@@ -18,6 +18,9 @@ func serveCommand(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return err
 	}
+	if err := cfg.requireServeKeys(); err != nil {
+		return err // before openStore, so a refused start migrates nothing
+	}
 	log := cfg.logger(stderr)
 	st, db, err := openStore(ctx, cfg, stderr)
 	if err != nil {
