@@ -211,7 +211,7 @@ func RevokeLicensesPage(st planPages, sessions SessionManager) http.Handler {
 			emails = []string{only}
 		}
 		if len(emails) == 0 {
-			Fail(w, r, store.Errorf(store.EBadRequest, "Select the licenses to revoke first."))
+			flashAndRedirect(w, r, sessions, layout.FlashError, "Nothing was revoked: tick the licenses to revoke first.", "/plans/"+r.PathValue("id"))
 			return
 		}
 		n, err := st.RevokeLicenses(r.Context(), r.PathValue("id"), emails, mustActor(r))
