@@ -5,7 +5,7 @@ GO ?= go
 HTMX := static/vendor/htmx.min.js
 export SEATPLAN_DATA_DIR ?= .data
 
-.PHONY: run build test bench generate check-generated vet deps-postgres deps-chromium deps-cc clean
+.PHONY: run build test bench generate check-generated vet deps-postgres deps-chromium deps-cc deps-java clean
 
 ## run: build, start the embedded PostgreSQL, load demo data, serve http://127.0.0.1:8080
 run: build deps-postgres
@@ -16,7 +16,7 @@ build: $(HTMX)
 	$(GO) build -o bin/seatplan ./cmd/seatplan
 
 ## test: vet, templ drift check, and every test (store, handlers, views, end-to-end in Chromium)
-test: $(HTMX) deps-postgres deps-chromium deps-cc vet check-generated
+test: $(HTMX) deps-postgres deps-chromium deps-cc deps-java vet check-generated
 	$(GO) test -race -count=1 -timeout 15m ./...
 
 ## bench: the performance targets (SPEC §9), written to bench.out; summarised in docs/BENCHMARKS.md
@@ -36,9 +36,13 @@ check-generated: generate
 		echo "templ output differs from the committed *_templ.go files; run make generate and commit:"; \
 		git status --porcelain -- 'views/*_templ.go'; exit 1; fi
 
-# htmx comes from the npm registry, pinned by package-lock.json.
-$(HTMX): package.json package-lock.json
+# Front-end packages come from the npm registry, pinned by package-lock.json:
+# htmx for the pages, axe-core and vnu-jar for the accessibility and HTML tests.
+NPM_INSTALLED := node_modules/.package-lock.json
+$(NPM_INSTALLED): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+
+$(HTMX): $(NPM_INSTALLED)
 	cp node_modules/htmx.org/dist/htmx.min.js $@
 
 # PostgreSQL's server binaries run the embedded cluster and the test clusters.
@@ -51,6 +55,12 @@ deps-chromium:
 	@if ! command -v chromium >/dev/null; then \
 		echo "Installing Chromium for the browser tests (Debian package chromium)"; \
 		$(call apt_install,chromium); fi
+
+# The Nu Html Checker (vnu-jar) runs on Java.
+deps-java:
+	@if ! command -v java >/dev/null; then \
+		echo "Installing Java for the HTML checker (Debian package default-jre-headless)"; \
+		$(call apt_install,default-jre-headless); fi
 
 # go test -race needs cgo, and so a C compiler.
 deps-cc:
