@@ -179,14 +179,14 @@ type tokenResolver interface {
 func requireClient(st tokenResolver, roles ...store.Role) middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			token, ok := handlers.BearerToken(r)
 			if !ok {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="seatplan"`)
 				handlers.Fail(w, r, &store.Error{Code: store.EUnauthorized, Kind: "invalid_token",
 					Message: "Send an OAuth 2.0 access token: Authorization: Bearer <token> (get one from POST /oauth/token)."})
 				return
 			}
-			a, err := st.ClientByToken(r.Context(), strings.TrimSpace(token))
+			a, err := st.ClientByToken(r.Context(), token)
 			if err != nil {
 				if store.ErrorCode(err) == store.EUnauthorized {
 					w.Header().Set("WWW-Authenticate", `Bearer realm="seatplan", error="invalid_token"`)
