@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klauspost/compress/gzhttp"
 	"github.com/oklog/ulid/v2"
 
 	"github.com/seatplan/seatplan/handlers"
@@ -82,6 +83,12 @@ func logRequests(logger *slog.Logger) middleware {
 		})
 	}
 }
+
+// compress gzips (or zstd-encodes) answers for clients that accept it:
+// pages, JSON, CSV exports and static assets. Bodies under gzhttp's minimum
+// size (1 KiB) are sent as they are, so the license refresh's 304 and its
+// small signed document cost only the wrapper, not a compressor.
+func compress(next http.Handler) http.Handler { return gzhttp.GzipHandler(next) }
 
 // securityHeaders applies the same protections to every answer.
 func securityHeaders(next http.Handler) http.Handler {

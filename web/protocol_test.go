@@ -1,6 +1,8 @@
 package web
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,6 +13,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/store/licensing"
@@ -295,5 +299,64 @@ func TestLicenseSigningKey_IsAJWKSetWithAnETag(t *testing.T) {
 	again.Body.Close()
 	if again.StatusCode != http.StatusNotModified || len(raw) != 0 || again.Header.Get("ETag") != tag {
 		t.Errorf("JWKS with If-None-Match: %d %q ETag %q, want 304", again.StatusCode, raw, again.Header.Get("ETag"))
+	}
+}
+
+func TestCompression_PagesJSONAndStaticAssetsAreGzipped(t *testing.T) {
+	t.Parallel()
+	b := setupAPI(t, store.RoleAdmin, defaultLimits)
+	for i := range 20 {
+		b.createPlan(t, i+1)
+	}
+	fetch := func(path string, header ...string) (*http.Response, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", b.srv.URL+path, nil)
+		req.Header.Set("Accept-Encoding", "gzip") // set by hand, so the client leaves the body encoded
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return resp, raw
+	}
+	gunzip := func(raw []byte) []byte {
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatalf("not gzip: %v", err)
+		}
+		out, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+
+	page, raw := fetch("/login")
+	if page.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(page.Header.Get("Vary"), "Accept-Encoding") {
+		t.Fatalf("login page: Content-Encoding %q Vary %q", page.Header.Get("Content-Encoding"), page.Header.Get("Vary"))
+	}
+	d, err := goquery.NewDocumentFromReader(bytes.NewReader(gunzip(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	css, ok := d.Find(`link[rel="stylesheet"]`).Attr("href")
+	if !ok {
+		t.Fatal("the login page links no stylesheet")
+	}
+	if asset, raw := fetch(css); asset.StatusCode != http.StatusOK || asset.Header.Get("Content-Encoding") != "gzip" || len(gunzip(raw)) <= len(raw) {
+		t.Errorf("stylesheet %s: %d Content-Encoding %q", css, asset.StatusCode, asset.Header.Get("Content-Encoding"))
+	}
+	api, raw := fetch("/api/v1/plans", "Authorization", "Bearer "+b.token)
+	var list struct{ Items []any }
+	if api.Header.Get("Content-Encoding") != "gzip" || json.Unmarshal(gunzip(raw), &list) != nil || len(list.Items) != 20 {
+		t.Errorf("plans API: Content-Encoding %q, %d plans", api.Header.Get("Content-Encoding"), len(list.Items))
+	}
+	plain, raw := fetch("/api/v1/plans", "Authorization", "Bearer "+b.token, "Accept-Encoding", "identity")
+	if plain.Header.Get("Content-Encoding") != "" || json.Unmarshal(raw, &list) != nil {
+		t.Errorf("plans API without gzip: Content-Encoding %q", plain.Header.Get("Content-Encoding"))
 	}
 }
