@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -13,14 +14,34 @@ import (
 	"github.com/seatplan/seatplan/store"
 )
 
-// Job limits: a job that runs past jobTimeout is cancelled; one whose
-// process died is picked up again after rescueAfter (a little longer, so a
-// slow but live job is never run twice at once).
+// How crashed work is handled, in one place.
+//
+// An attempt holds its plan or course lease and heartbeats it every third
+// of the lease TTL. When the process running it dies, the lease expires
+// within the TTL, and from then on the job reads as interrupted
+// ("Interrupted — retrying"), never as running. Every serve process runs
+// handlers.RescueInterruptedJobs every rescueEvery (at most a third of the
+// TTL): it queues a new attempt of each such job, which a live process
+// picks up at once. The new attempt resumes the same lease only if no newer
+// work took the lock meanwhile; otherwise the job fails and changes
+// nothing. Its work is all or nothing and idempotent, so redoing it is
+// safe. A job interrupted more than store.MaxInterruptions times, or not
+// resumed within store.RetryWithin, fails instead of running late.
+//
+// River's own rescuer is only the backstop. jobTimeout caps one live
+// attempt; rescueAfter is longer, so a slow but live attempt is never run
+// twice at once, and it lets River close the queue entries of dead
+// attempts, which by then name a superseded attempt and do nothing.
 const (
 	jobTimeout  = 10 * time.Minute
 	rescueAfter = 12 * time.Minute
+	rescueEvery = time.Second
 	maxWorkers  = 4
 )
+
+// RescueEvery is how often a process looks for jobs whose process died:
+// every second, and at least three times per lease.
+func RescueEvery(leaseTTL time.Duration) time.Duration { return min(rescueEvery, leaseTTL/3) }
 
 // DefaultLeaseTTL is how long a plan or course lease outlives a crashed
 // holder unless configured otherwise.
@@ -38,6 +59,7 @@ func NewJobClient(st *store.Store, logger *slog.Logger, leaseTTL time.Duration) 
 	river.AddWorker(workers, handlers.NewImportCourseWorker(st, leaseTTL))
 
 	client, err := river.NewClient(riverpgxv5.New(st.Pool()), &river.Config{
+		ID:                   workerID(),
 		JobTimeout:           jobTimeout,
 		RescueStuckJobsAfter: rescueAfter,
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: maxWorkers}},
@@ -48,4 +70,15 @@ func NewJobClient(st *store.Store, logger *slog.Logger, leaseTTL time.Duration) 
 		return nil, fmt.Errorf("job queue: %w", err)
 	}
 	return client, nil
+}
+
+// workerID names this process's River client, and so the worker a job
+// records: host and process id, which operators can find, made unique
+// across restarts by the start time.
+func workerID() string {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "unknown-host"
+	}
+	return fmt.Sprintf("%s:%d:%d", host, os.Getpid(), time.Now().UnixNano())
 }
