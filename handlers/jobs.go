@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -91,35 +92,53 @@ type leaseKeeper interface {
 	ReleaseLock(ctx context.Context, l store.Lock) error
 }
 
-// underLease runs work while heartbeating lease l every ttl/3, and cancels
-// work if the lease is lost. Writes inside work must still check the fence
-// in their own transaction.
-func underLease(ctx context.Context, keeper leaseKeeper, l store.Lock, ttl time.Duration, work func(ctx context.Context) error) error {
+// underLease runs work while heartbeating, every ttl/3, both lease l and
+// the job (beat). They beat apart: l's heartbeat waits while the work's
+// fenced transaction holds the lease row, and the job's heartbeat is what
+// tells the world the attempt's process is alive meanwhile. Work is
+// cancelled if the lease is lost; its writes must still check the fence in
+// their own transaction.
+func underLease(ctx context.Context, keeper leaseKeeper, l store.Lock, ttl time.Duration, beat func(ctx context.Context) error, work func(ctx context.Context) error) error {
 	workCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	heartbeatDone := make(chan struct{})
-	go func() {
-		defer close(heartbeatDone)
-		tick := time.NewTicker(ttl / 3)
-		defer tick.Stop()
-		for {
-			select {
-			case <-workCtx.Done():
-				return
-			case <-tick.C:
-				if _, err := keeper.ExtendLock(workCtx, l, ttl); err != nil {
-					if errors.Is(err, store.ErrLeaseLost) {
-						cancel(err)
+	var beating sync.WaitGroup
+	every := func(f func() (stop bool)) {
+		beating.Go(func() {
+			tick := time.NewTicker(ttl / 3)
+			defer tick.Stop()
+			for {
+				select {
+				case <-workCtx.Done():
+					return
+				case <-tick.C:
+					if f() {
 						return
 					}
-					loggerFrom(ctx).Warn("lease heartbeat failed; retrying", "lock", l.Name, "err", err)
 				}
 			}
+		})
+	}
+	every(func() bool {
+		if _, err := keeper.ExtendLock(workCtx, l, ttl); err != nil {
+			if errors.Is(err, store.ErrLeaseLost) {
+				cancel(err)
+				return true
+			}
+			if workCtx.Err() == nil {
+				loggerFrom(ctx).Warn("lease heartbeat failed; retrying", "lock", l.Name, "err", err)
+			}
 		}
-	}()
+		return false
+	})
+	every(func() bool {
+		if err := beat(workCtx); err != nil && workCtx.Err() == nil {
+			loggerFrom(ctx).Warn("job heartbeat failed; retrying", "err", err)
+		}
+		return false
+	})
 	workErr := work(workCtx)
 	cancel(nil)
-	<-heartbeatDone
+	beating.Wait()
 	if cause := context.Cause(workCtx); workErr != nil && errors.Is(cause, store.ErrLeaseLost) {
 		workErr = store.ErrLeaseLost
 	}
@@ -130,6 +149,7 @@ type jobStarter interface {
 	leaseKeeper
 	jobReader
 	StartAttempt(ctx context.Context, id string, a store.Attempt, ttl time.Duration) (store.Job, store.Lock, bool, error)
+	BeatJob(ctx context.Context, id string, attempt int, ttl time.Duration) error
 	InterruptJob(ctx context.Context, id string, attempt int, reason string) error
 }
 
@@ -160,7 +180,8 @@ func runLeasedJob[W any](ctx context.Context, st jobStarter, row *rivertype.JobR
 		return nil
 	}
 	if err == nil {
-		err = underLease(ctx, st, lease, ttl, func(ctx context.Context) error { return run(ctx, work, lease) })
+		beat := func(ctx context.Context) error { return st.BeatJob(ctx, ref.id, ref.attempt, ttl) }
+		err = underLease(ctx, st, lease, ttl, beat, func(ctx context.Context) error { return run(ctx, work, lease) })
 	}
 	err = settle(ctx, st, fail, row, ref, err)
 	if lease.Name != "" {
@@ -245,10 +266,10 @@ type interruptedJobs interface {
 	RequeueInterruptedJobs(ctx context.Context, requeue store.Requeue) ([]store.Job, error)
 }
 
-// RescueInterruptedJobs hands jobs whose process died to this live process
-// until ctx ends: every interval it finds running jobs whose lease expired
-// unreleased and queues a new attempt of each, which any live process
-// picks up at once. River's own rescuer would retry them only after
+// RescueInterruptedJobs hands jobs whose process died to a live process
+// until ctx ends: every interval it finds running jobs whose heartbeat
+// stopped for a lease TTL and queues a new attempt of each, which any live
+// process picks up at once. River's own rescuer would retry them only after
 // RescueStuckJobsAfter, when the plan may long have moved on; its late
 // retry of the dead attempt then does nothing, since the job names a newer
 // attempt.

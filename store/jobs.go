@@ -41,7 +41,7 @@ type Job struct {
 	// Worker names the process running the job, or that ran it last.
 	Worker string
 	// Interrupted: the job stopped without finishing and waits for a retry,
-	// because the process running it died (its lease expired unreleased)
+	// because the process running it died (its heartbeat stopped)
 	// or its attempt failed in a way a retry may mend. Its Status is then
 	// queued: nothing runs it until a live process picks it up.
 	Interrupted   bool
@@ -92,18 +92,12 @@ type newJob struct {
 	By          Actor
 }
 
-// leaseLive is true while a job's attempt holds its lease: the lock still
-// names the job's lease, unreleased and unexpired. A running job whose
-// lease is not live has no process behind it that can still write.
-const leaseLive = `EXISTS (SELECT 1 FROM locks l WHERE l.name = j.lock_name AND l.lease_id = j.lease_id
-	AND l.released_at IS NULL AND l.expires_at > clock_timestamp())`
-
-// jobColumns reads a job as j; the last column says whether it runs
-// without a live lease, which makes it interrupted.
+// jobColumns reads a job as j; the last column says whether it is running
+// with no process vouching for it any more, which makes it interrupted.
 const jobColumns = `j.id, j.kind, j.status, j.subject_type, j.subject_id, j.done, j.total, j.result, coalesce(j.error, ''),
 	j.created_by_kind, j.created_by_id, j.created_by_name, j.created_at, j.started_at, j.finished_at,
 	j.attempt, coalesce(j.worker, ''), j.interruptions, j.interrupted_at, coalesce(j.interruption, ''),
-	j.status = 'running' AND j.lock_name IS NOT NULL AND NOT ` + leaseLive
+	j.status = 'running' AND coalesce(j.alive_until < clock_timestamp(), false)`
 
 // interruptedByDeath is what a job whose process died reads as.
 const interruptedByDeath = "The server running it stopped before it finished; nothing of it was saved."
@@ -117,7 +111,7 @@ func scanJob(row pgx.Row) (Job, error) {
 	switch {
 	case lost:
 		// Not yet handed to a live process (RequeueInterruptedJobs does
-		// that within a second), but already not running.
+		// that within a second), but no longer running.
 		j.Status, j.Interrupted, j.Interruption, j.Done = JobQueued, true, interruptedByDeath, 0
 	case j.Status == JobQueued && j.InterruptedAt != nil:
 		j.Interrupted = true
@@ -178,43 +172,66 @@ func errTooLateToRetry(reason string) error {
 	return &Error{Code: EConflict, Kind: "retry_too_late", Message: reason}
 }
 
-// StartAttempt starts attempt a of a job: in one transaction it marks the
-// job running on a's worker and resumes a's lease for ttl (see ResumeLock),
-// so no sweep can find the job running without a live lease in between.
-// started is false, and nothing changes, when the job needs no run from a:
-// it finished already (a late retry of work that committed), or a later
-// attempt superseded a's queue entry. It fails with ErrLeaseSuperseded
-// when newer work took the lease, and with a retry_too_late conflict when
-// the job was interrupted too often or too long ago (see TooLateToRetry).
+// errNotStartable rolls back an attempt's start that lost a race.
+var errNotStartable = errors.New("job not startable")
+
+// StartAttempt starts attempt a of a job: in one transaction it resumes
+// a's lease for ttl (see ResumeLock) and marks the job running on a's
+// worker, alive for ttl (BeatJob keeps it so). started is false, and
+// nothing changes, when the job needs no run from a: it finished already (a
+// late retry of work that committed), or a later attempt superseded a's
+// queue entry. It fails with ErrLeaseSuperseded when newer work took the
+// lease, and with a retry_too_late conflict when the job was interrupted
+// too often or too long ago (see TooLateToRetry). A zero ttl marks a job
+// run outside the queue, which no sweep takes for interrupted.
 func (s *Store) StartAttempt(ctx context.Context, id string, a Attempt, ttl time.Duration) (j Job, lease Lock, started bool, err error) {
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		j, err = scanJob(tx.QueryRow(ctx, `UPDATE jobs j SET status = 'running', started_at = coalesce(j.started_at, now()),
-				lock_name = nullif($3, ''), lease_id = nullif($4, ''), worker = nullif($5, '')
-			WHERE j.id = $1 AND j.attempt = $2 AND j.status IN ('queued', 'running')
-			RETURNING `+jobColumns, id, a.Number, a.Lease.Name, a.Lease.LeaseID, a.Worker))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil
+		// The job first, unlocked, so a superseded entry never touches the
+		// lease; the lease row next, then the job row, the order in which
+		// the work's own transaction takes them.
+		if j, err = scanJob(tx.QueryRow(ctx, `SELECT `+jobColumns+` FROM jobs j WHERE j.id = $1`, id)); err != nil {
+			return fmt.Errorf("read job %s: %w", id, err)
 		}
-		if err != nil {
-			return fmt.Errorf("start job %s: %w", id, err)
+		if j.Attempt != a.Number || j.Finished() {
+			return errNotStartable
 		}
 		if reason, late := j.TooLateToRetry(s.Now()); late {
 			return errTooLateToRetry(reason)
 		}
-		started = true
-		if a.Lease.Name == "" {
-			return nil
+		if a.Lease.Name != "" {
+			if lease, err = resumeLock(ctx, tx, a.Lease, ttl); err != nil {
+				return err
+			}
 		}
-		lease, err = resumeLock(ctx, tx, a.Lease, ttl)
+		j, err = scanJob(tx.QueryRow(ctx, `UPDATE jobs j SET status = 'running', started_at = coalesce(j.started_at, now()),
+				worker = nullif($3, ''), alive_until = CASE WHEN $4 > 0 THEN clock_timestamp() + $4 * interval '1 millisecond' END
+			WHERE j.id = $1 AND j.attempt = $2 AND j.status IN ('queued', 'running')
+			RETURNING `+jobColumns, id, a.Number, a.Worker, ttl.Milliseconds()))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errNotStartable
+		}
 		return err
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return Job{}, Lock{}, false, Errorf(ENotFound, "There is no job %q.", id)
+	case errors.Is(err, errNotStartable):
+		j, err = s.Job(ctx, id)
+		return j, Lock{}, false, err
+	case err != nil:
 		return Job{}, Lock{}, false, err
 	}
-	if !started {
-		j, err = s.Job(ctx, id)
+	return j, lease, true, nil
+}
+
+// BeatJob is the heartbeat of a running attempt: the job stays vouched for
+// ttl longer. It does nothing once another attempt owns the job.
+func (s *Store) BeatJob(ctx context.Context, id string, attempt int, ttl time.Duration) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE jobs SET alive_until = clock_timestamp() + $3 * interval '1 millisecond'
+		WHERE id = $1 AND attempt = $2 AND status = 'running'`, id, attempt, ttl.Milliseconds()); err != nil {
+		return fmt.Errorf("heartbeat of job %s: %w", id, err)
 	}
-	return j, lease, started, err
+	return nil
 }
 
 // StartJob marks a job running outside the queue (demo data, tests). A job
@@ -240,8 +257,8 @@ func (s *Store) InterruptJob(ctx context.Context, id string, attempt int, reason
 // requeueBatch bounds the interrupted jobs one sweep hands back.
 const requeueBatch = 20
 
-// RequeueInterruptedJobs finds running jobs whose lease is no longer live —
-// their process died, or lost the database for longer than the lease —
+// RequeueInterruptedJobs finds running jobs that no process vouches for any
+// more — theirs died, or lost the database for longer than the lease TTL —
 // records each as interrupted and, in the same transaction, hands it to
 // requeue as a new attempt, so the queue entries of the earlier attempt do
 // nothing if they ever run. Concurrent sweeps of several processes skip
@@ -251,8 +268,8 @@ func (s *Store) RequeueInterruptedJobs(ctx context.Context, requeue Requeue) ([]
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `UPDATE jobs j SET status = 'queued', done = 0, attempt = j.attempt + 1,
 				interruptions = j.interruptions + 1, interrupted_at = now(), interruption = $2
-			WHERE j.id IN (SELECT j.id FROM jobs j WHERE j.status = 'running' AND j.lock_name IS NOT NULL AND NOT `+leaseLive+`
-				ORDER BY j.started_at LIMIT $1 FOR UPDATE OF j SKIP LOCKED)
+			WHERE j.id IN (SELECT j.id FROM jobs j WHERE j.status = 'running' AND j.alive_until < clock_timestamp()
+				ORDER BY j.alive_until LIMIT $1 FOR UPDATE SKIP LOCKED)
 			RETURNING `+jobColumns, requeueBatch, interruptedByDeath)
 		if err != nil {
 			return fmt.Errorf("find interrupted jobs: %w", err)

@@ -134,14 +134,25 @@ func tryAcquire(ctx context.Context, pool *pgxpool.Pool, name, leaseID string, h
 }
 
 // ExtendLock is the heartbeat of long work: it pushes the expiry out by ttl,
-// or returns ErrLeaseLost when the lease is no longer this holder's.
+// or returns ErrLeaseLost when the lease is no longer this holder's. While
+// a fenced transaction holds the lease row (see checkFence) the expiry
+// cannot move, and ExtendLock returns l as it is instead of waiting, even
+// past the expiry: no one can take the lease from under that transaction,
+// and a heartbeat that waited would fire the moment the work commits and
+// releases it.
 func (s *Store) ExtendLock(ctx context.Context, l Lock, ttl time.Duration) (Lock, error) {
 	out, err := scanLock(s.pool.QueryRow(ctx, `
+		WITH held AS (SELECT name AS held_name, expires_at > clock_timestamp() AS live FROM locks
+			WHERE name = $1 AND token = $2 AND released_at IS NULL
+			FOR NO KEY UPDATE NOWAIT)
 		UPDATE locks SET expires_at = clock_timestamp() + $3 * interval '1 millisecond'
-		WHERE name = $1 AND token = $2 AND released_at IS NULL AND expires_at > clock_timestamp()
+		FROM held WHERE locks.name = held.held_name AND held.live
 		RETURNING `+lockColumns, l.Name, l.Token, ttl.Milliseconds()))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Lock{}, ErrLeaseLost
+	}
+	if pgErr, busy := errors.AsType[*pgconn.PgError](err); busy && pgErr.Code == "55P03" { // lock_not_available
+		return l, nil
 	}
 	if err != nil {
 		return Lock{}, fmt.Errorf("extend lock %s: %w", l.Name, err)

@@ -16,17 +16,19 @@ import (
 
 // How crashed work is handled, in one place.
 //
-// An attempt holds its plan or course lease and heartbeats it every third
-// of the lease TTL. When the process running it dies, the lease expires
-// within the TTL, and from then on the job reads as interrupted
-// ("Interrupted — retrying"), never as running. Every serve process runs
-// handlers.RescueInterruptedJobs every rescueEvery (at most a third of the
-// TTL): it queues a new attempt of each such job, which a live process
-// picks up at once. The new attempt resumes the same lease only if no newer
-// work took the lock meanwhile; otherwise the job fails and changes
-// nothing. Its work is all or nothing and idempotent, so redoing it is
-// safe. A job interrupted more than store.MaxInterruptions times, or not
-// resumed within store.RetryWithin, fails instead of running late.
+// An attempt holds its plan or course lease and heartbeats, every third of
+// the lease TTL, both the lease and the job itself. When the process
+// running it dies, both stop: the lease expires within the TTL (freeing
+// the plan), and so does the job's heartbeat, after which the job reads as
+// interrupted ("Interrupted — retrying"), never as running. Every serve
+// process runs handlers.RescueInterruptedJobs every RescueEvery: it queues
+// a new attempt of each such job, which a live process picks up at once.
+// The new attempt resumes the same lease only if no newer work took the
+// lock meanwhile; otherwise the job fails and changes nothing ("Failed —
+// nothing was changed"). The work is all or nothing and idempotent, so
+// redoing it is safe. A job interrupted more than store.MaxInterruptions
+// times, or not resumed within store.RetryWithin, fails instead of running
+// late.
 //
 // River's own rescuer is only the backstop. jobTimeout caps one live
 // attempt; rescueAfter is longer, so a slow but live attempt is never run

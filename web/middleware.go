@@ -88,7 +88,43 @@ func logRequests(logger *slog.Logger) middleware {
 // pages, JSON, CSV exports and static assets. Bodies under gzhttp's minimum
 // size (1 KiB) are sent as they are, so the license refresh's 304 and its
 // small signed document cost only the wrapper, not a compressor.
-func compress(next http.Handler) http.Handler { return gzhttp.GzipHandler(next) }
+func compress(next http.Handler) http.Handler {
+	gz := gzhttp.GzipHandler(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gz.ServeHTTP(&oneVary{ResponseWriter: w}, r)
+	})
+}
+
+// oneVary joins the Vary lines that gzhttp (Accept-Encoding) and the page
+// handlers (HX-Request) each add into one, for clients that read only the
+// first.
+type oneVary struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (v *oneVary) WriteHeader(code int) {
+	if !v.wrote {
+		v.wrote = true
+		if h := v.Header(); len(h["Vary"]) > 1 {
+			h["Vary"] = []string{strings.Join(h["Vary"], ", ")}
+		}
+	}
+	v.ResponseWriter.WriteHeader(code)
+}
+
+func (v *oneVary) Write(b []byte) (int, error) {
+	if !v.wrote {
+		v.WriteHeader(http.StatusOK)
+	}
+	return v.ResponseWriter.Write(b)
+}
+
+// Flush passes gzhttp's flushes on (streamed CSV exports).
+func (v *oneVary) Flush() { http.NewResponseController(v.ResponseWriter).Flush() }
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (v *oneVary) Unwrap() http.ResponseWriter { return v.ResponseWriter }
 
 // securityHeaders applies the same protections to every answer.
 func securityHeaders(next http.Handler) http.Handler {
