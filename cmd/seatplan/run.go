@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -133,6 +134,10 @@ func openDatabase(ctx context.Context, cfg *config, stderr io.Writer) (*database
 	return db, nil
 }
 
+// connectTimeout bounds opening one database connection, unless the URL
+// sets connect_timeout.
+const connectTimeout = 5 * time.Second
+
 // newPool opens the pool. pgx's default of max(4, CPUs) connections is too
 // few here: a job's fenced transaction, its lease heartbeat, its progress
 // reports, River's own queries and the web requests all need one at once.
@@ -144,6 +149,11 @@ func newPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	}
 	if !strings.Contains(url, "pool_max_conns") {
 		cfg.MaxConns = 20
+	}
+	// A database host that stopped answering (rather than refusing) must
+	// not hold requests for the kernel's TCP timeout: they answer 503 soon.
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = connectTimeout
 	}
 	return pgxpool.NewWithConfig(ctx, cfg)
 }
