@@ -39,6 +39,9 @@ const (
 	rescueAfter = 12 * time.Minute
 	rescueEvery = time.Second
 	maxWorkers  = 4
+	// housekeepingEvery: expired sessions and tokens are refused when read
+	// anyway; pruning them is about keeping tables small, not correctness.
+	housekeepingEvery = 15 * time.Minute
 )
 
 // RescueEvery is how often a process looks for jobs whose process died:
@@ -59,12 +62,19 @@ func NewJobClient(st *store.Store, logger *slog.Logger, leaseTTL time.Duration) 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, handlers.NewAssignLicensesWorker(st, leaseTTL))
 	river.AddWorker(workers, handlers.NewImportCourseWorker(st, leaseTTL))
+	river.AddWorker(workers, handlers.NewHousekeepingWorker(st, logger))
+	// The leader enqueues it; any process runs it. Each run is bounded
+	// (store.PruneBatch rows per table).
+	housekeeping := river.NewPeriodicJob(river.PeriodicInterval(housekeepingEvery),
+		func() (river.JobArgs, *river.InsertOpts) { return handlers.HousekeepingArgs{}, nil },
+		&river.PeriodicJobOpts{ID: handlers.HousekeepingArgs{}.Kind(), RunOnStart: true})
 
 	client, err := river.NewClient(riverpgxv5.New(st.Pool()), &river.Config{
 		ID:                   workerID(),
 		JobTimeout:           jobTimeout,
 		RescueStuckJobsAfter: rescueAfter,
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: maxWorkers}},
+		PeriodicJobs:         []*river.PeriodicJob{housekeeping},
 		Workers:              workers,
 		Logger:               logger,
 	})
