@@ -22,7 +22,7 @@ func serveCommand(ctx context.Context, args []string, getenv func(string) string
 		return err // before openStore, so a refused start migrates nothing
 	}
 	log := cfg.logger(stderr)
-	st, db, err := openStore(ctx, cfg, stderr)
+	st, db, err := openStore(ctx, cfg, stdout, stderr)
 	if err != nil {
 		return err
 	}
