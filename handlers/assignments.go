@@ -28,7 +28,8 @@ type JobQueue interface {
 
 // AssignLicensesArgs is the River job that assigns an accepted list.
 type AssignLicensesArgs struct {
-	JobID string `json:"job_id"`
+	JobID   string `json:"job_id"`
+	Attempt int    `json:"attempt,omitempty"` // see store.Job.Attempt
 }
 
 func (AssignLicensesArgs) Kind() string { return store.JobAssignLicenses }
@@ -36,15 +37,6 @@ func (AssignLicensesArgs) Kind() string { return store.JobAssignLicenses }
 // InsertOpts: a few retries cover a lost connection; a list that cannot be
 // assigned fails at once (see settle).
 func (AssignLicensesArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 3} }
-
-// enqueueIn returns the store's Enqueue for a job whose River arguments
-// args builds from the job id.
-func enqueueIn(q JobQueue, args func(jobID string) river.JobArgs) store.Enqueue {
-	return func(ctx context.Context, tx pgx.Tx, jobID string) error {
-		_, err := q.InsertTx(ctx, tx, args(jobID), nil)
-		return err
-	}
-}
 
 type assignmentRunner interface {
 	jobStarter
@@ -67,7 +59,7 @@ func NewAssignLicensesWorker(st assignmentRunner, ttl time.Duration) *AssignLice
 }
 
 func (w *AssignLicensesWorker) Work(ctx context.Context, job *river.Job[AssignLicensesArgs]) error {
-	return runLeasedJob(ctx, w.st, job.JobRow, job.Args.JobID, w.ttl,
+	return runLeasedJob(ctx, w.st, job.JobRow, jobRef{job.Args.JobID, job.Args.Attempt}, w.ttl,
 		func(ctx context.Context, id string) (store.Assignment, store.Lock, error) {
 			a, err := w.st.AssignmentOf(ctx, id)
 			return a, a.Lease, err
@@ -77,29 +69,6 @@ func (w *AssignLicensesWorker) Work(ctx context.Context, job *river.Job[AssignLi
 			return err
 		},
 		w.st.FailAssignment)
-}
-
-// settle decides what a failed attempt means: errors a person must act on
-// (too few seats now, the plan taken by another holder) and the last
-// attempt fail the job for good; anything else is retried.
-func settle(ctx context.Context, fail func(ctx context.Context, jobID, reason string) error, row *rivertype.JobRow, jobID string, err error) error {
-	if err == nil {
-		return nil
-	}
-	// A coded error (a held lock included) needs a person; a lost lease or an
-	// uncoded failure may pass on a retry.
-	final := (store.ErrorCode(err) != "" && !errors.Is(err, store.ErrLeaseLost)) || row.Attempt >= row.MaxAttempts
-	if !final {
-		loggerFrom(ctx).Warn("job attempt failed; retrying", "job", jobID, "attempt", row.Attempt, "err", err)
-		return err
-	}
-	if store.ErrorCode(err) == "" {
-		loggerFrom(ctx).Error("job failed", "job", jobID, "err", err)
-	}
-	if ferr := fail(context.WithoutCancel(ctx), jobID, userMessage(err)); ferr != nil {
-		return ferr
-	}
-	return river.JobCancel(err)
 }
 
 // readEmailList reads a list from a JSON body {"emails":[…]}, a text or CSV
@@ -330,7 +299,8 @@ func jobView(ctx context.Context, st planReader, jobs jobReader, planID, jobID s
 		return plans.JobView{}, store.Errorf(store.ENotFound, "Plan %s has no job %q.", planID, jobID)
 	}
 	v := plans.JobView{PlanID: planID, ID: j.ID, Status: string(j.Status), Done: j.Done, Total: j.Total,
-		Finished: j.Finished(), Failed: j.Status == store.JobFailed, Error: j.Error}
+		Finished: j.Finished(), Failed: j.Status == store.JobFailed, Error: j.Error,
+		Interrupted: j.Interrupted, Interruption: j.Interruption}
 	if j.Status == store.JobSucceeded {
 		var res store.AssignmentResult
 		if err := json.Unmarshal(j.Result, &res); err != nil {

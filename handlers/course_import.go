@@ -15,7 +15,8 @@ const MaxImportBody = 16 << 20
 
 // ImportCourseArgs is the River job that replaces a course's content.
 type ImportCourseArgs struct {
-	JobID string `json:"job_id"`
+	JobID   string `json:"job_id"`
+	Attempt int    `json:"attempt,omitempty"` // see store.Job.Attempt
 }
 
 func (ImportCourseArgs) Kind() string { return store.JobImportCourse }
@@ -69,7 +70,7 @@ func NewImportCourseWorker(st courseImportRunner, ttl time.Duration) *ImportCour
 }
 
 func (w *ImportCourseWorker) Work(ctx context.Context, job *river.Job[ImportCourseArgs]) error {
-	return runLeasedJob(ctx, w.st, job.JobRow, job.Args.JobID, w.ttl,
+	return runLeasedJob(ctx, w.st, job.JobRow, jobRef{job.Args.JobID, job.Args.Attempt}, w.ttl,
 		func(ctx context.Context, id string) (store.CourseImport, store.Lock, error) {
 			imp, err := w.st.CourseImportOf(ctx, id)
 			return imp, imp.Lease, err

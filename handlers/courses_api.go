@@ -3,10 +3,11 @@ package handlers
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 
+	"github.com/seatplan/seatplan/handlers/etag"
 	"github.com/seatplan/seatplan/store"
 )
 
@@ -59,15 +60,35 @@ func writeBlock(w http.ResponseWriter, status int, b store.Block) {
 		"parent_id": parent, "children": children, "version_id": b.VersionID, "course": b.CourseKey, "updated_at": b.UpdatedAt})
 }
 
-// ifMatch reads the version an API client says it changes: If-Match "<version_id>".
-// "*" (any version) and no header both mean last write wins.
-func ifMatch(r *http.Request) string {
-	v := strings.TrimSpace(r.Header.Get("If-Match"))
-	v = strings.TrimPrefix(v, "W/")
-	if v == "*" {
-		return ""
+// blockPrecondition evaluates a write's If-Match (strong comparison, so W/
+// and empty tags match nothing; "*" matches the existing block) and
+// If-None-Match (any match, "*" included, refuses the write) against the
+// block as it is now. It returns the version the store must still find as
+// it writes, so a change in between is refused too, or "" when the request
+// sets no condition: then the last write wins.
+func blockPrecondition(r *http.Request, st blockEditor) (string, error) {
+	ifMatch, hasIfMatch := etag.Field(r.Header, "If-Match")
+	ifNoneMatch, hasIfNoneMatch := etag.Field(r.Header, "If-None-Match")
+	if !hasIfMatch && !hasIfNoneMatch {
+		return "", nil
 	}
-	return strings.Trim(v, `"`)
+	b, err := st.Block(r.Context(), r.PathValue("course"), r.PathValue("block"), mustActor(r))
+	if err != nil {
+		return "", err
+	}
+	current := etag.Strong(b.VersionID)
+	refuse := func(why string) error {
+		return &store.Error{Code: store.EPrecondition, Kind: "version_mismatch",
+			Message: fmt.Sprintf("The block %q is at version %s, %s: reload it and apply your change again.", b.ID, b.VersionID, why),
+			Fields:  map[string]any{"current_version_id": b.VersionID}}
+	}
+	if hasIfMatch && !etag.MatchStrong(ifMatch, current) {
+		return "", refuse(`which If-Match does not name (it takes "*" or the block's ETag; weak and empty entity-tags match nothing)`)
+	}
+	if hasIfNoneMatch && etag.MatchWeak(ifNoneMatch, current) {
+		return "", refuse("which If-None-Match excludes")
+	}
+	return b.VersionID, nil
 }
 
 // CreateBlockAPI answers POST /api/v1/courses/{course}/blocks.
@@ -94,12 +115,18 @@ func CreateBlockAPI(st blockEditor) http.Handler {
 	})
 }
 
-// BlockAPI answers GET /api/v1/courses/{course}/blocks/{block}.
+// BlockAPI answers GET /api/v1/courses/{course}/blocks/{block}, or 304
+// when If-None-Match names the block's current ETag.
 func BlockAPI(st blockEditor) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, err := st.Block(r.Context(), r.PathValue("course"), r.PathValue("block"), mustActor(r))
 		if err != nil {
 			Fail(w, r, err)
+			return
+		}
+		if inm, ok := etag.Field(r.Header, "If-None-Match"); ok && etag.MatchWeak(inm, etag.Strong(b.VersionID)) {
+			w.Header().Set("ETag", etag.Strong(b.VersionID))
+			w.WriteHeader(http.StatusNotModified)
 			return
 		}
 		writeBlock(w, http.StatusOK, b)
@@ -118,8 +145,13 @@ func UpdateBlockAPI(st blockEditor) http.Handler {
 			Fail(w, r, err)
 			return
 		}
+		version, err := blockPrecondition(r, st)
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
 		b, err := st.UpdateBlock(r.Context(), r.PathValue("course"), r.PathValue("block"),
-			store.BlockUpdate{DisplayName: body.DisplayName, Fields: body.Fields, IfMatch: ifMatch(r)}, mustActor(r), store.SourceAPI)
+			store.BlockUpdate{DisplayName: body.DisplayName, Fields: body.Fields, IfMatch: version}, mustActor(r), store.SourceAPI)
 		if err != nil {
 			Fail(w, r, err)
 			return
@@ -132,7 +164,11 @@ func UpdateBlockAPI(st blockEditor) http.Handler {
 // block and its subtree go, 204.
 func DeleteBlockAPI(st blockEditor) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := st.DeleteBlock(r.Context(), r.PathValue("course"), r.PathValue("block"), ifMatch(r), mustActor(r), store.SourceAPI); err != nil {
+		version, err := blockPrecondition(r, st)
+		if err == nil {
+			err = st.DeleteBlock(r.Context(), r.PathValue("course"), r.PathValue("block"), version, mustActor(r), store.SourceAPI)
+		}
+		if err != nil {
 			Fail(w, r, err)
 			return
 		}
@@ -150,7 +186,12 @@ func ReorderChildrenAPI(st blockEditor) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		b, err := st.ReorderChildren(r.Context(), r.PathValue("course"), r.PathValue("block"), body.Children, ifMatch(r), mustActor(r), store.SourceAPI)
+		version, err := blockPrecondition(r, st)
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		b, err := st.ReorderChildren(r.Context(), r.PathValue("course"), r.PathValue("block"), body.Children, version, mustActor(r), store.SourceAPI)
 		if err != nil {
 			Fail(w, r, err)
 			return

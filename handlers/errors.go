@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -34,6 +35,10 @@ func statusOf(err error) int {
 		return http.StatusUnprocessableEntity
 	case store.ERateLimited:
 		return http.StatusTooManyRequests
+	case EMethodNotAllowed:
+		return http.StatusMethodNotAllowed
+	case store.EUnavailable:
+		return http.StatusServiceUnavailable
 	default:
 		return http.StatusInternalServerError
 	}
@@ -44,15 +49,26 @@ func IsAPI(r *http.Request) bool {
 	return strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/oauth/")
 }
 
+// retryAfterOutage is how soon a client refused during a database outage
+// should try again, in seconds: outages worth riding out are short.
+const retryAfterOutage = "5"
+
 // Fail answers err as JSON on the API and as a page elsewhere. Internal
 // errors are logged here, once, and shown only as "Internal error."
 func Fail(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(err)
-	if status == http.StatusInternalServerError {
+	switch status {
+	case http.StatusInternalServerError:
 		loggerFrom(r.Context()).Error("request failed", "err", err)
+	case http.StatusServiceUnavailable:
+		// Expected while the database is away, and logged for every request
+		// refused meanwhile; the cause is in the log, not in the answer.
+		loggerFrom(r.Context()).Warn("request refused: database unreachable", "err", err)
+		w.Header().Set("Retry-After", retryAfterOutage)
+		err = store.ErrUnavailable
 	}
 	if IsAPI(r) {
-		writeJSON(w, status, errorBody(err))
+		writeJSON(w, status, errorBody(r, err))
 		return
 	}
 	locked, isLocked := errors.AsType[*store.ErrLocked](err)
@@ -79,8 +95,17 @@ func userMessage(err error) string {
 	return err.Error()
 }
 
-// errorBody is the JSON error shape of every API answer (SPEC §3).
-func errorBody(err error) map[string]any {
+// errorBody is the JSON error shape of every API answer. The token
+// endpoint's answers also carry RFC 6749's error_description.
+func errorBody(r *http.Request, err error) map[string]any {
+	body := apiError(err)
+	if strings.HasPrefix(r.URL.Path, "/oauth/") {
+		body["error_description"] = body["message"]
+	}
+	return body
+}
+
+func apiError(err error) map[string]any {
 	body := map[string]any{"error": "internal", "message": "Internal error."}
 	if locked, ok := errors.AsType[*store.ErrLocked](err); ok {
 		l := locked.Lock
@@ -96,9 +121,6 @@ func errorBody(err error) map[string]any {
 			body["error"] = e.Kind
 		}
 		body["message"] = e.Message
-		if e.Kind == "invalid_client" {
-			body["error_description"] = e.Message // RFC 6749 §5.2
-		}
 		for k, v := range e.Fields {
 			body[k] = v
 		}
@@ -121,9 +143,47 @@ func heldBanner(r *http.Request, held store.Lock, now time.Time) *layout.LockBan
 	return b
 }
 
-// NotFound answers every unmatched route.
-func NotFound() http.Handler {
+// EMethodNotAllowed is a 405; it only arises here, at the HTTP edge.
+const EMethodNotAllowed store.Code = "method_not_allowed"
+
+// Router finds the route of a request; *http.ServeMux is one.
+type Router interface {
+	Handler(r *http.Request) (h http.Handler, pattern string)
+}
+
+// routedMethods are the methods routes are registered for.
+var routedMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// NotFound answers the requests no route takes (it is routes' catch-all,
+// "/"): 405 with Allow when routes serve the path with other methods, 404
+// when nothing lives there.
+func NotFound(routes Router) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		Fail(w, r, store.Errorf(store.ENotFound, "There is nothing at %s.", r.URL.Path))
+		allowed := allowedMethods(routes, r)
+		if len(allowed) == 0 {
+			Fail(w, r, store.Errorf(store.ENotFound, "There is nothing at %s.", r.URL.Path))
+			return
+		}
+		allow := strings.Join(allowed, ", ")
+		w.Header().Set("Allow", allow)
+		Fail(w, r, &store.Error{Code: EMethodNotAllowed, Kind: "method_not_allowed",
+			Message: fmt.Sprintf("%s does not take %s requests; it takes %s.", r.URL.Path, r.Method, allow)})
 	})
+}
+
+// allowedMethods asks routes which methods have a route for r's path other
+// than the catch-all. Only unmatched requests pay for it.
+func allowedMethods(routes Router, r *http.Request) []string {
+	var allowed []string
+	probe := r.Clone(r.Context())
+	for _, m := range routedMethods {
+		probe.Method = m
+		if _, pattern := routes.Handler(probe); pattern != "" && pattern != "/" {
+			allowed = append(allowed, m)
+			if m == http.MethodGet {
+				allowed = append(allowed, http.MethodHead) // GET routes answer HEAD too
+			}
+		}
+	}
+	return allowed
 }

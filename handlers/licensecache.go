@@ -38,6 +38,10 @@ const (
 	maxTrust = 10 * time.Minute
 	// flushEvery is how often refresh times are written, in one statement.
 	flushEvery = 5 * time.Second
+	// outageRecheck is how often, while the database cannot be reached,
+	// a refresh tries it again instead of answering from memory: once it is
+	// back, changes made meanwhile are served within about a second.
+	outageRecheck = time.Second
 )
 
 // LicenseCache is one server process's memory of activations, so the daily
@@ -61,6 +65,9 @@ type LicenseCache struct {
 	listening   bool
 	entries     map[string]*licenseEntry  // by activation id
 	docs        map[string]*signedLicense // by activation id: the last document signed
+	// unreachableUntil: the last read found the database unreachable, so
+	// until then refreshes answer from memory without trying it.
+	unreachableUntil time.Time
 
 	signing singleflight.Group // by activation id and changed_at
 	loading singleflight.Group // by activation id
@@ -174,9 +181,14 @@ func (c *LicenseCache) fresh(id string) *licenseEntry {
 }
 
 // entry returns what is known of an activation, from memory when it can be
-// trusted, else from one read that concurrent requests share.
+// trusted, else from one read that concurrent requests share. While the
+// database cannot be reached it answers from memory however old the entry
+// is: an instance keeps refreshing the license it had through an outage.
 func (c *LicenseCache) entry(ctx context.Context, id string) (*licenseEntry, error) {
 	if e := c.fresh(id); e != nil {
+		return e, nil
+	}
+	if e := c.duringOutage(id); e != nil {
 		return e, nil
 	}
 	v, err, _ := c.loading.Do(id, func() (any, error) {
@@ -191,9 +203,31 @@ func (c *LicenseCache) entry(ctx context.Context, id string) (*licenseEntry, err
 		return c.remember(mark, lic), nil
 	})
 	if err != nil {
-		return nil, err
+		if !store.Unreachable(err) {
+			return nil, err
+		}
+		c.mu.Lock()
+		c.unreachableUntil = c.now().Add(outageRecheck)
+		known := c.entries[id]
+		c.mu.Unlock()
+		if known == nil {
+			return nil, err
+		}
+		return known, nil
 	}
 	return v.(*licenseEntry), nil
+}
+
+// duringOutage returns the remembered entry while a recent read found the
+// database unreachable, so refreshes do not each wait on a connection
+// attempt meanwhile.
+func (c *LicenseCache) duringOutage(id string) *licenseEntry {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.now().Before(c.unreachableUntil) {
+		return c.entries[id]
+	}
+	return nil
 }
 
 // readMark is taken before reading an activation, so that a change heard
@@ -290,11 +324,15 @@ func (c *LicenseCache) flush(ctx context.Context) {
 }
 
 // sweep forgets entries too old to be trusted, and their documents, so the
-// cache holds only recently active instances.
+// cache holds only recently active instances. It keeps them all while the
+// database is away: they are what refreshes are answered from meanwhile.
 func (c *LicenseCache) sweep() {
 	now := c.now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if !c.listening {
+		return
+	}
 	for id, e := range c.entries {
 		if now.Sub(e.verifiedAt) > maxTrust {
 			delete(c.entries, id)

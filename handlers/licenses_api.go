@@ -2,14 +2,15 @@ package handlers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 
+	"github.com/seatplan/seatplan/handlers/etag"
 	"github.com/seatplan/seatplan/store"
-	"github.com/seatplan/seatplan/store/licensing"
 )
 
 // maxActivationBody bounds POST /api/v1/activations: two short strings.
@@ -60,8 +61,8 @@ func Activate(st activator, licenses *LicenseCache) http.Handler {
 // without signing.
 func ActivationLicense(licenses *LicenseCache) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || secret == "" {
+		secret, ok := BearerToken(r)
+		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="seatplan-activation"`)
 			Fail(w, r, store.ErrActivationSecret)
 			return
@@ -82,7 +83,7 @@ func ActivationLicense(licenses *LicenseCache) http.Handler {
 		h.Set("ETag", e.etag)
 		// The instance must revalidate each time; only it may keep a copy.
 		h.Set("Cache-Control", "private, no-cache")
-		if inm := r.Header.Get("If-None-Match"); inm != "" && licensing.MatchesETag(inm, e.etag) {
+		if inm, ok := etag.Field(r.Header, "If-None-Match"); ok && etag.MatchWeak(inm, e.etag) {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
@@ -96,18 +97,38 @@ func ActivationLicense(licenses *LicenseCache) http.Handler {
 }
 
 // LicenseSigningKey answers GET /api/v1/license-signing-key with the JWKS
-// that verifies license documents, current key first. It changes only on a
-// restart with other keys, so clients may cache it briefly.
+// that verifies license documents, current key first, as a JWK Set (RFC
+// 7517 §8.5) with an ETag. It changes only on a restart with other keys, so
+// clients may cache it briefly and revalidate with If-None-Match.
 func LicenseSigningKey(signer LicenseSigner) http.Handler {
-	encoded := sync.OnceValues(func() ([]byte, error) { return json.Marshal(signer.JWKS()) })
+	encoded := sync.OnceValues(func() (jwks, error) {
+		body, err := json.Marshal(signer.JWKS())
+		if err != nil {
+			return jwks{}, err
+		}
+		sum := sha256.Sum256(body)
+		return jwks{body: body, etag: etag.Strong(base64.RawURLEncoding.EncodeToString(sum[:18]))}, nil
+	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := encoded()
+		set, err := encoded()
 		if err != nil {
 			Fail(w, r, err)
 			return
 		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "public, max-age=300")
-		w.Write(body)
+		h := w.Header()
+		h.Set("ETag", set.etag)
+		h.Set("Cache-Control", "public, max-age=300")
+		if inm, ok := etag.Field(r.Header, "If-None-Match"); ok && etag.MatchWeak(inm, set.etag) {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		h.Set("Content-Type", "application/jwk-set+json")
+		w.Write(set.body)
 	})
+}
+
+// jwks is the encoded key set and its entity-tag.
+type jwks struct {
+	body []byte
+	etag string
 }

@@ -3,7 +3,12 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Code classifies an error for the one place that maps errors to HTTP status.
@@ -19,6 +24,7 @@ const (
 	ETooLarge     Code = "too_large"           // 413
 	EInvalid      Code = "invalid"             // 422: well-formed but unacceptable
 	ERateLimited  Code = "rate_limited"        // 429
+	EUnavailable  Code = "unavailable"         // 503: the database cannot be reached just now
 )
 
 // Error is an error a user can act on: its Message is shown to them as is.
@@ -61,7 +67,41 @@ func ErrorCode(err error) Code {
 	if e, ok := errors.AsType[*Error](err); ok {
 		return e.Code
 	}
+	if Unreachable(err) {
+		return EUnavailable
+	}
 	return ""
+}
+
+// ErrUnavailable is what a person or client is told while the database
+// cannot be reached.
+var ErrUnavailable = &Error{Code: EUnavailable, Message: "The database cannot be reached just now; try again in a few seconds. Nothing was changed."}
+
+// Unreachable reports whether err means the database could not be reached
+// (down, restarting, or the connection to it lost) rather than that it
+// refused a statement. It is the one place that tells an outage, which
+// passes by itself, from a failure.
+func Unreachable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, ErrUnavailable) {
+		return true
+	}
+	if _, ok := errors.AsType[*pgconn.ConnectError](err); ok {
+		return true // no connection could be opened, or the pool could not open one
+	}
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok {
+		// Class 08 is a connection exception; 57P01–57P03 say the server is
+		// shutting down, crashed, or is not accepting connections yet.
+		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+	}
+	if _, ok := errors.AsType[net.Error](err); ok {
+		return true // refused, reset or timed out on the wire
+	}
+	// A connection that died under a statement, one the driver closed after
+	// that, or a server that did not answer within the deadline.
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, pgconn.ErrConnClosed) || pgconn.Timeout(err)
 }
 
 // ErrLocked is returned when a named lock is held by someone else. The

@@ -34,14 +34,55 @@ type Job struct {
 	CreatedAt   time.Time
 	StartedAt   *time.Time
 	FinishedAt  *time.Time
+
+	// Attempt is the run the job is on: only the queue entry made for it
+	// may run the job (see StartAttempt); earlier entries do nothing.
+	Attempt int
+	// Worker names the process running the job, or that ran it last.
+	Worker string
+	// Interrupted: the job stopped without finishing and waits for a retry,
+	// because the process running it died (its heartbeat stopped)
+	// or its attempt failed in a way a retry may mend. Its Status is then
+	// queued: nothing runs it until a live process picks it up.
+	Interrupted   bool
+	Interruptions int
+	InterruptedAt *time.Time
+	Interruption  string // why it stopped, for people
 }
 
 // Finished reports whether the job will change no more.
 func (j Job) Finished() bool { return j.Status == JobSucceeded || j.Status == JobFailed }
 
+// Retrying an interrupted job is bounded: a job interrupted more than
+// MaxInterruptions times may be what kills its processes, and one that no
+// live process resumed within RetryWithin comes too late for the people who
+// asked for it (and the plan may have moved on). Both then fail, changing
+// nothing.
+const (
+	MaxInterruptions = 3
+	RetryWithin      = 5 * time.Minute
+)
+
+// TooLateToRetry says why an interrupted job must fail rather than run
+// again, if it must.
+func (j Job) TooLateToRetry(now time.Time) (string, bool) {
+	switch {
+	case j.Interruptions > MaxInterruptions:
+		return fmt.Sprintf("The job was interrupted %d times, so it was not tried again; nothing was changed. Send it again if it is still wanted.", j.Interruptions), true
+	case j.InterruptedAt != nil && now.Sub(*j.InterruptedAt) > RetryWithin:
+		return fmt.Sprintf("The job was interrupted at %s and no server resumed it within %s, so it was not run late; nothing was changed. Send it again if it is still wanted.",
+			j.InterruptedAt.UTC().Format(time.RFC3339), RetryWithin), true
+	}
+	return "", false
+}
+
 // Enqueue hands a new job to the queue inside the transaction that records
 // it, so the record and the queue entry commit together or not at all.
 type Enqueue func(ctx context.Context, tx pgx.Tx, jobID string) error
+
+// Requeue hands an interrupted job to the queue again, for the attempt j
+// now names, inside the transaction that records the interruption.
+type Requeue func(ctx context.Context, tx pgx.Tx, j Job) error
 
 type newJob struct {
 	Kind        string
@@ -51,19 +92,38 @@ type newJob struct {
 	By          Actor
 }
 
-const jobColumns = `id, kind, status, subject_type, subject_id, done, total, result, coalesce(error, ''),
-	created_by_kind, created_by_id, created_by_name, created_at, started_at, finished_at`
+// jobColumns reads a job as j; the last column says whether it is running
+// with no process vouching for it any more, which makes it interrupted.
+const jobColumns = `j.id, j.kind, j.status, j.subject_type, j.subject_id, j.done, j.total, j.result, coalesce(j.error, ''),
+	j.created_by_kind, j.created_by_id, j.created_by_name, j.created_at, j.started_at, j.finished_at,
+	j.attempt, coalesce(j.worker, ''), j.interruptions, j.interrupted_at, coalesce(j.interruption, ''),
+	j.status = 'running' AND coalesce(j.alive_until < clock_timestamp(), false)`
+
+// interruptedByDeath is what a job whose process died reads as.
+const interruptedByDeath = "The server running it stopped before it finished; nothing of it was saved."
 
 func scanJob(row pgx.Row) (Job, error) {
 	var j Job
+	var lost bool
 	err := row.Scan(&j.ID, &j.Kind, &j.Status, &j.SubjectType, &j.SubjectID, &j.Done, &j.Total, &j.Result, &j.Error,
-		&j.CreatedBy.Kind, &j.CreatedBy.ID, &j.CreatedBy.Name, &j.CreatedAt, &j.StartedAt, &j.FinishedAt)
+		&j.CreatedBy.Kind, &j.CreatedBy.ID, &j.CreatedBy.Name, &j.CreatedAt, &j.StartedAt, &j.FinishedAt,
+		&j.Attempt, &j.Worker, &j.Interruptions, &j.InterruptedAt, &j.Interruption, &lost)
+	switch {
+	case lost:
+		// Not yet handed to a live process (RequeueInterruptedJobs does
+		// that within a second), but no longer running.
+		j.Status, j.Interrupted, j.Interruption, j.Done = JobQueued, true, interruptedByDeath, 0
+	case j.Status == JobQueued && j.InterruptedAt != nil:
+		j.Interrupted = true
+	}
 	return j, err
 }
 
+func scanJobRow(row pgx.CollectableRow) (Job, error) { return scanJob(row) }
+
 // createJob records a queued job and enqueues it, in the caller's transaction.
 func createJob(ctx context.Context, tx pgx.Tx, nj newJob, enqueue Enqueue) (Job, error) {
-	j, err := scanJob(tx.QueryRow(ctx, `INSERT INTO jobs (id, kind, subject_type, subject_id, total, created_by_kind, created_by_id, created_by_name)
+	j, err := scanJob(tx.QueryRow(ctx, `INSERT INTO jobs AS j (id, kind, subject_type, subject_id, total, created_by_kind, created_by_id, created_by_name)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING `+jobColumns,
 		NewID(), nj.Kind, nj.SubjectType, nj.SubjectID, nj.Total, nj.By.Kind, nj.By.ID, nj.By.Name))
 	if err != nil {
@@ -77,7 +137,7 @@ func createJob(ctx context.Context, tx pgx.Tx, nj newJob, enqueue Enqueue) (Job,
 
 // Job returns one job by id.
 func (s *Store) Job(ctx context.Context, id string) (Job, error) {
-	j, err := scanJob(s.pool.QueryRow(ctx, `SELECT `+jobColumns+` FROM jobs WHERE id = $1`, id))
+	j, err := scanJob(s.pool.QueryRow(ctx, `SELECT `+jobColumns+` FROM jobs j WHERE j.id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Job{}, Errorf(ENotFound, "There is no job %q.", id)
 	}
@@ -89,8 +149,8 @@ func (s *Store) Job(ctx context.Context, id string) (Job, error) {
 
 // LatestJob returns the newest job about a subject (e.g. a plan), if any.
 func (s *Store) LatestJob(ctx context.Context, subjectType, subjectID string) (Job, bool, error) {
-	j, err := scanJob(s.pool.QueryRow(ctx, `SELECT `+jobColumns+` FROM jobs
-		WHERE subject_type = $1 AND subject_id = $2 ORDER BY created_at DESC, id DESC LIMIT 1`, subjectType, subjectID))
+	j, err := scanJob(s.pool.QueryRow(ctx, `SELECT `+jobColumns+` FROM jobs j
+		WHERE j.subject_type = $1 AND j.subject_id = $2 ORDER BY j.created_at DESC, j.id DESC LIMIT 1`, subjectType, subjectID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Job{}, false, nil
 	}
@@ -100,22 +160,131 @@ func (s *Store) LatestJob(ctx context.Context, subjectType, subjectID string) (J
 	return j, true, nil
 }
 
-// StartJob marks a job running (again, when a retry picks it up). A job
-// that already succeeded stays succeeded: a late retry of it must see that
-// and do nothing.
+// Attempt is one run of a job by a worker.
+type Attempt struct {
+	Number int    // the Job.Attempt its queue entry was made for
+	Lease  Lock   // the lease the request took; the attempt resumes it
+	Worker string // the process running it
+}
+
+// errTooLateToRetry refuses an interrupted job that must not run again.
+func errTooLateToRetry(reason string) error {
+	return &Error{Code: EConflict, Kind: "retry_too_late", Message: reason}
+}
+
+// errNotStartable rolls back an attempt's start that lost a race.
+var errNotStartable = errors.New("job not startable")
+
+// StartAttempt starts attempt a of a job: in one transaction it resumes
+// a's lease for ttl (see ResumeLock) and marks the job running on a's
+// worker, alive for ttl (BeatJob keeps it so). started is false, and
+// nothing changes, when the job needs no run from a: it finished already (a
+// late retry of work that committed), or a later attempt superseded a's
+// queue entry. It fails with ErrLeaseSuperseded when newer work took the
+// lease, and with a retry_too_late conflict when the job was interrupted
+// too often or too long ago (see TooLateToRetry). A zero ttl marks a job
+// run outside the queue, which no sweep takes for interrupted.
+func (s *Store) StartAttempt(ctx context.Context, id string, a Attempt, ttl time.Duration) (j Job, lease Lock, started bool, err error) {
+	err = s.inTx(ctx, func(tx pgx.Tx) error {
+		// The job first, unlocked, so a superseded entry never touches the
+		// lease; the lease row next, then the job row, the order in which
+		// the work's own transaction takes them.
+		if j, err = scanJob(tx.QueryRow(ctx, `SELECT `+jobColumns+` FROM jobs j WHERE j.id = $1`, id)); err != nil {
+			return fmt.Errorf("read job %s: %w", id, err)
+		}
+		if j.Attempt != a.Number || j.Finished() {
+			return errNotStartable
+		}
+		if reason, late := j.TooLateToRetry(s.Now()); late {
+			return errTooLateToRetry(reason)
+		}
+		if a.Lease.Name != "" {
+			if lease, err = resumeLock(ctx, tx, a.Lease, ttl); err != nil {
+				return err
+			}
+		}
+		j, err = scanJob(tx.QueryRow(ctx, `UPDATE jobs j SET status = 'running', started_at = coalesce(j.started_at, now()),
+				worker = nullif($3, ''), alive_until = CASE WHEN $4 > 0 THEN clock_timestamp() + $4 * interval '1 millisecond' END
+			WHERE j.id = $1 AND j.attempt = $2 AND j.status IN ('queued', 'running')
+			RETURNING `+jobColumns, id, a.Number, a.Worker, ttl.Milliseconds()))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errNotStartable
+		}
+		return err
+	})
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return Job{}, Lock{}, false, Errorf(ENotFound, "There is no job %q.", id)
+	case errors.Is(err, errNotStartable):
+		j, err = s.Job(ctx, id)
+		return j, Lock{}, false, err
+	case err != nil:
+		return Job{}, Lock{}, false, err
+	}
+	return j, lease, true, nil
+}
+
+// BeatJob is the heartbeat of a running attempt: the job stays vouched for
+// ttl longer. It does nothing once another attempt owns the job.
+func (s *Store) BeatJob(ctx context.Context, id string, attempt int, ttl time.Duration) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE jobs SET alive_until = clock_timestamp() + $3 * interval '1 millisecond'
+		WHERE id = $1 AND attempt = $2 AND status = 'running'`, id, attempt, ttl.Milliseconds()); err != nil {
+		return fmt.Errorf("heartbeat of job %s: %w", id, err)
+	}
+	return nil
+}
+
+// StartJob marks a job running outside the queue (demo data, tests). A job
+// that already succeeded stays succeeded.
 func (s *Store) StartJob(ctx context.Context, id string) (Job, error) {
-	j, err := scanJob(s.pool.QueryRow(ctx, `UPDATE jobs SET
-			status = CASE WHEN status = 'succeeded' THEN status ELSE 'running' END,
-			started_at = coalesce(started_at, now()),
-			error = CASE WHEN status = 'succeeded' THEN error END
-		WHERE id = $1 RETURNING `+jobColumns, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Job{}, Errorf(ENotFound, "There is no job %q.", id)
+	j, _, _, err := s.StartAttempt(ctx, id, Attempt{}, 0)
+	return j, err
+}
+
+// InterruptJob records that attempt's run stopped without finishing and
+// that the queue will retry it: the job reads as interrupted, not
+// running, until a retry starts. It does nothing once another attempt owns
+// the job.
+func (s *Store) InterruptJob(ctx context.Context, id string, attempt int, reason string) error {
+	if _, err := s.pool.Exec(ctx, `UPDATE jobs SET status = 'queued', done = 0, interruptions = interruptions + 1,
+			interrupted_at = now(), interruption = $3
+		WHERE id = $1 AND attempt = $2 AND status = 'running'`, id, attempt, reason); err != nil {
+		return fmt.Errorf("record interruption of job %s: %w", id, err)
 	}
-	if err != nil {
-		return Job{}, fmt.Errorf("start job %s: %w", id, err)
-	}
-	return j, nil
+	return nil
+}
+
+// requeueBatch bounds the interrupted jobs one sweep hands back.
+const requeueBatch = 20
+
+// RequeueInterruptedJobs finds running jobs that no process vouches for any
+// more — theirs died, or lost the database for longer than the lease TTL —
+// records each as interrupted and, in the same transaction, hands it to
+// requeue as a new attempt, so the queue entries of the earlier attempt do
+// nothing if they ever run. Concurrent sweeps of several processes skip
+// each other's rows. It returns the jobs it requeued.
+func (s *Store) RequeueInterruptedJobs(ctx context.Context, requeue Requeue) ([]Job, error) {
+	var jobs []Job
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `UPDATE jobs j SET status = 'queued', done = 0, attempt = j.attempt + 1,
+				interruptions = j.interruptions + 1, interrupted_at = now(), interruption = $2
+			WHERE j.id IN (SELECT j.id FROM jobs j WHERE j.status = 'running' AND j.alive_until < clock_timestamp()
+				ORDER BY j.alive_until LIMIT $1 FOR UPDATE SKIP LOCKED)
+			RETURNING `+jobColumns, requeueBatch, interruptedByDeath)
+		if err != nil {
+			return fmt.Errorf("find interrupted jobs: %w", err)
+		}
+		if jobs, err = pgx.CollectRows(rows, scanJobRow); err != nil {
+			return fmt.Errorf("find interrupted jobs: %w", err)
+		}
+		for _, j := range jobs {
+			if err := requeue(ctx, tx, j); err != nil {
+				return fmt.Errorf("requeue job %s: %w", j.ID, err)
+			}
+		}
+		return nil
+	})
+	return jobs, err
 }
 
 // ReportProgress publishes progress outside the work's own transaction, so

@@ -44,17 +44,8 @@ func scanLock(row pgx.Row) (Lock, error) {
 // AcquireLock takes the named lock for ttl, or fails at once with *ErrLocked
 // naming the current holder. It never waits.
 func (s *Store) AcquireLock(ctx context.Context, name string, holder Actor, purpose string, ttl time.Duration) (Lock, error) {
-	return s.acquire(ctx, name, NewID(), holder, purpose, ttl)
-}
+	leaseID := NewID()
 
-// ResumeLock re-acquires lease l for a retried attempt of the same work: it
-// succeeds while l is still held (or free), with a new token so any earlier
-// attempt still running is fenced off.
-func (s *Store) ResumeLock(ctx context.Context, l Lock, ttl time.Duration) (Lock, error) {
-	return s.acquire(ctx, l.Name, l.LeaseID, Actor{Kind: l.HolderKind, ID: l.HolderID, Name: l.Holder}, l.Purpose, ttl)
-}
-
-func (s *Store) acquire(ctx context.Context, name, leaseID string, holder Actor, purpose string, ttl time.Duration) (Lock, error) {
 	// Work under a live lease holds its row FOR SHARE (checkFence) until it
 	// commits, and ON CONFLICT DO UPDATE waits for that row lock. Waiting
 	// behind live work would queue the request (and hold a connection), so
@@ -78,16 +69,43 @@ func (s *Store) acquire(ctx context.Context, name, leaseID string, holder Actor,
 		if err != nil {
 			return Lock{}, err
 		}
-		if ok && held.LeaseID != leaseID {
+		if ok {
 			return Lock{}, &ErrLocked{Lock: held, Now: s.Now()}
 		}
-		// Our own lease (a resumed attempt) queued behind other acquirers'
-		// brief row locks, or an expired lease still committing: wait.
-		if busy || ok {
-			patience = "0" // no timeout
+		if busy {
+			patience = "0" // an expired lease still committing: wait for it
 		}
 	}
 	return Lock{}, fmt.Errorf("acquire lock %s: contended three times in a row", name)
+}
+
+// ErrLeaseSuperseded refuses a retried attempt whose lock newer work took
+// while it was interrupted: the plan or course moved on, so it must not run.
+var ErrLeaseSuperseded = &Error{Code: EConflict, Kind: "lease_superseded",
+	Message: "Newer work took the lock while this job was interrupted, so the job did not run again; nothing was changed."}
+
+// ResumeLock re-acquires lease l for a retried attempt of the same work,
+// with a new token so any earlier attempt still running is fenced off. It
+// succeeds only while the lock still names l — held, expired, or released
+// by l's own work. Once another lease has taken the name, even if it has
+// released it since, the retry fails with ErrLeaseSuperseded. It waits for
+// a fenced transaction of an earlier attempt to commit or roll back.
+func (s *Store) ResumeLock(ctx context.Context, l Lock, ttl time.Duration) (Lock, error) {
+	return resumeLock(ctx, s.pool, l, ttl)
+}
+
+func resumeLock(ctx context.Context, q querier, l Lock, ttl time.Duration) (Lock, error) {
+	out, err := scanLock(q.QueryRow(ctx, `UPDATE locks SET token = token + 1, acquired_at = clock_timestamp(),
+			expires_at = clock_timestamp() + $3 * interval '1 millisecond', released_at = NULL
+		WHERE name = $1 AND lease_id = $2
+		RETURNING `+lockColumns, l.Name, l.LeaseID, ttl.Milliseconds()))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Lock{}, ErrLeaseSuperseded
+	}
+	if err != nil {
+		return Lock{}, fmt.Errorf("resume lock %s: %w", l.Name, err)
+	}
+	return out, nil
 }
 
 // tryAcquire is the one statement that takes a free or expired lease,
@@ -107,7 +125,7 @@ func tryAcquire(ctx context.Context, pool *pgxpool.Pool, name, leaseID string, h
 				holder_kind = EXCLUDED.holder_kind, holder_id = EXCLUDED.holder_id, holder_name = EXCLUDED.holder_name,
 				purpose = EXCLUDED.purpose, acquired_at = EXCLUDED.acquired_at, expires_at = EXCLUDED.expires_at,
 				released_at = NULL
-			WHERE locks.released_at IS NOT NULL OR locks.expires_at <= clock_timestamp() OR locks.lease_id = EXCLUDED.lease_id
+			WHERE locks.released_at IS NOT NULL OR locks.expires_at <= clock_timestamp()
 			RETURNING `+lockColumns,
 			name, leaseID, holder.Kind, holder.ID, holder.Name, purpose, ttl.Milliseconds()))
 		return err
@@ -116,14 +134,25 @@ func tryAcquire(ctx context.Context, pool *pgxpool.Pool, name, leaseID string, h
 }
 
 // ExtendLock is the heartbeat of long work: it pushes the expiry out by ttl,
-// or returns ErrLeaseLost when the lease is no longer this holder's.
+// or returns ErrLeaseLost when the lease is no longer this holder's. While
+// a fenced transaction holds the lease row (see checkFence) the expiry
+// cannot move, and ExtendLock returns l as it is instead of waiting, even
+// past the expiry: no one can take the lease from under that transaction,
+// and a heartbeat that waited would fire the moment the work commits and
+// releases it.
 func (s *Store) ExtendLock(ctx context.Context, l Lock, ttl time.Duration) (Lock, error) {
 	out, err := scanLock(s.pool.QueryRow(ctx, `
+		WITH held AS (SELECT name AS held_name, expires_at > clock_timestamp() AS live FROM locks
+			WHERE name = $1 AND token = $2 AND released_at IS NULL
+			FOR NO KEY UPDATE NOWAIT)
 		UPDATE locks SET expires_at = clock_timestamp() + $3 * interval '1 millisecond'
-		WHERE name = $1 AND token = $2 AND released_at IS NULL AND expires_at > clock_timestamp()
+		FROM held WHERE locks.name = held.held_name AND held.live
 		RETURNING `+lockColumns, l.Name, l.Token, ttl.Milliseconds()))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Lock{}, ErrLeaseLost
+	}
+	if pgErr, busy := errors.AsType[*pgconn.PgError](err); busy && pgErr.Code == "55P03" { // lock_not_available
+		return l, nil
 	}
 	if err != nil {
 		return Lock{}, fmt.Errorf("extend lock %s: %w", l.Name, err)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klauspost/compress/gzhttp"
 	"github.com/oklog/ulid/v2"
 
 	"github.com/seatplan/seatplan/handlers"
@@ -82,6 +83,48 @@ func logRequests(logger *slog.Logger) middleware {
 		})
 	}
 }
+
+// compress gzips (or zstd-encodes) answers for clients that accept it:
+// pages, JSON, CSV exports and static assets. Bodies under gzhttp's minimum
+// size (1 KiB) are sent as they are, so the license refresh's 304 and its
+// small signed document cost only the wrapper, not a compressor.
+func compress(next http.Handler) http.Handler {
+	gz := gzhttp.GzipHandler(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gz.ServeHTTP(&oneVary{ResponseWriter: w}, r)
+	})
+}
+
+// oneVary joins the Vary lines that gzhttp (Accept-Encoding) and the page
+// handlers (HX-Request) each add into one, for clients that read only the
+// first.
+type oneVary struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (v *oneVary) WriteHeader(code int) {
+	if !v.wrote {
+		v.wrote = true
+		if h := v.Header(); len(h["Vary"]) > 1 {
+			h["Vary"] = []string{strings.Join(h["Vary"], ", ")}
+		}
+	}
+	v.ResponseWriter.WriteHeader(code)
+}
+
+func (v *oneVary) Write(b []byte) (int, error) {
+	if !v.wrote {
+		v.WriteHeader(http.StatusOK)
+	}
+	return v.ResponseWriter.Write(b)
+}
+
+// Flush passes gzhttp's flushes on (streamed CSV exports).
+func (v *oneVary) Flush() { http.NewResponseController(v.ResponseWriter).Flush() }
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (v *oneVary) Unwrap() http.ResponseWriter { return v.ResponseWriter }
 
 // securityHeaders applies the same protections to every answer.
 func securityHeaders(next http.Handler) http.Handler {
@@ -179,14 +222,14 @@ type tokenResolver interface {
 func requireClient(st tokenResolver, roles ...store.Role) middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			token, ok := handlers.BearerToken(r)
 			if !ok {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="seatplan"`)
 				handlers.Fail(w, r, &store.Error{Code: store.EUnauthorized, Kind: "invalid_token",
 					Message: "Send an OAuth 2.0 access token: Authorization: Bearer <token> (get one from POST /oauth/token)."})
 				return
 			}
-			a, err := st.ClientByToken(r.Context(), strings.TrimSpace(token))
+			a, err := st.ClientByToken(r.Context(), token)
 			if err != nil {
 				if store.ErrorCode(err) == store.EUnauthorized {
 					w.Header().Set("WWW-Authenticate", `Bearer realm="seatplan", error="invalid_token"`)

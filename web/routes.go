@@ -95,5 +95,5 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /api/v1/courses/{course}/history", courseClient(handlers.HistoryAPI(st)))
 	mux.Handle("POST /api/v1/courses/{course}/import", courseClient(handlers.ImportCourseAPI(st, d.Jobs, d.LeaseTTL)))
 
-	mux.Handle("/", handlers.NotFound())
+	mux.Handle("/", handlers.NotFound(mux))
 }

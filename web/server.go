@@ -46,6 +46,7 @@ func NewServer(d Deps) http.Handler {
 	return chain(mux,
 		recoverPanics,
 		logRequests(d.Logger),
+		compress,
 		securityHeaders,
 		crossOriginProtection,
 		loadSession(d.Store, d.Sessions),

@@ -11,7 +11,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/store/storetest"
 )
 
@@ -169,79 +168,5 @@ func TestAssign_ConcurrentClientsOnTwoServersAreLinearizable(t *testing.T) {
 	}
 	if want := (clients-1)*perList/2 + perList; f.assigned != want {
 		t.Errorf("assigned %d, want %d distinct addresses", f.assigned, want)
-	}
-}
-
-func TestAssign_KilledMidJobLeavesAllOrNothingAndARetrySucceeds(t *testing.T) {
-	t.Parallel()
-	dbURL := storetest.NewDatabase(t)
-	// A short lease, so the crashed holder's lock expires within the test.
-	environ := []string{"DATABASE_URL=" + dbURL, "SEATPLAN_LEASE_TTL=2s"}
-	// One process only: it accepts the list and runs the job, so killing it
-	// kills the job.
-	first := startServeProcess(t, environ)
-	api := newAPIClients(t, dbURL, "bulk loader", "admin", first.URL)[0]
-	const n = 100_000
-	planID := api.createPlan(t, n)
-	list := make([]string, n)
-	for i := range list {
-		list[i] = fmt.Sprintf("crash%06d@example.com", i)
-	}
-	statusURL, err := api.assignUntilAccepted(planID, strings.Join(list, "\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Wait until the job has assigned its first batch (uncommitted), then crash.
-	deadline := time.Now().Add(time.Minute)
-	for {
-		_, j, err := api.do("GET", statusURL, "", "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if j["status"] == "running" && j["done"].(float64) > 0 {
-			break
-		}
-		if j["status"] == "succeeded" || time.Now().After(deadline) {
-			t.Fatalf("could not catch the job mid-way: %v", j)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	first.Kill(t)
-
-	db := openPool(t, dbURL)
-	if live := countLive(t, db, planID, list); live != 0 && live != n {
-		t.Fatalf("after the crash %d of %d addresses are licensed: not all or nothing", live, n)
-	}
-	st := store.New(db)
-	lockDeadline := time.Now().Add(10 * time.Second)
-	for {
-		_, held, err := st.HeldLock(context.Background(), store.PlanLockName(planID))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !held {
-			break
-		}
-		if time.Now().After(lockDeadline) {
-			t.Fatal("the crashed job's plan lock did not expire")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-
-	second := startServeProcess(t, environ)
-	retry := newAPIClients(t, dbURL, "bulk loader", "admin", second.URL)[0]
-	statusURL, err = retry.assignUntilAccepted(planID, strings.Join(list, "\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	j, err := retry.waitJob(statusURL, 2*time.Minute)
-	if err != nil || j["status"] != "succeeded" {
-		t.Fatalf("retry: %v %v", j, err)
-	}
-	if live := countLive(t, db, planID, list); live != n {
-		t.Errorf("after the retry %d of %d addresses are licensed", live, n)
-	}
-	if f := readPlanFacts(t, db, planID); f.doubleLicensed != 0 || f.unassigned+f.assigned+f.activated != f.seats {
-		t.Errorf("plan facts after crash and retry: %+v", f)
 	}
 }

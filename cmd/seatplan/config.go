@@ -122,6 +122,9 @@ func (c *config) validate() error {
 	if c.production() && c.DatabaseURL == "" {
 		return errors.New("production mode requires DATABASE_URL")
 	}
+	if c.LeaseTTL <= 0 {
+		return fmt.Errorf("-lease-ttl must be a positive duration, not %s", c.LeaseTTL)
+	}
 	if c.SessionKey != "" && len(c.SessionKey) < 32 {
 		return errors.New("the session key must be at least 32 bytes long")
 	}

@@ -42,6 +42,7 @@ func TestConfig_Environment(t *testing.T) {
 		"duration without a unit": {env: []string{"SEATPLAN_LEASE_TTL", "30"}, wantErr: []string{"SEATPLAN_LEASE_TTL", `"30"`}},
 		"duration not a number":   {env: []string{"SEATPLAN_TOKEN_TTL", "soon"}, wantErr: []string{"SEATPLAN_TOKEN_TTL", `"soon"`}},
 		"duration with a unit":    {env: []string{"SEATPLAN_LEASE_TTL", "45s"}, check: func(c *config) bool { return c.LeaseTTL == 45*time.Second }},
+		"lease of no time":        {env: []string{"SEATPLAN_LEASE_TTL", "0s"}, wantErr: []string{"-lease-ttl", "positive"}},
 		"int with a suffix":       {env: []string{"SEATPLAN_MAX_UPLOAD_BYTES", "16MB"}, wantErr: []string{"SEATPLAN_MAX_UPLOAD_BYTES", `"16MB"`}},
 		"int in float notation":   {env: []string{"SEATPLAN_MAX_LIST_ENTRIES", "1e5"}, wantErr: []string{"SEATPLAN_MAX_LIST_ENTRIES", `"1e5"`}},
 		"int":                     {env: []string{"SEATPLAN_MAX_LIST_ENTRIES", "500"}, check: func(c *config) bool { return c.MaxListEntries == 500 }},

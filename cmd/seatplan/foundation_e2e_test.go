@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -151,6 +152,49 @@ func TestServe_EmbeddedPostgresIsSharedAndStoppedOnShutdown(t *testing.T) {
 			t.Fatalf("postgres (pid %d) still runs after serve stopped", pid)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestServe_AsRootFromAPrivateCheckoutKeepsTheClusterWhereItsUserCanReachIt(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Skip("only root runs PostgreSQL as another user, who may not enter a private directory")
+	}
+	private, err := os.MkdirTemp("", "seatplan-private-") // mode 700, as mktemp -d makes it
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(private) })
+	getenv := env(t, "SEATPLAN_DATA_DIR", filepath.Join(private, ".data"))
+	where := regexp.MustCompile(`Embedded PostgreSQL keeps its files in (\S+):`)
+
+	first := startServer(t, getenv)
+	cluster := first.stdout.waitFor(t, where, time.Second)
+	t.Cleanup(func() { os.RemoveAll(cluster) })
+	if strings.HasPrefix(cluster, private) || !strings.Contains(first.stdout.String(), "Demo logins") {
+		t.Fatalf("first run: cluster in %s; output:\n%s", cluster, first.stdout)
+	}
+	raw, err := os.ReadFile(filepath.Join(cluster, "postmaster.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.SplitN(string(raw), "\n", 2)[0])
+	if err := first.stop(); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); syscall.Kill(pid, 0) == nil; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("postgres (pid %d) still runs after serve stopped", pid)
+		}
+	}
+
+	// The next run finds the same cluster, demo data and all.
+	second := startServer(t, getenv)
+	if again := second.stdout.waitFor(t, where, time.Second); again != cluster {
+		t.Errorf("second run keeps its cluster in %s, the first in %s", again, cluster)
+	}
+	if strings.Contains(second.stdout.String(), "Demo logins") {
+		t.Error("the second run loaded demo data again: it did not find the first run's cluster")
 	}
 }
 

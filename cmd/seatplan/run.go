@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -94,8 +95,10 @@ func (d *database) Close() error {
 }
 
 // openDatabase connects to DATABASE_URL or, without one, to the embedded
-// cluster under the data dir, starting it unless another seatplan did.
-func openDatabase(ctx context.Context, cfg *config, stderr io.Writer) (*database, error) {
+// cluster of the data dir, starting it unless another seatplan did. When
+// the cluster cannot live under the data dir (as root, in a private
+// directory), notice is told where it lives instead.
+func openDatabase(ctx context.Context, cfg *config, notice, stderr io.Writer) (*database, error) {
 	log := cfg.logger(stderr)
 	db := &database{}
 	url := cfg.DatabaseURL
@@ -105,9 +108,12 @@ func openDatabase(ctx context.Context, cfg *config, stderr io.Writer) (*database
 		if err := os.MkdirAll(cfg.DataDir, 0o711); err != nil {
 			return nil, fmt.Errorf("create data dir: %w", err)
 		}
-		dir, err := filepath.Abs(filepath.Join(cfg.DataDir, "postgres"))
+		dir, why, err := pgserver.Locate(filepath.Join(cfg.DataDir, "postgres"))
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("place embedded PostgreSQL: %w", err)
+		}
+		if why != "" {
+			fmt.Fprintf(notice, "Embedded PostgreSQL keeps its files in %s: %s.\n", dir, why)
 		}
 		db.cluster, err = pgserver.Start(ctx, pgserver.Options{DataDir: dir, Log: log})
 		if err != nil {
@@ -133,6 +139,10 @@ func openDatabase(ctx context.Context, cfg *config, stderr io.Writer) (*database
 	return db, nil
 }
 
+// connectTimeout bounds opening one database connection, unless the URL
+// sets connect_timeout.
+const connectTimeout = 5 * time.Second
+
 // newPool opens the pool. pgx's default of max(4, CPUs) connections is too
 // few here: a job's fenced transaction, its lease heartbeat, its progress
 // reports, River's own queries and the web requests all need one at once.
@@ -144,6 +154,11 @@ func newPool(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	}
 	if !strings.Contains(url, "pool_max_conns") {
 		cfg.MaxConns = 20
+	}
+	// A database host that stopped answering (rather than refusing) must
+	// not hold requests for the kernel's TCP timeout: they answer 503 soon.
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = connectTimeout
 	}
 	return pgxpool.NewWithConfig(ctx, cfg)
 }
@@ -176,7 +191,7 @@ func migrateCommand(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return err
 	}
-	db, err := openDatabase(ctx, cfg, stderr)
+	db, err := openDatabase(ctx, cfg, stderr, stderr)
 	if err != nil {
 		return err
 	}
@@ -192,9 +207,9 @@ func migrateCommand(ctx context.Context, args []string, getenv func(string) stri
 	return fmt.Errorf("unknown migrate direction %q: use up, down or status", direction)
 }
 
-// openStore opens the database, migrated, for the one-shot commands.
-func openStore(ctx context.Context, cfg *config, stderr io.Writer) (*store.Store, *database, error) {
-	db, err := openDatabase(ctx, cfg, stderr)
+// openStore opens the database, migrated; see openDatabase for notice.
+func openStore(ctx context.Context, cfg *config, notice, stderr io.Writer) (*store.Store, *database, error) {
+	db, err := openDatabase(ctx, cfg, notice, stderr)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -227,7 +242,7 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 		return fmt.Errorf("read password from stdin: %w", err)
 	}
 	np.Password = strings.TrimRight(line, "\r\n")
-	st, db, err := openStore(ctx, cfg, stderr)
+	st, db, err := openStore(ctx, cfg, stderr, stderr)
 	if err != nil {
 		return err
 	}
@@ -256,7 +271,7 @@ func clientCommand(ctx context.Context, args []string, getenv func(string) strin
 	if err != nil {
 		return err
 	}
-	st, db, err := openStore(ctx, cfg, stderr)
+	st, db, err := openStore(ctx, cfg, stderr, stderr)
 	if err != nil {
 		return err
 	}
@@ -277,7 +292,7 @@ func demoCommand(ctx context.Context, args []string, getenv func(string) string,
 		// The demo logins share a published password.
 		return errors.New("demo data is for development only; it is refused in production")
 	}
-	st, db, err := openStore(ctx, cfg, stderr)
+	st, db, err := openStore(ctx, cfg, stderr, stderr)
 	if err != nil {
 		return err
 	}

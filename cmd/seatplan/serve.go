@@ -22,7 +22,7 @@ func serveCommand(ctx context.Context, args []string, getenv func(string) string
 		return err // before openStore, so a refused start migrates nothing
 	}
 	log := cfg.logger(stderr)
-	st, db, err := openStore(ctx, cfg, stderr)
+	st, db, err := openStore(ctx, cfg, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -62,6 +62,13 @@ func serveCommand(ctx context.Context, args []string, getenv func(string) string
 	if err := jobs.Start(ctx); err != nil {
 		return fmt.Errorf("start job workers: %w", err)
 	}
+	rescueCtx, stopRescue := context.WithCancel(handlers.WithLogger(context.WithoutCancel(ctx), log))
+	rescueDone := make(chan struct{})
+	go func() {
+		defer close(rescueDone)
+		handlers.RescueInterruptedJobs(rescueCtx, st, jobs, web.RescueEvery(cfg.LeaseTTL))
+	}()
+	defer func() { stopRescue(); <-rescueDone }()
 	// Stop the workers before the pool closes (deferred earlier, runs later);
 	// a job still running after the timeout is cancelled and retried elsewhere.
 	defer func() {

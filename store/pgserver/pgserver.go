@@ -55,6 +55,9 @@ type Options struct {
 	// TCP also listens on a free port of 127.0.0.1; otherwise the server
 	// listens only on a Unix socket inside DataDir.
 	TCP bool
+	// Port, with TCP, is the port to listen on instead of a free one: a
+	// cluster started again on its old port keeps its clients' URLs valid.
+	Port int
 	// Ephemeral trades durability for speed, for clusters that die with a
 	// test run: fsync, synchronous_commit and full_page_writes off, initdb -N.
 	Ephemeral bool
@@ -121,8 +124,10 @@ func start(ctx context.Context, dataDir string, opts Options, log *slog.Logger) 
 	}
 	c := &Cluster{dataDir: dataDir, host: dataDir, port: socketPort, log: log}
 	if opts.TCP {
-		if c.port, err = freeLoopbackPort(); err != nil {
-			return nil, fmt.Errorf("pick a TCP port: %w", err)
+		if c.port = opts.Port; c.port == 0 {
+			if c.port, err = freeLoopbackPort(); err != nil {
+				return nil, fmt.Errorf("pick a TCP port: %w", err)
+			}
 		}
 		c.host = loopback
 	}
@@ -254,6 +259,9 @@ func attach(ctx context.Context, dataDir string, status postmasterStatus, log *s
 	log.Info("attached to running PostgreSQL", "pid", status.pid, "url", c.URL("postgres"))
 	return c, nil
 }
+
+// Port is the port the server listens on (or names its socket after).
+func (c *Cluster) Port() int { return c.port }
 
 // URL is a pgx connection string for the superuser "postgres" and database.
 func (c *Cluster) URL(database string) string {

@@ -364,3 +364,43 @@ func processUID(t *testing.T, pid int) int {
 	t.Fatalf("no Uid in /proc/%d/status", pid)
 	return 0
 }
+
+func TestLocate_AsRootPlacesTheClusterOfAPrivateDirectoryWhereItsUserCanReachIt(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() != 0 {
+		t.Skip("only root drops privileges, so only root meets directories the server cannot enter")
+	}
+	open := filepath.Dir(newDataDir(t))
+	if dir, why, err := pgserver.Locate(filepath.Join(open, "data")); err != nil || dir != filepath.Join(open, "data") || why != "" {
+		t.Errorf("Locate of a reachable directory: %s %q %v, want it unchanged", dir, why, err)
+	}
+	private := filepath.Join(open, "home")
+	if err := os.Mkdir(private, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	dataDir := filepath.Join(private, "seatplan", ".data", "postgres")
+
+	dir, why, err := pgserver.Locate(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if dir == dataDir || strings.HasPrefix(dir, private) || !strings.Contains(why, private) {
+		t.Fatalf("Locate(%s) = %s (%s), want a directory outside %s and the reason", dataDir, dir, why, private)
+	}
+	if again, _, err := pgserver.Locate(dataDir); err != nil || again != dir {
+		t.Errorf("a second Locate gave %s (%v), want %s again", again, err, dir)
+	}
+	if other, _, err := pgserver.Locate(filepath.Join(private, "other", ".data", "postgres")); err != nil || other == dir {
+		t.Errorf("another data directory shares the cluster %s (%v)", other, err)
+	}
+	c := start(t, pgserver.Options{DataDir: dir, Ephemeral: true})
+	var user string
+	queryRow(t, c.URL("postgres"), "SELECT current_user", &user)
+	if uid := processUID(t, postmasterPID(t, dir)); uid == 0 || user != "postgres" {
+		t.Errorf("cluster runs as uid %d, connected as %q", uid, user)
+	}
+	if info, err := os.Stat(private); err != nil || info.Mode().Perm() != 0o700 {
+		t.Errorf("the private directory changed: %v %v", info.Mode(), err)
+	}
+}

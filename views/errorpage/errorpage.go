@@ -20,9 +20,11 @@ type View struct {
 var friendlyHeadings = map[int]string{
 	http.StatusForbidden:           "You don't have access to this page",
 	http.StatusNotFound:            "Page not found",
+	http.StatusMethodNotAllowed:    "This page does not take that request",
 	http.StatusConflict:            "This change could not be made",
 	http.StatusTooManyRequests:     "Too many requests",
 	http.StatusInternalServerError: "Something went wrong",
+	http.StatusServiceUnavailable:  "Seatplan is briefly unavailable",
 }
 
 func (v View) heading() string {

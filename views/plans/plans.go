@@ -110,6 +110,10 @@ type JobView struct {
 	Enrolled, AlreadyEnrolled int
 	// Unassigned and Used are the plan's counts once the job finished.
 	Unassigned, Used int
+	// Interrupted: the attempt running the job stopped (Interruption says
+	// why) and a retry is due; nothing of it was saved.
+	Interrupted  bool
+	Interruption string
 }
 
 func (j JobView) percent() string {
@@ -121,7 +125,7 @@ func (j JobView) percent() string {
 
 func (j JobView) progressClass() string {
 	switch {
-	case j.Failed:
+	case j.Failed, j.Interrupted:
 		return "progress-failed"
 	case j.Finished:
 		return "progress-done"

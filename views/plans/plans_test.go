@@ -1,6 +1,7 @@
 package plans_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -74,5 +75,25 @@ func TestProgress_PollsUntilFinished(t *testing.T) {
 	}
 	if viewtest.ByTestID(done, "job-result").Length() != 1 {
 		t.Error("no result on a finished job")
+	}
+}
+
+func TestProgress_SaysWhenAJobWasInterruptedOrFailed(t *testing.T) {
+	t.Parallel()
+	interrupted := viewtest.Render(t, plans.Progress(plans.JobView{PlanID: "P1", ID: "J1", Status: "queued", Total: 4,
+		Interrupted: true, Interruption: "The server running it stopped."}))
+	if got := viewtest.ByTestID(interrupted, "job-state").Text(); got != "Interrupted — retrying" {
+		t.Errorf("interrupted job says %q", got)
+	}
+	if _, polls := viewtest.ByTestID(interrupted, "job-progress").Attr("hx-get"); !polls {
+		t.Error("an interrupted job stops polling, so the page would never show the retry")
+	}
+	failed := viewtest.Render(t, plans.Progress(plans.JobView{PlanID: "P1", ID: "J1", Status: "failed", Total: 4,
+		Finished: true, Failed: true, Error: "Newer work took the lock."}))
+	if got := viewtest.ByTestID(failed, "job-state").Text(); got != "Failed — nothing was changed" {
+		t.Errorf("failed job says %q", got)
+	}
+	if !strings.Contains(viewtest.ByTestID(failed, "job-error").Text(), "Newer work took the lock.") {
+		t.Error("the failure does not say why")
 	}
 }

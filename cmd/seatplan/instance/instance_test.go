@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seatplan/seatplan/handlers/etag"
 	"github.com/seatplan/seatplan/store/licensing"
 )
 
@@ -129,14 +130,14 @@ func (s *fakeServer) serveLicense(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found", "message": "No such activation."})
 		return
 	}
-	etag := s.signer.ETag(s.claims.LicenseID, s.claims.ChangedAt)
-	if licensing.MatchesETag(r.Header.Get("If-None-Match"), etag) {
-		w.Header().Set("ETag", etag)
+	tag := s.signer.ETag(s.claims.LicenseID, s.claims.ChangedAt)
+	if etag.MatchWeak(r.Header.Get("If-None-Match"), tag) {
+		w.Header().Set("ETag", tag)
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
 	claims, jws := s.signLocked()
-	w.Header().Set("ETag", etag)
+	w.Header().Set("ETag", tag)
 	writeJSON(w, http.StatusOK, map[string]any{"license": claims, "jws": jws})
 }
 
