@@ -130,7 +130,7 @@ func TestBrowser_EditShowsInChangeLogAndUndoBringsTheOldValueBack(t *testing.T) 
 		chromedp.Navigate(s.URL+"/courses"),
 		chromedp.Click(testid("course-link")),
 		chromedp.WaitVisible(testid("course-tree")),
-		chromedp.Click(chromedp.CSS(".tree .leaf a")),
+		chromedp.Click(chromedp.CSS(".tree li:not(:has(ul)) > .tree-row a")),
 		chromedp.WaitVisible(testid("block-form")),
 	); err != nil {
 		t.Fatal(err)

