@@ -163,11 +163,18 @@ func checkAddress(t *testing.T, a string) {
 func checkRejection(t *testing.T, err error, lim emaillist.Limits) {
 	t.Helper()
 	var (
-		notText *emaillist.NotTextError
-		syntax  *emaillist.SyntaxError
-		tooMany *emaillist.TooManyError
+		notText     *emaillist.NotTextError
+		syntax      *emaillist.SyntaxError
+		tooMany     *emaillist.TooManyError
+		unsupported *emaillist.UnsupportedFileError
+		noColumn    *emaillist.NoAddressColumnError
 	)
 	switch {
+	case errors.As(err, &unsupported):
+		if unsupported.Type == "" {
+			t.Fatalf("unsupported file of no type: %v", err)
+		}
+	case errors.As(err, &noColumn):
 	case errors.As(err, &notText):
 		if notText.Line < 1 {
 			t.Fatalf("not text at line %d", notText.Line)
