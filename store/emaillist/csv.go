@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/csv"
 	"io"
+	"strings"
 )
 
 // csvRows reads CSV records as table rows.
 type csvRows struct {
 	cr     *csv.Reader
-	offset int // lines read before the CSV began (Excel's "sep=;" line)
+	offset int   // lines read before the CSV began (Excel's "sep=;" line)
+	keep   []int // columns to copy out of the record's shared memory
 }
 
 func newCSVRows(r io.Reader, sep byte, offset int) *csvRows {
@@ -21,14 +23,21 @@ func newCSVRows(r io.Reader, sep byte, offset int) *csvRows {
 	return &csvRows{cr: cr, offset: offset}
 }
 
-func (c *csvRows) next() (int, []string, error) {
+func (c *csvRows) next() (row, error) {
 	record, err := c.cr.Read()
 	if err != nil {
-		return 0, nil, fromCSV(err, c.offset)
+		return row{}, fromCSV(err, c.offset)
+	}
+	for _, i := range c.keep {
+		if i >= 0 && i < len(record) {
+			record[i] = strings.Clone(record[i]) // the fields of a record share one string
+		}
 	}
 	line, _ := c.cr.FieldPos(0)
-	return line + c.offset, record, nil
+	return row{line: line + c.offset, cells: record, blank: blankRow(record)}, nil
 }
+
+func (c *csvRows) keepOnly(cols []int) { c.keep = cols }
 
 // separators are the field separators tables come with: comma, semicolon (Excel in locales whose
 // decimal mark is a comma) and tab (spreadsheet paste, Excel's "Unicode Text", .tsv).

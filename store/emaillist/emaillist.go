@@ -127,9 +127,8 @@ func ReadEmails(r io.Reader, opt Options) (Emails, error) {
 			return c.add(line, addr, raw)
 		})
 	} else {
-		err = readTable(src.rows(), opt, false, &src.layout, func(line int, cells []string) error {
-			cell := field(cells, src.layout.Email-1)
-			return c.add(line, cellAddress(cell), cell)
+		err = readTable(src.rows(), opt, false, &src.layout, func(line int, email, _ string) error {
+			return c.add(line, cellAddress(email), email)
 		})
 	}
 	layout := src.finish()

@@ -41,9 +41,8 @@ func ReadPairs(r io.Reader, opt Options) (Pairs, error) {
 		return Pairs{}, err
 	}
 	c := newPairCollector(opt.Limits)
-	err = readTable(src.rows(), opt, true, &src.layout, func(line int, cells []string) error {
-		email := field(cells, src.layout.Email-1)
-		return c.add(line, cellAddress(email), email, field(cells, src.layout.Course-1))
+	err = readTable(src.rows(), opt, true, &src.layout, func(line int, email, course string) error {
+		return c.add(line, cellAddress(email), email, course)
 	})
 	layout := src.finish()
 	if err != nil {

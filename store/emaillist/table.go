@@ -18,14 +18,18 @@ const sampleRows = 200
 
 // rowReader is a table read row by row: CSV records or a worksheet's rows.
 type rowReader interface {
-	// next returns the next row's cells and its line (CSV: where the record starts; workbook:
-	// the row number), or io.EOF. The cells are only valid until the next call.
-	next() (line int, cells []string, err error)
+	// next returns the next row, or io.EOF. Its cells are only valid until the next call.
+	next() (row, error)
+	// keepOnly says which columns (0-based) the rows after the sample are read for: a reader
+	// may leave the other cells empty (but still says whether a row is blank), and makes those
+	// strings of their own, so that a kept address holds on to nothing more.
+	keepOnly(cols []int)
 }
 
-type sampledRow struct {
-	line  int
+type row struct {
+	line  int // CSV: where the record starts; workbook: the row number
 	cells []string
+	blank bool // no cell holds more than white space
 }
 
 // tableColumns is what the first rows of a table say about it.
@@ -37,20 +41,21 @@ type tableColumns struct {
 }
 
 // readTable samples a table's first rows, chooses its columns (filling l), and calls add with
-// every row below the header that has a non-blank cell. With pairs it also chooses a course
-// column. The cells are only valid during the call.
-func readTable(rows rowReader, opt Options, pairs bool, l *Layout, add func(line int, cells []string) error) error {
-	var sample []sampledRow
+// the address cell (and with pairs, the course cell) of every row below the header that is not
+// blank, in order. The cells are strings of their own.
+func readTable(rows rowReader, opt Options, pairs bool, l *Layout, add func(line int, email, course string) error) error {
+	var sample []row
 	for len(sample) < sampleRows {
-		line, cells, err := rows.next()
+		r, err := rows.next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			return err
 		}
-		if !blankRow(cells) {
-			sample = append(sample, sampledRow{line, cloneCells(cells)})
+		if !r.blank {
+			r.cells = cloneCells(r.cells)
+			sample = append(sample, r)
 		}
 	}
 	tc, err := chooseColumns(sample, opt, pairs)
@@ -65,34 +70,81 @@ func readTable(rows rowReader, opt Options, pairs bool, l *Layout, add func(line
 		l.Course = tc.course + 1
 	}
 	for _, r := range sample[tc.header+1:] {
-		if err := add(r.line, r.cells); err != nil {
+		if err := add(r.line, field(r.cells, tc.email), field(r.cells, tc.course)); err != nil {
 			return err
 		}
 	}
 	if len(sample) < sampleRows {
 		return nil
 	}
-	for {
-		line, cells, err := rows.next()
-		if err == io.EOF {
-			return nil
+	rows.keepOnly([]int{tc.email, tc.course})
+	return readRest(rows, tc.email, tc.course, add)
+}
+
+// rowBatch is how many rows readRest hands over at a time.
+const rowBatch = 1024
+
+type tableEntry struct {
+	line          int
+	email, course string
+}
+
+// readRest reads the rows after the sample in a goroutine of its own while add takes the rows
+// already read: decoding XML or CSV costs about as much as validating the addresses, and a
+// workbook would otherwise take twice as long as the same list pasted. The goroutine is gone
+// when readRest returns.
+func readRest(rows rowReader, email, course int, add func(line int, email, course string) error) error {
+	batches := make(chan []tableEntry, 2)
+	stop := make(chan struct{})
+	var readErr error // written before batches is closed
+	go func() {
+		defer close(batches)
+		batch := make([]tableEntry, 0, rowBatch)
+		for {
+			r, err := rows.next()
+			if err != nil {
+				if err != io.EOF {
+					readErr = err
+				}
+				break
+			}
+			if r.blank {
+				continue
+			}
+			if batch = append(batch, tableEntry{r.line, field(r.cells, email), field(r.cells, course)}); len(batch) < rowBatch {
+				continue
+			}
+			select {
+			case batches <- batch:
+				batch = make([]tableEntry, 0, rowBatch)
+			case <-stop:
+				return
+			}
 		}
-		if err != nil {
-			return err
+		if len(batch) > 0 {
+			select {
+			case batches <- batch:
+			case <-stop:
+			}
 		}
-		if blankRow(cells) {
-			continue
-		}
-		if err := add(line, cells); err != nil {
-			return err
+	}()
+	for batch := range batches {
+		for _, e := range batch {
+			if err := add(e.line, e.email, e.course); err != nil {
+				close(stop)
+				for range batches { // until the reader has gone
+				}
+				return err
+			}
 		}
 	}
+	return readErr
 }
 
 // chooseColumns finds the header row, then the address column: the one whose cells are mostly
 // addresses, preferring one whose header names an email (a header alone is not enough: Google
 // Contacts has "E-mail 1 - Type" beside "E-mail 1 - Value"). A column the caller names wins.
-func chooseColumns(sample []sampledRow, opt Options, pairs bool) (tableColumns, error) {
+func chooseColumns(sample []row, opt Options, pairs bool) (tableColumns, error) {
 	tc := tableColumns{header: headerRow(sample, opt, pairs), course: -1}
 	var headers []string
 	if tc.header >= 0 {
@@ -139,9 +191,9 @@ func chooseColumns(sample []sampledRow, opt Options, pairs bool) (tableColumns, 
 }
 
 // headerRow finds the row that names the columns: the first that names an address (or course)
-// column before any row holding an address, so that notes above it (LinkedIn's export has
-// some) are skipped; else the first row, when none of its cells looks like an address.
-func headerRow(sample []sampledRow, opt Options, pairs bool) int {
+// column before any row holding an @, so that notes above it (LinkedIn's export has some) are
+// skipped; else the first row, unless it holds an @.
+func headerRow(sample []row, opt Options, pairs bool) int {
 	named := func(cell string) bool {
 		return emailHeaderRank(cell) > 0 || pairs && courseHeaderRank(cell) > 0 ||
 			askedByName(opt.Column) && sameHeader(cell, opt.Column) ||
@@ -149,7 +201,10 @@ func headerRow(sample []sampledRow, opt Options, pairs bool) int {
 	}
 	for i, r := range sample {
 		if slices.ContainsFunc(r.cells, func(cell string) bool { return strings.Contains(cell, "@") }) {
-			return -1
+			if i == 0 {
+				return -1
+			}
+			break
 		}
 		if slices.ContainsFunc(r.cells, named) {
 			return i
@@ -373,10 +428,10 @@ func trimmedCells(cells []string) []string {
 	return out
 }
 
-// field is record[i] as a string of its own (records share and reuse memory), or "" when short.
+// field is record[i], or "" when the record is short or i is -1.
 func field(record []string, i int) string {
 	if i < 0 || i >= len(record) {
 		return ""
 	}
-	return strings.Clone(record[i])
+	return record[i]
 }

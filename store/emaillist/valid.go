@@ -157,14 +157,16 @@ func canonical(s string) (string, string) {
 	if reason := localPartProblem(local); reason != "" {
 		return "", reason
 	}
-	domain, reason := asciiDomain(domain)
-	if reason != "" {
+	ascii, reason := asciiDomain(domain)
+	switch {
+	case reason != "":
 		return "", reason
-	}
-	if len(local)+1+len(domain) > maxAddressLen {
+	case ascii == domain:
+		return strings.ToLower(s), "" // one allocation at most: lists run to 100,000 addresses
+	case len(local)+1+len(ascii) > maxAddressLen:
 		return "", fmt.Sprintf("longer than %d characters", maxAddressLen)
 	}
-	return strings.ToLower(local) + "@" + domain, ""
+	return strings.ToLower(local + "@" + ascii), ""
 }
 
 func localPartProblem(local string) string {
@@ -188,8 +190,9 @@ func localPartProblem(local string) string {
 	return ""
 }
 
-// asciiDomain is the domain lower-cased in the form DNS looks up, or a reason it is not one.
-// Only internationalized domains go through IDNA: plain ones keep the rules below alone.
+// asciiDomain is the domain in the form DNS looks up, or a reason it is not one. Only
+// internationalized domains go through IDNA (which also lower-cases them): plain ones keep the
+// rules below alone.
 func asciiDomain(domain string) (string, string) {
 	if domain[0] == '[' {
 		return "", "IP-address domains are not supported"
@@ -204,7 +207,7 @@ func asciiDomain(domain string) (string, string) {
 	if reason := domainProblem(domain); reason != "" {
 		return "", reason
 	}
-	return strings.ToLower(domain), ""
+	return domain, ""
 }
 
 func domainProblem(domain string) string {

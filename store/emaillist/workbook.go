@@ -240,35 +240,39 @@ func partKey(name string) string {
 
 // sharedStrings reads the table that text cells point into: each <si> is the text of its <t>
 // elements, directly or in rich-text runs, leaving out phonetic guides (<rPh>).
-func (w *workbook) sharedStrings(part string) ([]string, error) {
+func (w *workbook) sharedStrings(part string) (stringTable, error) {
 	rc, err := w.open(part)
 	if err != nil {
-		return nil, err
+		return stringTable{}, err
 	}
 	defer rc.Close()
+	size := int(w.files[partKey(part)].UncompressedSize64) // bounded by open
 	x := gosax.NewReaderSize(rc, xmlBufferSize)
 	var (
-		sst         []string
-		text        []byte
+		st          = stringTable{text: make([]byte, 0, size/2)} // the text is about half the XML
 		inItem, inT bool
 		phonetic    int
 	)
 	for {
 		ev, err := x.Event()
 		if err != nil {
-			return nil, &UnsupportedFileError{Type: FileDamagedWorkbook}
+			return stringTable{}, &UnsupportedFileError{Type: FileDamagedWorkbook}
 		}
 		switch ev.Type() {
 		case gosax.EventEOF:
-			return sst, nil
+			return st, nil
 		case gosax.EventStart:
 			empty := selfClosing(ev.Bytes)
 			switch string(localName(ev.Bytes)) {
 			case "si":
 				if empty {
-					sst = append(sst, "")
-				} else {
-					inItem, text = true, text[:0]
+					st.ends = append(st.ends, len(st.text))
+				}
+				inItem = !empty
+			case "sst":
+				// The count Excel writes saves growing the table; the part's size bounds it.
+				if n, err := strconv.Atoi(string(attr(ev.Bytes, "uniqueCount"))); err == nil && n > 0 {
+					st.ends = make([]int, 0, min(n, size/len("<si><t></t></si>")))
 				}
 			case "rPh":
 				if !empty {
@@ -281,7 +285,7 @@ func (w *workbook) sharedStrings(part string) ([]string, error) {
 			switch string(localName(ev.Bytes)) {
 			case "si":
 				if inItem {
-					sst = append(sst, string(text))
+					st.ends = append(st.ends, len(st.text))
 				}
 				inItem = false
 			case "rPh":
@@ -291,18 +295,38 @@ func (w *workbook) sharedStrings(part string) ([]string, error) {
 			}
 		case gosax.EventText, gosax.EventCData:
 			if inT {
-				text = appendText(text, ev)
+				st.text = appendText(st.text, ev)
 			}
 		}
 	}
+}
+
+// stringTable holds a workbook's shared strings end to end, so that only the cells a list
+// uses become strings of their own.
+type stringTable struct {
+	text []byte
+	ends []int // where each string ends in text
+}
+
+// at is string i, or nil when there is none.
+func (st stringTable) at(i int) []byte {
+	if i < 0 || i >= len(st.ends) {
+		return nil
+	}
+	start := 0
+	if i > 0 {
+		start = st.ends[i-1]
+	}
+	return st.text[start:st.ends[i]]
 }
 
 // sheetRows reads a worksheet's <sheetData> row by row.
 type sheetRows struct {
 	part  io.Closer
 	x     *gosax.Reader // nil for a workbook without a worksheet
-	sst   []string
-	row   int // number of the last row read
+	sst   stringTable
+	keep  []bool // the columns whose cells become strings; nil for all
+	row   int    // number of the last row read
 	cells []string
 	text  []byte
 }
@@ -321,55 +345,66 @@ func (s *sheetRows) close() {
 	}
 }
 
-func (s *sheetRows) next() (int, []string, error) {
+func (s *sheetRows) keepOnly(cols []int) {
+	s.keep = make([]bool, maxColumns)
+	for _, c := range cols {
+		if c >= 0 && c < maxColumns {
+			s.keep[c] = true
+		}
+	}
+}
+
+func (s *sheetRows) next() (row, error) {
 	if s.x == nil {
-		return 0, nil, io.EOF
+		return row{}, io.EOF
 	}
 	for {
 		ev, err := s.x.Event()
 		if err != nil {
-			return 0, nil, &UnsupportedFileError{Type: FileDamagedWorkbook}
+			return row{}, &UnsupportedFileError{Type: FileDamagedWorkbook}
 		}
 		switch ev.Type() {
 		case gosax.EventEOF:
-			return 0, nil, io.EOF
+			return row{}, io.EOF
 		case gosax.EventStart:
 			if string(localName(ev.Bytes)) != "row" {
 				continue
 			}
 			// Rows may leave out their number; a number that does not move on is not believed.
-			s.row = s.row + 1
+			s.row++
 			if n, err := strconv.Atoi(string(attr(ev.Bytes, "r"))); err == nil && n > s.row {
 				s.row = n
 			}
 			s.cells = s.cells[:0]
 			if selfClosing(ev.Bytes) {
-				return s.row, s.cells, nil
+				return row{line: s.row, blank: true}, nil
 			}
-			return s.row, s.cells, s.readCells()
+			filled, err := s.readCells()
+			return row{line: s.row, cells: s.cells, blank: !filled}, err
 		}
 	}
 }
 
-// readCells reads the cells of the row just started, up to its end.
-func (s *sheetRows) readCells() error {
+// readCells reads the cells of the row just started, up to its end, and reports whether one
+// of them is not blank.
+func (s *sheetRows) readCells() (filled bool, err error) {
 	col := -1
 	var typ string
 	inCell, inValue, phonetic := false, false, 0
 	for {
 		ev, err := s.x.Event()
 		if err != nil {
-			return &UnsupportedFileError{Type: FileDamagedWorkbook}
+			return false, &UnsupportedFileError{Type: FileDamagedWorkbook}
 		}
 		switch ev.Type() {
 		case gosax.EventEOF:
-			return nil
+			return filled, nil
 		case gosax.EventStart:
 			empty := selfClosing(ev.Bytes)
 			switch string(localName(ev.Bytes)) {
 			case "c":
-				col = cellColumn(attr(ev.Bytes, "r"), col)
-				typ = cellType(attr(ev.Bytes, "t"))
+				ref, t := cellAttrs(ev.Bytes)
+				col, typ = cellColumn(ref, col), cellType(t)
 				inCell, s.text = !empty, s.text[:0]
 			case "v", "t": // <v>value</v>, or <is><t>text</t></is> and its rich-text runs
 				inValue = inCell && phonetic == 0 && !empty
@@ -381,10 +416,14 @@ func (s *sheetRows) readCells() error {
 		case gosax.EventEnd:
 			switch string(localName(ev.Bytes)) {
 			case "row":
-				return nil
+				return filled, nil
 			case "c":
-				if inCell {
-					s.set(col, s.value(typ))
+				if inCell && col < maxColumns {
+					value := s.value(typ)
+					filled = filled || len(bytes.TrimSpace(value)) > 0
+					if s.keep == nil || s.keep[col] {
+						s.set(col, string(value))
+					}
 				}
 				inCell = false
 			case "v", "t":
@@ -400,30 +439,32 @@ func (s *sheetRows) readCells() error {
 	}
 }
 
-// value is the text of the cell just read.
-func (s *sheetRows) value(typ string) string {
+var (
+	excelTrue  = []byte("TRUE")
+	excelFalse = []byte("FALSE")
+)
+
+// value is the text of the cell just read, valid until the next cell.
+func (s *sheetRows) value(typ string) []byte {
 	switch typ {
 	case cellShared:
 		i, err := strconv.Atoi(string(bytes.TrimSpace(s.text)))
-		if err != nil || i < 0 || i >= len(s.sst) {
-			return ""
+		if err != nil {
+			return nil
 		}
-		return s.sst[i]
+		return s.sst.at(i)
 	case cellBool:
 		switch string(bytes.TrimSpace(s.text)) {
 		case "1":
-			return "TRUE"
+			return excelTrue
 		case "0":
-			return "FALSE"
+			return excelFalse
 		}
 	}
-	return string(s.text)
+	return s.text
 }
 
 func (s *sheetRows) set(col int, value string) {
-	if col < 0 || col >= maxColumns {
-		return
-	}
 	for len(s.cells) <= col {
 		s.cells = append(s.cells, "")
 	}
@@ -474,15 +515,21 @@ func appendText(b []byte, ev gosax.Event) []byte {
 
 // localName is the name of a start or end tag without its namespace prefix: "x:c" is "c".
 func localName(tag []byte) []byte {
-	tag = bytes.TrimLeft(tag, "</")
-	end := bytes.IndexAny(tag, " \t\r\n/>")
-	if end >= 0 {
-		tag = tag[:end]
+	start := 0
+	for start < len(tag) && (tag[start] == '<' || tag[start] == '/') {
+		start++
 	}
-	if colon := bytes.LastIndexByte(tag, ':'); colon >= 0 {
-		tag = tag[colon+1:]
+	end := start
+	for end < len(tag) {
+		switch tag[end] {
+		case ' ', '\t', '\r', '\n', '/', '>':
+			return tag[start:end]
+		case ':':
+			start = end + 1
+		}
+		end++
 	}
-	return tag
+	return tag[start:end]
 }
 
 func selfClosing(tag []byte) bool {
@@ -491,9 +538,34 @@ func selfClosing(tag []byte) bool {
 
 // attr is the value of the attribute named key in a start tag, or nil.
 func attr(tag []byte, key string) []byte {
-	i := bytes.IndexAny(tag, " \t\r\n")
-	if i < 0 {
-		return nil
+	var value []byte
+	eachAttr(tag, func(name, v []byte) {
+		if value == nil && string(name) == key {
+			value = v
+		}
+	})
+	return value
+}
+
+// cellAttrs are the reference (r) and type (t) of a <c> start tag, in one pass: a worksheet
+// has a tag like it for every cell.
+func cellAttrs(tag []byte) (ref, typ []byte) {
+	eachAttr(tag, func(name, v []byte) {
+		switch string(name) {
+		case "r":
+			ref = v
+		case "t":
+			typ = v
+		}
+	})
+	return ref, typ
+}
+
+// eachAttr calls fn with the name and raw value of each attribute of a start tag.
+func eachAttr(tag []byte, fn func(name, value []byte)) {
+	i := 0
+	for i < len(tag) && !isXMLSpace(tag[i]) {
+		i++
 	}
 	for i < len(tag) {
 		for i < len(tag) && isXMLSpace(tag[i]) {
@@ -518,20 +590,16 @@ func attr(tag []byte, key string) []byte {
 			i++
 		}
 		if i >= len(tag) || tag[i] != '"' && tag[i] != '\'' {
-			return nil
+			return
 		}
 		quote := tag[i]
 		end := bytes.IndexByte(tag[i+1:], quote)
 		if end < 0 {
-			return nil
+			return
 		}
-		value := tag[i+1 : i+1+end]
-		if string(name) == key {
-			return value
-		}
+		fn(name, tag[i+1:i+1+end])
 		i += end + 2
 	}
-	return nil
 }
 
 func isXMLSpace(c byte) bool {
