@@ -331,12 +331,9 @@ type sheetRows struct {
 	text  []byte
 }
 
-// Cell types (the t attribute) whose value is not its <v> text as written.
-const (
-	cellShared = "s"
-	cellInline = "inlineStr"
-	cellBool   = "b"
-)
+// cellShared is the type (the t attribute) of a cell whose <v> is an index into the shared
+// strings; every other cell's text is what it holds, in <v> or in <is><t>.
+const cellShared = "s"
 
 // close releases the worksheet's decompressor.
 func (s *sheetRows) close() {
@@ -389,8 +386,7 @@ func (s *sheetRows) next() (row, error) {
 // of them is not blank.
 func (s *sheetRows) readCells() (filled bool, err error) {
 	col := -1
-	var typ string
-	inCell, inValue, phonetic := false, false, 0
+	inCell, inValue, shared, phonetic := false, false, false, 0
 	for {
 		ev, err := s.x.Event()
 		if err != nil {
@@ -404,7 +400,7 @@ func (s *sheetRows) readCells() (filled bool, err error) {
 			switch string(localName(ev.Bytes)) {
 			case "c":
 				ref, t := cellAttrs(ev.Bytes)
-				col, typ = cellColumn(ref, col), cellType(t)
+				col, shared = cellColumn(ref, col), string(t) == cellShared
 				inCell, s.text = !empty, s.text[:0]
 			case "v", "t": // <v>value</v>, or <is><t>text</t></is> and its rich-text runs
 				inValue = inCell && phonetic == 0 && !empty
@@ -419,7 +415,7 @@ func (s *sheetRows) readCells() (filled bool, err error) {
 				return filled, nil
 			case "c":
 				if inCell && col < maxColumns {
-					value := s.value(typ)
+					value := s.value(shared)
 					filled = filled || len(bytes.TrimSpace(value)) > 0
 					if s.keep == nil || s.keep[col] {
 						s.set(col, string(value))
@@ -439,29 +435,16 @@ func (s *sheetRows) readCells() (filled bool, err error) {
 	}
 }
 
-var (
-	excelTrue  = []byte("TRUE")
-	excelFalse = []byte("FALSE")
-)
-
 // value is the text of the cell just read, valid until the next cell.
-func (s *sheetRows) value(typ string) []byte {
-	switch typ {
-	case cellShared:
-		i, err := strconv.Atoi(string(bytes.TrimSpace(s.text)))
-		if err != nil {
-			return nil
-		}
-		return s.sst.at(i)
-	case cellBool:
-		switch string(bytes.TrimSpace(s.text)) {
-		case "1":
-			return excelTrue
-		case "0":
-			return excelFalse
-		}
+func (s *sheetRows) value(shared bool) []byte {
+	if !shared {
+		return s.text
 	}
-	return s.text
+	i, err := strconv.Atoi(string(bytes.TrimSpace(s.text)))
+	if err != nil {
+		return nil
+	}
+	return s.sst.at(i)
 }
 
 func (s *sheetRows) set(col int, value string) {
@@ -469,15 +452,6 @@ func (s *sheetRows) set(col int, value string) {
 		s.cells = append(s.cells, "")
 	}
 	s.cells[col] = value
-}
-
-func cellType(t []byte) string {
-	for _, known := range []string{cellShared, cellInline, cellBool} {
-		if string(t) == known {
-			return known
-		}
-	}
-	return ""
 }
 
 // cellColumn is the 0-based column of a cell reference such as "B7"; a cell without one, or
