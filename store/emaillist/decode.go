@@ -77,6 +77,7 @@ func (t *legacyFallback) encoding() Encoding {
 	return EncodingUTF8
 }
 
+// Reset forgets a Windows-1252 verdict; UTF-8 declared by a byte-order mark stays declared.
 func (t *legacyFallback) Reset() {
 	t.cp1252 = nil
 }

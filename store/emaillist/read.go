@@ -27,7 +27,7 @@ type source struct {
 	sheet     *sheetRows
 }
 
-// open recognises what r holds. A table (pairs) is never read as a pasted list.
+// open recognises what r holds. A list of pairs, or one whose column is named, is a table.
 func open(r io.Reader, opt Options, table bool) (*source, error) {
 	if opt.Limits.MaxBytes > 0 {
 		r = &limitedReader{r: r, max: opt.Limits.MaxBytes}
@@ -79,7 +79,7 @@ func open(r io.Reader, opt Options, table bool) (*source, error) {
 		sep = sniffSeparator(texts)
 	}
 	switch {
-	case table || opt.Format == FormatCSV || s.firstLine > 1:
+	case table || opt.Format == FormatCSV || opt.Column != "" || s.firstLine > 1:
 		s.layout.Format = FormatCSV
 	case opt.Format == FormatText:
 		s.layout.Format = FormatText

@@ -362,15 +362,18 @@ func sameHeader(a, b string) bool {
 	return ka != "" && ka == headerKey(b)
 }
 
-// stripMarks drops accents, so that "Correo electrónico" folds like "correo electronico".
-var stripMarks = transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+// stripMarks drops accents, so that "Correo electrónico" folds like "correo electronico". A
+// transformer holds state, so each use makes its own.
+func stripMarks() transform.Transformer {
+	return transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
+}
 
 // headerKey folds how people write column names: "E-mail Address" and "e_mail address" are
 // "emailaddress", "Correo electrónico" is "correoelectronico".
 func headerKey(name string) string {
 	name = strings.TrimSpace(name)
 	if hasNonASCII(name) {
-		if folded, _, err := transform.String(stripMarks, name); err == nil {
+		if folded, _, err := transform.String(stripMarks(), name); err == nil {
 			name = folded
 		}
 	}
