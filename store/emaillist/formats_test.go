@@ -617,3 +617,43 @@ func TestDisplayEmail(t *testing.T) {
 		}
 	}
 }
+
+// Requests read lists at the same time; the readers share nothing (run with -race).
+func TestReadEmails_ConcurrentReadersShareNothing(t *testing.T) {
+	t.Parallel()
+	var long strings.Builder
+	long.WriteString("Prénom;Courriel\n")
+	for i := range 1000 {
+		long.WriteString("Zoé;zoe" + strconv.Itoa(i) + "@exemple.fr\n")
+	}
+	inputs := [][]byte{
+		[]byte(long.String()),
+		windows1252(t, "Name;E-Mail-Adresse\r\nMüller;m@x.de\r\n"),
+		utf16Bytes(t, "Nombre\tCorreo electrónico\r\nAna\tana@bücher.es\r\n", unicode.LittleEndian, unicode.UseBOM),
+		workbook(t, sheet{name: "S", rows: [][]any{{"Courriel"}, {"a@x.fr"}}}),
+		[]byte(outlookTo),
+	}
+	want := make([]emaillist.Emails, len(inputs))
+	for i, in := range inputs {
+		var err error
+		if want[i], err = emaillist.ReadEmails(bytes.NewReader(in), emaillist.Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	errs := make(chan error, 64)
+	for g := range 64 {
+		go func() {
+			i := g % len(inputs)
+			got, err := emaillist.ReadEmails(bytes.NewReader(inputs[i]), emaillist.Options{})
+			if err == nil && !reflect.DeepEqual(got, want[i]) {
+				err = errors.New("input " + strconv.Itoa(i) + " read differently")
+			}
+			errs <- err
+		}()
+	}
+	for range 64 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
