@@ -16,18 +16,37 @@ type ListLimits struct {
 	MaxEntries int
 }
 
-func (l ListLimits) parser() emaillist.Limits { return emaillist.Limits{MaxEntries: l.MaxEntries} }
+func (l ListLimits) parser() emaillist.Limits {
+	return emaillist.Limits{MaxEntries: l.MaxEntries, MaxBytes: l.MaxBytes}
+}
 
-// listError turns the list parser's refusals into errors Fail maps: 422 that
-// names the line for a malformed list, 413 beyond a limit. Others pass through.
+// listError turns the list reader's refusals into errors Fail maps: 422 that
+// names the line for a malformed list, or what an upload looks like when it is
+// no list, or the columns a table has; 413 beyond a limit. Others pass through.
 func listError(err error) error {
 	if e, ok := errors.AsType[*emaillist.SyntaxError](err); ok {
 		return &store.Error{Code: store.EInvalid, Kind: "malformed_csv", Message: capitalized(e.Error()) + ".", Fields: map[string]any{"line": e.Line}}
 	}
 	if e, ok := errors.AsType[*emaillist.NotTextError](err); ok {
 		return &store.Error{Code: store.EInvalid, Kind: "not_text",
-			Message: fmt.Sprintf("The upload is not a text or CSV file (line %d holds binary data or is not UTF-8); export the list as CSV and try again.", e.Line),
+			Message: fmt.Sprintf("The upload is not a text or CSV file (line %d holds binary data); export the list as CSV and try again.", e.Line),
 			Fields:  map[string]any{"line": e.Line}}
+	}
+	if e, ok := errors.AsType[*emaillist.UnsupportedFileError](err); ok {
+		return &store.Error{Code: store.EInvalid, Kind: "unsupported_file", Message: capitalized(e.Error()) + ".",
+			Fields: map[string]any{"looks_like": string(e.Type)}}
+	}
+	if e, ok := errors.AsType[*emaillist.NoAddressColumnError](err); ok {
+		return &store.Error{Code: store.EInvalid, Kind: "no_email_column", Message: capitalized(e.Error()) + ".",
+			Fields: map[string]any{"headers": e.Headers}}
+	}
+	if e, ok := errors.AsType[*emaillist.ColumnNotFoundError](err); ok {
+		return &store.Error{Code: store.EInvalid, Kind: "unknown_column", Message: capitalized(e.Error()) + ".",
+			Fields: map[string]any{"column": e.Column, "headers": e.Headers}}
+	}
+	if e, ok := errors.AsType[*emaillist.TooLargeError](err); ok {
+		return &store.Error{Code: store.ETooLarge, Kind: "too_large", Message: capitalized(e.Error()) + "; split it into smaller lists.",
+			Fields: map[string]any{"max_bytes": e.Max}}
 	}
 	if e, ok := errors.AsType[*emaillist.TooManyError](err); ok {
 		return &store.Error{Code: store.ETooLarge, Kind: "too_many_entries",

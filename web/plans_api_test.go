@@ -200,8 +200,14 @@ func TestAssignmentsAPI_RefusalsHaveJSONErrorShapes(t *testing.T) {
 			t.Errorf("%d %v", status, body)
 		}
 	})
-	t.Run("BinaryUploadIs422", func(t *testing.T) {
+	t.Run("ImageUploadIs422NamingWhatItIs", func(t *testing.T) {
 		status, body := post("application/octet-stream", "\x89PNG\r\n\x1a\n\x00\x00")
+		if status != 422 || body["error"] != "unsupported_file" || body["looks_like"] != "image" || !strings.Contains(body["message"].(string), "looks like an image") {
+			t.Errorf("%d %v", status, body)
+		}
+	})
+	t.Run("BinaryUploadIs422", func(t *testing.T) {
+		status, body := post("application/octet-stream", "a@example.com\n\x00\x01\x02")
 		if status != 422 || body["error"] != "not_text" || !strings.Contains(body["message"].(string), "not a text or CSV file") {
 			t.Errorf("%d %v", status, body)
 		}

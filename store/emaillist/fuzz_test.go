@@ -9,6 +9,8 @@ import (
 	"testing/iotest"
 	"unicode/utf8"
 
+	"golang.org/x/text/encoding/unicode"
+
 	"github.com/seatplan/seatplan/store/emaillist"
 )
 
@@ -37,11 +39,28 @@ var nastySeeds = []string{
 	"course,email\n,\n\n\t\n",
 }
 
+// exportSeeds are real exports, made as the programs that write them do.
+func exportSeeds(f *testing.F) [][]byte {
+	return [][]byte{
+		utf16Bytes(f, "Name\tE-Mail\r\nJörg Müller\tjoerg@example.de\r\n", unicode.LittleEndian, unicode.UseBOM),
+		utf16Bytes(f, "email,course\r\nann@x.com,cs101\r\n", unicode.BigEndian, unicode.UseBOM),
+		windows1252(f, "Name;E-Mail;Kurs\r\nMüller, Jörg;joerg@example.de;Grundkurs\r\nGöß;jörg@x.de;\r\n"),
+		[]byte(googleContacts),
+		[]byte(outlookContacts),
+		[]byte(outlookTo),
+		[]byte("sep=;\r\nName;Mail\r\nLee, Ann;ann@x.com\r\n"),
+		workbook(f, sheet{name: "Teilnehmer", rows: [][]any{{"Name", "Work e-mail", "Course"}, {"Zoë", "Zoë <zoe@bücher.de>", "cs101"}, nil, {"Bad", "bad@", 3}}}),
+	}
+}
+
 func FuzzParseEmails(f *testing.F) {
 	for _, s := range nastySeeds {
 		for format := range 3 {
 			f.Add([]byte(s), uint8(format), uint8(0))
 		}
+	}
+	for _, b := range exportSeeds(f) {
+		f.Add(b, uint8(emaillist.FormatAuto), uint8(0))
 	}
 	f.Add([]byte("a@x.com\nb@x.com\nc@x.com\n"), uint8(emaillist.FormatText), uint8(2))
 	f.Fuzz(func(t *testing.T, in []byte, format, maxEntries uint8) {
@@ -90,6 +109,9 @@ func FuzzParsePairs(f *testing.F) {
 	for _, s := range nastySeeds {
 		f.Add([]byte(s), uint8(0))
 	}
+	for _, b := range exportSeeds(f) {
+		f.Add(b, uint8(0))
+	}
 	f.Fuzz(func(t *testing.T, in []byte, maxEntries uint8) {
 		lim := emaillist.Limits{MaxEntries: int(maxEntries)}
 		pairs, problems, err := emaillist.ParsePairs(bytes.NewReader(in), lim)
@@ -137,7 +159,8 @@ func FuzzParsePairs(f *testing.F) {
 }
 
 func FuzzValidEmail(f *testing.F) {
-	for _, s := range []string{"ann@x.com", " A.B+c@Sub.Example.ORG ", "Bob <b@x.com>", "a@b@c", "\"q\"@x.com", "a@1.2", "ü@x.de", "a@[1.2.3.4]"} {
+	for _, s := range []string{"ann@x.com", " A.B+c@Sub.Example.ORG ", "Bob <b@x.com>", "a@b@c", "\"q\"@x.com", "a@1.2", "ü@x.de", "a@[1.2.3.4]",
+		"anna@bücher.de", "Anna@XN--BCHER-KVA.DE", "a@xn--zz.de", "\u200bann@x.com\u00ad", "a@例え.テスト", "a@straße.de"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -145,8 +168,13 @@ func FuzzValidEmail(f *testing.F) {
 		if (addr == "") == (reason == "") {
 			t.Fatalf("ValidEmail(%q) = %q, %q: want exactly one of address and reason", s, addr, reason)
 		}
-		if addr != "" {
-			checkAddress(t, addr)
+		if addr == "" {
+			return
+		}
+		checkAddress(t, addr)
+		// The form pages show is the same address.
+		if again, reason := emaillist.ValidEmail(emaillist.DisplayEmail(addr)); again != addr {
+			t.Fatalf("%q is shown as %q, which reads as %q (%s)", addr, emaillist.DisplayEmail(addr), again, reason)
 		}
 	})
 }
@@ -163,11 +191,18 @@ func checkAddress(t *testing.T, a string) {
 func checkRejection(t *testing.T, err error, lim emaillist.Limits) {
 	t.Helper()
 	var (
-		notText *emaillist.NotTextError
-		syntax  *emaillist.SyntaxError
-		tooMany *emaillist.TooManyError
+		notText     *emaillist.NotTextError
+		syntax      *emaillist.SyntaxError
+		tooMany     *emaillist.TooManyError
+		unsupported *emaillist.UnsupportedFileError
+		noColumn    *emaillist.NoAddressColumnError
 	)
 	switch {
+	case errors.As(err, &unsupported):
+		if unsupported.Type == "" {
+			t.Fatalf("unsupported file of no type: %v", err)
+		}
+	case errors.As(err, &noColumn):
 	case errors.As(err, &notText):
 		if notText.Line < 1 {
 			t.Fatalf("not text at line %d", notText.Line)

@@ -9,8 +9,8 @@ import (
 // Pair asks for one learner to be enrolled in one course.
 type Pair struct {
 	Index  int    // 0-based position among the list's entries
-	Line   int    // 1-based line where the CSV record starts; 0 for a list that has no lines
-	Email  string // valid and lower-cased
+	Line   int    // 1-based line (workbook: row) where the record starts; 0 for a list that has no lines
+	Email  string // valid and canonical (ValidEmail)
 	Course string // the course key, trimmed
 }
 
@@ -23,61 +23,46 @@ type PairProblem struct {
 	Reason string
 }
 
-// ParsePairs reads a CSV of email and course columns. A first record naming the columns
-// ("email" and "course", in either order, ignoring case) is a header; without one the email
-// is the first column and the course the second. A bad email, a missing course or a repeat of
-// an earlier pair makes a problem, and the other pairs still count. It fails like ParseEmails.
-func ParsePairs(r io.Reader, lim Limits) ([]Pair, []PairProblem, error) {
-	in, err := openList(r)
+// Pairs is a read enrollment list.
+type Pairs struct {
+	Pairs    []Pair
+	Problems []PairProblem
+	Layout   Layout
+}
+
+// ReadPairs reads a table of email and course columns, as CSV or an .xlsx workbook. The email
+// column is found as ReadEmails finds it; the course column is the one whose header names a
+// course ("Course", "Course key", "Kurs"…), else the first other column. A bad email, a missing
+// course or a repeat of an earlier pair makes a problem, and the other pairs still count. It
+// fails like ReadEmails.
+func ReadPairs(r io.Reader, opt Options) (Pairs, error) {
+	src, err := open(r, opt, true)
 	if err != nil {
-		return nil, nil, err
+		return Pairs{}, err
 	}
-	c := newPairCollector(lim)
-	emailColumn, courseColumn := -1, -1 // chosen by the first record
-	err = in.readRecords(func(line int, record []string) error {
-		if emailColumn < 0 {
-			var isHeader bool
-			emailColumn, courseColumn, isHeader = pairColumns(record)
-			if isHeader {
-				return nil
-			}
-		}
-		return c.add(line, field(record, emailColumn), field(record, courseColumn))
+	c := newPairCollector(opt.Limits)
+	err = readTable(src.rows(), opt, true, &src.layout, func(line int, email, course string) error {
+		return c.add(line, cellAddress(email), email, course)
 	})
+	layout := src.finish()
 	if err != nil {
-		return nil, nil, err
+		return Pairs{}, err
 	}
-	return c.pairs, c.problems, nil
+	return Pairs{Pairs: c.pairs, Problems: c.problems, Layout: layout}, nil
 }
 
-// pairColumns finds the email and course columns in a header record; when the record names
-// only one, the other is the first column left.
-func pairColumns(record []string) (email, course int, isHeader bool) {
-	email = header(record, emailHeaders)
-	course = header(record, courseHeaders)
-	otherThan := func(i int) int {
-		if i == 0 {
-			return 1
-		}
-		return 0
-	}
-	switch {
-	case email < 0 && course < 0:
-		return 0, 1, false
-	case email < 0:
-		email = otherThan(course)
-	case course < 0:
-		course = otherThan(email)
-	}
-	return email, course, true
+// ParsePairs reads pairs as ReadPairs does, with no columns chosen.
+func ParsePairs(r io.Reader, lim Limits) ([]Pair, []PairProblem, error) {
+	p, err := ReadPairs(r, Options{Limits: lim})
+	return p.Pairs, p.Problems, err
 }
 
-// CheckPairs applies the rules of ParsePairs to pairs that came as a list, such as a JSON
+// CheckPairs applies the rules of ReadPairs to pairs that came as a list, such as a JSON
 // array; only Email and Course of the entries are read.
 func CheckPairs(entries []Pair, lim Limits) ([]Pair, []PairProblem, error) {
 	c := newPairCollector(lim)
 	for _, p := range entries {
-		if err := c.add(0, p.Email, p.Course); err != nil {
+		if err := c.add(0, cellAddress(p.Email), p.Email, p.Course); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -95,14 +80,15 @@ func newPairCollector(lim Limits) *pairCollector {
 	return &pairCollector{max: lim.MaxEntries, seen: make(map[[2]string]int)}
 }
 
-// add takes one entry; email and course must not share memory with larger strings they would keep alive.
-func (c *pairCollector) add(line int, email, course string) error {
+// add takes one entry: the address it holds, the email as written and the course. None may
+// share memory with a larger string it would keep alive.
+func (c *pairCollector) add(line int, addr, email, course string) error {
 	index := len(c.pairs) + len(c.problems)
 	if c.max > 0 && index >= c.max {
 		return &TooManyError{Max: c.max}
 	}
 	course = strings.TrimSpace(course)
-	addr, reason := ValidEmail(email)
+	addr, reason := ValidEmail(addr)
 	if reason == "" && course == "" {
 		reason = "missing course"
 	}

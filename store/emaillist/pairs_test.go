@@ -96,7 +96,8 @@ func TestParsePairs_RejectsWholeInput(t *testing.T) {
 		lim  emaillist.Limits
 		want error
 	}{
-		{"Binary", "PK\x03\x04\x14\x00", emaillist.Limits{}, &emaillist.NotTextError{Line: 1}},
+		{"Binary", "a@x.com,A\n\x00", emaillist.Limits{}, &emaillist.NotTextError{Line: 2}},
+		{"Zip", "PK\x03\x04\x14\x00", emaillist.Limits{}, &emaillist.UnsupportedFileError{Type: emaillist.FileZip}},
 		{"BrokenQuote", "email,course\na@x.com,\"A\"B\n", emaillist.Limits{}, &emaillist.SyntaxError{Line: 2, Err: csv.ErrQuote}},
 		{"TooMany", "email,course\na@x.com,A\n\nbad,\nc@x.com,A\n", emaillist.Limits{MaxEntries: 2}, &emaillist.TooManyError{Max: 2}},
 	}

@@ -3,182 +3,166 @@ package emaillist
 import (
 	"bufio"
 	"bytes"
-	"encoding/csv"
 	"io"
-	"slices"
-	"strings"
-	"unicode"
-	"unicode/utf8"
 )
 
 const (
 	readBufferSize = 16 << 10
-	// sniffSize bounds how far the first non-blank line is looked for.
-	sniffSize = 4 << 10
+	// magicSize is how much of an upload is looked at to tell a binary file by its signature.
+	magicSize = 512
+	// sniffSize and sniffLines bound the first lines looked at to tell a table from a pasted
+	// list and to find the separator.
+	sniffSize  = 4 << 10
+	sniffLines = 20
 	// maxShownLen bounds a problem's Value, which goes back to the user.
 	maxShownLen = 120
 )
 
-// indexSeparator finds the end of an entry in text format: pasted lists come one per line,
-// or "a@x.com, b@y.com" from mail clients, or tab-separated from a spreadsheet row.
-func indexSeparator(b []byte) int {
-	for i, c := range b {
-		switch c {
-		case '\n', ',', ';', '\t':
-			return i
-		}
+// source is an upload opened for reading: a workbook, or decoded text whose shape is known.
+type source struct {
+	layout    Layout
+	text      *bufio.Reader // decoded text with LF line ends, for FormatText and FormatCSV
+	encoding  func() Encoding
+	firstLine int // the line the text reader starts on: 2 after Excel's "sep=;" line
+	sheet     *sheetRows
+}
+
+// open recognises what r holds. A list of pairs, or one whose column is named, is a table.
+func open(r io.Reader, opt Options, table bool) (*source, error) {
+	if opt.Limits.MaxBytes > 0 {
+		r = &limitedReader{r: r, max: opt.Limits.MaxBytes}
 	}
-	return -1
-}
-
-// list is an upload opened for reading, with the shape of its first line.
-type list struct {
-	r     *bufio.Reader
-	guess Format // what the first non-blank line looks like: FormatText or FormatCSV
-	comma rune   // the CSV delimiter the first line uses
-}
-
-func openList(r io.Reader) (list, error) {
-	br := bufio.NewReaderSize(newTextReader(r), readBufferSize)
-	head, err := br.Peek(sniffSize)
+	br := bufio.NewReaderSize(r, readBufferSize)
+	head, err := br.Peek(magicSize)
 	if err != nil && err != io.EOF {
-		return list{}, err
+		return nil, err
 	}
-	line := firstNonBlankLine(head)
-	comma := delimiter(line)
-	return list{r: br, guess: guessFormat(line, comma), comma: comma}, nil
-}
-
-func firstNonBlankLine(head []byte) []byte {
-	for len(head) > 0 {
-		var line []byte
-		line, head, _ = bytes.Cut(head, []byte{'\n'})
-		if len(bytes.TrimSpace(line)) > 0 {
-			return line
-		}
-	}
-	return nil
-}
-
-// delimiter picks the most frequent of comma, semicolon (Excel in many European locales) and
-// tab (spreadsheet paste, .tsv) outside quotes; comma when there is none.
-func delimiter(line []byte) rune {
-	var counts [3]int
-	delims := [3]byte{',', ';', '\t'}
-	quoted := false
-	for _, c := range line {
-		if c == '"' {
-			quoted = !quoted
-		}
-		if i := bytes.IndexByte(delims[:], c); i >= 0 && !quoted {
-			counts[i]++
-		}
-	}
-	best := 0
-	for i := range counts {
-		if counts[i] > counts[best] {
-			best = i
-		}
-	}
-	return rune(delims[best])
-}
-
-// guessFormat calls a line CSV when it quotes, names the email column, or has fields besides
-// addresses (a name column). Addresses alone, one or several, make a pasted list: read as CSV,
-// all but the first on a line would be lost.
-func guessFormat(line []byte, comma rune) Format {
-	if bytes.IndexByte(line, '"') >= 0 {
-		return FormatCSV
-	}
-	fields := strings.Split(string(line), string(comma))
-	if len(fields) == 1 {
-		if header(fields, emailHeaders) >= 0 {
-			return FormatCSV
-		}
-		return FormatText
-	}
-	for _, f := range fields {
-		if strings.TrimSpace(f) != "" && !strings.Contains(f, "@") {
-			return FormatCSV
-		}
-	}
-	return FormatText
-}
-
-func (l list) csvReader() *csv.Reader {
-	cr := csv.NewReader(l.r)
-	cr.Comma = l.comma
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-	cr.TrimLeadingSpace = true // so `a@x.com, "b@y.com"` is not a bare-quote error
-	return cr
-}
-
-// readRecords calls add with each CSV record that has a non-blank field, and the line it starts on.
-// The record is reused: add must copy what it keeps.
-func (l list) readRecords(add func(line int, record []string) error) error {
-	cr := l.csvReader()
-	for {
-		record, err := cr.Read()
-		if err == io.EOF {
-			return nil
-		}
+	switch t := binaryType(head); t {
+	case "":
+	case FileZip: // workbooks are zips; others are refused once opened
+		data, err := io.ReadAll(br)
 		if err != nil {
-			return fromCSV(err)
+			return nil, err
 		}
-		if blankRecord(record) {
-			continue
+		rows, sheet, err := openWorkbook(data, opt.Limits)
+		if err != nil {
+			return nil, err
 		}
-		line, _ := cr.FieldPos(0)
-		if err := add(line, record); err != nil {
-			return err
+		return &source{layout: Layout{Format: FormatWorkbook, Sheet: sheet}, sheet: rows}, nil
+	default:
+		return nil, &UnsupportedFileError{Type: t}
+	}
+
+	decoded, encoding := decodeText(br)
+	s := &source{text: bufio.NewReaderSize(newTextReader(decoded), readBufferSize), encoding: encoding, firstLine: 1}
+	head, err = s.text.Peek(sniffSize)
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	lines := firstLines(head, len(head) < sniffSize)
+	sep := byte(0)
+	if len(lines) > 0 && lines[0].number == 1 {
+		if sep = declaredSeparator(lines[0].text); sep != 0 {
+			skip := bytes.IndexByte(head, '\n') + 1
+			if skip == 0 {
+				skip = len(head)
+			}
+			_, _ = s.text.Discard(skip) // cannot fail: the bytes are buffered
+			s.firstLine, lines = 2, lines[1:]
 		}
 	}
-}
-
-func blankRecord(record []string) bool {
-	for _, f := range record {
-		if strings.TrimSpace(f) != "" {
-			return false
-		}
+	texts := make([][]byte, len(lines))
+	for i, l := range lines {
+		texts[i] = l.text
 	}
-	return true
+	if sep == 0 {
+		sep = sniffSeparator(texts)
+	}
+	switch {
+	case table || opt.Format == FormatCSV || opt.Column != "" || s.firstLine > 1:
+		s.layout.Format = FormatCSV
+	case opt.Format == FormatText:
+		s.layout.Format = FormatText
+	default:
+		s.layout.Format = guessFormat(texts, sep)
+	}
+	if s.layout.Format == FormatCSV {
+		s.layout.Separator = rune(sep)
+	}
+	return s, nil
 }
 
-// readText calls add with each non-blank, trimmed entry between separators and its line.
-// The value is only valid during the call.
-func (l list) readText(add func(line int, value []byte) error) error {
-	line := 1
-	var spanning []byte // the start of an entry longer than the read buffer
-	for {
-		chunk, err := l.r.ReadSlice('\n')
-		for {
-			i := indexSeparator(chunk)
-			if i < 0 {
-				break
-			}
-			value := chunk[:i]
-			if len(spanning) > 0 {
-				spanning = append(spanning, value...)
-				value, spanning = spanning, spanning[:0]
-			}
-			if value = bytes.TrimSpace(value); len(value) > 0 {
-				if err := add(line, value); err != nil {
-					return err
-				}
-			}
-			if chunk[i] == '\n' {
-				line++
-			}
-			chunk = chunk[i+1:]
+type sniffedLine struct {
+	number int
+	text   []byte
+}
+
+// firstLines are the first non-blank lines of head, leaving out a last one cut off unless it is
+// the only one.
+func firstLines(head []byte, complete bool) []sniffedLine {
+	var lines []sniffedLine
+	for number := 1; len(head) > 0 && len(lines) < sniffLines; number++ {
+		line, rest, found := bytes.Cut(head, []byte{'\n'})
+		if !found && !complete && len(lines) > 0 {
+			break
 		}
-		spanning = append(spanning, chunk...)
+		if len(bytes.TrimSpace(line)) > 0 {
+			lines = append(lines, sniffedLine{number, line})
+		}
+		head = rest
+	}
+	return lines
+}
+
+// rows reads the source as a table.
+func (s *source) rows() rowReader {
+	if s.sheet != nil {
+		return s.sheet
+	}
+	return newCSVRows(s.text, byte(s.layout.Separator), s.firstLine-1)
+}
+
+// readAddressList calls add with each entry of a pasted list and its line. The entry is only
+// valid during the call.
+func (s *source) readAddressList(add func(line int, e entry) error) error {
+	return eachLine(s.text, s.firstLine, func(line int, text []byte) error {
+		return splitAddressList(text, func(e entry) error { return add(line, e) })
+	})
+}
+
+// finish completes the layout once the source is read, and releases it.
+func (s *source) finish() Layout {
+	if s.encoding != nil {
+		s.layout.Encoding = s.encoding()
+	}
+	if s.sheet != nil {
+		s.sheet.close()
+	}
+	return s.layout
+}
+
+// eachLine calls fn with each line of r, without its line end, however long. The line is only
+// valid during the call.
+func eachLine(r *bufio.Reader, first int, fn func(line int, text []byte) error) error {
+	var long []byte // a line longer than the read buffer
+	for line := first; ; line++ {
+		chunk, err := r.ReadSlice('\n')
+		for err == bufio.ErrBufferFull {
+			long = append(long, chunk...)
+			chunk, err = r.ReadSlice('\n')
+		}
+		if len(long) > 0 {
+			long = append(long, chunk...)
+			chunk, long = long, long[:0]
+		}
+		if len(chunk) > 0 {
+			if ferr := fn(line, bytes.TrimSuffix(chunk, []byte{'\n'})); ferr != nil {
+				return ferr
+			}
+		}
 		switch err {
-		case nil, bufio.ErrBufferFull:
+		case nil:
 		case io.EOF:
-			if value := bytes.TrimSpace(spanning); len(value) > 0 {
-				return add(line, value)
-			}
 			return nil
 		default:
 			return err
@@ -186,50 +170,24 @@ func (l list) readText(add func(line int, value []byte) error) error {
 	}
 }
 
-// Names a header gives the columns, compared by headerKey.
-var (
-	emailHeaders  = []string{"email", "emailaddress"}
-	courseHeaders = []string{"course", "coursekey", "courseid"}
-)
-
-// header reports which field of a header record names a column, or -1.
-func header(record []string, column []string) int {
-	for i, field := range record {
-		if slices.Contains(column, headerKey(field)) {
-			return i
-		}
-	}
-	return -1
+// limitedReader fails with *TooLargeError once more than max bytes have been read.
+type limitedReader struct {
+	r    io.Reader
+	max  int64
+	read int64
 }
 
-// headerKey folds how people write column names: "E-mail Address" is "emailaddress".
-func headerKey(name string) string {
-	return strings.Map(func(r rune) rune {
-		switch r {
-		case ' ', '-', '_':
-			return -1
-		}
-		return unicode.ToLower(r)
-	}, strings.TrimSpace(name))
-}
-
-// field is record[i] as a string of its own (records share and reuse memory), or "" when short.
-func field(record []string, i int) string {
-	if i >= len(record) {
-		return ""
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.read > l.max {
+		return 0, &TooLargeError{Max: l.max}
 	}
-	return strings.Clone(record[i])
-}
-
-// shown is s trimmed and cut to a length fit to show back to the user.
-func shown(s string) string {
-	s = strings.TrimSpace(s)
-	if len(s) <= maxShownLen {
-		return s
+	if left := l.max - l.read + 1; int64(len(p)) > left {
+		p = p[:left]
 	}
-	cut := maxShownLen
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
+	n, err := l.r.Read(p)
+	l.read += int64(n)
+	if l.read > l.max {
+		return n - int(l.read-l.max), &TooLargeError{Max: l.max}
 	}
-	return s[:cut] + "…"
+	return n, err
 }
