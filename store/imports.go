@@ -33,10 +33,12 @@ type CourseImport struct {
 	Lease  Lock
 }
 
-// ImportResult is what an import job reports.
+// ImportResult is what an import job reports. OpID is the operation that
+// wrote it: undo it to undo the whole import.
 type ImportResult struct {
-	Created int `json:"created"`
-	Deleted int `json:"deleted"`
+	Created int    `json:"created"`
+	Deleted int    `json:"deleted"`
+	OpID    string `json:"op_id"`
 }
 
 // validateImport checks the whole tree with the hierarchy, name and field
@@ -210,7 +212,7 @@ func (s *Store) RunCourseImport(ctx context.Context, imp CourseImport, lease Loc
 		if _, err := e.tx.Exec(ctx, `UPDATE blocks SET children = $2, updated_at = now() WHERE id = $1`, root.ID, chapters); err != nil {
 			return fmt.Errorf("attach imported chapters: %w", err)
 		}
-		res.Created = len(rows)
+		res.Created, res.OpID = len(rows), e.op
 		summary := fmt.Sprintf("Imported %d blocks into %s, replacing %d chapters", res.Created, label(root), res.Deleted)
 		e.note(root.ID, ChangeMove, summary, rootState)
 		for _, r := range rows {
