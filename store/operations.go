@@ -152,16 +152,18 @@ func (s *Store) OperationVersions(ctx context.Context, course, opID, after strin
 	if _, err := authorizeCourse(ctx, s.pool, course, a, rightView, false); err != nil {
 		return nil, err
 	}
-	return operationVersions(ctx, s.pool, course, []string{opID}, after, limit)
+	return operationVersions(ctx, s.pool, course, []string{opID}, "", after, limit)
 }
 
-// operationVersions reads up to limit versions of each of ops, by block id
-// after the block id after; block_versions_op_idx serves each.
-func operationVersions(ctx context.Context, q querier, course string, ops []string, after string, limit int) ([]BlockVersion, error) {
+// operationVersions reads up to limit versions of each of ops (only those
+// of block, when set), by block id after the block id after;
+// block_versions_op_idx serves each.
+func operationVersions(ctx context.Context, q querier, course string, ops []string, block, after string, limit int) ([]BlockVersion, error) {
 	rows, err := q.Query(ctx, `SELECT v.* FROM unnest($1::text[]) AS o(op_id)
 		CROSS JOIN LATERAL (SELECT `+versionColumns+` FROM block_versions v
-			WHERE v.op_id = o.op_id AND v.course_key = $2 AND v.block_id > $3 ORDER BY v.block_id, v.version_id LIMIT $4) v`,
-		ops, course, after, limit)
+			WHERE v.op_id = o.op_id AND v.course_key = $2 AND v.block_id > $3 AND ($5 = '' OR v.block_id = $5)
+			ORDER BY v.block_id, v.version_id LIMIT $4) v`,
+		ops, course, after, limit, block)
 	if err != nil {
 		return nil, fmt.Errorf("read versions of operations: %w", err)
 	}
@@ -169,12 +171,13 @@ func operationVersions(ctx context.Context, q querier, course string, ops []stri
 }
 
 // OperationPreviews returns, for each of ops, its first n versions (by block
-// id) in one query: the per-block diffs a page of the change log unfolds.
-func (s *Store) OperationPreviews(ctx context.Context, course string, ops []string, n int, a Actor) (map[string][]BlockVersion, error) {
+// id; only those of block, when set) in one query: the per-block diffs a
+// page of the change log unfolds.
+func (s *Store) OperationPreviews(ctx context.Context, course string, ops []string, block string, n int, a Actor) (map[string][]BlockVersion, error) {
 	if _, err := authorizeCourse(ctx, s.pool, course, a, rightView, false); err != nil {
 		return nil, err
 	}
-	vs, err := operationVersions(ctx, s.pool, course, ops, "", n)
+	vs, err := operationVersions(ctx, s.pool, course, ops, block, "", n)
 	if err != nil {
 		return nil, err
 	}
