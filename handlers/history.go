@@ -224,7 +224,7 @@ func renderUndoPreview(w http.ResponseWriter, r *http.Request, st revertPageStor
 	}
 	v := courses.UndoOperationView{Base: basePage(r, "Undo this change?"), Key: course, Op: operationRow(o, nil, *p.Op, nil),
 		Changes: plannedRows(o, p.Changes), Deletes: p.Deletes, Restores: p.Restores, Updates: p.Updates,
-		More: p.Total() - len(p.Changes), LaterBlocks: p.ConflictBlocks, Repairs: p.Repairs, Error: refusal}
+		More: p.Unlisted, LaterBlocks: p.ConflictBlocks, Repairs: p.Repairs, Error: refusal}
 	for _, c := range p.Conflicts {
 		if n := len(v.Later); n > 0 && v.Later[n-1].OpID == c.OpID {
 			v.Later[n-1].Blocks++
@@ -239,7 +239,7 @@ func plannedRows(o store.Outline, cs []store.PlannedChange) []courses.PlannedRow
 	names := o.Names()
 	rows := make([]courses.PlannedRow, len(cs))
 	for i, c := range cs {
-		rows[i] = courses.PlannedRow{Change: string(c.Change), Type: string(c.Type), Name: c.Name, BlockID: c.BlockID,
+		rows[i] = courses.PlannedRow{Change: string(c.Change), Type: string(c.Type), Name: c.Name, BlockID: c.BlockID, Inside: c.Inside,
 			Diff: diffRows(store.DiffStates(c.Before, c.After, names))}
 	}
 	return rows
@@ -315,7 +315,7 @@ func RestorePreview(st restorePageStore, sessions SessionManager) http.Handler {
 		}
 		v := courses.RestoreView{Base: basePage(r, "Restore the course?"), Key: course, Title: o.Course.Title, At: at, AtParam: formatInstant(at),
 			Tree: pastNode(tree), Changes: plannedRows(o, p.Changes), Deletes: p.Deletes, Restores: p.Restores, Updates: p.Updates,
-			More: p.Total() - len(p.Changes)}
+			More: p.Unlisted}
 		render(w, r, http.StatusOK, courses.RestorePage(v))
 	})
 }

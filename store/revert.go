@@ -53,9 +53,9 @@ type RevertPreview struct {
 	Op      *Operation // the operation to undo; nil for a restore to an instant
 	At      *time.Time // the instant a restore goes back to
 	Changes []PlannedChange
-	// Deletes, Restores and Updates count every planned change, beyond
-	// the ones listed in Changes.
-	Deletes, Restores, Updates int
+	// Deletes, Restores and Updates count every planned change; Unlisted
+	// those Changes does not describe.
+	Deletes, Restores, Updates, Unlisted int
 	// Conflicts are later changes to the same blocks; ConflictBlocks counts
 	// those blocks. Undoing over them needs force.
 	Conflicts      []RevertConflict
@@ -67,13 +67,14 @@ type RevertPreview struct {
 // Total is the number of blocks the revert writes.
 func (p RevertPreview) Total() int { return p.Deletes + p.Restores + p.Updates }
 
-// PlannedChange is one block a revert writes: it is deleted, comes back, or
-// gets earlier values.
+// PlannedChange is one block a revert writes: it is deleted or comes back
+// (with the blocks inside it), or gets earlier values.
 type PlannedChange struct {
 	BlockID string
 	Type    BlockType
 	Name    string
 	Change  ChangeKind // ChangeDelete, ChangeRestore (it comes back) or ChangeUpdate
+	Inside  int        // blocks inside it deleted or brought back with it
 	Before  *BlockState
 	After   *BlockState
 }
@@ -606,11 +607,31 @@ func normalJSON(raw json.RawMessage) []byte {
 	return out
 }
 
-// preview describes the plan.
+// preview describes the plan. A block deleted or brought back together
+// with its parent is counted inside the topmost such block rather than
+// listed on its own.
 func (p *revertPlanner) preview() (RevertPreview, error) {
 	out := RevertPreview{Conflicts: p.conflicts, ConflictBlocks: p.conflictBlocks, Repairs: p.repairs}
+	kinds := map[string]ChangeKind{}
 	for _, id := range p.order {
-		kind, ok := p.change(id)
+		if kind, ok := p.change(id); ok {
+			kinds[id] = kind
+		}
+	}
+	// top is the outermost block changed the same way as id, up its parents.
+	top := func(id string) string {
+		for k := kinds[id]; k != ChangeUpdate; {
+			parent := p.rows[id].parentID
+			if kinds[parent] != k {
+				break
+			}
+			id = parent
+		}
+		return id
+	}
+	inside := map[string]int{}
+	for _, id := range p.order {
+		kind, ok := kinds[id]
 		if !ok {
 			continue
 		}
@@ -622,11 +643,18 @@ func (p *revertPlanner) preview() (RevertPreview, error) {
 		default:
 			out.Updates++
 		}
-		if len(out.Changes) >= MaxPreviewChanges {
+		if t := top(id); t != id {
+			inside[t]++
+		}
+	}
+	listed := 0
+	for _, id := range p.order {
+		kind, ok := kinds[id]
+		if !ok || top(id) != id || len(out.Changes) >= MaxPreviewChanges {
 			continue
 		}
 		r, f := p.rows[id], p.final[id]
-		pc := PlannedChange{BlockID: id, Type: r.typ, Name: r.name, Change: kind}
+		pc := PlannedChange{BlockID: id, Type: r.typ, Name: r.name, Change: kind, Inside: inside[id]}
 		if r.live {
 			pc.Before = parseState(r.state)
 		}
@@ -639,10 +667,12 @@ func (p *revertPlanner) preview() (RevertPreview, error) {
 			pc.After = parseState(after)
 		}
 		out.Changes = append(out.Changes, pc)
+		listed += 1 + pc.Inside
 	}
 	if out.Total() == 0 {
 		return RevertPreview{}, nothingToUndo()
 	}
+	out.Unlisted = out.Total() - listed
 	return out, nil
 }
 

@@ -150,16 +150,18 @@ type UndoOperationView struct {
 	Op                         OperationRow
 	Changes                    []PlannedRow
 	Deletes, Restores, Updates int
-	More                       int // planned changes not among Changes
+	More                       int // blocks Changes does not describe
 	Later                      []LaterOperation
 	LaterBlocks                int
 	Repairs                    []string
 	Error                      string // why the last attempt was refused
 }
 
-// PlannedRow is one block an undo or restore writes.
+// PlannedRow is one block an undo or restore writes, with the blocks
+// inside it that go or come back with it.
 type PlannedRow struct {
 	Change, Type, Name, BlockID string
+	Inside                      int
 	Diff                        []DiffRow
 }
 
@@ -253,6 +255,14 @@ func changeVerb(change string) string {
 		return "Brings back"
 	}
 	return "Restores earlier values of"
+}
+
+// insideText names the blocks that go or come back with a planned one.
+func insideText(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return " and the " + plural(n, "block", "blocks") + " inside it"
 }
 
 func plural(n int, one, many string) string {
