@@ -213,8 +213,9 @@ type courseEdit struct {
 }
 
 type pendingVersion struct {
-	blockID string
-	change  ChangeKind
+	blockID   string
+	versionID string
+	change    ChangeKind
 	summary string
 	before  []byte // the state before the operation; nil if it did not exist or was deleted
 }
@@ -223,17 +224,21 @@ func newCourseEdit(tx pgx.Tx, course string, by Actor, src Source) *courseEdit {
 	return &courseEdit{tx: tx, course: course, by: by, src: src, op: NewID(), noted: map[string]int{}}
 }
 
-// note queues a version of blockID; its "after" state is read at commit.
-// A block noted again in the same operation keeps one version: the state
-// before the first note (what undoing the operation writes back) and the
-// change and summary of the last.
-func (e *courseEdit) note(blockID string, change ChangeKind, summary string, before []byte) {
+// note queues a version of blockID and returns its id; its "after" state is
+// read at commit. A block noted again in the same operation keeps one
+// version: the state before the first note (what undoing the operation
+// writes back) and the change and summary of the last. A statement that
+// writes the block may set its version_id to the returned id itself, which
+// spares commit a second write of the row.
+func (e *courseEdit) note(blockID string, change ChangeKind, summary string, before []byte) string {
 	if i, ok := e.noted[blockID]; ok {
 		e.pending[i].change, e.pending[i].summary = change, summary
-		return
+		return e.pending[i].versionID
 	}
 	e.noted[blockID] = len(e.pending)
-	e.pending = append(e.pending, pendingVersion{blockID: blockID, change: change, summary: summary, before: before})
+	v := pendingVersion{blockID: blockID, versionID: NewID(), change: change, summary: summary, before: before}
+	e.pending = append(e.pending, v)
+	return v.versionID
 }
 
 // MaxOperationBlockIDs bounds the block ids an operation lists; its counts
@@ -243,14 +248,14 @@ const MaxOperationBlockIDs = 100
 // commit writes, in one statement, the operation's row and its versions —
 // each with its block's state as it is now (NULL when deleted), skipping a
 // block that neither existed before nor exists now — moves each block's
-// version_id to its new version, and writes the audit line, whose summary
-// is the operation's.
+// version_id to its new version where its writer did not, and writes the
+// audit line, whose summary is the operation's.
 func (e *courseEdit) commit(ctx context.Context, audit AuditEntry) error {
 	n := len(e.pending)
 	ids, vids, changes, summaries := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	befores := make([]*string, n)
 	for i, p := range e.pending {
-		ids[i], vids[i], changes[i], summaries[i] = p.blockID, NewID(), string(p.change), p.summary
+		ids[i], vids[i], changes[i], summaries[i] = p.blockID, p.versionID, string(p.change), p.summary
 		if p.before != nil {
 			s := string(p.before)
 			befores[i] = &s
@@ -271,12 +276,11 @@ func (e *courseEdit) commit(ctx context.Context, audit AuditEntry) error {
 			RETURNING block_id, version_id
 		), op AS (
 			INSERT INTO course_operations (op_id, course_key, source, actor_kind, actor_id, actor_name, at, summary, changes, blocks, block_ids, reverts_op, reverts_to)
-			SELECT $6, $11, $7, $8, $9, $10, clock.at, $12, count(*), count(*),
-				(array_agg(x.block_id ORDER BY x.ord) FILTER (WHERE x.version_id IN (SELECT version_id FROM v)))[1:$15::int], $13, $14
-			FROM x CROSS JOIN clock WHERE x.version_id IN (SELECT version_id FROM v)
+			SELECT $6, $11, $7, $8, $9, $10, clock.at, $12, count(*), count(*), (array_agg(x.block_id ORDER BY x.ord))[1:$15::int], $13, $14
+			FROM v JOIN x USING (version_id) CROSS JOIN clock
 			GROUP BY clock.at
 		)
-		UPDATE blocks b SET version_id = v.version_id FROM v WHERE b.id = v.block_id`,
+		UPDATE blocks b SET version_id = v.version_id FROM v WHERE b.id = v.block_id AND b.version_id <> v.version_id`,
 		ids, vids, changes, summaries, befores, e.op, e.src, e.by.Kind, e.by.ID, e.by.Name, e.course,
 		audit.Summary, nullable(e.reverts), e.revertsTo, MaxOperationBlockIDs)
 	if err != nil {

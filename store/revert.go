@@ -683,7 +683,7 @@ func nothingToUndo() error {
 // apply writes the plan in one statement and notes a version of every block
 // it changes, each summary ending in why; then it commits the operation.
 func (p *revertPlanner) apply(ctx context.Context, e *courseEdit, why string, audit AuditEntry) (RevertResult, error) {
-	var ids, names, fields, children []string
+	var ids, vids, names, fields, children []string
 	var live []bool
 	for _, id := range p.order {
 		kind, ok := p.change(id)
@@ -698,11 +698,6 @@ func (p *revertPlanner) apply(ctx context.Context, e *courseEdit, why string, au
 		if cs == nil {
 			cs = []string{}
 		}
-		list, err := json.Marshal(cs)
-		if err != nil {
-			return RevertResult{}, fmt.Errorf("encode children of %s: %w", id, err)
-		}
-		ids, live, names, fields, children = append(ids, id), append(live, f.live), append(names, name), append(fields, string(fs)), append(children, string(list))
 		var before []byte
 		if r.live {
 			before = r.state
@@ -712,23 +707,41 @@ func (p *revertPlanner) apply(ctx context.Context, e *courseEdit, why string, au
 		if kind == ChangeUpdate {
 			vkind = ChangeRestore
 		}
-		e.note(id, vkind, p.summary(kind, r, f)+" — "+why, before)
+		vid := e.note(id, vkind, p.summary(kind, r, f)+" — "+why, before)
+		ids, vids, live, names, fields, children = append(ids, id), append(vids, vid), append(live, f.live), append(names, name), append(fields, string(fs)), append(children, textArray(cs))
 	}
 	if len(ids) == 0 {
 		return RevertResult{}, nothingToUndo()
 	}
 	if _, err := e.tx.Exec(ctx, `
 		UPDATE blocks b SET display_name = x.name, fields = x.fields::jsonb,
-			children = ARRAY(SELECT jsonb_array_elements_text(x.children::jsonb)),
-			deleted_in = CASE WHEN x.live THEN NULL ELSE $6 END, updated_at = now()
-		FROM unnest($1::text[], $2::bool[], $3::text[], $4::text[], $5::text[]) AS x(id, live, name, fields, children)
-		WHERE b.id = x.id AND b.course_key = $7`, ids, live, names, fields, children, e.op, e.course); err != nil {
+			children = x.children::text[],
+			deleted_in = CASE WHEN x.live THEN NULL ELSE $6 END, version_id = x.version_id, updated_at = now()
+		FROM unnest($1::text[], $2::bool[], $3::text[], $4::text[], $5::text[], $8::text[]) AS x(id, live, name, fields, children, version_id)
+		WHERE b.id = x.id AND b.course_key = $7`, ids, live, names, fields, children, e.op, e.course, vids); err != nil {
 		return RevertResult{}, fmt.Errorf("write back blocks: %w", err)
 	}
 	if err := e.commit(ctx, audit); err != nil {
 		return RevertResult{}, err
 	}
 	return RevertResult{OpID: e.op, Reverted: len(ids)}, nil
+}
+
+var arrayQuoter = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+
+// textArray writes block ids as a PostgreSQL array literal, each quoted,
+// for one array per row of an unnest.
+func textArray(ids []string) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`"` + arrayQuoter.Replace(id) + `"`)
+	}
+	b.WriteByte('}')
+	return b.String()
 }
 
 func (p *revertPlanner) summary(kind ChangeKind, r *blockRow, f *finalState) string {

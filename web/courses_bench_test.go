@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/seatplan/seatplan/handlers"
 	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/store/storetest"
@@ -19,8 +21,9 @@ import (
 const benchHistorySize = 200_000
 
 // seedHistory builds a course with a few leaves and benchHistorySize
-// versions of them, generated set-based in SQL (one statement), with
-// version ids older than any real ULID so they sort before live entries.
+// versions of them, each its own operation, generated set-based in SQL
+// (one transaction), with version ids older than any real ULID and
+// operation seqs below any real one, so they sort before live entries.
 func seedHistory(b *testing.B) (*store.Store, store.Actor, string, []store.Block) {
 	b.Helper()
 	ctx := context.Background()
@@ -52,17 +55,30 @@ func seedHistory(b *testing.B) (*store.Store, store.Actor, string, []store.Block
 	for i, l := range leaves {
 		ids[i] = l.ID
 	}
-	if _, err := pool.Exec(ctx, `
-		INSERT INTO block_versions (version_id, op_id, course_key, block_id, change, source, actor_kind, actor_id, actor_name, created_at, summary, before, after)
-		SELECT '00' || lpad(to_hex(i), 24, '0'), 'bench-' || i, $1, ($2::text[])[1 + i % cardinality($2::text[])], 'update',
-			(ARRAY['ui', 'api', 'import', 'undo'])[1 + i % 4], 'person', 'p' || i % 5, 'author' || i % 5 || '@example.com',
-			now() - ($3 - i) * interval '1 second', 'Changed html "Leaf": display_name, fields.body',
-			jsonb_build_object('type', 'html', 'display_name', 'Leaf v' || i - 1, 'fields', jsonb_build_object('body', 'text ' || i - 1), 'parent_id', $4::text, 'children', '[]'::jsonb),
-			jsonb_build_object('type', 'html', 'display_name', 'Leaf v' || i, 'fields', jsonb_build_object('body', 'text ' || i), 'parent_id', $4::text, 'children', '[]'::jsonb)
-		FROM generate_series(1, $3) AS i`, c.Key, ids, benchHistorySize, parent); err != nil {
+	// One operation per version, with seq below every live operation's.
+	if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO course_operations (op_id, seq, course_key, source, actor_kind, actor_id, actor_name, at, summary, changes, blocks, block_ids)
+			OVERRIDING SYSTEM VALUE
+			SELECT 'bench-' || i, i - $3 - 1, $1, (ARRAY['ui', 'api', 'import', 'undo'])[1 + i % 4], 'person', 'p' || i % 5, 'author' || i % 5 || '@example.com',
+				now() - ($3 - i) * interval '1 second', 'Changed html "Leaf": display_name, fields.body', 1, 1,
+				ARRAY[($2::text[])[1 + i % cardinality($2::text[])]]
+			FROM generate_series(1, $3) AS i`, c.Key, ids, benchHistorySize); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `
+			INSERT INTO block_versions (version_id, op_id, course_key, block_id, change, source, actor_kind, actor_id, actor_name, created_at, summary, before, after)
+			SELECT '00' || lpad(to_hex(i), 24, '0'), 'bench-' || i, $1, ($2::text[])[1 + i % cardinality($2::text[])], 'update',
+				(ARRAY['ui', 'api', 'import', 'undo'])[1 + i % 4], 'person', 'p' || i % 5, 'author' || i % 5 || '@example.com',
+				now() - ($3 - i) * interval '1 second', 'Changed html "Leaf": display_name, fields.body',
+				jsonb_build_object('type', 'html', 'display_name', 'Leaf v' || i - 1, 'fields', jsonb_build_object('body', 'text ' || i - 1), 'parent_id', $4::text, 'children', '[]'::jsonb),
+				jsonb_build_object('type', 'html', 'display_name', 'Leaf v' || i, 'fields', jsonb_build_object('body', 'text ' || i), 'parent_id', $4::text, 'children', '[]'::jsonb)
+			FROM generate_series(1, $3) AS i`, c.Key, ids, benchHistorySize, parent)
+		return err
+	}); err != nil {
 		b.Fatal(err)
 	}
-	if _, err := pool.Exec(ctx, `ANALYZE block_versions`); err != nil {
+	if _, err := pool.Exec(ctx, `ANALYZE block_versions, course_operations`); err != nil {
 		b.Fatal(err)
 	}
 	return st, author, c.Key, leaves
