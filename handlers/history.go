@@ -77,11 +77,7 @@ func HistoryPage(st historyPageStore) http.Handler {
 			Block: f.Block, Actor: f.Actor, Source: string(f.Source), Blocks: blockOptions(o, f.Block), Actors: actors, CanUndo: canUndo}
 		names := o.Names()
 		for _, op := range page.Operations {
-			row := operationRow(o, names, op, previews[op.ID])
-			if f.Block != "" {
-				row.More = 0 // the filtered block's change is the one shown; the operation's page has the rest
-			}
-			v.Operations = append(v.Operations, row)
+			v.Operations = append(v.Operations, operationRow(o, names, op, previews[op.ID]))
 		}
 		if f.Before != 0 {
 			v.Pager.PrevURL = historyPageURL(course, f, 0)

@@ -102,7 +102,7 @@ func (s *Store) RevertOperation(ctx context.Context, course, opID string, force 
 			return err
 		}
 		e.reverts = op.ID
-		summary := fmt.Sprintf("Undid %q by %s (%s)", op.Summary, op.Actor.Name, op.At.UTC().Format("2006-01-02 15:04:05 UTC"))
+		summary := fmt.Sprintf("Undid “%s” by %s (%s)", op.Summary, op.Actor.Name, op.At.UTC().Format("2006-01-02 15:04:05 UTC"))
 		res, err = p.apply(ctx, e, "undoing: "+op.Summary, AuditEntry{Action: "course.revert", SubjectType: "course", SubjectID: course,
 			Summary: summary, Detail: map[string]any{"reverted_op": op.ID, "forced": force, "later_changes_overwritten": p.conflictBlocks}})
 		return err
@@ -179,7 +179,7 @@ func (s *Store) readCourse(ctx context.Context, course string, a Actor, right co
 }
 
 func conflictError(op Operation, p *revertPlanner) error {
-	msg := fmt.Sprintf("Later changes touched %d of the blocks that %q changed: undoing it would overwrite them. Review them, then undo again with force to overwrite.",
+	msg := fmt.Sprintf("Later changes touched %d of the blocks that “%s” changed: undoing it would overwrite them. Review them, then undo again with force to overwrite.",
 		p.conflictBlocks, op.Summary)
 	if op.UndoneBy != "" {
 		msg = fmt.Sprintf("This change was already undone (by operation %s); undoing it again would overwrite that undo and any change since. Undo with force to do it anyway.", op.UndoneBy)
@@ -265,7 +265,7 @@ func planRevert(ctx context.Context, q querier, course, opID string) (*revertPla
 	}
 	for _, id := range p.order {
 		if r := p.rows[id]; r != nil && r.typ == BlockCourse && !p.final[id].live {
-			return nil, Operation{}, Errorf(EInvalid, "%q created the course; a course cannot be undone out of existence.", op.Summary)
+			return nil, Operation{}, Errorf(EInvalid, "“%s” created the course; a course cannot be undone out of existence.", op.Summary)
 		}
 	}
 	p.conflictBlocks = len(changed)

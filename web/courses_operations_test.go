@@ -150,3 +150,43 @@ func TestRestorePages_ShowTheCourseThenAndRestoreIt(t *testing.T) {
 		}
 	}
 }
+
+func TestDashboard_RecentActivityNamesTheCourseOfEachOperation(t *testing.T) {
+	t.Parallel()
+	cb := setupCourse(t)
+	cb.rename(t, cb.author, "Renamed")
+	cb.person(t, "help@example.com", store.RoleSupport)
+	c := cb.browser(t)
+	cb.signIn(t, c, "help@example.com", "correct horse battery")
+	rename := doc(t, get(t, c, cb.srv.URL+"/")).Find(`[data-testid="recent-activity-item"]:contains("block.update")`)
+	if text := rename.Text(); rename.Length() != 1 || !strings.Contains(text, cb.key) || strings.Contains(text, cb.leaf.ID) {
+		t.Errorf("the rename reads %q in the recent activity, want a change to course %s", text, cb.key)
+	}
+}
+
+func TestOperationPage_ListsEveryBlockTheRowDoesNotUnfold(t *testing.T) {
+	t.Parallel()
+	cb := setupCourse(t)
+	ctx := context.Background()
+	for i := range 6 {
+		if _, err := cb.store.CreateBlock(ctx, cb.key, store.NewBlock{ParentID: cb.leaf.ParentID, Type: store.BlockProblem, DisplayName: "Quiz " + string(rune('A'+i))}, cb.author, store.SourceUI); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cb.store.DeleteBlock(ctx, cb.key, cb.leaf.ParentID, "", cb.author, store.SourceUI); err != nil {
+		t.Fatal(err)
+	}
+	del := cb.lastOp(t)
+	row := doc(t, get(t, cb.c, cb.srv.URL+"/courses/"+cb.key+"/history")).Find(`[data-testid="operation"]`).First()
+	more, _ := row.Find(`[data-testid="op-more"]`).Attr("href")
+	if n := row.Find(`[data-testid="history-entry"]`).Length(); n != 5 || more != "/courses/"+cb.key+"/operations/"+del.ID {
+		t.Fatalf("the delete's row unfolds %d changes and links %q, want 5 and its page", n, more)
+	}
+	page := doc(t, get(t, cb.c, cb.srv.URL+more))
+	if n := page.Find(`[data-testid="history-entry"]`).Length(); n != del.Changes || del.Changes != 9 {
+		t.Errorf("the operation's page lists %d of its %d changes, want the sequential, the vertical and its 7 leaves", n, del.Changes)
+	}
+	if resp := get(t, cb.c, cb.srv.URL+"/courses/"+cb.key+"/operations/01NOSUCHOP"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown operation: %d", resp.StatusCode)
+	}
+}
