@@ -1,6 +1,6 @@
 -- +goose Up
--- Three per-row costs of writing many blocks at once (an import, or the
--- revert of one), measured at 11,000 blocks.
+-- Per-row costs of writing many blocks at once (an import, or the revert of
+-- one), measured at 11,000 blocks.
 
 -- 1. The children invariant (blocks_children_match) can only be broken by
 -- a write of a block's place in the tree: a new block, its children, its
@@ -42,7 +42,15 @@ ALTER FUNCTION block_state(blocks) STABLE;
 -- which references courses itself; the direct key checked it a second time.
 ALTER TABLE block_versions DROP CONSTRAINT block_versions_course_key_fkey;
 
+-- 4. Every operation rewrites the rows of the blocks it touches (their
+-- version_id at least), none of them an indexed column: with room left on
+-- each page those are heap-only updates that write no index entries (a
+-- revert of 11,000 blocks: 410 ms to 150 ms for that statement). Blocks are
+-- few beside their versions, so half-empty pages cost little.
+ALTER TABLE blocks SET (fillfactor = 50);
+
 -- +goose Down
+ALTER TABLE blocks RESET (fillfactor);
 ALTER TABLE block_versions ADD CONSTRAINT block_versions_course_key_fkey FOREIGN KEY (course_key) REFERENCES courses (key);
 ALTER FUNCTION block_state(blocks) IMMUTABLE;
 DROP TRIGGER blocks_children_match ON blocks;
