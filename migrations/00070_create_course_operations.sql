@@ -64,7 +64,7 @@ CREATE INDEX course_operations_reverts_idx ON course_operations (reverts_op) WHE
 CREATE INDEX block_versions_op_idx ON block_versions (op_id, block_id);
 -- The course at an instant: for each block, its newest version at or
 -- before that instant is the first entry of this index at or below it.
-CREATE INDEX block_versions_block_at_idx ON block_versions (block_id, created_at DESC, version_id DESC);
+CREATE INDEX block_versions_block_at_idx ON block_versions (block_id, created_at DESC);
 
 -- +goose StatementBegin
 CREATE FUNCTION course_operations_counts_match() RETURNS trigger LANGUAGE plpgsql AS $$

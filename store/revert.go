@@ -200,6 +200,14 @@ type blockRow struct {
 
 func (r *blockRow) label() string { return fmt.Sprintf("%s %q", r.typ, r.name) }
 
+const blockRowColumns = `b.id, coalesce(b.parent_id, ''), coalesce(b.deleted_in, ''), b.type, b.display_name, b.fields,
+	b.children, b.deleted_in IS NULL, block_state(b)`
+
+// scanTargets are where a row of blockRowColumns goes.
+func (r *blockRow) scanTargets() []any {
+	return []any{&r.id, &r.parentID, &r.deletedIn, &r.typ, &r.name, &r.fields, &r.children, &r.live, &r.state}
+}
+
 // finalState is what a block is to be: live with these values, or not live.
 type finalState struct {
 	live     bool
@@ -234,34 +242,35 @@ func planRevert(ctx context.Context, q querier, course, opID string) (*revertPla
 	if err != nil {
 		return nil, Operation{}, err
 	}
+	// With each block's current row, which the planner reads anyway.
 	rows, err := q.Query(ctx, `
-		SELECT t.block_id, t.before, t.last, b.version_id <> t.last
+		SELECT t.before, t.last, b.version_id <> t.last, `+blockRowColumns+`
 		FROM (SELECT block_id, (array_agg(before ORDER BY version_id))[1] AS before, max(version_id) AS last
 		      FROM block_versions WHERE op_id = $1 GROUP BY block_id) t
-		JOIN blocks b ON b.id = t.block_id
-		ORDER BY t.block_id`, opID) // block_versions_op_idx
+		JOIN blocks b ON b.id = t.block_id AND b.course_key = $2
+		ORDER BY t.block_id`, opID, course) // block_versions_op_idx
 	if err != nil {
 		return nil, Operation{}, fmt.Errorf("read versions of operation %s: %w", opID, err)
 	}
 	p := newPlanner(ctx, q, course)
 	var changed, since []string
-	var id, last string
+	var last string
 	var before []byte
 	var isChanged bool
-	_, err = pgx.ForEachRow(rows, []any{&id, &before, &last, &isChanged}, func() error {
-		if err := p.target(id, before); err != nil {
+	var r blockRow
+	_, err = pgx.ForEachRow(rows, append([]any{&before, &last, &isChanged}, r.scanTargets()...), func() error {
+		row := r
+		p.rows[row.id] = &row
+		if err := p.target(row.id, before); err != nil {
 			return err
 		}
 		if isChanged {
-			changed, since = append(changed, id), append(since, last)
+			changed, since = append(changed, row.id), append(since, last)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, Operation{}, fmt.Errorf("read versions of operation %s: %w", opID, err)
-	}
-	if err := p.loadRows(p.order); err != nil {
-		return nil, Operation{}, err
 	}
 	for _, id := range p.order {
 		if r := p.rows[id]; r != nil && r.typ == BlockCourse && !p.final[id].live {
@@ -359,13 +368,12 @@ func (p *revertPlanner) loadRows(ids []string) error {
 	if len(missing) == 0 {
 		return nil
 	}
-	rows, err := p.q.Query(p.ctx, `SELECT b.id, coalesce(b.parent_id, ''), coalesce(b.deleted_in, ''), b.type, b.display_name, b.fields,
-		b.children, b.deleted_in IS NULL, block_state(b) FROM blocks b WHERE b.course_key = $1 AND b.id = ANY ($2)`, p.course, missing)
+	rows, err := p.q.Query(p.ctx, `SELECT `+blockRowColumns+` FROM blocks b WHERE b.course_key = $1 AND b.id = ANY ($2)`, p.course, missing)
 	if err != nil {
 		return fmt.Errorf("read blocks: %w", err)
 	}
 	var r blockRow
-	_, err = pgx.ForEachRow(rows, []any{&r.id, &r.parentID, &r.deletedIn, &r.typ, &r.name, &r.fields, &r.children, &r.live, &r.state}, func() error {
+	_, err = pgx.ForEachRow(rows, r.scanTargets(), func() error {
 		row := r
 		p.rows[row.id] = &row
 		return nil
