@@ -216,8 +216,8 @@ type pendingVersion struct {
 	blockID   string
 	versionID string
 	change    ChangeKind
-	summary string
-	before  []byte // the state before the operation; nil if it did not exist or was deleted
+	summary   string
+	before    []byte // the state before the operation; nil if it did not exist or was deleted
 }
 
 func newCourseEdit(tx pgx.Tx, course string, by Actor, src Source) *courseEdit {
@@ -229,7 +229,8 @@ func newCourseEdit(tx pgx.Tx, course string, by Actor, src Source) *courseEdit {
 // version: the state before the first note (what undoing the operation
 // writes back) and the change and summary of the last. A statement that
 // writes the block may set its version_id to the returned id itself, which
-// spares commit a second write of the row.
+// spares commit a second write of the row — unless the block is to end the
+// operation deleted without having existed before it, which writes no version.
 func (e *courseEdit) note(blockID string, change ChangeKind, summary string, before []byte) string {
 	if i, ok := e.noted[blockID]; ok {
 		e.pending[i].change, e.pending[i].summary = change, summary
