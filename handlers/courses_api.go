@@ -263,12 +263,18 @@ func operationFilter(r *http.Request) (store.OperationFilter, error) {
 	return f, nil
 }
 
-// parseInstant reads an instant a client names, in RFC 3339.
+// parseInstant reads an instant a client names, in RFC 3339. It forgives
+// what a query string does to one: a "+" offset sent unescaped arrives as a
+// space, and RFC 3339 lets a space stand for the "T".
 func parseInstant(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, store.Errorf(store.EBadRequest, "Name the instant, in RFC 3339 such as 2026-03-01T12:00:00Z.")
 	}
-	t, err := time.Parse(time.RFC3339Nano, s)
+	fixed := []byte(s)
+	if len(fixed) > 10 && fixed[10] == ' ' {
+		fixed[10] = 'T'
+	}
+	t, err := time.Parse(time.RFC3339Nano, strings.ReplaceAll(string(fixed), " ", "+"))
 	if err != nil {
 		return time.Time{}, store.Errorf(store.EBadRequest, "%q is not an RFC 3339 instant such as 2026-03-01T12:00:00Z.", s)
 	}

@@ -14,6 +14,8 @@ func TestParseInstant_TakesRFC3339AndRefusesTheRest(t *testing.T) {
 	for in, want := range map[string]time.Time{
 		"2026-03-01T12:00:00Z":             time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC),
 		"2026-03-01T13:00:00.000123+01:00": time.Date(2026, 3, 1, 12, 0, 0, 123000, time.UTC),
+		"2026-03-01T13:00:00 01:00":        time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), // an unescaped + in a query string
+		"2026-03-01 12:00:00Z":             time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC),
 	} {
 		if got, err := parseInstant(in); err != nil || !got.Equal(want) {
 			t.Errorf("parseInstant(%q) = %v, %v; want %v", in, got, err, want)
