@@ -103,7 +103,7 @@ func (s *Store) RevertOperation(ctx context.Context, course, opID string, force 
 		}
 		e.reverts = op.ID
 		summary := fmt.Sprintf("Undid “%s” by %s (%s)", op.Summary, op.Actor.Name, op.At.UTC().Format("2006-01-02 15:04:05 UTC"))
-		res, err = p.apply(ctx, e, "undoing: "+op.Summary, AuditEntry{Action: "course.revert", SubjectType: "course", SubjectID: course,
+		res, err = p.apply(ctx, e, AuditEntry{Action: "course.revert", SubjectType: "course", SubjectID: course,
 			Summary: summary, Detail: map[string]any{"reverted_op": op.ID, "forced": force, "later_changes_overwritten": p.conflictBlocks}})
 		return err
 	})
@@ -143,7 +143,7 @@ func (s *Store) RestoreCourse(ctx context.Context, course string, at time.Time, 
 		}
 		e.revertsTo = &at
 		when := at.UTC().Format("2006-01-02 15:04:05.000000 UTC")
-		res, err = p.apply(ctx, e, "restoring the course to "+when, AuditEntry{Action: "course.restore", SubjectType: "course", SubjectID: course,
+		res, err = p.apply(ctx, e, AuditEntry{Action: "course.restore", SubjectType: "course", SubjectID: course,
 			Summary: "Restored the course to how it was at " + when, Detail: map[string]any{"restored_to": at}})
 		return err
 	})
@@ -689,8 +689,8 @@ func nothingToUndo() error {
 }
 
 // apply writes the plan in one statement and notes a version of every block
-// it changes, each summary ending in why; then it commits the operation.
-func (p *revertPlanner) apply(ctx context.Context, e *courseEdit, why string, audit AuditEntry) (RevertResult, error) {
+// it changes (the operation's summary says why); then it commits the operation.
+func (p *revertPlanner) apply(ctx context.Context, e *courseEdit, audit AuditEntry) (RevertResult, error) {
 	var ids, vids, names, fields, children []string
 	var live []bool
 	for _, id := range p.order {
@@ -715,7 +715,7 @@ func (p *revertPlanner) apply(ctx context.Context, e *courseEdit, why string, au
 		if kind == ChangeUpdate {
 			vkind = ChangeRestore
 		}
-		vid := e.note(id, vkind, p.summary(kind, r, f)+" — "+why, before)
+		vid := e.note(id, vkind, p.summary(kind, r, f), before)
 		ids, vids, live, names, fields, children = append(ids, id), append(vids, vid), append(live, f.live), append(names, name), append(fields, string(fs)), append(children, textArray(cs))
 	}
 	if len(ids) == 0 {
