@@ -7,7 +7,8 @@ CREATE TABLE course_operations (
     course_key  text NOT NULL REFERENCES courses (key),
     -- Commit order within a course: every operation writes its row while it
     -- holds the course row lock, so identity values (and clock_timestamp()
-    -- in "at") are handed out in the order the operations commit.
+    -- in "at") are handed out in the order the operations commit. Unique:
+    -- the list's keyset cursor names exactly one operation.
     seq         bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
     source      text NOT NULL CHECK (source IN ('ui', 'api', 'import', 'undo')),
     actor_kind  text NOT NULL CHECK (actor_kind IN ('person', 'client', 'system')),
@@ -18,9 +19,11 @@ CREATE TABLE course_operations (
     changes     integer NOT NULL,              -- versions written
     blocks      integer NOT NULL,              -- distinct blocks they belong to
     block_ids   text[] NOT NULL,               -- the first of those blocks, at most 100
-    reverts_op  text REFERENCES course_operations (op_id), -- the operation this one undid
+    reverts_op  text,                          -- the operation this one undid
     reverts_to  timestamptz,                   -- the instant a course restore went back to
     UNIQUE (op_id, course_key),
+    -- An undo undoes an operation of its own course.
+    FOREIGN KEY (reverts_op, course_key) REFERENCES course_operations (op_id, course_key),
     CHECK (blocks >= 1 AND changes >= blocks),
     CHECK (cardinality(block_ids) BETWEEN 1 AND least(blocks, 100)),
     CHECK (reverts_op IS NULL OR reverts_to IS NULL),
