@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/seatplan/seatplan/handlers/etag"
 	"github.com/seatplan/seatplan/store"
@@ -261,7 +263,7 @@ func HistoryAPI(st historyReader) http.Handler {
 		}
 		items := make([]map[string]any, len(page.Versions))
 		for i, v := range page.Versions {
-			items[i] = map[string]any{"version_id": v.VersionID, "block_id": v.BlockID, "change": v.Change,
+			items[i] = map[string]any{"version_id": v.VersionID, "op_id": v.OpID, "block_id": v.BlockID, "change": v.Change,
 				"actor": v.Actor.Name, "actor_kind": v.Actor.Kind, "actor_id": v.Actor.ID,
 				"source": v.Source, "at": v.At, "summary": v.Summary, "before": v.Before, "after": v.After}
 		}
@@ -270,5 +272,206 @@ func HistoryAPI(st historyReader) http.Handler {
 			next = page.NextCursor
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"items": items, "next_cursor": next})
+	})
+}
+
+type operationReader interface {
+	CourseOperations(ctx context.Context, course string, f store.OperationFilter, a store.Actor) (store.OperationPage, error)
+	CourseOperation(ctx context.Context, course, opID string, a store.Actor) (store.Operation, error)
+}
+
+// operationFilter reads the operations list's query parameters, shared by
+// the change log page and the API.
+func operationFilter(r *http.Request) (store.OperationFilter, error) {
+	q := r.URL.Query()
+	f := store.OperationFilter{Block: q.Get("block"), Actor: q.Get("actor"), Source: store.Source(q.Get("source"))}
+	switch f.Source {
+	case "", store.SourceUI, store.SourceAPI, store.SourceImport, store.SourceUndo:
+	default:
+		return f, store.Errorf(store.EBadRequest, "Unknown source %q: use ui, api, import or undo.", f.Source)
+	}
+	cursor, err := store.ParseOperationCursor(q.Get("cursor"))
+	if err != nil {
+		return f, err
+	}
+	f.Before = cursor
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > store.MaxHistoryLimit {
+			return f, store.Errorf(store.EBadRequest, "The limit must be a number from 1 to %d.", store.MaxHistoryLimit)
+		}
+		f.Limit = n
+	}
+	return f, nil
+}
+
+// parseInstant reads an instant a client names, in RFC 3339. It forgives
+// what a query string does to one: a "+" offset sent unescaped arrives as a
+// space, and RFC 3339 lets a space stand for the "T".
+func parseInstant(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, store.Errorf(store.EBadRequest, "Name the instant, in RFC 3339 such as 2026-03-01T12:00:00Z.")
+	}
+	fixed := []byte(s)
+	if len(fixed) > 10 && fixed[10] == ' ' {
+		fixed[10] = 'T'
+	}
+	t, err := time.Parse(time.RFC3339Nano, strings.ReplaceAll(string(fixed), " ", "+"))
+	if err != nil {
+		return time.Time{}, store.Errorf(store.EBadRequest, "%q is not an RFC 3339 instant such as 2026-03-01T12:00:00Z.", s)
+	}
+	return t, nil
+}
+
+// formatInstant writes an instant as parseInstant reads it, to the microsecond.
+func formatInstant(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// operationJSON is an operation on the wire.
+type operationJSON struct {
+	OpID      string          `json:"op_id"`
+	Actor     string          `json:"actor"`
+	ActorKind store.ActorKind `json:"actor_kind"`
+	Source    store.Source    `json:"source"`
+	At        time.Time       `json:"at"`
+	Summary   string          `json:"summary"`
+	Changes   int             `json:"changes"`
+	Blocks    int             `json:"blocks"`
+	BlockIDs  []string        `json:"block_ids"`
+	RevertsOp *string         `json:"reverts_op"`
+	RevertsTo *time.Time      `json:"reverts_to"`
+	UndoneBy  *string         `json:"undone_by"`
+}
+
+func operationOut(o store.Operation) operationJSON {
+	opt := func(s string) *string {
+		if s == "" {
+			return nil
+		}
+		return &s
+	}
+	return operationJSON{OpID: o.ID, Actor: o.Actor.Name, ActorKind: o.Actor.Kind, Source: o.Source, At: o.At, Summary: o.Summary,
+		Changes: o.Changes, Blocks: o.Blocks, BlockIDs: o.BlockIDs, RevertsOp: opt(o.Reverts), RevertsTo: o.RevertsTo, UndoneBy: opt(o.UndoneBy)}
+}
+
+type operationsPageJSON struct {
+	Items      []operationJSON `json:"items"`
+	NextCursor *string         `json:"next_cursor"`
+}
+
+// OperationsAPI answers GET /api/v1/courses/{course}/operations?actor=&source=&block=&cursor=&limit=, newest first.
+func OperationsAPI(st operationReader) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, err := operationFilter(r)
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		page, err := st.CourseOperations(r.Context(), r.PathValue("course"), f, mustActor(r))
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		out := operationsPageJSON{Items: make([]operationJSON, len(page.Operations))}
+		for i, o := range page.Operations {
+			out.Items[i] = operationOut(o)
+		}
+		if c := page.NextCursor.String(); c != "" {
+			out.NextCursor = &c
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
+}
+
+// OperationAPI answers GET /api/v1/courses/{course}/operations/{op}.
+func OperationAPI(st operationReader) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		o, err := st.CourseOperation(r.Context(), r.PathValue("course"), r.PathValue("op"), mustActor(r))
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, operationOut(o))
+	})
+}
+
+type courseReverter interface {
+	RevertOperation(ctx context.Context, course, opID string, force bool, by store.Actor) (store.RevertResult, error)
+	RestoreCourse(ctx context.Context, course string, at time.Time, by store.Actor) (store.RevertResult, error)
+	CourseTree(ctx context.Context, course string, at *time.Time, a store.Actor) (store.TreeBlock, error)
+}
+
+// revertJSON is what a revert or a course restore wrote: the new operation.
+type revertJSON struct {
+	OpID     string `json:"op_id"`
+	Reverted int    `json:"reverted"`
+}
+
+// RevertOperationAPI answers POST /api/v1/courses/{course}/operations/{op}/revert
+// {"force"?}: 200 with the undo operation, 409 listing later changes to the
+// same blocks unless force.
+func RevertOperationAPI(st courseReverter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Force bool `json:"force"`
+		}
+		if r.ContentLength != 0 { // the body is optional
+			if err := decodeJSON(w, r, MaxJSONBody, &body); err != nil {
+				Fail(w, r, err)
+				return
+			}
+		}
+		res, err := st.RevertOperation(r.Context(), r.PathValue("course"), r.PathValue("op"), body.Force, mustActor(r))
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, revertJSON{OpID: res.OpID, Reverted: res.Reverted})
+	})
+}
+
+// RestoreCourseAPI answers POST /api/v1/courses/{course}/revert {"at"}: the
+// whole course back to that instant, as one operation.
+func RestoreCourseAPI(st courseReverter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			At string `json:"at"`
+		}
+		if err := decodeJSON(w, r, MaxJSONBody, &body); err != nil {
+			Fail(w, r, err)
+			return
+		}
+		at, err := parseInstant(body.At)
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		res, err := st.RestoreCourse(r.Context(), r.PathValue("course"), at, mustActor(r))
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, revertJSON{OpID: res.OpID, Reverted: res.Reverted})
+	})
+}
+
+// CourseTreeAPI answers GET /api/v1/courses/{course}/tree?at=: the course as
+// nested blocks, as it was at that instant or as it is now.
+func CourseTreeAPI(st courseReverter) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var at *time.Time
+		if s, ok := r.URL.Query()["at"]; ok {
+			t, err := parseInstant(s[0])
+			if err != nil {
+				Fail(w, r, err)
+				return
+			}
+			at = &t
+		}
+		tree, err := st.CourseTree(r.Context(), r.PathValue("course"), at, mustActor(r))
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, tree)
 	})
 }

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 
@@ -44,6 +45,13 @@ func Dashboard(st dashboardReader) http.Handler {
 				return
 			}
 			v.Recent = auditRows(recent.Entries)
+			// A change to a course's blocks is one operation: it reads as
+			// a change to the course, not to one of its blocks.
+			for i, e := range recent.Entries {
+				if d, ok := e.Detail.(map[string]any); ok && d["op_id"] != nil && d["course"] != nil {
+					v.Recent[i].Subject = fmt.Sprint(d["course"])
+				}
+			}
 		}
 		render(w, r, http.StatusOK, dashboard.DashboardPage(v))
 	})

@@ -197,7 +197,7 @@ func checkIfMatch(b Block, ifMatch string) error {
 
 // courseEdit is one operation on a course's blocks inside its transaction:
 // it collects the versions the operation writes and records them, with the
-// audit line, in commit.
+// operation's row and its audit line, in commit.
 type courseEdit struct {
 	tx      pgx.Tx
 	course  string
@@ -205,34 +205,58 @@ type courseEdit struct {
 	src     Source
 	op      string
 	pending []pendingVersion
+	noted   map[string]int // block id → index in pending
+	// reverts and revertsTo say what an undo went back to: an operation,
+	// or an instant of the whole course.
+	reverts   string
+	revertsTo *time.Time
 }
 
 type pendingVersion struct {
-	blockID string
-	change  ChangeKind
-	summary string
-	before  []byte // the state before the operation; nil if it did not exist or was deleted
+	blockID   string
+	versionID string
+	change    ChangeKind
+	summary   string
+	before    []byte // the state before the operation; nil if it did not exist or was deleted
 }
 
 func newCourseEdit(tx pgx.Tx, course string, by Actor, src Source) *courseEdit {
-	return &courseEdit{tx: tx, course: course, by: by, src: src, op: NewID()}
+	return &courseEdit{tx: tx, course: course, by: by, src: src, op: NewID(), noted: map[string]int{}}
 }
 
-// note queues a version of blockID; its "after" state is read at commit, so
-// a block changed several times in one operation is noted once.
-func (e *courseEdit) note(blockID string, change ChangeKind, summary string, before []byte) {
-	e.pending = append(e.pending, pendingVersion{blockID: blockID, change: change, summary: summary, before: before})
+// note queues a version of blockID and returns its id; its "after" state is
+// read at commit. A block noted again in the same operation keeps one
+// version: the state before the first note (what undoing the operation
+// writes back) and the change and summary of the last. A statement that
+// writes the block may set its version_id to the returned id itself, which
+// spares commit a second write of the row — unless the block is to end the
+// operation deleted without having existed before it, which writes no version.
+func (e *courseEdit) note(blockID string, change ChangeKind, summary string, before []byte) string {
+	if i, ok := e.noted[blockID]; ok {
+		e.pending[i].change, e.pending[i].summary = change, summary
+		return e.pending[i].versionID
+	}
+	e.noted[blockID] = len(e.pending)
+	v := pendingVersion{blockID: blockID, versionID: NewID(), change: change, summary: summary, before: before}
+	e.pending = append(e.pending, v)
+	return v.versionID
 }
 
-// commit writes the noted versions in one statement — each with its block's
-// state as it is now (NULL when deleted) — moves each block's version_id to
-// its new version, and writes the audit line.
+// MaxOperationBlockIDs bounds the block ids an operation lists; its counts
+// stay exact.
+const MaxOperationBlockIDs = 100
+
+// commit writes, in one statement, the operation's row and its versions —
+// each with its block's state as it is now (NULL when deleted), skipping a
+// block that neither existed before nor exists now — moves each block's
+// version_id to its new version where its writer did not, and writes the
+// audit line, whose summary is the operation's.
 func (e *courseEdit) commit(ctx context.Context, audit AuditEntry) error {
 	n := len(e.pending)
 	ids, vids, changes, summaries := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	befores := make([]*string, n)
 	for i, p := range e.pending {
-		ids[i], vids[i], changes[i], summaries[i] = p.blockID, NewID(), string(p.change), p.summary
+		ids[i], vids[i], changes[i], summaries[i] = p.blockID, p.versionID, string(p.change), p.summary
 		if p.before != nil {
 			s := string(p.before)
 			befores[i] = &s
@@ -240,22 +264,46 @@ func (e *courseEdit) commit(ctx context.Context, audit AuditEntry) error {
 	}
 	_, err := e.tx.Exec(ctx, `
 		WITH x AS (
-			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS x(block_id, version_id, change, summary, before)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS x(block_id, version_id, change, summary, before, ord)
+		), clock AS (
+			SELECT clock_timestamp() AS at
 		), v AS (
-			INSERT INTO block_versions (version_id, op_id, course_key, block_id, change, source, actor_kind, actor_id, actor_name, summary, before, after)
-			SELECT x.version_id, $6, b.course_key, b.id, x.change, $7, $8, $9, $10, x.summary, x.before::jsonb,
+			INSERT INTO block_versions (version_id, op_id, course_key, block_id, change, source, actor_kind, actor_id, actor_name, created_at, summary, before, after)
+			SELECT x.version_id, $6, $11, b.id, x.change, $7, $8, $9, $10, clock.at, x.summary, x.before::jsonb,
 				CASE WHEN b.deleted_in IS NULL THEN block_state(b) END
-			FROM x JOIN blocks b ON b.id = x.block_id
+			FROM x JOIN blocks b ON b.id = x.block_id CROSS JOIN clock
+			WHERE x.before IS NOT NULL OR b.deleted_in IS NULL
+			ORDER BY x.ord
 			RETURNING block_id, version_id
+		), op AS (
+			INSERT INTO course_operations (op_id, course_key, source, actor_kind, actor_id, actor_name, at, summary, changes, blocks, block_ids, reverts_op, reverts_to)
+			SELECT $6, $11, $7, $8, $9, $10, clock.at, $12, count(*), count(*), (array_agg(x.block_id ORDER BY x.ord))[1:$15::int], $13, $14
+			FROM v JOIN x USING (version_id) CROSS JOIN clock
+			GROUP BY clock.at
 		)
-		UPDATE blocks b SET version_id = v.version_id FROM v WHERE b.id = v.block_id`,
-		ids, vids, changes, summaries, befores, e.op, e.src, e.by.Kind, e.by.ID, e.by.Name)
+		UPDATE blocks b SET version_id = v.version_id FROM v WHERE b.id = v.block_id AND b.version_id <> v.version_id`,
+		ids, vids, changes, summaries, befores, e.op, e.src, e.by.Kind, e.by.ID, e.by.Name, e.course,
+		audit.Summary, nullable(e.reverts), e.revertsTo, MaxOperationBlockIDs)
 	if err != nil {
 		return fmt.Errorf("record block versions: %w", err)
 	}
 	audit.Actor = e.by
-	audit.Detail = map[string]any{"course": e.course, "op_id": e.op, "versions": n, "source": e.src}
+	detail := map[string]any{"course": e.course, "op_id": e.op, "versions": n, "source": e.src}
+	if d, ok := audit.Detail.(map[string]any); ok {
+		for k, v := range d {
+			detail[k] = v
+		}
+	}
+	audit.Detail = detail
 	return writeAudit(ctx, e.tx, audit)
+}
+
+// nullable maps "" to NULL.
+func nullable(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // editCourse runs fn as one operation on a course: it takes the course row

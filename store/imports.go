@@ -33,10 +33,12 @@ type CourseImport struct {
 	Lease  Lock
 }
 
-// ImportResult is what an import job reports.
+// ImportResult is what an import job reports. OpID is the operation that
+// wrote it: undo it to undo the whole import.
 type ImportResult struct {
-	Created int `json:"created"`
-	Deleted int `json:"deleted"`
+	Created int    `json:"created"`
+	Deleted int    `json:"deleted"`
+	OpID    string `json:"op_id"`
 }
 
 // validateImport checks the whole tree with the hierarchy, name and field
@@ -176,8 +178,8 @@ func (s *Store) RunCourseImport(ctx context.Context, imp CourseImport, lease Loc
 			res.Deleted++
 		}
 		type row struct {
-			id, typ, name, fields, parent, parentType string
-			children                                  []string
+			id, typ, name, fields, parent, parentType, version string
+			children                                           []string
 		}
 		var rows []row
 		var flatten func(b ImportBlock, parent Block) string
@@ -197,24 +199,25 @@ func (s *Store) RunCourseImport(ctx context.Context, imp CourseImport, lease Loc
 		if chapters == nil {
 			chapters = []string{}
 		}
-		// COPY: one round trip for the whole tree; the foreign keys and the
-		// children trigger check it like any other write.
+		res.Created, res.OpID = len(rows), e.op
+		summary := fmt.Sprintf("Imported %d blocks into %s, replacing %d chapters", res.Created, label(root), res.Deleted)
+		e.note(root.ID, ChangeMove, summary, rootState)
+		for i, r := range rows {
+			rows[i].version = e.note(r.id, ChangeCreate, fmt.Sprintf("Imported %s %q", r.typ, r.name), nil)
+		}
+		// COPY: one round trip for the whole tree, each block already at its
+		// version; the foreign keys and the children trigger check it like
+		// any other write.
 		if _, err := e.tx.CopyFrom(ctx, pgx.Identifier{"blocks"},
 			[]string{"id", "course_key", "type", "display_name", "fields", "parent_id", "parent_type", "children", "version_id"},
 			pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
 				r := rows[i]
-				return []any{r.id, imp.Course, r.typ, r.name, []byte(r.fields), r.parent, r.parentType, r.children, ""}, nil
+				return []any{r.id, imp.Course, r.typ, r.name, []byte(r.fields), r.parent, r.parentType, r.children, r.version}, nil
 			})); err != nil {
 			return fmt.Errorf("write imported blocks: %w", err)
 		}
 		if _, err := e.tx.Exec(ctx, `UPDATE blocks SET children = $2, updated_at = now() WHERE id = $1`, root.ID, chapters); err != nil {
 			return fmt.Errorf("attach imported chapters: %w", err)
-		}
-		res.Created = len(rows)
-		summary := fmt.Sprintf("Imported %d blocks into %s, replacing %d chapters", res.Created, label(root), res.Deleted)
-		e.note(root.ID, ChangeMove, summary, rootState)
-		for _, r := range rows {
-			e.note(r.id, ChangeCreate, fmt.Sprintf("Imported %s %q", r.typ, r.name), nil)
 		}
 		if err := e.commit(ctx, AuditEntry{Action: "course.import", SubjectType: "course", SubjectID: imp.Course, Summary: summary}); err != nil {
 			return err

@@ -64,8 +64,11 @@ func TestImportCourse_ReplacesTheContentAsImportVersionsUnderTheLock(t *testing.
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res != (ImportResult{Created: 4, Deleted: 1}) {
+	if res.Created != 4 || res.Deleted != 1 || res.OpID == "" {
 		t.Errorf("result %+v", res)
+	}
+	if op, err := f.s.CourseOperation(ctx, f.key, res.OpID, f.author); err != nil || op.Source != SourceImport || op.Changes != 10 || op.Blocks != 10 {
+		t.Errorf("the import's operation %+v (%v), want one import operation of 10 versions", op, err)
 	}
 	root := f.block(t, f.root.ID)
 	if len(root.Children) != 1 || root.Children[0] == f.chapter.ID {

@@ -65,6 +65,12 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /courses/{course}/blocks/{block}/changes", courseStaff(handlers.BlockChanges(st)))
 	mux.Handle("GET /courses/{course}/history", courseStaff(handlers.HistoryPage(st)))
 	mux.Handle("POST /courses/{course}/history/{version}/undo", courseStaff(handlers.UndoPage(st, sess)))
+	mux.Handle("GET /courses/{course}/operations/{op}", courseStaff(handlers.OperationPage(st)))
+	mux.Handle("GET /courses/{course}/operations/{op}/undo", courseStaff(handlers.UndoOperationPreview(st, sess)))
+	mux.Handle("POST /courses/{course}/operations/{op}/undo", courseStaff(handlers.UndoOperation(st, sess)))
+	mux.Handle("GET /courses/{course}/restore", courseStaff(handlers.RestorePreview(st, sess)))
+	mux.Handle("POST /courses/{course}/restore", courseStaff(handlers.RestoreCoursePage(st, sess)))
+	mux.Handle("GET /courses/{course}/tree", courseStaff(handlers.PastTreePage(st)))
 
 	mux.Handle("POST /oauth/token", handlers.Token(st, d.TokenTTL))
 	mux.Handle("GET /api/v1/me", anyClient(handlers.Me()))
@@ -94,6 +100,11 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("POST /api/v1/courses/{course}/blocks/{block}/restore", courseClient(handlers.RestoreBlockAPI(st)))
 	mux.Handle("GET /api/v1/courses/{course}/history", courseClient(handlers.HistoryAPI(st)))
 	mux.Handle("POST /api/v1/courses/{course}/import", courseClient(handlers.ImportCourseAPI(st, d.Jobs, d.LeaseTTL)))
+	mux.Handle("GET /api/v1/courses/{course}/operations", courseClient(handlers.OperationsAPI(st)))
+	mux.Handle("GET /api/v1/courses/{course}/operations/{op}", courseClient(handlers.OperationAPI(st)))
+	mux.Handle("POST /api/v1/courses/{course}/operations/{op}/revert", courseClient(handlers.RevertOperationAPI(st)))
+	mux.Handle("GET /api/v1/courses/{course}/tree", courseClient(handlers.CourseTreeAPI(st)))
+	mux.Handle("POST /api/v1/courses/{course}/revert", courseClient(handlers.RestoreCourseAPI(st)))
 
 	mux.Handle("/", handlers.NotFound(mux))
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"net/http"
+	"net/url"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -160,8 +162,11 @@ func TestBrowser_EditShowsInChangeLogAndUndoBringsTheOldValueBack(t *testing.T) 
 	}
 	saveScreenshot(t, "course-editor.png", png)
 
+	// The newest action is the rename: one row, unfolding into the block's change.
 	if err := chromedp.Do(ctx,
 		chromedp.Click(testid("history-link")),
+		chromedp.WaitVisible(testid("operation")),
+		chromedp.Click(chromedp.CSS(`[data-testid="operation"] > details > summary`)),
 		chromedp.WaitVisible(testid("history-entry")),
 		chromedp.Click(chromedp.CSS(`[data-testid="history-entry"] summary`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="history-entry"] [data-field="display_name"] ins`)),
@@ -185,9 +190,9 @@ func TestBrowser_EditShowsInChangeLogAndUndoBringsTheOldValueBack(t *testing.T) 
 	); err != nil {
 		t.Fatal(err)
 	}
-	top, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[data-testid="history-entry"] [data-testid="entry-source"]`)))
+	top, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[data-testid="operation"] [data-testid="op-source"]`)))
 	if err != nil || top != "undo" {
-		t.Errorf("the newest entry after undo comes from %q (%v), want undo", top, err)
+		t.Errorf("the newest action after undo comes from %q (%v), want undo", top, err)
 	}
 	if err := chromedp.Do(ctx, chromedp.Navigate(blockURL), chromedp.WaitVisible(testid("block-form"))); err != nil {
 		t.Fatal(err)
@@ -212,21 +217,7 @@ func TestCoursesAPI_ImportRunsAsAJobAndAHeldCourseRefusesEdits(t *testing.T) {
 			map[string]any{"type": "sequential", "display_name": "S", "children": []any{
 				map[string]any{"type": "vertical", "display_name": "V", "children": []any{
 					map[string]any{"type": "video", "display_name": "Clip", "fields": map[string]any{"url": "https://example.com/v.mp4"}}}}}}}}}}
-	status, _, accepted := api.call("POST", "/api/v1/courses/imp/import", tree)
-	if status != http.StatusAccepted || accepted["status_url"] == nil {
-		t.Fatalf("import: %d %v", status, accepted)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		_, _, job := api.call("GET", accepted["status_url"].(string), nil)
-		if job["status"] == "succeeded" {
-			break
-		}
-		if job["status"] == "failed" || time.Now().After(deadline) {
-			t.Fatalf("import job: %v", job)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	importCourse(t, api, "imp", tree)
 	_, _, rootBlock := api.call("GET", "/api/v1/courses/imp/blocks/"+root, nil)
 	if children, _ := rootBlock["children"].([]any); len(children) != 1 {
 		t.Errorf("course children after import: %v", rootBlock["children"])
@@ -257,5 +248,215 @@ func TestCoursesAPI_ImportRunsAsAJobAndAHeldCourseRefusesEdits(t *testing.T) {
 		if status != http.StatusConflict || body["error"] != "blocked_by_another_process" {
 			t.Errorf("%s %s under a held lock: %d %v", tc.method, tc.path, status, body)
 		}
+	}
+}
+
+// importCourse posts a course import and waits for its job to succeed,
+// returning the job's result.
+func importCourse(t *testing.T, api *apiClient, course string, tree any) map[string]any {
+	t.Helper()
+	status, _, accepted := api.call("POST", "/api/v1/courses/"+course+"/import", tree)
+	statusURL, _ := accepted["status_url"].(string)
+	if status != http.StatusAccepted || statusURL == "" {
+		t.Fatalf("import: %d %v", status, accepted)
+	}
+	var job map[string]any
+	waitUntilTrue(t, "the import job succeeds", func() bool {
+		_, _, job = api.call("GET", statusURL, nil)
+		if job["status"] == "failed" {
+			t.Fatalf("import job failed: %v", job)
+		}
+		return job["status"] == "succeeded"
+	})
+	result, _ := job["result"].(map[string]any)
+	return result
+}
+
+// leafTree is an import holding one chapter down to one html leaf.
+func leafTree(chapter, leaf string) map[string]any {
+	return map[string]any{"type": "course", "children": []any{
+		map[string]any{"type": "chapter", "display_name": chapter, "children": []any{
+			map[string]any{"type": "sequential", "display_name": "S", "children": []any{
+				map[string]any{"type": "vertical", "display_name": "V", "children": []any{
+					map[string]any{"type": "html", "display_name": leaf, "fields": map[string]any{"body": "<p>" + leaf + "</p>"}}}}}}}}}}
+}
+
+func TestOperationsAPI_ListRevertTreeAndRestore(t *testing.T) {
+	t.Parallel()
+	getenv := testEnv(t)
+	s := startServer(t, getenv, "-demo=false")
+	api := newAPIClient(t, s, "Sync script", "author")
+	other := newAPIClient(t, s, "Second tool", "admin")
+	base := "/api/v1/courses/ops"
+	if status, _, body := api.call("POST", "/api/v1/courses", map[string]string{"key": "ops", "title": "Operations"}); status != http.StatusCreated {
+		t.Fatalf("create course: %d %v", status, body)
+	}
+	_, _, original := api.call("GET", base+"/tree", nil)
+	if original["type"] != "course" || original["display_name"] != "Operations" {
+		t.Fatalf("tree of the new course: %v", original)
+	}
+	importCourse(t, api, "ops", leafTree("Week 1", "Welcome"))
+	_, _, week1 := api.call("GET", base+"/tree", nil)
+	result := importCourse(t, api, "ops", leafTree("Replaced", "Imported page"))
+	importOp, _ := result["op_id"].(string)
+	if importOp == "" {
+		t.Fatalf("the import's result names no operation: %v", result)
+	}
+
+	// The list: newest first, one row per action, filters and a keyset cursor.
+	status, _, list := api.call("GET", base+"/operations?limit=2", nil)
+	items, _ := list["items"].([]any)
+	if status != 200 || len(items) != 2 || list["next_cursor"] == nil {
+		t.Fatalf("operations: %d %v", status, list)
+	}
+	newest := items[0].(map[string]any)
+	if newest["op_id"] != importOp || newest["source"] != "import" || newest["actor"] != "Sync script" ||
+		newest["changes"] != float64(9) || newest["blocks"] != float64(9) || len(newest["block_ids"].([]any)) != 9 || newest["at"] == nil || newest["summary"] == "" {
+		t.Errorf("newest operation %v, want the second import: 4 new blocks, 4 replaced and the course block", newest)
+	}
+	_, _, rest := api.call("GET", base+"/operations?cursor="+list["next_cursor"].(string), nil)
+	if older, _ := rest["items"].([]any); len(older) != 1 || rest["next_cursor"] != nil {
+		t.Errorf("the next page: %v, want the course's creation and no more", rest)
+	}
+	if _, _, bySource := api.call("GET", base+"/operations?source=import", nil); len(bySource["items"].([]any)) != 2 {
+		t.Errorf("source filter: %v", bySource)
+	}
+	if _, _, byActor := api.call("GET", base+"/operations?actor=nobody", nil); len(byActor["items"].([]any)) != 0 {
+		t.Errorf("actor filter: %v", byActor)
+	}
+	if _, _, one := api.call("GET", base+"/operations/"+importOp, nil); one["op_id"] != importOp {
+		t.Errorf("one operation: %v", one)
+	}
+	_, _, hist := api.call("GET", base+"/history?limit=1", nil)
+	if item := hist["items"].([]any)[0].(map[string]any); item["op_id"] != importOp {
+		t.Errorf("a history item names operation %v, want %s", item["op_id"], importOp)
+	}
+
+	// The course at an instant: just before the second import it was Week 1.
+	importAt, _ := time.Parse(time.RFC3339Nano, newest["at"].(string))
+	then := importAt.Add(-time.Microsecond).Format(time.RFC3339Nano)
+	status, _, past := api.call("GET", base+"/tree?at="+url.QueryEscape(then), nil)
+	if status != 200 || !reflect.DeepEqual(past, week1) {
+		t.Errorf("tree just before the second import: %d %v, want %v", status, past, week1)
+	}
+
+	// Refusals write nothing.
+	_, _, all := api.call("GET", base+"/operations?limit=200", nil)
+	count := len(all["items"].([]any))
+	if status, _, _ := api.call("POST", "/api/v1/courses", map[string]string{"key": "hidden-course", "title": "Hidden"}); status != http.StatusCreated {
+		t.Fatal(status)
+	}
+	_, _, hidden := api.call("GET", "/api/v1/courses/hidden-course/operations", nil)
+	hiddenOp := hidden["items"].([]any)[0].(map[string]any)["op_id"].(string)
+	for name, tc := range map[string]struct {
+		method, path string
+		body         any
+		want         int
+		code         string
+	}{
+		"unknown operation":     {"POST", base + "/operations/01NOSUCHOPERATION/revert", nil, 404, "not_found"},
+		"other course's op":     {"POST", base + "/operations/" + hiddenOp + "/revert", map[string]any{"force": true}, 404, "not_found"},
+		"unknown op read":       {"GET", base + "/operations/01NOSUCHOPERATION", nil, 404, "not_found"},
+		"bad force":             {"POST", base + "/operations/" + importOp + "/revert", map[string]any{"force": "yes"}, 400, "bad_request"},
+		"unparsable at":         {"GET", base + "/tree?at=last+tuesday", nil, 400, "bad_request"},
+		"empty at":              {"GET", base + "/tree?at=", nil, 400, "bad_request"},
+		"before the course":     {"GET", base + "/tree?at=2001-01-01T00:00:00Z", nil, 422, "before_course_existed"},
+		"restore unparsable at": {"POST", base + "/revert", map[string]any{"at": "2026-13-45"}, 400, "bad_request"},
+		"restore without at":    {"POST", base + "/revert", map[string]any{}, 400, "bad_request"},
+		"restore before":        {"POST", base + "/revert", map[string]any{"at": "2001-01-01T00:00:00Z"}, 422, "before_course_existed"},
+		"bad cursor":            {"GET", base + "/operations?cursor=abc", nil, 400, "bad_request"},
+		"bad limit":             {"GET", base + "/operations?limit=0", nil, 400, "bad_request"},
+		"unknown course":        {"GET", "/api/v1/courses/nope/operations", nil, 404, "not_found"},
+	} {
+		status, _, body := api.call(tc.method, tc.path, tc.body)
+		if status != tc.want || body["error"] != tc.code {
+			t.Errorf("%s: %d %v, want %d %s", name, status, body, tc.want, tc.code)
+		}
+		if msg, _ := body["message"].(string); strings.Contains(msg, "hidden-course") || strings.Contains(msg, "Hidden") {
+			t.Errorf("%s: the answer names another course: %q", name, msg)
+		}
+	}
+	stranger := newAPIClient(t, s, "Stranger", "author")
+	if status, _, _ := stranger.call("POST", base+"/operations/"+importOp+"/revert", nil); status != http.StatusForbidden {
+		t.Errorf("a client not on the course's staff reverts: %d, want 403", status)
+	}
+
+	// A later change to the same blocks: 409 listing it, unless forced.
+	_, _, now := api.call("GET", base+"/tree", nil)
+	replaced := now["children"].([]any)[0].(map[string]any)
+	if status, _, body := other.call("PATCH", base+"/blocks/"+replaced["id"].(string), map[string]any{"display_name": "Touched later"}); status != 200 {
+		t.Fatalf("later edit: %d %v", status, body)
+	}
+	_, _, latest := api.call("GET", base+"/operations?limit=1", nil)
+	laterOp := latest["items"].([]any)[0].(map[string]any)
+	count++
+	status, _, conflict := api.call("POST", base+"/operations/"+importOp+"/revert", map[string]any{})
+	cs, _ := conflict["conflicts"].([]any)
+	if status != http.StatusConflict || conflict["error"] != "conflict" || conflict["message"] == "" || len(cs) != 1 {
+		t.Fatalf("revert over a later change: %d %v", status, conflict)
+	}
+	if c := cs[0].(map[string]any); c["block_id"] != replaced["id"] || c["op_id"] != laterOp["op_id"] || c["actor"] != "Second tool" || c["at"] != laterOp["at"] {
+		t.Errorf("conflict %v, want the second tool's edit %v", c, laterOp)
+	}
+
+	// Another process holds the course: reverts get the lock's answer.
+	pool, err := pgxpool.New(context.Background(), getenv("DATABASE_URL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	holder := store.Actor{Kind: store.ActorSystem, ID: "other", Name: "other process"}
+	lockStore := store.New(pool)
+	lock, err := lockStore.AcquireLock(context.Background(), store.CourseLockName("ops"), holder, "import", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, body := range map[string]any{base + "/operations/" + importOp + "/revert": map[string]any{"force": true}, base + "/revert": map[string]any{"at": then}} {
+		if status, _, got := api.call("POST", path, body); status != http.StatusConflict || got["error"] != "blocked_by_another_process" {
+			t.Errorf("POST %s under a held lock: %d %v", path, status, got)
+		}
+	}
+	if _, _, after := api.call("GET", base+"/operations?limit=200", nil); len(after["items"].([]any)) != count {
+		t.Errorf("refusals wrote operations: %d, want %d", len(after["items"].([]any)), count)
+	}
+	if err := lockStore.ReleaseLock(context.Background(), lock); err != nil {
+		t.Fatal(err)
+	}
+
+	// Forced, the import comes off: Week 1 is back, the later edit is gone.
+	status, _, reverted := api.call("POST", base+"/operations/"+importOp+"/revert", map[string]any{"force": true})
+	if status != 200 || reverted["op_id"] == nil || reverted["reverted"] != float64(9) {
+		t.Fatalf("forced revert: %d %v", status, reverted)
+	}
+	if _, _, tree := api.call("GET", base+"/tree", nil); !reflect.DeepEqual(tree, week1) {
+		t.Errorf("after undoing the import: %v, want %v", tree, week1)
+	}
+	_, _, undo := api.call("GET", base+"/operations/"+reverted["op_id"].(string), nil)
+	if undo["source"] != "undo" || undo["reverts_op"] != importOp {
+		t.Errorf("the revert's operation %v", undo)
+	}
+	// A revert is itself an operation that can be reverted.
+	if status, _, again := api.call("POST", base+"/operations/"+reverted["op_id"].(string)+"/revert", nil); status != 200 {
+		t.Fatalf("reverting the revert: %d %v", status, again)
+	}
+	if _, _, tree := api.call("GET", base+"/tree", nil); tree["children"].([]any)[0].(map[string]any)["display_name"] != "Touched later" {
+		t.Errorf("after reverting the revert: %v", tree)
+	}
+
+	// The whole course back to its first moment: empty again.
+	created := original
+	_, _, first := api.call("GET", base+"/operations?source=api&limit=200", nil)
+	firstItems := first["items"].([]any)
+	createdAt := firstItems[len(firstItems)-1].(map[string]any)["at"].(string)
+	status, _, restored := api.call("POST", base+"/revert", map[string]any{"at": createdAt})
+	if status != 200 || restored["op_id"] == nil || restored["reverted"] == float64(0) {
+		t.Fatalf("restore: %d %v", status, restored)
+	}
+	if _, _, tree := api.call("GET", base+"/tree", nil); !reflect.DeepEqual(tree, created) {
+		t.Errorf("after restoring to the creation: %v, want %v", tree, created)
+	}
+	_, _, restoreOp := api.call("GET", base+"/operations/"+restored["op_id"].(string), nil)
+	if restoreOp["source"] != "undo" || restoreOp["reverts_to"] == nil {
+		t.Errorf("the restore's operation %v", restoreOp)
 	}
 }

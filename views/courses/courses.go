@@ -4,6 +4,7 @@ package courses
 
 import (
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/seatplan/seatplan/views/layout"
@@ -90,16 +91,36 @@ type ChangesNotice struct {
 	Changes                   []ChangeRow
 }
 
-// HistoryView is the change log page.
+// HistoryView is the change log page: one row per operation.
 type HistoryView struct {
-	Base             layout.Base
-	Key, Title       string
-	Block, BlockName string
-	Actor, Source    string
-	Actors           []string
-	Entries          []Entry
-	Pager            layout.Pager
-	CanUndo          bool
+	Base                 layout.Base
+	Key, Title           string
+	Block, Actor, Source string
+	Blocks               []BlockOption // the block picker
+	Actors               []string
+	Operations           []OperationRow
+	Pager                layout.Pager
+	CanUndo              bool
+}
+
+// BlockOption is one block in the change log's block picker.
+type BlockOption struct {
+	ID, Label string
+}
+
+// OperationRow is one action in the change log: who did what, through
+// what, when, to how many blocks; with the first of its per-block diffs.
+type OperationRow struct {
+	OpID, Source, Actor, Summary string
+	At                           time.Time
+	Changes, Blocks              int
+	Entries                      []Entry
+	More                         int    // versions not among Entries
+	UndoneBy                     string // the operation that undid this one
+	Reverts                      string // the operation this one undid
+	// ThenAt and BeforeAt are the instants right after and right before
+	// it, as the tree and restore pages take them.
+	ThenAt, BeforeAt string
 }
 
 // Entry is one version in the change log.
@@ -110,6 +131,76 @@ type Entry struct {
 	At                    time.Time
 	Path                  []Crumb
 	Diff                  []DiffRow
+}
+
+// OperationView is one operation with all its per-block diffs, paged.
+type OperationView struct {
+	Base       layout.Base
+	Key, Title string
+	Op         OperationRow
+	Pager      layout.Pager
+	CanUndo    bool
+}
+
+// UndoOperationView previews undoing an operation: what each block gets,
+// and the later changes it would overwrite, which need a second confirmation.
+type UndoOperationView struct {
+	Base                       layout.Base
+	Key                        string
+	Op                         OperationRow
+	Changes                    []PlannedRow
+	Deletes, Restores, Updates int
+	More                       int // blocks Changes does not describe
+	Later                      []LaterOperation
+	LaterBlocks                int
+	Repairs                    []string
+	Error                      string // why the last attempt was refused
+}
+
+// PlannedRow is one block an undo or restore writes, with the blocks
+// inside it that go or come back with it.
+type PlannedRow struct {
+	Change, Type, Name, BlockID string
+	Inside                      int
+	Diff                        []DiffRow
+}
+
+// LaterOperation is a change made after the one being undone, to blocks it touched.
+type LaterOperation struct {
+	OpID, Actor, Source, Summary string
+	At                           time.Time
+	Blocks                       int // of the undone operation's blocks
+}
+
+// RestoreView previews restoring the whole course to an instant: the
+// course as it was then and what changes to get it back.
+type RestoreView struct {
+	Base                       layout.Base
+	Key, Title                 string
+	At                         time.Time
+	AtParam                    string // the instant as the form sends it
+	Op                         *OperationRow
+	Tree                       PastNode
+	Changes                    []PlannedRow
+	Deletes, Restores, Updates int
+	More                       int
+}
+
+// PastTreeView is the course as it was at an instant, read only.
+type PastTreeView struct {
+	Base       layout.Base
+	Key, Title string
+	At         time.Time
+	AtParam    string
+	Tree       PastNode
+	Blocks     int
+	CanUndo    bool
+}
+
+// PastNode is a block as it was, with its fields as JSON.
+type PastNode struct {
+	ID, Name, Type, Fields string
+	Children               []PastNode
 }
 
 // UndoConfirmView asks once more before an undo overwrites later changes.
@@ -133,6 +224,18 @@ func historyURL(key string) string { return courseURL(key) + "/history" }
 
 func blockHistoryURL(key, id string) string { return historyURL(key) + "?block=" + url.QueryEscape(id) }
 
+func operationURL(key, op string) string {
+	return courseURL(key) + "/operations/" + url.PathEscape(op)
+}
+
+func undoOperationURL(key, op string) string { return operationURL(key, op) + "/undo" }
+
+func restoreURL(key string) string { return courseURL(key) + "/restore" }
+
+func restoreAtURL(key, at string) string { return restoreURL(key) + "?at=" + url.QueryEscape(at) }
+
+func treeAtURL(key, at string) string { return courseURL(key) + "/tree?at=" + url.QueryEscape(at) }
+
 func undoURL(key, version string) string {
 	return historyURL(key) + "/" + url.PathEscape(version) + "/undo"
 }
@@ -142,6 +245,32 @@ func changesURL(key, id, since string) string {
 }
 
 func (v HistoryView) filtered() bool { return v.Block != "" || v.Actor != "" || v.Source != "" }
+
+// changeVerb says what an undo or restore does to a block.
+func changeVerb(change string) string {
+	switch change {
+	case "delete":
+		return "Deletes"
+	case "restore":
+		return "Brings back"
+	}
+	return "Restores earlier values of"
+}
+
+// insideText names the blocks that go or come back with a planned one.
+func insideText(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return " and the " + plural(n, "block", "blocks") + " inside it"
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
 
 // sourceBadge reuses the status badge colours for the four sources.
 func sourceBadge(source string) string {
