@@ -80,13 +80,17 @@ func newA11yFixture(t *testing.T, s *server, st *store.Store) a11yFixture {
 	if len(root.Children) == 0 {
 		t.Fatal("the demo course has no chapters")
 	}
+	ops, err := st.CourseOperations(ctx, course, store.OperationFilter{Limit: 1}, store.SystemActor)
+	if err != nil || len(ops.Operations) == 0 {
+		t.Fatalf("the demo course has no operations (%v)", err)
+	}
 	res, err := st.EnrollAndKeepResult(ctx, []emaillist.Pair{{Index: 0, Email: "ann@a11y.example", Course: course}}, nil, store.SystemActor)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return a11yFixture{values: map[string]string{
 		"id": planID, "job": job["id"].(string), "course": course, "key": course,
-		"block": root.Children[0], "name": res.ID,
+		"block": root.Children[0], "name": res.ID, "op": ops.Operations[0].ID,
 	}}
 }
 
