@@ -50,9 +50,7 @@ func WithLogger(ctx context.Context, l *slog.Logger) context.Context {
 // built only if something logs: most requests log nothing but their access
 // line.
 func WithRequestLogger(ctx context.Context, base *slog.Logger, requestID string) context.Context {
-	rs := &requestScope{id: requestID}
-	rs.logger = sync.OnceValue(func() *slog.Logger { return base.With(RequestIDKey, requestID) })
-	return context.WithValue(ctx, requestKey, rs)
+	return context.WithValue(ctx, requestKey, &requestScope{id: requestID, base: base})
 }
 
 // RequestIDKey is the attribute that names a request in log lines, and the
@@ -61,7 +59,14 @@ const RequestIDKey = "request_id"
 
 type requestScope struct {
 	id     string
-	logger func() *slog.Logger
+	base   *slog.Logger
+	once   sync.Once
+	logger *slog.Logger
+}
+
+func (rs *requestScope) log() *slog.Logger {
+	rs.once.Do(func() { rs.logger = rs.base.With(RequestIDKey, rs.id) })
+	return rs.logger
 }
 
 // RequestID is the id of the request ctx belongs to, or "".
@@ -74,7 +79,7 @@ func RequestID(ctx context.Context) string {
 
 func loggerFrom(ctx context.Context) *slog.Logger {
 	if rs, ok := ctx.Value(requestKey).(*requestScope); ok {
-		return rs.logger()
+		return rs.log()
 	}
 	if l, ok := ctx.Value(loggerKey).(func() *slog.Logger); ok {
 		return l()

@@ -58,15 +58,14 @@ func observe(logger *slog.Logger, m *metrics.Metrics) middleware {
 			}
 			w.Header().Set(requestIDHeader, id)
 			rec := &statusRecorder{ResponseWriter: w}
-			route := &routeSeen{}
-			ctx := handlers.WithRequestLogger(context.WithValue(r.Context(), routeKey{}, route), logger, id)
+			ctx := handlers.WithRequestLogger(context.WithValue(r.Context(), routeKey{}, rec), logger, id)
 			next.ServeHTTP(rec, r.WithContext(ctx))
 			took := time.Since(start)
 			status := rec.status
 			if status == 0 {
 				status = http.StatusOK // nothing written: net/http answers 200
 			}
-			pattern := route.label()
+			pattern := rec.route()
 			if m != nil {
 				m.ObserveRequest(pattern, r.Method, status, took)
 			}
@@ -81,14 +80,13 @@ func observe(logger *slog.Logger, m *metrics.Metrics) middleware {
 	}
 }
 
-// routeKey finds the routeSeen of a request in its context.
+// routeKey finds a request's statusRecorder in its context, where routed
+// leaves the pattern the mux chose: the mux sets it on the request it was
+// given, a copy that observe never sees.
 type routeKey struct{}
 
-// routeSeen is where routed leaves the pattern the mux chose: the mux sets
-// it on the request it was given, which is a copy that observe never sees.
-type routeSeen struct{ pattern string }
-
-func (s *routeSeen) label() string {
+// route is the label of the pattern that served the request.
+func (s *statusRecorder) route() string {
 	switch s.pattern {
 	case "":
 		return metrics.RouteNone
@@ -103,18 +101,20 @@ func (s *routeSeen) label() string {
 func routed(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer func() {
-			if s, ok := r.Context().Value(routeKey{}).(*routeSeen); ok {
-				s.pattern = r.Pattern
+			if rec, ok := r.Context().Value(routeKey{}).(*statusRecorder); ok {
+				rec.pattern = r.Pattern
 			}
 		}()
 		mux.ServeHTTP(w, r)
 	})
 }
 
+// statusRecorder sees what a request was answered, and by which route.
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
-	bytes  int
+	status  int
+	bytes   int
+	pattern string
 }
 
 func (s *statusRecorder) WriteHeader(code int) {

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"net/http"
 	"runtime/debug"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -30,6 +32,7 @@ type Metrics struct {
 
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	routes   sync.Map // route label → *routeSeries
 
 	refreshes      map[string]prometheus.Counter
 	lookups        map[string]prometheus.Counter
@@ -155,27 +158,62 @@ func (m *Metrics) Gatherer() prometheus.Gatherer { return m.reg }
 // served it (see the Route… values otherwise); method is normalised so a
 // client cannot invent label values.
 func (m *Metrics) ObserveRequest(route, method string, status int, took time.Duration) {
-	class := statusClass(status)
-	method = knownMethod(method)
-	m.requests.WithLabelValues(route, method, class).Inc()
-	m.latency.WithLabelValues(route, method, class).Observe(took.Seconds())
+	s := m.seriesOf(route, method, status)
+	s.count.Inc()
+	s.latency.Observe(took.Seconds())
 }
 
-var statusClasses = [...]string{"1xx", "2xx", "3xx", "4xx", "5xx"}
+// routeSeries are one route's series by method and status class, resolved
+// once: the label lookup would otherwise be most of a refresh's cost.
+type routeSeries [len(methods) + 1][len(statusClasses) + 1]atomic.Pointer[series]
 
-func statusClass(status int) string {
-	if i := status/100 - 1; i >= 0 && i < len(statusClasses) {
-		return statusClasses[i]
-	}
-	return "other"
+type series struct {
+	count   prometheus.Counter
+	latency prometheus.Observer
 }
 
-func knownMethod(m string) string {
-	switch m {
-	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
-		return m
+var (
+	methods       = [...]string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions}
+	statusClasses = [...]string{"1xx", "2xx", "3xx", "4xx", "5xx"}
+)
+
+// The label values of a method or status outside the lists above.
+const (
+	otherMethod = "OTHER"
+	otherStatus = "other"
+)
+
+func (m *Metrics) seriesOf(route, method string, status int) *series {
+	v, ok := m.routes.Load(route)
+	if !ok {
+		v, _ = m.routes.LoadOrStore(route, new(routeSeries))
 	}
-	return "OTHER"
+	mi := len(methods)
+	for i, known := range methods {
+		if method == known {
+			mi = i
+			break
+		}
+	}
+	ci := status/100 - 1
+	if ci < 0 || ci >= len(statusClasses) {
+		ci = len(statusClasses)
+	}
+	slot := &v.(*routeSeries)[mi][ci]
+	if s := slot.Load(); s != nil {
+		return s
+	}
+	methodLabel, classLabel := otherMethod, otherStatus
+	if mi < len(methods) {
+		methodLabel = methods[mi]
+	}
+	if ci < len(statusClasses) {
+		classLabel = statusClasses[ci]
+	}
+	// Racing first requests resolve the same children; either store wins.
+	s := &series{m.requests.WithLabelValues(route, methodLabel, classLabel), m.latency.WithLabelValues(route, methodLabel, classLabel)}
+	slot.Store(s)
+	return s
 }
 
 // Refreshed implements handlers.LicenseObserver.
