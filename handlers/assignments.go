@@ -76,7 +76,7 @@ func (w *AssignLicensesWorker) Work(ctx context.Context, job *river.Job[AssignLi
 // through the parser. Over the limits it fails with 413; binary input and
 // broken CSV quoting fail with 422 and say what to fix.
 func readEmailList(w http.ResponseWriter, r *http.Request, lim ListLimits) (emaillist.Emails, error) {
-	el := lim.parser()
+	opt := lim.options(r)
 	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	var list emaillist.Emails
 	var err error
@@ -88,24 +88,25 @@ func readEmailList(w http.ResponseWriter, r *http.Request, lim ListLimits) (emai
 		if err := decodeJSON(w, r, lim.MaxBytes, &req); err != nil {
 			return list, err
 		}
-		list, err = emaillist.CheckEmails(req.Emails, el)
+		list, err = emaillist.CheckEmails(req.Emails, opt.Limits)
 	case "multipart/form-data":
 		r.Body = http.MaxBytesReader(w, r.Body, lim.MaxBytes)
-		list, err = readUploadForm(r, el)
+		list, err = readUploadForm(r, opt)
 	case "application/x-www-form-urlencoded":
 		r.Body = http.MaxBytesReader(w, r.Body, lim.MaxBytes)
 		if err = r.ParseForm(); err == nil {
-			list, err = emaillist.ParseEmails(strings.NewReader(r.PostForm.Get("emails")), emaillist.FormatAuto, el)
+			list, err = emaillist.ReadEmails(strings.NewReader(r.PostForm.Get("emails")), opt)
 		}
 	default:
-		list, err = emaillist.ParseEmails(http.MaxBytesReader(w, r.Body, lim.MaxBytes), emaillist.DetectFormat("", mediaType), el)
+		opt.Format = emaillist.DetectFormat("", mediaType)
+		list, err = emaillist.ReadEmails(http.MaxBytesReader(w, r.Body, lim.MaxBytes), opt)
 	}
 	return list, listError(err)
 }
 
 // readUploadForm takes the "file" part when a file was chosen, else the
 // pasted "emails" text.
-func readUploadForm(r *http.Request, el emaillist.Limits) (emaillist.Emails, error) {
+func readUploadForm(r *http.Request, opt emaillist.Options) (emaillist.Emails, error) {
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return emaillist.Emails{}, store.Errorf(store.EBadRequest, "The upload form could not be read: %v.", err)
@@ -121,9 +122,10 @@ func readUploadForm(r *http.Request, el emaillist.Limits) (emaillist.Emails, err
 		}
 		switch {
 		case part.FormName() == "file" && part.FileName() != "":
-			return emaillist.ParseEmails(part, emaillist.DetectFormat(part.FileName(), part.Header.Get("Content-Type")), el)
+			opt.Format = emaillist.DetectFormat(part.FileName(), part.Header.Get("Content-Type"))
+			return emaillist.ReadEmails(part, opt)
 		case part.FormName() == "emails":
-			if pasted, err = emaillist.ParseEmails(part, emaillist.FormatAuto, el); err != nil {
+			if pasted, err = emaillist.ReadEmails(part, opt); err != nil {
 				return emaillist.Emails{}, err
 			}
 		}

@@ -64,7 +64,9 @@ func readEnrollmentBody(w http.ResponseWriter, r *http.Request, lim ListLimits) 
 		}
 		pairs, refused, err = emaillist.CheckPairs(entries, lim.parser())
 	case "text/csv", "application/csv", "text/plain":
-		pairs, refused, err = emaillist.ParsePairs(http.MaxBytesReader(w, r.Body, lim.MaxBytes), lim.parser())
+		var list emaillist.Pairs
+		list, err = emaillist.ReadPairs(http.MaxBytesReader(w, r.Body, lim.MaxBytes), lim.options(r))
+		pairs, refused = list.Pairs, list.Problems
 	default:
 		return nil, nil, &store.Error{Code: EUnsupported, Kind: "unsupported_media_type",
 			Message: `Send {"enrollments":[{"email","course"}]} as application/json, or email,course lines as text/csv.`}
@@ -138,7 +140,9 @@ func readEnrollmentForm(w http.ResponseWriter, r *http.Request, lim ListLimits) 
 func parseEnrollmentForm(w http.ResponseWriter, r *http.Request, st enrollmentPages, lim ListLimits) (text string, pairs []emaillist.Pair, refused []emaillist.PairProblem, ok bool) {
 	text, err := readEnrollmentForm(w, r, lim)
 	if err == nil {
-		pairs, refused, err = emaillist.ParsePairs(strings.NewReader(text), lim.parser())
+		var list emaillist.Pairs
+		list, err = emaillist.ReadPairs(strings.NewReader(text), emaillist.Options{Limits: lim.parser()})
+		pairs, refused = list.Pairs, list.Problems
 		err = listError(err)
 	}
 	if err == nil && len(pairs)+len(refused) == 0 {

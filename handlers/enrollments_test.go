@@ -295,11 +295,11 @@ func TestPlanCourses_LinkAndUnlinkAnswerWithTheSection(t *testing.T) {
 
 func mustParse(t *testing.T, csv string) ([]emaillist.Pair, []emaillist.PairProblem) {
 	t.Helper()
-	pairs, refused, err := emaillist.ParsePairs(strings.NewReader(csv), emaillist.Limits{})
+	list, err := emaillist.ReadPairs(strings.NewReader(csv), emaillist.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return pairs, refused
+	return list.Pairs, list.Problems
 }
 
 func TestEnrollmentPages_UploadOverTheLimitIs413OnTheForm(t *testing.T) {

@@ -20,6 +20,14 @@ func (l ListLimits) parser() emaillist.Limits {
 	return emaillist.Limits{MaxEntries: l.MaxEntries, MaxBytes: l.MaxBytes}
 }
 
+// options are how to read a request's list: within the limits, from the
+// columns a client named with ?column= and ?course_column= (a header or a
+// 1-based number), else the ones the reader finds.
+func (l ListLimits) options(r *http.Request) emaillist.Options {
+	q := r.URL.Query()
+	return emaillist.Options{Limits: l.parser(), Column: q.Get("column"), CourseColumn: q.Get("course_column")}
+}
+
 // listError turns the list reader's refusals into errors Fail maps: 422 that
 // names the line for a malformed list, or what an upload looks like when it is
 // no list, or the columns a table has; 413 beyond a limit. Others pass through.

@@ -19,7 +19,7 @@ func noQueue(context.Context, pgx.Tx, string) error { return nil }
 
 func mustList(t testing.TB, text string) emaillist.Emails {
 	t.Helper()
-	l, err := emaillist.ParseEmails(strings.NewReader(text), emaillist.FormatText, emaillist.Limits{})
+	l, err := emaillist.ReadEmails(strings.NewReader(text), emaillist.Options{Format: emaillist.FormatText})
 	if err != nil {
 		t.Fatal(err)
 	}
