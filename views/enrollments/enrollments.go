@@ -118,11 +118,6 @@ type PlanCoursesView struct {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-// textareaText survives the HTML parser, which drops one newline right after
-// <textarea>: without the extra one, a pasted list starting with a blank line
-// would lose it and its line numbers would shift when it is sent again.
-func textareaText(s string) string { return "\n" + s }
-
 func pairsLabel(n int) string {
 	if n == 1 {
 		return "1 pair"
