@@ -17,6 +17,7 @@ import (
 
 	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/store/emaillist"
+	"github.com/seatplan/seatplan/views/paths"
 	"github.com/seatplan/seatplan/views/plans"
 )
 
@@ -154,8 +155,8 @@ func AssignLicensesAPI(st assigner, q JobQueue, lim ListLimits, ttl time.Duratio
 			Fail(w, r, err)
 			return
 		}
-		w.Header().Set("Location", "/api/v1/jobs/"+job.ID)
-		writeJSON(w, http.StatusAccepted, map[string]any{"job_id": job.ID, "status_url": "/api/v1/jobs/" + job.ID, "status": job.Status})
+		w.Header().Set("Location", paths.APIJob(job.ID))
+		writeJSON(w, http.StatusAccepted, jobAccepted(job))
 	})
 }
 

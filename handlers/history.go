@@ -291,7 +291,7 @@ func RestorePreview(st restorePageStore, sessions SessionManager) http.Handler {
 			return
 		}
 		p, err := st.PreviewRestore(ctx, course, at, me)
-		if e, ok := errors.AsType[*store.Error](err); ok && e.Kind == "nothing_to_undo" {
+		if e, ok := errors.AsType[*store.Error](err); ok && e.Reason == store.ReasonNothingToUndo {
 			flashAndRedirect(w, r, sessions, layout.FlashInfo, "Nothing changed since then: the course is already as it was.", historyPageURL(course, store.OperationFilter{}, 0))
 			return
 		}

@@ -88,7 +88,7 @@ func TestCreateBlock_EnforcesTheHierarchy(t *testing.T) {
 		})
 	}
 	_, err := f.s.CreateBlock(ctx, f.key, NewBlock{ParentID: f.chapter.ID, Type: BlockHTML, DisplayName: "x"}, f.author, SourceAPI)
-	if e, _ := errors.AsType[*Error](err); e == nil || e.Kind != "invalid_placement" || !strings.Contains(e.Message, "chapter holds only sequential") {
+	if e, _ := errors.AsType[*Error](err); e == nil || e.Reason != ReasonInvalidPlacement || !strings.Contains(e.Message, "chapter holds only sequential") {
 		t.Errorf("the refusal does not name the rule: %v", err)
 	}
 	if got := f.block(t, f.chapter.ID).Children; !slices.Equal(got, []string{f.seq.ID}) {

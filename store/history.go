@@ -158,7 +158,7 @@ func loadVersion(ctx context.Context, q querier, course, versionID string) (Bloc
 		return BlockVersion{}, fmt.Errorf("read version %s: %w", versionID, err)
 	}
 	if v.CourseKey != course {
-		return BlockVersion{}, &Error{Code: EInvalid, Kind: "version_of_other_course",
+		return BlockVersion{}, &Error{Code: EInvalid, Reason: ReasonVersionOfOtherCourse,
 			Message: fmt.Sprintf("The version %s belongs to the course %s, not %s.", versionID, v.CourseKey, course)}
 	}
 	return v, nil
@@ -175,7 +175,7 @@ func (s *Store) RestoreVersion(ctx context.Context, course, blockID, versionID s
 			return err
 		}
 		if v.BlockID != blockID {
-			return &Error{Code: EInvalid, Kind: "version_of_other_block",
+			return &Error{Code: EInvalid, Reason: ReasonVersionOfOtherBlock,
 				Message: fmt.Sprintf("The version %s is a version of block %s, not of %s.", versionID, v.BlockID, blockID)}
 		}
 		summary := fmt.Sprintf("Restored the version of %s by %s (%s)", v.At.UTC().Format("2006-01-02 15:04:05"), v.Actor.Name, v.Summary)
@@ -260,7 +260,7 @@ func (e *courseEdit) putBack(ctx context.Context, b Block) error {
 		return err
 	}
 	if parent.Deleted {
-		return &Error{Code: EInvalid, Kind: "parent_deleted",
+		return &Error{Code: EInvalid, Reason: ReasonParentDeleted,
 			Message: fmt.Sprintf("The %s was deleted together with %s: restore %s first.", label(b), label(parent), label(parent))}
 	}
 	var oldChildren []string

@@ -91,8 +91,8 @@ func validatePlan(name string, seats int, starts, expires time.Time) error {
 	if len(problems) == 0 {
 		return nil
 	}
-	return &Error{Code: EInvalid, Kind: "invalid_plan", Message: joinProblems(problems, "name", "seats", "expires_at"),
-		Fields: map[string]any{"fields": problems}}
+	return &Error{Code: EInvalid, Reason: ReasonInvalidPlan, Message: joinProblems(problems, "name", "seats", "expires_at"),
+		Detail: FieldProblems(problems)}
 }
 
 // CreatePlan adds a plan with all its seats unassigned.
@@ -205,9 +205,9 @@ func (s *Store) UpdatePlan(ctx context.Context, id string, u PlanUpdate, by Acto
 		}
 		inUse := old.Counts.Assigned + old.Counts.Activated
 		if next.Seats < inUse {
-			return &Error{Code: EInvalid, Kind: "seats_in_use",
+			return &Error{Code: EInvalid, Reason: ReasonSeatsInUse,
 				Message: fmt.Sprintf("%d seats are in use; revoke licenses before lowering the plan to %d seats.", inUse, next.Seats),
-				Fields:  map[string]any{"in_use": inUse}}
+				Detail:  SeatsInUse(inUse)}
 		}
 		termsChanged := next.Seats != old.Seats || !next.StartsAt.Equal(old.StartsAt) || !next.ExpiresAt.Equal(old.ExpiresAt)
 		if _, err := tx.Exec(ctx, `UPDATE plans SET name = $2, seats = $3, starts_at = $4, expires_at = $5, updated_at = now(),
