@@ -432,7 +432,7 @@ func (s *Store) UpdateBlock(ctx context.Context, course, id string, u BlockUpdat
 
 func updateSummary(b Block, before, after *BlockState) string {
 	var changed []string
-	for _, d := range DiffStates(before, after, nil) {
+	for _, d := range DiffStates(before, after) {
 		if d.Changed {
 			changed = append(changed, d.Field)
 		}
