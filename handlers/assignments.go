@@ -83,9 +83,7 @@ func readEmailList(w http.ResponseWriter, r *http.Request, lim ListLimits) (emai
 	var err error
 	switch mediaType {
 	case "application/json":
-		var req struct {
-			Emails []string `json:"emails"`
-		}
+		var req AssignmentRequest
 		if err := decodeJSON(w, r, lim.MaxBytes, &req); err != nil {
 			return list, err
 		}

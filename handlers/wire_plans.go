@@ -60,6 +60,12 @@ type LicenseList struct {
 	NextCursor *string   `json:"next_cursor"`
 }
 
+// AssignmentRequest is the JSON form of a list to assign licenses to; a
+// CSV, text or .xlsx file and the page's upload form are the others.
+type AssignmentRequest struct {
+	Emails []string `json:"emails"`
+}
+
 // RevocationRequest names the addresses whose licenses to revoke.
 type RevocationRequest struct {
 	Emails []string `json:"emails"`

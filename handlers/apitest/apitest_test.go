@@ -3,6 +3,7 @@ package apitest_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"testing"
 
 	"github.com/seatplan/seatplan/handlers/apitest"
@@ -48,5 +49,25 @@ func TestCheck_RefusesAnAnswerTheDocumentDoesNotDescribe(t *testing.T) {
 				t.Errorf("Check: %v, want ok %v", err, tt.ok)
 			}
 		})
+	}
+}
+
+// docs/API.md is the document rendered; `make api-doc` renders it again.
+func TestReference_IsCurrent(t *testing.T) {
+	t.Parallel()
+	doc, err := apitest.Document()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := apitest.Reference(doc)
+	const path = "../../docs/API.md"
+	if os.Getenv("UPDATE_API_DOC") != "" {
+		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(path)
+	if err != nil || string(got) != want {
+		t.Errorf("docs/API.md is not the rendering of the OpenAPI document (%v): run make api-doc", err)
 	}
 }
