@@ -19,7 +19,7 @@ build: $(HTMX)
 test: $(HTMX) deps-postgres deps-chromium deps-cc deps-java vet check-generated
 	$(GO) test -race -count=1 -timeout 15m ./...
 
-## bench: the performance targets (SPEC §9), written to bench.out; summarised in docs/BENCHMARKS.md
+## bench: the performance targets, written to bench.out; summarised in docs/BENCHMARKS.md
 bench: $(HTMX) deps-postgres
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./... | tee bench.out
 

@@ -9,8 +9,9 @@ import (
 	"github.com/seatplan/seatplan/store/emaillist"
 )
 
-// ListLimits bounds an uploaded or pasted list (SPEC §10): its size in bytes
-// and its number of entries. Beyond either the answer is 413.
+// ListLimits bounds an uploaded or pasted list, so one request cannot tie up
+// the server: its size in bytes and its number of entries. Beyond either the
+// answer is 413.
 type ListLimits struct {
 	MaxBytes   int64
 	MaxEntries int

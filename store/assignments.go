@@ -35,7 +35,8 @@ func (p AssignmentPreview) Acceptable() bool {
 	return len(p.Problems) == 0 && p.New+p.AlreadyLicensed > 0 && p.Needed <= p.Available
 }
 
-// AssignmentResult is an assignment job's result (SPEC §11).
+// AssignmentResult is an assignment job's result, kept as the job's JSON
+// result and shown by the job's API as it is.
 type AssignmentResult struct {
 	Assigned        int `json:"assigned"`
 	AlreadyLicensed int `json:"already_licensed"`

@@ -37,7 +37,7 @@ func newPlan(t testing.TB, s *Store, seats int) Plan {
 
 func assign(t testing.TB, s *Store, planID string, list emaillist.Emails) AssignmentResult {
 	t.Helper()
-	res, err := s.assignNow(context.Background(), planID, list, testActor("admin@example.com"))
+	res, err := s.AssignNow(context.Background(), planID, list, testActor("admin@example.com"))
 	if err != nil {
 		t.Fatal(err)
 	}
