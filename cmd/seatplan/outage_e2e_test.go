@@ -211,6 +211,7 @@ func TestOutage_RefreshesAnswerFromMemoryOthersGet503AndTheProcessRecoversByItse
 	// The database comes back; the license changes before this process
 	// hears anything again.
 	db.start()
+	f.pool.Reset() // the fixture's own connections died with the cluster
 	f.changeSeats(t, 11)
 	waitForHealth(t, s.URL, http.StatusOK)
 	deadline := time.Now().Add(10 * time.Second)
