@@ -11,8 +11,9 @@ import (
 	"github.com/seatplan/seatplan/views/paths"
 )
 
-// MaxImportBody bounds an imported course tree; beyond it the answer is 413.
-const MaxImportBody = 16 << 20
+// MaxUpload bounds an imported course tree, and an uploaded list unless
+// configured otherwise; beyond it the answer is 413.
+const MaxUpload = 16 << 20
 
 // ImportCourseArgs is the River job that replaces a course's content.
 type ImportCourseArgs struct {
@@ -36,7 +37,7 @@ type courseImporter interface {
 func ImportCourseAPI(st courseImporter, q JobQueue, ttl time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var root ImportNode
-		if err := decodeJSON(w, r, MaxImportBody, &root); err != nil {
+		if err := decodeJSON(w, r, MaxUpload, &root); err != nil {
 			Fail(w, r, err)
 			return
 		}

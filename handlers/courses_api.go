@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -214,14 +215,9 @@ func historyFilter(r *http.Request) (store.HistoryFilter, error) {
 	default:
 		return f, store.Errorf(store.EBadRequest, "Unknown source %q: use ui, api, import or undo.", f.Source)
 	}
-	if l := q.Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > store.MaxHistoryLimit {
-			return f, store.Errorf(store.EBadRequest, "The limit must be a number from 1 to %d.", store.MaxHistoryLimit)
-		}
-		f.Limit = n
-	}
-	return f, nil
+	limit, err := pageSize(q)
+	f.Limit = limit
+	return f, err
 }
 
 // HistoryAPI answers GET /api/v1/courses/{course}/history, newest first.
@@ -265,14 +261,23 @@ func operationFilter(r *http.Request) (store.OperationFilter, error) {
 		return f, err
 	}
 	f.Before = cursor
-	if l := q.Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > store.MaxHistoryLimit {
-			return f, store.Errorf(store.EBadRequest, "The limit must be a number from 1 to %d.", store.MaxHistoryLimit)
-		}
-		f.Limit = n
+	limit, err := pageSize(q)
+	f.Limit = limit
+	return f, err
+}
+
+// pageSize reads a list's limit parameter: 0 when absent (the store's
+// default), 400 outside 1..store.MaxPageLimit.
+func pageSize(q url.Values) (int, error) {
+	l := q.Get("limit")
+	if l == "" {
+		return 0, nil
 	}
-	return f, nil
+	n, err := strconv.Atoi(l)
+	if err != nil || n < 1 || n > store.MaxPageLimit {
+		return 0, store.Errorf(store.EBadRequest, "The limit must be a number from 1 to %d.", store.MaxPageLimit)
+	}
+	return n, nil
 }
 
 // parseInstant reads an instant a client names, in RFC 3339. It forgives

@@ -66,9 +66,6 @@ type HistoryPage struct {
 	NextCursor string
 }
 
-// MaxHistoryLimit bounds one page of the change log.
-const MaxHistoryLimit = 200
-
 // CourseHistory pages through a course's change log, newest first. Each
 // filter has an index that leads with it and ends in version_id, so every
 // page is an index range scan however deep it is.
@@ -80,11 +77,7 @@ func (s *Store) CourseHistory(ctx context.Context, course string, f HistoryFilte
 }
 
 func listVersions(ctx context.Context, q querier, course string, f HistoryFilter) (HistoryPage, error) {
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	limit = min(limit, MaxHistoryLimit)
+	limit := pageLimit(f.Limit)
 	args := []any{course}
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	where := []string{"course_key = $1"}

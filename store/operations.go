@@ -90,11 +90,7 @@ func (s *Store) CourseOperations(ctx context.Context, course string, f Operation
 	if _, err := authorizeCourse(ctx, s.pool, course, a, rightView, false); err != nil {
 		return OperationPage{}, err
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	limit = min(limit, MaxHistoryLimit)
+	limit := pageLimit(f.Limit)
 	args := []any{course}
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	where := []string{"o.course_key = $1"}
