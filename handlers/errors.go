@@ -79,7 +79,7 @@ func Fail(w http.ResponseWriter, r *http.Request, err error) {
 		render(w, r, status, layout.BlockedBanner(*lockBanner(locked)))
 		return
 	}
-	v := errorpage.View{Status: status, Message: userMessage(err)}
+	v := errorpage.View{Status: status, Message: userMessage(err), Reference: RequestID(r.Context())}
 	v.Base = basePage(r, http.StatusText(status))
 	if isLocked {
 		v.Base.Blocked = lockBanner(locked)
@@ -97,11 +97,15 @@ func userMessage(err error) string {
 }
 
 // errorBody is the answer of a refused API request. The token endpoint's
-// answers also carry RFC 6749's error_description.
+// answers also carry RFC 6749's error_description. The request id lets a
+// client quote the answer and support find its log lines.
 func errorBody(r *http.Request, err error) ErrorBody {
 	body := apiError(err)
 	if strings.HasPrefix(r.URL.Path, "/oauth/") {
 		body.ErrorDescription = body.Message
+	}
+	if id := RequestID(r.Context()); id != "" {
+		body.RequestID = id
 	}
 	return body
 }
@@ -154,12 +158,17 @@ var reasonNames = map[store.Reason]string{
 	store.ReasonBeforeCourseExisted:   "before_course_existed",
 	store.ReasonLaterChanges:          "conflict",
 	store.ReasonNothingToUndo:         "nothing_to_undo",
+	store.ReasonPreviewNotFound:       "preview_not_found",
+	store.ReasonPreviewExpired:        "preview_expired",
 }
 
 // edgeError is the "error" member of a refusal that only the HTTP edge
 // makes (by the rules of OAuth, of media types, of methods, of the list
 // reader), carried as the Detail of a store.Error.
 type edgeError string
+
+// badParameter is the query parameter a request got wrong.
+type badParameter string
 
 // refuse is a refusal made at the HTTP edge.
 func refuse(code store.Code, name edgeError, format string, args ...any) error {
@@ -198,6 +207,8 @@ func describe(body *ErrorBody, detail any) {
 			body.Conflicts[i] = ConflictBody{BlockID: c.BlockID, OpID: c.OpID, Actor: c.Actor, At: c.At, Source: c.Source, Summary: c.Summary}
 		}
 		body.Repairs, body.BlockID = d.Repairs, d.BlockID
+	case badParameter:
+		body.Error, body.Parameter = "invalid_parameter", string(d)
 	case listRefusal:
 		body.Error = d.name
 		body.Line, body.LooksLike, body.Column, body.Headers = d.line, d.looksLike, d.column, d.headers

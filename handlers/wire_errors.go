@@ -14,6 +14,8 @@ type ErrorBody struct {
 	Message string `json:"message"`
 	// ErrorDescription repeats Message on the token endpoint, as RFC 6749 asks.
 	ErrorDescription string `json:"error_description,omitzero"`
+	// RequestID names the request in the server's log, for support.
+	RequestID string `json:"request_id,omitzero"`
 
 	// blocked_by_another_process
 	Lock *LockBody `json:"lock,omitzero"`
@@ -39,6 +41,8 @@ type ErrorBody struct {
 	Conflicts []ConflictBody `json:"conflicts,omitzero"`
 	Repairs   []string       `json:"repairs,omitzero"`
 	BlockID   string         `json:"block_id,omitzero"`
+	// invalid_parameter: the query parameter at fault
+	Parameter string `json:"parameter,omitzero"`
 	// the list reader's refusals
 	Line       int      `json:"line,omitzero"`
 	LooksLike  string   `json:"looks_like,omitzero"`

@@ -66,6 +66,22 @@ type AssignmentRequest struct {
 	Emails []string `json:"emails"`
 }
 
+// NothingToAssign answers a list whose every address is licensed already:
+// no job was made.
+type NothingToAssign struct {
+	Status  string          `json:"status"` // nothing_to_assign
+	Message string          `json:"message"`
+	Result  NothingAssigned `json:"result"`
+}
+
+// NothingAssigned is what such a list held.
+type NothingAssigned struct {
+	Assigned        int `json:"assigned"` // always 0
+	AlreadyLicensed int `json:"already_licensed"`
+	Duplicates      int `json:"duplicates"`
+	SkippedInvalid  int `json:"skipped_invalid"`
+}
+
 // RevocationRequest names the addresses whose licenses to revoke.
 type RevocationRequest struct {
 	Emails []string `json:"emails"`

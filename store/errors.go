@@ -81,6 +81,8 @@ const (
 	ReasonBeforeCourseExisted // Detail: CourseCreated
 	ReasonLaterChanges        // Detail: LaterChanges
 	ReasonNothingToUndo
+	ReasonPreviewNotFound
+	ReasonPreviewExpired
 	// ReasonCount bounds the reasons, for the edge's check that it names each.
 	ReasonCount
 )

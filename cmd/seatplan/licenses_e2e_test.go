@@ -27,7 +27,6 @@ import (
 // process next to the servers.
 type licenseFixture struct {
 	dbURL string
-	pool  *pgxpool.Pool
 	store *store.Store
 	plan  store.Plan
 	key   string
@@ -40,7 +39,7 @@ func setupLicenseFixture(t *testing.T, dbURL string) *licenseFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	f := &licenseFixture{dbURL: dbURL, pool: pool, store: store.New(pool)}
+	f := &licenseFixture{dbURL: dbURL, store: store.New(pool)}
 	f.plan = factory.Plan(t, f.store, nil)
 	f.key = factory.AssignedLicense(t, f.store, f.plan.ID, "ada@example.edu").ActivationKey
 	return f
