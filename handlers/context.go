@@ -17,6 +17,7 @@ const (
 	actorKey ctxKey = iota
 	flashesKey
 	loggerKey
+	clientAddressKey
 )
 
 // WithActor records who is making the request (set by the auth middleware).
@@ -58,4 +59,10 @@ func loggerFrom(ctx context.Context) *slog.Logger {
 		return l()
 	}
 	return slog.Default()
+}
+
+// WithClientAddress records the client's address as the server resolved it
+// (through trusted proxies, when there are any).
+func WithClientAddress(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, clientAddressKey, addr)
 }

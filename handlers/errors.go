@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,6 +58,7 @@ const retryAfterOutage = "5"
 // errors are logged here, once, and shown only as "Internal error."
 func Fail(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(err)
+	setRetryAfter(w, err)
 	switch status {
 	case http.StatusInternalServerError:
 		loggerFrom(r.Context()).Error("request failed", "err", err)
@@ -84,6 +86,14 @@ func Fail(w http.ResponseWriter, r *http.Request, err error) {
 		v.Base.Blocked = lockBanner(locked)
 	}
 	render(w, r, status, errorpage.ErrorPage(v))
+}
+
+// setRetryAfter tells a refused client when to come back, when the error
+// says so.
+func setRetryAfter(w http.ResponseWriter, err error) {
+	if e, ok := errors.AsType[*store.Error](err); ok && e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+	}
 }
 
 // userMessage is what a person may see: store errors speak for themselves;

@@ -36,6 +36,9 @@ type Error struct {
 	Message string
 	// Fields are extra members of the API error body (e.g. "problems").
 	Fields map[string]any
+	// RetryAfter, when set, is how long the client should wait before
+	// trying again (the Retry-After header).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -43,7 +46,7 @@ func (e *Error) Error() string { return e.Message }
 // Is makes errors.Is(err, ErrNotFound) true for every not-found Error.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
-	return ok && t.Code == e.Code && t.Kind == "" && t.Fields == nil
+	return ok && t.Code == e.Code && t.Kind == "" && t.Fields == nil && t.RetryAfter == 0
 }
 
 // Errorf returns an Error with a formatted message.

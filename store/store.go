@@ -28,13 +28,18 @@ type Store struct {
 	// PasswordCost is the bcrypt cost for new password hashes.
 	PasswordCost int
 
-	dummyOnce sync.Once
-	dummy     string
+	// Throttle bounds password guessing; set it before the first sign-in.
+	Throttle SignInThrottle
+
+	dummyOnce    sync.Once
+	dummy        string
+	throttleOnce sync.Once
+	passwordGate chan struct{}
 }
 
 // New returns a Store over pool.
 func New(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool, Now: time.Now, PasswordCost: bcrypt.DefaultCost}
+	return &Store{pool: pool, Now: time.Now, PasswordCost: bcrypt.DefaultCost, Throttle: DefaultSignInThrottle()}
 }
 
 // Pool exposes the connection pool to the job queue, which shares it.

@@ -126,15 +126,23 @@ func (v *oneVary) Flush() { http.NewResponseController(v.ResponseWriter).Flush()
 // Unwrap lets http.ResponseController reach the real writer.
 func (v *oneVary) Unwrap() http.ResponseWriter { return v.ResponseWriter }
 
-// securityHeaders applies the same protections to every answer.
-func securityHeaders(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		for name, value := range protections {
-			h[name] = value // shared, never modified: no allocation per request
-		}
-		next.ServeHTTP(w, r)
-	})
+// securityHeaders applies the same protections to every answer, and tells
+// browsers to use HTTPS only when hstsMaxAge is positive.
+func securityHeaders(hstsMaxAge time.Duration) middleware {
+	headers := protections
+	if hstsMaxAge > 0 {
+		headers = protections.Clone()
+		headers.Set("Strict-Transport-Security", fmt.Sprintf("max-age=%d; includeSubDomains", int64(hstsMaxAge/time.Second)))
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := w.Header()
+			for name, value := range headers {
+				h[name] = value // shared, never modified: no allocation per request
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
 }
 
 var protections = http.Header{

@@ -5,6 +5,7 @@ package web
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/seatplan/seatplan/handlers"
@@ -31,6 +32,12 @@ type Deps struct {
 	LeaseTTL time.Duration
 	// Lists bounds uploaded and posted lists.
 	Lists handlers.ListLimits
+	// TrustedProxies are the peers whose X-Forwarded-For is believed; none
+	// by default.
+	TrustedProxies []netip.Prefix
+	// HSTSMaxAge, when positive, sends Strict-Transport-Security (set in
+	// production, where the server sits behind HTTPS).
+	HSTSMaxAge time.Duration
 }
 
 // NewServer returns the whole application as one handler.
@@ -47,7 +54,8 @@ func NewServer(d Deps) http.Handler {
 		recoverPanics,
 		logRequests(d.Logger),
 		compress,
-		securityHeaders,
+		securityHeaders(d.HSTSMaxAge),
+		clientAddress(d.TrustedProxies),
 		crossOriginProtection,
 		loadSession(d.Store, d.Sessions),
 	)
