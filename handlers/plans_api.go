@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -13,6 +14,8 @@ type planKeeper interface {
 	UpdatePlan(ctx context.Context, id string, u store.PlanUpdate, by store.Actor) (store.Plan, error)
 	Plan(ctx context.Context, id string) (store.Plan, error)
 	ListPlans(ctx context.Context, f store.PlanFilter) (store.PlanPage, error)
+	InstancesPerLicense(ctx context.Context, planID string) (int, error)
+	SetInstancesPerLicense(ctx context.Context, planID string, n int, by store.Actor) error
 	ListLicenses(ctx context.Context, planID string, f store.LicenseFilter) (store.LicensePage, error)
 	RevokeLicenses(ctx context.Context, planID string, emails []string, by store.Actor) (int, error)
 }
@@ -54,10 +57,51 @@ func ListPlansAPI(st planKeeper) http.Handler {
 // planRequest is the body of POST and PATCH; pointer fields tell "not
 // sent" from "empty".
 type planRequest struct {
-	Name      *string    `json:"name"`
-	Seats     *int       `json:"seats"`
-	StartsAt  *time.Time `json:"starts_at"`
-	ExpiresAt *time.Time `json:"expires_at"`
+	Name                *string    `json:"name"`
+	Seats               *int       `json:"seats"`
+	StartsAt            *time.Time `json:"starts_at"`
+	ExpiresAt           *time.Time `json:"expires_at"`
+	InstancesPerLicense *int       `json:"instances_per_license"`
+}
+
+// validInstances refuses an out-of-range instances per license before any
+// other change of the request is made.
+func (req planRequest) validInstances() error {
+	if n := req.InstancesPerLicense; n != nil && (*n < 1 || *n > store.MaxInstancesPerLicense) {
+		return &store.Error{Code: store.EInvalid, Kind: "invalid_plan", Message: fmt.Sprintf("Instances per license must be between 1 and %d.", store.MaxInstancesPerLicense),
+			Fields: map[string]any{"fields": map[string]string{"instances_per_license": "out of range"}}}
+	}
+	return nil
+}
+
+// onePlanJSON is a plan answered on its own, with how many instances each
+// of its licenses may be active on (a list leaves that out, to stay one
+// read per page).
+func onePlanJSON(ctx context.Context, st planKeeper, p store.Plan) (map[string]any, error) {
+	n, err := st.InstancesPerLicense(ctx, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	body := planJSON(p)
+	body["instances_per_license"] = n
+	return body, nil
+}
+
+// answerPlan writes the plan, after setting its instances per license when
+// the request asked to.
+func answerPlan(w http.ResponseWriter, r *http.Request, st planKeeper, status int, p store.Plan, req planRequest) {
+	if req.InstancesPerLicense != nil {
+		if err := st.SetInstancesPerLicense(r.Context(), p.ID, *req.InstancesPerLicense, mustActor(r)); err != nil {
+			Fail(w, r, err)
+			return
+		}
+	}
+	body, err := onePlanJSON(r.Context(), st, p)
+	if err != nil {
+		Fail(w, r, err)
+		return
+	}
+	writeJSON(w, status, body)
 }
 
 // CreatePlanAPI answers POST /api/v1/plans with 201 and the plan.
@@ -65,6 +109,10 @@ func CreatePlanAPI(st planKeeper) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req planRequest
 		if err := decodeJSON(w, r, MaxJSONBody, &req); err != nil {
+			Fail(w, r, err)
+			return
+		}
+		if err := req.validInstances(); err != nil {
 			Fail(w, r, err)
 			return
 		}
@@ -81,7 +129,7 @@ func CreatePlanAPI(st planKeeper) http.Handler {
 			return
 		}
 		w.Header().Set("Location", "/api/v1/plans/"+p.ID)
-		writeJSON(w, http.StatusCreated, planJSON(p))
+		answerPlan(w, r, st, http.StatusCreated, p, req)
 	})
 }
 
@@ -93,7 +141,7 @@ func PlanAPI(st planKeeper) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, planJSON(p))
+		answerPlan(w, r, st, http.StatusOK, p, planRequest{})
 	})
 }
 
@@ -105,13 +153,17 @@ func UpdatePlanAPI(st planKeeper) http.Handler {
 			Fail(w, r, err)
 			return
 		}
+		if err := req.validInstances(); err != nil {
+			Fail(w, r, err)
+			return
+		}
 		p, err := st.UpdatePlan(r.Context(), r.PathValue("id"),
 			store.PlanUpdate{Name: req.Name, Seats: req.Seats, StartsAt: req.StartsAt, ExpiresAt: req.ExpiresAt}, mustActor(r))
 		if err != nil {
 			Fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, planJSON(p))
+		answerPlan(w, r, st, http.StatusOK, p, req)
 	})
 }
 
