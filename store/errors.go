@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -126,4 +127,17 @@ func (e *ErrLocked) ExpiresInSeconds() int {
 		return 0
 	}
 	return int((d + time.Second - 1) / time.Second)
+}
+
+// MaxNameLength bounds every name and title people type (plans, courses,
+// blocks, people), in characters: checked before the database, so a
+// pasted essay is a clear refusal rather than an index error.
+const MaxNameLength = 200
+
+// tooLong refuses text longer than max characters, naming what it is.
+func tooLong(what, s string, max int) error {
+	if n := utf8.RuneCountInString(s); n > max {
+		return Errorf(EInvalid, "The %s is %d characters long; the limit is %d.", what, n, max)
+	}
+	return nil
 }

@@ -60,6 +60,9 @@ func (s *Store) CreatePerson(ctx context.Context, np NewPerson, by Actor) (Perso
 		return Person{}, Errorf(EInvalid, "The password must be at least %d characters long.", MinPasswordLength)
 	}
 	name := strings.TrimSpace(np.Name)
+	if err := tooLong("name", name, MaxNameLength); err != nil {
+		return Person{}, err
+	}
 	if name == "" {
 		name, _, _ = strings.Cut(email, "@")
 	}

@@ -158,6 +158,25 @@ func crossOriginProtection(next http.Handler) http.Handler {
 	return http.NewCrossOriginProtection().Handler(next)
 }
 
+// checkText refuses, with a 400 naming the field, a path value or query
+// value that holds NUL or invalid UTF-8, before any handler or statement
+// sees it.
+func checkText(mux *http.ServeMux) middleware {
+	patternOf := func(r *http.Request) string {
+		_, pattern := mux.Handler(r)
+		return pattern
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if err := handlers.CheckRequestText(r, patternOf); err != nil {
+				handlers.Fail(w, r, err)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
 type sessionResolver interface {
 	PersonBySession(ctx context.Context, token string) (store.Person, error)
 }

@@ -57,6 +57,7 @@ func NewServer(d Deps) http.Handler {
 		securityHeaders(d.HSTSMaxAge),
 		clientAddress(d.TrustedProxies),
 		crossOriginProtection,
+		checkText(mux),
 		loadSession(d.Store, d.Sessions),
 	)
 }
