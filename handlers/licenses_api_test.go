@@ -617,3 +617,36 @@ func TestActivate_BeyondTheLimitIs409AndAnAdminFreesAnInstanceOnThePlanPage(t *t
 		t.Errorf("support changing the limit: %d, want 403", resp.StatusCode)
 	}
 }
+
+func TestActivationLicense_UnknownIDsDoNotCostAReadEach(t *testing.T) {
+	t.Parallel()
+	a := setupLicenseAPI(t, false)
+	made, unknown := "not-an-id-"+strings.Repeat("x", 20), store.NewID()
+	before := a.queries.n.Load()
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Go(func() {
+			id := made
+			if i%2 == 1 {
+				id = unknown
+			}
+			req, _ := http.NewRequest("GET", a.srv.URL+"/api/v1/activations/"+id+"/license", nil)
+			req.Header.Set("Authorization", "Bearer guess")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNotFound {
+				t.Errorf("unknown activation: %d, want 404", resp.StatusCode)
+			}
+		})
+	}
+	wg.Wait()
+	// A made-up id is refused by its form; a well-formed unknown one is
+	// read once (a few times at most, by refreshes that raced the first).
+	if n := a.queries.n.Load() - before; n > 5 {
+		t.Errorf("200 refreshes of unknown activations sent %d queries, want at most a few", n)
+	}
+}

@@ -306,13 +306,16 @@ func joinProblems(problems map[string]string, order ...string) string {
 func (s *Store) ActivationLicenseByID(ctx context.Context, id string) (ActivationLicense, error) {
 	a, err := scanActivationLicense(s.pool.QueryRow(ctx, `SELECT `+activationLicenseColumns+` WHERE a.id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return ActivationLicense{}, &Error{Code: ENotFound, Kind: "unknown_activation", Message: "There is no activation with this id; activate the license again."}
+		return ActivationLicense{}, ErrUnknownActivation
 	}
 	if err != nil {
 		return ActivationLicense{}, fmt.Errorf("read activation %s: %w", id, err)
 	}
 	return a, nil
 }
+
+// ErrUnknownActivation answers an activation id that names no activation.
+var ErrUnknownActivation = &Error{Code: ENotFound, Kind: "unknown_activation", Message: "There is no activation with this id; activate the license again."}
 
 // ErrActivationSecret answers a wrong, missing or revoked activation secret
 // (see ActivationLicense.SecretMatches).

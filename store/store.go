@@ -66,6 +66,13 @@ func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 // NewID returns a new ULID: sortable by creation time, unique across processes.
 func NewID() string { return ulid.Make().String() }
 
+// IsID reports whether s has the form of an id NewID makes: a cheap check
+// that lets made-up ids be refused without a query.
+func IsID(s string) bool {
+	_, err := ulid.ParseStrict(s)
+	return err == nil
+}
+
 // newSecret returns a random 256-bit token, URL-safe.
 func newSecret() string {
 	b := make([]byte, 32)

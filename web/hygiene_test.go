@@ -1,12 +1,17 @@
 package web
 
 import (
+	"encoding/json"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/storetest"
 )
 
 func TestBadBytes_AreA400NamingTheFieldAndChangeNothing(t *testing.T) {
@@ -78,5 +83,58 @@ func TestFlash_LongPlanNamesNeverOverflowTheCookie(t *testing.T) {
 	flashes := doc(t, get(t, c, tb.srv.URL+"/plans")).Find(`[data-testid="flash"]`)
 	if flashes.Length() == 0 || flashes.Length() > maxFlashes {
 		t.Errorf("%d flashes shown, want 1 to %d", flashes.Length(), maxFlashes)
+	}
+}
+
+func TestCrossOriginProtection_APIRefusalsAreJSON(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	req, _ := http.NewRequest("POST", b.srv.URL+"/api/v1/plans", strings.NewReader(`{"name":"x","seats":1}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != http.StatusForbidden ||
+		!strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") || body["error"] != "cross_origin" || body["message"] == "" {
+		t.Errorf("cross-site API POST: %d %s %v (%v), want 403 JSON cross_origin", resp.StatusCode, resp.Header.Get("Content-Type"), body, err)
+	}
+}
+
+func TestSecurityHeaders_HSTSOnlyWhenConfigured(t *testing.T) {
+	t.Parallel()
+	st := store.New(storetest.NewPool(t))
+	for _, tt := range []struct {
+		maxAge time.Duration
+		want   string
+	}{{0, ""}, {365 * 24 * time.Hour, "max-age=31536000; includeSubDomains"}} {
+		srv := httptest.NewServer(NewServer(Deps{Store: st, Logger: slog.New(slog.DiscardHandler),
+			Sessions: NewSessions(make([]byte, 64), make([]byte, 32), true), HSTSMaxAge: tt.maxAge}))
+		resp, err := http.Get(srv.URL + "/login")
+		srv.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("Strict-Transport-Security"); got != tt.want {
+			t.Errorf("max age %s: Strict-Transport-Security %q, want %q", tt.maxAge, got, tt.want)
+		}
+	}
+}
+
+func TestHistoryAPI_AGarbageCursorIsA400(t *testing.T) {
+	t.Parallel()
+	b := setupAPI(t, store.RoleAdmin, defaultLimits)
+	if status, _ := b.call(t, "POST", "/api/v1/courses", "application/json", strings.NewReader(`{"key":"c1","title":"Course"}`)); status != http.StatusCreated {
+		t.Fatalf("create course: %d", status)
+	}
+	if status, body := b.call(t, "GET", "/api/v1/courses/c1/history?cursor=garbage", "", nil); status != http.StatusBadRequest || body["error"] != "bad_request" {
+		t.Errorf("garbage cursor: %d %v, want 400", status, body)
+	}
+	if status, body := b.call(t, "GET", "/api/v1/courses/c1/history?cursor="+store.NewID(), "", nil); status != http.StatusOK {
+		t.Errorf("a well-formed cursor: %d %v, want 200", status, body)
 	}
 }

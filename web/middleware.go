@@ -154,9 +154,17 @@ var protections = http.Header{
 
 // crossOriginProtection refuses unsafe cross-site browser requests (CSRF).
 // Non-browser API clients send no Sec-Fetch-Site or Origin and pass.
+// Refusals use the one error writer: JSON on the API, a page elsewhere.
 func crossOriginProtection(next http.Handler) http.Handler {
-	return http.NewCrossOriginProtection().Handler(next)
+	p := http.NewCrossOriginProtection()
+	p.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		handlers.Fail(w, r, errCrossOrigin)
+	}))
+	return p.Handler(next)
 }
+
+var errCrossOrigin = &store.Error{Code: store.EForbidden, Kind: "cross_origin",
+	Message: "This request came from another site and would change data, so it was refused. Use Seatplan's own pages, or call the API without browser cookies."}
 
 // checkText refuses, with a 400 naming the field, a path value or query
 // value that holds NUL or invalid UTF-8, before any handler or statement
