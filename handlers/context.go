@@ -18,6 +18,7 @@ const (
 	flashesKey
 	loggerKey
 	requestKey
+	clientAddressKey
 )
 
 // WithActor records who is making the request (set by the auth middleware).
@@ -85,4 +86,10 @@ func loggerFrom(ctx context.Context) *slog.Logger {
 		return l()
 	}
 	return slog.Default()
+}
+
+// WithClientAddress records the client's address as the server resolved it
+// (through trusted proxies, when there are any).
+func WithClientAddress(ctx context.Context, addr string) context.Context {
+	return context.WithValue(ctx, clientAddressKey, addr)
 }

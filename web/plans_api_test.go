@@ -283,3 +283,22 @@ func TestPlansAPI_SeatChangesTheDatabaseCannotHonourAreRefused(t *testing.T) {
 		t.Errorf("refused changes changed the plan: %v", p)
 	}
 }
+
+func TestPlansAPI_InstancesPerLicenseIsEditableAndBounded(t *testing.T) {
+	t.Parallel()
+	b := setupAPI(t, store.RoleAdmin, defaultLimits)
+	id := b.createPlan(t, 2)
+	if status, p := b.call(t, "GET", "/api/v1/plans/"+id, "", nil); status != http.StatusOK || p["instances_per_license"] != 1.0 {
+		t.Fatalf("new plan: %d %v, want 1 instance per license", status, p["instances_per_license"])
+	}
+	if status, p := b.call(t, "PATCH", "/api/v1/plans/"+id, "application/json", strings.NewReader(`{"instances_per_license":3}`)); status != http.StatusOK || p["instances_per_license"] != 3.0 {
+		t.Fatalf("patch: %d %v", status, p)
+	}
+	status, p := b.call(t, "PATCH", "/api/v1/plans/"+id, "application/json", strings.NewReader(`{"name":"Renamed","instances_per_license":0}`))
+	if status != http.StatusUnprocessableEntity {
+		t.Fatalf("zero instances: %d %v, want 422", status, p)
+	}
+	if _, p := b.call(t, "GET", "/api/v1/plans/"+id, "", nil); p["name"] != "Acme" || p["instances_per_license"] != 3.0 {
+		t.Errorf("a refused patch changed the plan: %v", p)
+	}
+}

@@ -14,6 +14,7 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	signedIn := requirePerson()
 	staff := requirePerson(store.RoleAdmin, store.RoleSupport)
 	support := requirePerson(store.RoleSupport)
+	admin := requirePerson(store.RoleAdmin)
 	anyClient := requireClient(st)
 	courseStaff := requirePerson(store.RoleAuthor, store.RoleSupport, store.RoleAdmin)
 	courseClient := requireClient(st, store.RoleAuthor, store.RoleSupport, store.RoleAdmin)
@@ -47,6 +48,8 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /plans/{id}/jobs/{job}", staff(handlers.JobProgress(st)))
 	mux.Handle("POST /locks/{name}/release", support(handlers.ReleaseLock(st, sess)))
 	mux.Handle("GET /plans/{id}/instances", staff(handlers.PlanInstances(st)))
+	mux.Handle("POST /plans/{id}/instances/limit", admin(handlers.SetInstancesPerLicense(st, sess)))
+	mux.Handle("POST /plans/{id}/instances/{activation}/deactivate", admin(handlers.DeactivateInstance(st, sess)))
 
 	mux.Handle("GET /enrollments", staff(handlers.Enrollments(st)))
 	mux.Handle("POST /enrollments/preview", staff(handlers.PreviewEnrollments(st, d.Lists)))
