@@ -17,7 +17,6 @@ const (
 	actorKey ctxKey = iota
 	flashesKey
 	loggerKey
-	clientAddressKey
 )
 
 // WithActor records who is making the request (set by the auth middleware).
@@ -59,10 +58,4 @@ func loggerFrom(ctx context.Context) *slog.Logger {
 		return l()
 	}
 	return slog.Default()
-}
-
-// WithClientAddress records the client's address as the server resolved it
-// (through trusted proxies, when there are any).
-func WithClientAddress(ctx context.Context, addr string) context.Context {
-	return context.WithValue(ctx, clientAddressKey, addr)
 }

@@ -3,11 +3,17 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/store/licensing"
@@ -18,9 +24,35 @@ import (
 // refresh's 304 through the whole handler chain, without the network: what
 // the middleware adds to the hot path shows here first.
 func BenchmarkRefreshNotModifiedHandler(b *testing.B) {
+	srv, _, refresh := refreshFixture(b)
+	for _, enc := range []string{"", "gzip"} {
+		name := "AcceptEncodingNone"
+		if enc != "" {
+			name = "AcceptEncodingGzip"
+		}
+		b.Run(name, func(b *testing.B) {
+			req := refresh()
+			if enc != "" {
+				req.Header.Set("Accept-Encoding", enc)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				srv.ServeHTTP(w, req)
+				if w.Code != http.StatusNotModified {
+					b.Fatalf("refresh: %d", w.Code)
+				}
+			}
+		})
+	}
+}
+
+// refreshFixture is the whole server over a fresh database with one
+// activation; refresh makes its 304 request.
+func refreshFixture(b *testing.B) (srv http.Handler, st *store.Store, refresh func() *http.Request) {
 	ctx := context.Background()
 	pool := storetest.NewPool(b)
-	st := store.New(pool)
+	st = store.New(pool)
 	keyring, err := licensing.NewKeyring(licensing.GenerateKey())
 	if err != nil {
 		b.Fatal(err)
@@ -33,7 +65,7 @@ func BenchmarkRefreshNotModifiedHandler(b *testing.B) {
 		WHERE plan_id = $1`, plan.ID); err != nil {
 		b.Fatal(err)
 	}
-	srv := NewServer(Deps{Store: st, Logger: slog.New(slog.DiscardHandler), Keyring: keyring,
+	srv = NewServer(Deps{Store: st, Logger: slog.New(slog.DiscardHandler), Keyring: keyring,
 		Sessions: NewSessions(make([]byte, 64), make([]byte, 32), false)})
 	rec := httptest.NewRecorder()
 	srv.ServeHTTP(rec, httptest.NewRequest("POST", "/api/v1/activations", strings.NewReader(`{"license_key":"BENCHKEY","instance_id":"i-1"}`)))
@@ -45,26 +77,70 @@ func BenchmarkRefreshNotModifiedHandler(b *testing.B) {
 		b.Fatalf("activate: %d %s", rec.Code, rec.Body)
 	}
 	tag := rec.Header().Get("ETag")
-	for _, enc := range []string{"", "gzip"} {
-		name := "AcceptEncodingNone"
-		if enc != "" {
-			name = "AcceptEncodingGzip"
-		}
-		b.Run(name, func(b *testing.B) {
-			req := httptest.NewRequest("GET", "/api/v1/activations/"+act.ActivationID+"/license", nil)
-			req.Header.Set("Authorization", "Bearer "+act.Secret)
-			req.Header.Set("If-None-Match", tag)
-			if enc != "" {
-				req.Header.Set("Accept-Encoding", enc)
+	return srv, st, func() *http.Request {
+		req := httptest.NewRequest("GET", "/api/v1/activations/"+act.ActivationID+"/license", nil)
+		req.Header.Set("Authorization", "Bearer "+act.Secret)
+		req.Header.Set("If-None-Match", tag)
+		return req
+	}
+}
+
+// BenchmarkRefreshDuringSignInFlood is the 304 refresh's latency while 8
+// goroutines send wrong passwords for ever-new accounts from ever-new
+// addresses (so the throttle lets each through to a password check at
+// bcrypt's default cost): with the password gate (PasswordChecks 1, as on
+// 2 cores) and with it as wide as the flood (8, no gate in effect), against
+// no flood in the same run.
+func BenchmarkRefreshDuringSignInFlood(b *testing.B) {
+	for _, c := range []struct {
+		name   string
+		flood  bool
+		checks int
+	}{{"NoFlood", false, 1}, {"Flood/PasswordChecks=1", true, 1}, {"Flood/PasswordChecks=8", true, 8}} {
+		b.Run(c.name, func(b *testing.B) {
+			srv, st, refresh := refreshFixture(b)
+			st.Throttle.PasswordChecks = c.checks
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			var guesses atomic.Int64
+			for g := range 8 {
+				if !c.flood {
+					break
+				}
+				wg.Go(func() {
+					for i := 0; ; i++ {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						form := url.Values{"email": {fmt.Sprintf("u%d-%d@example.com", g, i)}, "password": {"guess"}}.Encode()
+						req := httptest.NewRequest("POST", "/login", strings.NewReader(form))
+						req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+						req.RemoteAddr = fmt.Sprintf("10.%d.%d.%d:1234", g, i/250%250, i%250)
+						srv.ServeHTTP(httptest.NewRecorder(), req)
+						guesses.Add(1)
+					}
+				})
 			}
-			b.ReportAllocs()
+			var took []time.Duration
+			start := time.Now()
 			for b.Loop() {
+				t0 := time.Now()
 				w := httptest.NewRecorder()
-				srv.ServeHTTP(w, req)
+				srv.ServeHTTP(w, refresh())
+				took = append(took, time.Since(t0))
 				if w.Code != http.StatusNotModified {
 					b.Fatalf("refresh: %d", w.Code)
 				}
 			}
+			elapsed := time.Since(start)
+			close(stop)
+			wg.Wait()
+			slices.Sort(took)
+			b.ReportMetric(float64(took[len(took)/2].Microseconds())/1000, "p50-ms")
+			b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ms")
+			b.ReportMetric(float64(guesses.Load())/elapsed.Seconds(), "guesses/s")
 		})
 	}
 }

@@ -32,10 +32,10 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /static/", http.StripPrefix("/static/", static.Handler()))
 
 	mux.Handle("GET /login", handlers.LoginPage())
-	mux.Handle("POST /login", handlers.Login(st, sess))
+	mux.Handle("POST /login", handlers.Login(st, sess, d.clientAddress))
 	mux.Handle("POST /logout", signedIn(handlers.Logout(st, sess)))
 	mux.Handle("GET /account", signedIn(handlers.Account()))
-	mux.Handle("POST /account/password", signedIn(handlers.ChangePassword(st, sess)))
+	mux.Handle("POST /account/password", signedIn(handlers.ChangePassword(st, sess, d.clientAddress)))
 
 	mux.Handle("GET /{$}", signedIn(handlers.Dashboard(st)))
 	mux.Handle("GET /audit", staff(handlers.AuditLog(st)))

@@ -55,7 +55,6 @@ func NewServer(d Deps) http.Handler {
 		logRequests(d.Logger),
 		compress,
 		securityHeaders(d.HSTSMaxAge),
-		clientAddress(d.TrustedProxies),
 		crossOriginProtection,
 		checkText(mux),
 		loadSession(d.Store, d.Sessions),
