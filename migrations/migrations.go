@@ -99,7 +99,10 @@ func Pending(ctx context.Context, pool *pgxpool.Pool) (bool, error) {
 }
 
 func provider(db *sql.DB) (*goose.Provider, error) {
-	p, err := goose.NewProvider(goose.DialectPostgres, db, files)
+	// Migration numbers are reserved per area of work, and areas land in any
+	// order: a database may already carry a higher number than one that
+	// arrives later, which must still be applied.
+	p, err := goose.NewProvider(goose.DialectPostgres, db, files, goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return nil, fmt.Errorf("load migrations: %w", err)
 	}
