@@ -132,3 +132,33 @@ func gauge(t *testing.T, m *Metrics, name string) float64 {
 	t.Fatalf("no %s", name)
 	return 0
 }
+
+func TestJobMiddleware_SeriesOfKnownKindsStartAtZero(t *testing.T) {
+	t.Parallel()
+	m := New(nil)
+	m.JobMiddleware("assign_licenses")
+	families, err := m.Gatherer().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, f := range families {
+		if f.GetName() != "seatplan_jobs_total" {
+			continue
+		}
+		for _, s := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range s.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if s.GetCounter().GetValue() == 0 {
+				seen[labels["kind"]+" "+labels["outcome"]] = true
+			}
+		}
+	}
+	for _, outcome := range jobOutcomes {
+		if !seen["assign_licenses "+outcome] {
+			t.Errorf("no zero series for assign_licenses %s: %v", outcome, seen)
+		}
+	}
+}
