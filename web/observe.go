@@ -148,7 +148,12 @@ type namingRequests struct {
 	named bool
 }
 
-func withRequestIDs(h slog.Handler) slog.Handler { return namingRequests{Handler: h} }
+func withRequestIDs(h slog.Handler) slog.Handler {
+	if _, already := h.(namingRequests); already {
+		return h // a logger shared by two servers names each request once
+	}
+	return namingRequests{Handler: h}
+}
 
 func (n namingRequests) Handle(ctx context.Context, rec slog.Record) error {
 	if !n.named {
