@@ -39,8 +39,16 @@ func TestLockObserver_HearsGrantsRefusalsAndLostLeasesByKindNeverByName(t *testi
 	if _, err := s.AcquireLock(ctx, PlanLockName("p1"), testActor("b"), "assign", time.Minute); err == nil {
 		t.Fatal("a second holder got the lock")
 	}
-	if _, err := s.AcquireLock(ctx, CourseLockName("c1"), testActor("a"), "import", time.Minute); err != nil {
+	course, err := s.AcquireLock(ctx, CourseLockName("c1"), testActor("a"), "import", time.Minute)
+	if err != nil {
 		t.Fatal(err)
+	}
+	// A heartbeat that races its own work's release is not a lost lease.
+	if err := s.ReleaseLock(ctx, course); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ExtendLock(ctx, course, time.Minute); !errors.Is(err, ErrLeaseLost) {
+		t.Fatalf("heartbeat of a released lease: %v", err)
 	}
 	// The heartbeat of an expired lease, then a fenced write under it.
 	expireLease(t, s, PlanLockName("p1"))
