@@ -146,7 +146,7 @@ func TestSeatInvariant_HoldsUnderRacingSeatChangesAssignmentsAndRevocations(t *t
 						var key string
 						if err = s.pool.QueryRow(ctx, `SELECT activation_key FROM licenses WHERE plan_id = $1 AND status = 'assigned'
 							ORDER BY random() LIMIT 1`, p.ID).Scan(&key); err == nil {
-							_, err = s.Activate(ctx, key, fmt.Sprintf("instance-%d", w))
+							_, err = s.Activate(ctx, key, fmt.Sprintf("instance-%d", w), "")
 						} else if errors.Is(err, pgx.ErrNoRows) {
 							err = nil
 						}
@@ -197,11 +197,14 @@ func lowerSeatsFromAStaleRead(ctx context.Context, s *Store, planID string, cut 
 // get: the plan is busy, the seats are short or in use, or (for the rogue
 // writer) the database refused the write.
 func expectedRefusal(err error) bool {
-	if isLocked(err) {
+	if _, nothingNew := errors.AsType[*NothingToAssignError](err); isLocked(err) || nothingNew {
 		return true
 	}
 	if e, ok := errors.AsType[*Error](err); ok {
-		return e.Reason == ReasonSeatsInUse || e.Reason == ReasonNotEnoughSeats
+		switch e.Reason {
+		case ReasonSeatsInUse, ReasonNotEnoughSeats, ReasonActivationLimit, ReasonLicenseRevoked:
+			return true
+		}
 	}
 	pgErr, ok := errors.AsType[*pgconn.PgError](err)
 	return ok && pgErr.Code == "23514"
