@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/csvsafe"
 	"github.com/seatplan/seatplan/views/layout"
 	"github.com/seatplan/seatplan/views/plans"
 )
@@ -236,7 +237,7 @@ func LicensesCSV(st planPages) http.Handler {
 		cw := csv.NewWriter(w)
 		cw.Write([]string{"id", "email", "status", "activation_key", "assigned_at", "revoked_at"})
 		err := st.EachLicense(r.Context(), id, func(l store.License) error {
-			return cw.Write([]string{strconv.FormatInt(l.ID, 10), csvSafe(l.Email), string(l.Status), l.ActivationKey, csvTime(l.AssignedAt), csvTime(l.RevokedAt)})
+			return cw.Write([]string{strconv.FormatInt(l.ID, 10), csvsafe.Cell(l.Email), string(l.Status), l.ActivationKey, csvTime(l.AssignedAt), csvTime(l.RevokedAt)})
 		})
 		cw.Flush()
 		if err == nil {
@@ -256,10 +257,3 @@ func csvTime(t *time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// csvSafe stops a spreadsheet from running a cell as a formula.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}

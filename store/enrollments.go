@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/seatplan/seatplan/store/csvsafe"
 	"github.com/seatplan/seatplan/store/emaillist"
 )
 
@@ -264,20 +265,12 @@ func outcomeCSV(pairs []PairResult) string {
 		if p.Line > 0 {
 			line = strconv.Itoa(p.Line)
 		}
-		w.Write([]string{strconv.Itoa(p.Index), line, csvSafe(p.Email), csvSafe(p.Course), string(p.Outcome), p.Reason})
+		w.Write([]string{strconv.Itoa(p.Index), line, csvsafe.Cell(p.Email), csvsafe.Cell(p.Course), string(p.Outcome), p.Reason})
 	}
 	w.Flush()
 	return buf.String()
 }
 
-// csvSafe keeps a spreadsheet from running a formula a user typed into the
-// list (CSV injection): such a cell is prefixed with a quote.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
 
 // StoredEnrollmentResult is a kept result: counts and problems for the page,
 // the per-entry CSV for download.
