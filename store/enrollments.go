@@ -271,7 +271,6 @@ func outcomeCSV(pairs []PairResult) string {
 	return buf.String()
 }
 
-
 // StoredEnrollmentResult is a kept result: counts and problems for the page,
 // the per-entry CSV for download.
 type StoredEnrollmentResult struct {
