@@ -6,13 +6,13 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/store/emaillist"
 	"github.com/seatplan/seatplan/views/enrollments"
 	"github.com/seatplan/seatplan/views/layout"
+	"github.com/seatplan/seatplan/views/paths"
 )
 
 type enroller interface {
@@ -173,7 +173,7 @@ func renderEnrollmentPreview(w http.ResponseWriter, r *http.Request, st enrollme
 		known[c.Key] = true
 	}
 	v := enrollments.PreviewView{Base: basePage(r, "Preview enrollment"), ID: l.ID,
-		Source: sourceView(l, list.Layout, "/enrollments/previews/"+l.ID, "#enrollment-preview-area", true),
+		Source: sourceView(l, list.Layout, paths.EnrollmentPreview(l.ID), "#enrollment-preview-area", true),
 		Column: columnParam(list.Layout.Email), CourseColumn: columnParam(list.Layout.Course),
 		Entries: len(list.Pairs) + len(list.Problems), Pairs: len(list.Pairs), ProblemCount: len(list.Problems)}
 	perCourse := map[string]int{}
@@ -221,7 +221,7 @@ func ConfirmEnrollments(st enrollmentPages, lim ListLimits) http.Handler {
 		if err := st.DropStagedList(context.WithoutCancel(r.Context()), l.ID); err != nil {
 			loggerFrom(r.Context()).Warn("drop a confirmed preview", "preview", l.ID, "err", err)
 		}
-		http.Redirect(w, r, "/enrollments/results/"+res.ID, http.StatusSeeOther)
+		http.Redirect(w, r, paths.EnrollmentResult(res.ID), http.StatusSeeOther)
 	})
 }
 
@@ -243,7 +243,7 @@ func EnrollmentResult(st enrollmentPages) http.Handler {
 			return
 		}
 		v := enrollments.ResultView{Base: basePage(r, "Enrollment result"), At: res.CreatedAt, By: res.ActorName,
-			Enrolled: res.Enrolled, Existing: res.Existing, ProblemCount: len(res.Problems), CSVURL: "/enrollments/results/" + res.ID + ".csv"}
+			Enrolled: res.Enrolled, Existing: res.Existing, ProblemCount: len(res.Problems), CSVURL: paths.EnrollmentResultCSV(res.ID)}
 		for _, p := range res.Problems[:min(len(res.Problems), enrollments.MaxProblemsShown)] {
 			v.Problems = append(v.Problems, enrollments.Problem{Index: p.Index, Line: p.Line, Email: p.Email, Course: p.Course, Reason: p.Reason})
 		}
@@ -272,28 +272,13 @@ func CourseLearners(st courseEnrollments) http.Handler {
 			v.Rows = append(v.Rows, enrollments.EnrollmentRow{Email: e.Email, By: e.EnrolledBy, At: e.EnrolledAt})
 		}
 		if f.After != "" {
-			v.Pager.PrevURL = courseLearnersURL(key, f.Q, "")
+			v.Pager.PrevURL = paths.CourseLearners(key, f.Q, "")
 		}
 		if res.NextAfter != "" {
-			v.Pager.NextURL = courseLearnersURL(key, f.Q, res.NextAfter)
+			v.Pager.NextURL = paths.CourseLearners(key, f.Q, res.NextAfter)
 		}
 		page(w, r, http.StatusOK, enrollments.CoursePage(v), enrollments.CourseEnrollments(v))
 	})
-}
-
-func courseLearnersURL(key, q, after string) string {
-	vals := url.Values{}
-	if q != "" {
-		vals.Set("q", q)
-	}
-	if after != "" {
-		vals.Set("after", after)
-	}
-	u := "/enrollments/courses/" + url.PathEscape(key)
-	if len(vals) > 0 {
-		u += "?" + vals.Encode()
-	}
-	return u
 }
 
 // Unenroll removes one learner from a course and returns to the list (an
@@ -314,7 +299,7 @@ func Unenroll(st courseEnrollments, sessions SessionManager) http.Handler {
 				return
 			}
 		}
-		http.Redirect(w, r, courseLearnersURL(key, r.FormValue("q"), ""), http.StatusSeeOther)
+		http.Redirect(w, r, paths.CourseLearners(key, r.FormValue("q"), ""), http.StatusSeeOther)
 	})
 }
 
@@ -385,7 +370,7 @@ func changePlanCourses(st planCourses, change func(ctx context.Context, r *http.
 			Fail(w, r, err)
 			return
 		}
-		http.Redirect(w, r, "/plans/"+url.PathEscape(r.PathValue("id"))+"/courses", http.StatusSeeOther)
+		http.Redirect(w, r, paths.PlanAction(r.PathValue("id"), "courses"), http.StatusSeeOther)
 	})
 }
 
@@ -402,6 +387,6 @@ func EnrollPlanLicensees(st planCourses) http.Handler {
 			renderPlanCourses(w, r, st, http.StatusUnprocessableEntity, "Link a course first: this plan has no courses to enroll its licensees in.")
 			return
 		}
-		http.Redirect(w, r, "/enrollments/results/"+res.ID, http.StatusSeeOther)
+		http.Redirect(w, r, paths.EnrollmentResult(res.ID), http.StatusSeeOther)
 	})
 }

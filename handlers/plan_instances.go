@@ -7,6 +7,7 @@ import (
 
 	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/views/activations"
+	"github.com/seatplan/seatplan/views/paths"
 )
 
 type instanceLister interface {
@@ -27,7 +28,7 @@ func PlanInstances(st instanceLister) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		planURL := "/plans/" + url.PathEscape(id)
+		planURL := paths.Plan(id)
 		var list activations.InstancesView
 		for _, i := range p.Instances {
 			list.Rows = append(list.Rows, activations.Row{InstanceID: i.InstanceID, Email: i.Email, Status: string(i.Status),

@@ -14,6 +14,7 @@ import (
 	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/store/csvsafe"
 	"github.com/seatplan/seatplan/views/layout"
+	"github.com/seatplan/seatplan/views/paths"
 	"github.com/seatplan/seatplan/views/plans"
 )
 
@@ -94,7 +95,7 @@ func CreatePlanPage(st planPages, sessions SessionManager) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Created plan "+p.Name+".", "/plans/"+p.ID)
+		flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Created plan "+p.Name+".", paths.Plan(p.ID))
 	})
 }
 
@@ -119,7 +120,7 @@ func planPage(r *http.Request, st planPages, now func() time.Time) (plans.PlanVi
 		v.Licenses.Rows = append(v.Licenses.Rows, plans.LicenseRow{Email: l.Email, Status: string(l.Status), ActivationKey: l.ActivationKey, AssignedAt: l.AssignedAt})
 	}
 	if lic.NextCursor != "" {
-		v.Licenses.NextURL = "/plans/" + id + "?" + url.Values{"q": {v.Licenses.Q}, "status": {v.Licenses.Status}, "after": {lic.NextCursor}}.Encode()
+		v.Licenses.NextURL = paths.Plan(id) + "?" + url.Values{"q": {v.Licenses.Q}, "status": {v.Licenses.Status}, "after": {lic.NextCursor}}.Encode()
 	}
 	held, ok, err := st.HeldLock(ctx, store.PlanLockName(id))
 	if err != nil {
@@ -197,7 +198,7 @@ func UpdatePlanPage(st planPages, sessions SessionManager, now func() time.Time)
 			Fail(w, r, err)
 			return
 		}
-		flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Saved plan "+p.Name+".", "/plans/"+p.ID)
+		flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Saved plan "+p.Name+".", paths.Plan(p.ID))
 	})
 }
 
@@ -212,7 +213,7 @@ func RevokeLicensesPage(st planPages, sessions SessionManager) http.Handler {
 			emails = []string{only}
 		}
 		if len(emails) == 0 {
-			flashAndRedirect(w, r, sessions, layout.FlashError, "Nothing was revoked: tick the licenses to revoke first.", "/plans/"+r.PathValue("id"))
+			flashAndRedirect(w, r, sessions, layout.FlashError, "Nothing was revoked: tick the licenses to revoke first.", paths.Plan(r.PathValue("id")))
 			return
 		}
 		n, err := st.RevokeLicenses(r.Context(), r.PathValue("id"), emails, mustActor(r))
@@ -220,7 +221,7 @@ func RevokeLicensesPage(st planPages, sessions SessionManager) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		flashAndRedirect(w, r, sessions, layout.FlashSuccess, fmt.Sprintf("Revoked %d licenses.", n), "/plans/"+r.PathValue("id"))
+		flashAndRedirect(w, r, sessions, layout.FlashSuccess, fmt.Sprintf("Revoked %d licenses.", n), paths.Plan(r.PathValue("id")))
 	})
 }
 
