@@ -3,12 +3,15 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/csvsafe"
 	"github.com/seatplan/seatplan/store/emaillist"
 	"github.com/seatplan/seatplan/views/enrollments"
 	"github.com/seatplan/seatplan/views/layout"
@@ -71,7 +74,7 @@ func readEnrollmentBody(w http.ResponseWriter, r *http.Request, lim ListLimits) 
 }
 
 type enrollmentPages interface {
-	EnrollAndKeepResult(ctx context.Context, pairs []emaillist.Pair, refused []emaillist.PairProblem, by store.Actor) (store.EnrollmentResult, error)
+	EnrollAndKeepResult(ctx context.Context, pairs []emaillist.Pair, refused []emaillist.PairProblem, by store.Actor, download store.Download) (store.EnrollmentResult, error)
 	EnrollmentCounts(ctx context.Context) ([]store.CourseEnrollmentCount, error)
 	EnrollmentResultByID(ctx context.Context, id string) (store.StoredEnrollmentResult, error)
 	StageList(ctx context.Context, l store.StagedList, by store.Actor) (store.StagedList, error)
@@ -212,7 +215,7 @@ func ConfirmEnrollments(st enrollmentPages, lim ListLimits) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		res, err := st.EnrollAndKeepResult(r.Context(), list.Pairs, list.Problems, mustActor(r))
+		res, err := st.EnrollAndKeepResult(r.Context(), list.Pairs, list.Problems, mustActor(r), outcomeCSV)
 		if err != nil {
 			Fail(w, r, err)
 			return
@@ -223,6 +226,24 @@ func ConfirmEnrollments(st enrollmentPages, lim ListLimits) http.Handler {
 		}
 		http.Redirect(w, r, paths.EnrollmentResult(res.ID), http.StatusSeeOther)
 	})
+}
+
+// outcomeCSV is the download a bulk enrollment keeps: one line per entry,
+// what became of it and why, with the user's text made safe to open in a
+// spreadsheet.
+func outcomeCSV(pairs []store.PairResult) string {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write([]string{"index", "line", "email", "course", "result", "reason"})
+	for _, p := range pairs {
+		line := ""
+		if p.Line > 0 {
+			line = strconv.Itoa(p.Line)
+		}
+		w.Write([]string{strconv.Itoa(p.Index), line, csvsafe.Cell(p.Email), csvsafe.Cell(p.Course), string(p.Outcome), p.Reason})
+	}
+	w.Flush()
+	return buf.String()
 }
 
 // EnrollmentResult shows a kept result, or downloads it as CSV when the
@@ -239,7 +260,7 @@ func EnrollmentResult(st enrollmentPages) http.Handler {
 		if asCSV {
 			w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 			w.Header().Set("Content-Disposition", `attachment; filename="enrollment-`+res.ID+`.csv"`)
-			io.WriteString(w, res.CSV)
+			io.WriteString(w, res.Download)
 			return
 		}
 		v := enrollments.ResultView{Base: basePage(r, "Enrollment result"), At: res.CreatedAt, By: res.ActorName,
@@ -308,7 +329,7 @@ type planCourses interface {
 	PlanCourses(ctx context.Context, planID string) (store.PlanCourseList, error)
 	LinkPlanCourse(ctx context.Context, planID, courseKey string, by store.Actor) error
 	UnlinkPlanCourse(ctx context.Context, planID, courseKey string, by store.Actor) error
-	EnrollPlanLicensees(ctx context.Context, planID string, by store.Actor) (store.EnrollmentResult, error)
+	EnrollPlanLicensees(ctx context.Context, planID string, by store.Actor, download store.Download) (store.EnrollmentResult, error)
 }
 
 // PlanCourses shows a plan's courses: a fragment the plan page embeds, or a
@@ -378,7 +399,7 @@ func changePlanCourses(st planCourses, change func(ctx context.Context, r *http.
 // shows the result.
 func EnrollPlanLicensees(st planCourses) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		res, err := st.EnrollPlanLicensees(r.Context(), r.PathValue("id"), mustActor(r))
+		res, err := st.EnrollPlanLicensees(r.Context(), r.PathValue("id"), mustActor(r), outcomeCSV)
 		if err != nil {
 			Fail(w, r, err)
 			return
