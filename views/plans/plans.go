@@ -5,6 +5,7 @@ package plans
 
 import (
 	"fmt"
+	"github.com/seatplan/seatplan/views/paths"
 	"strconv"
 	"time"
 
@@ -104,7 +105,7 @@ type Preview struct {
 // MaxProblemsShown bounds the invalid entries a preview lists.
 const MaxProblemsShown = 500
 
-func (p Preview) startOverURL() string { return planURL(p.PlanID) + "/assignments/new?from=" + p.ID }
+func (p Preview) startOverURL() string { return paths.NewAssignment(p.PlanID, p.ID) }
 
 // Problem is an invalid line of the list.
 type Problem struct {
@@ -146,13 +147,9 @@ func (j JobView) progressClass() string {
 	return ""
 }
 
-func (j JobView) url() string { return "/plans/" + j.PlanID + "/jobs/" + j.ID }
-
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func date(t time.Time) string { return t.UTC().Format(time.DateOnly) }
-
-func planURL(id string) string { return "/plans/" + id }
 
 func usageSummary(segments []Segment) string {
 	s := ""
