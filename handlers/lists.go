@@ -3,10 +3,15 @@ package handlers
 import (
 	"errors"
 	"fmt"
+	"io"
+	"mime"
 	"net/http"
+	"strconv"
+	"unicode/utf8"
 
 	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/store/emaillist"
+	"github.com/seatplan/seatplan/views/lists"
 )
 
 // ListLimits bounds an uploaded or pasted list (SPEC §10): its size in bytes
@@ -18,6 +23,14 @@ type ListLimits struct {
 
 func (l ListLimits) parser() emaillist.Limits {
 	return emaillist.Limits{MaxEntries: l.MaxEntries, MaxBytes: l.MaxBytes}
+}
+
+// options are how to read a request's list: within the limits, from the
+// columns a client named with ?column= and ?course_column= (a header or a
+// 1-based number), else the ones the reader finds.
+func (l ListLimits) options(r *http.Request) emaillist.Options {
+	q := r.URL.Query()
+	return emaillist.Options{Limits: l.parser(), Column: q.Get("column"), CourseColumn: q.Get("course_column")}
 }
 
 // listError turns the list reader's refusals into errors Fail maps: 422 that
@@ -64,4 +77,100 @@ func capitalized(s string) string {
 		return s
 	}
 	return string(s[0]-'a'+'A') + s[1:]
+}
+
+// readUpload reads a page's upload form, multipart or not: the "file" part
+// when a file was chosen, else the pasted text of pasteField, kept as sent so
+// it can be staged. Beyond the byte limit it fails with 413.
+func readUpload(w http.ResponseWriter, r *http.Request, lim ListLimits, pasteField string) (store.StagedList, error) {
+	// The form around the list (field names, boundaries) gets a little room
+	// beyond the list's own limit.
+	r.Body = http.MaxBytesReader(w, r.Body, lim.MaxBytes+64<<10)
+	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mediaType != "multipart/form-data" {
+		if err := r.ParseForm(); err != nil {
+			return store.StagedList{}, listError(err)
+		}
+		return stagedBody("", "", []byte(r.PostForm.Get(pasteField)), lim)
+	}
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return store.StagedList{}, store.Errorf(store.EBadRequest, "The upload form could not be read: %v.", err)
+	}
+	var pasted []byte
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return stagedBody("", "", pasted, lim)
+		}
+		if err != nil {
+			return store.StagedList{}, listError(err)
+		}
+		switch {
+		case part.FormName() == "file" && part.FileName() != "":
+			body, err := io.ReadAll(io.LimitReader(part, lim.MaxBytes+1))
+			if err != nil {
+				return store.StagedList{}, listError(err)
+			}
+			return stagedBody(part.FileName(), part.Header.Get("Content-Type"), body, lim)
+		case part.FormName() == pasteField:
+			if pasted, err = io.ReadAll(io.LimitReader(part, lim.MaxBytes+1)); err != nil {
+				return store.StagedList{}, listError(err)
+			}
+		}
+	}
+}
+
+func stagedBody(fileName, contentType string, body []byte, lim ListLimits) (store.StagedList, error) {
+	if int64(len(body)) > lim.MaxBytes {
+		return store.StagedList{}, listError(&emaillist.TooLargeError{Max: lim.MaxBytes})
+	}
+	return store.StagedList{FileName: fileName, ContentType: contentType, Body: body}, nil
+}
+
+// stagedOptions read a staged list as its upload was read, with the columns
+// given (a 1-based number or a header; "" finds it).
+func stagedOptions(l store.StagedList, lim ListLimits, column, courseColumn string) emaillist.Options {
+	return emaillist.Options{Format: emaillist.DetectFormat(l.FileName, l.ContentType), Limits: lim.parser(),
+		Column: column, CourseColumn: courseColumn}
+}
+
+// pastedText is a staged list's text to put back in the form, when it was
+// pasted and is text a form can hold.
+func pastedText(l store.StagedList) string {
+	if !l.Pasted() || !utf8.Valid(l.Body) {
+		return ""
+	}
+	return string(l.Body)
+}
+
+// columnParam names a column for the confirm to read again; "" when the
+// list was read without columns.
+func columnParam(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
+}
+
+var separatorNames = map[rune]string{',': "commas", ';': "semicolons", '\t': "tabs"}
+
+// sourceView says how the reader read a staged list, and where to re-read it
+// with other columns.
+func sourceView(l store.StagedList, layout emaillist.Layout, pickURL, target string, pairs bool) lists.Source {
+	v := lists.Source{FileName: l.FileName, Encoding: string(layout.Encoding), Separator: separatorNames[layout.Separator],
+		Sheet: layout.Sheet, Header: layout.Header, Email: layout.Email, Course: layout.Course, Pairs: pairs,
+		PickURL: pickURL, Target: target}
+	switch layout.Format {
+	case emaillist.FormatWorkbook:
+		v.Kind = "an Excel workbook"
+	case emaillist.FormatCSV:
+		v.Kind = "a table"
+	default:
+		v.Kind = "a list of addresses"
+	}
+	for _, c := range layout.Columns {
+		v.Columns = append(v.Columns, lists.Column{Number: c.Number, Header: c.Header, Example: c.Example, Filled: c.Filled, Addresses: c.Addresses})
+	}
+	return v
 }

@@ -19,7 +19,7 @@ func noQueue(context.Context, pgx.Tx, string) error { return nil }
 
 func mustList(t testing.TB, text string) emaillist.Emails {
 	t.Helper()
-	l, err := emaillist.ParseEmails(strings.NewReader(text), emaillist.FormatText, emaillist.Limits{})
+	l, err := emaillist.ReadEmails(strings.NewReader(text), emaillist.Options{Format: emaillist.FormatText})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,6 +206,25 @@ func TestAssign_TooFewSeatsChangesNothing(t *testing.T) {
 	}
 }
 
+func TestAssign_AListWithNothingNewMakesNoJob(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := context.Background()
+	p := newPlan(t, s, 5)
+	assign(t, s, p.ID, mustList(t, "a@example.com\nb@example.com"))
+	jobs := countRows(t, s, "jobs")
+	_, err := s.AssignLicenses(ctx, p.ID, mustList(t, "b@example.com\nA@example.com\na@example.com"), testActor("x"), time.Minute, noQueue)
+	if e, ok := errors.AsType[*NothingToAssignError](err); !ok || *e != (NothingToAssignError{AlreadyLicensed: 2, Duplicates: 1}) {
+		t.Fatalf("got %v, want nothing to assign, 2 licensed already, 1 duplicate", err)
+	}
+	if n := countRows(t, s, "jobs"); n != jobs {
+		t.Errorf("%d jobs, want still %d", n, jobs)
+	}
+	if _, err := s.AcquireLock(ctx, PlanLockName(p.ID), testActor("next"), "next", time.Minute); err != nil {
+		t.Errorf("the refusal kept the plan's lock: %v", err)
+	}
+}
+
 func TestAssign_ManyBatchesTakeTheLowestFreeSeatsInOrder(t *testing.T) {
 	t.Parallel()
 	s := newTestStore(t)
@@ -335,6 +354,9 @@ func TestAssign_ConcurrentOverlappingListsNeverDoubleAssign(t *testing.T) {
 					}
 					time.Sleep(time.Millisecond)
 					continue
+				}
+				if _, ok := errors.AsType[*NothingToAssignError](err); ok {
+					return // the neighbours' lists covered this one
 				}
 				if err != nil {
 					t.Error(err)

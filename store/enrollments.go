@@ -51,7 +51,7 @@ type EnrollmentResult struct {
 }
 
 // Enroll enrolls many (email, course) pairs at once. pairs are normally what
-// emaillist.ParsePairs or CheckPairs accepted, with their Index and Line;
+// emaillist.ReadPairs or CheckPairs accepted, with their Index and Line;
 // refused are the entries those reported as problems, which are only reported
 // and counted. A pair with a bad address, no course or an unknown course, or
 // repeating an earlier pair, becomes a problem while the others are still

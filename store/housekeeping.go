@@ -22,6 +22,7 @@ var prunable = []pruneRule{
 	{table: "api_tokens", column: "expires_at"},
 	{table: "login_failures", column: "at", keep: loginFailureWindow}, // older ones no longer count
 	{table: "enrollment_results", column: "created_at", keep: resultRetention},
+	{table: "staged_lists", column: "expires_at"},
 }
 
 // PruneBatch bounds the rows one housekeeping run deletes from each table,

@@ -32,7 +32,7 @@ func setupAPI(t *testing.T, role store.Role, lim handlers.ListLimits) *apiBundle
 	ctx := context.Background()
 	st := store.New(storetest.NewPool(t))
 	st.PasswordCost = bcrypt.MinCost
-	jobs, err := NewJobClient(st, slog.New(slog.DiscardHandler), time.Minute)
+	jobs, err := NewJobClient(st, slog.New(slog.DiscardHandler), time.Minute, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
