@@ -33,11 +33,7 @@ func EnrollAPI(st enroller, lim ListLimits) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		problems := res.Problems
-		if problems == nil {
-			problems = []store.EnrollmentProblem{}
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"id": res.ID, "enrolled": res.Enrolled, "existing": res.Existing, "problems": problems})
+		writeJSON(w, http.StatusOK, enrolledOut(res))
 	})
 }
 
@@ -49,12 +45,7 @@ func readEnrollmentBody(w http.ResponseWriter, r *http.Request, lim ListLimits) 
 	var err error
 	switch mediaType {
 	case "application/json":
-		var body struct {
-			Enrollments []struct {
-				Email  string `json:"email"`
-				Course string `json:"course"`
-			} `json:"enrollments"`
-		}
+		var body EnrollmentRequest
 		if err := decodeJSON(w, r, lim.MaxBytes, &body); err != nil {
 			return nil, nil, err
 		}
@@ -68,14 +59,13 @@ func readEnrollmentBody(w http.ResponseWriter, r *http.Request, lim ListLimits) 
 		list, err = emaillist.ReadPairs(http.MaxBytesReader(w, r.Body, lim.MaxBytes), lim.options(r))
 		pairs, refused = list.Pairs, list.Problems
 	default:
-		return nil, nil, &store.Error{Code: EUnsupported, Kind: "unsupported_media_type",
-			Message: `Send {"enrollments":[{"email","course"}]} as application/json, or email,course lines as text/csv.`}
+		return nil, nil, refuse(EUnsupported, "unsupported_media_type", `Send {"enrollments":[{"email","course"}]} as application/json, or email,course lines as text/csv.`)
 	}
 	if err != nil {
 		return nil, nil, listError(err)
 	}
 	if len(pairs)+len(refused) == 0 {
-		return nil, nil, &store.Error{Code: store.EInvalid, Kind: "empty_list", Message: "The list is empty: send at least one email,course pair."}
+		return nil, nil, &store.Error{Code: store.EInvalid, Reason: store.ReasonEmptyList, Message: "The list is empty: send at least one email,course pair."}
 	}
 	return pairs, refused, nil
 }

@@ -6,11 +6,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"sync"
 
 	"github.com/seatplan/seatplan/handlers/etag"
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/views/paths"
 )
 
 // maxActivationBody bounds POST /api/v1/activations: two short strings.
@@ -24,10 +24,7 @@ type activator interface {
 // with 201 and the activation's secret and signed license.
 func Activate(st activator, licenses *LicenseCache) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			LicenseKey string `json:"license_key"`
-			InstanceID string `json:"instance_id"`
-		}
+		var in ActivationRequest
 		if err := decodeJSON(w, r, maxActivationBody, &in); err != nil {
 			Fail(w, r, err)
 			return
@@ -44,13 +41,11 @@ func Activate(st activator, licenses *LicenseCache) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		w.Header().Set("Location", "/api/v1/activations/"+url.PathEscape(act.ID)+"/license")
+		w.Header().Set("Location", paths.APIActivationLicense(act.ID))
 		w.Header().Set("ETag", e.etag)
 		w.Header().Set("Cache-Control", "no-store") // it carries the secret
-		writeJSON(w, http.StatusCreated, map[string]any{
-			"activation_id": act.ID, "secret": act.Secret, "renewed": act.Renewed,
-			"license": doc.claims, "jws": doc.jws,
-		})
+		writeJSON(w, http.StatusCreated, Activated{ActivationID: act.ID, Secret: act.Secret, Renewed: act.Renewed,
+			License: doc.claims, JWS: doc.jws})
 	})
 }
 
@@ -102,7 +97,7 @@ func ActivationLicense(licenses *LicenseCache) http.Handler {
 			return
 		}
 		licenses.obs.Refreshed(RefreshOK)
-		writeJSON(w, http.StatusOK, map[string]any{"license": doc.claims, "jws": doc.jws})
+		writeJSON(w, http.StatusOK, SignedLicense{License: doc.claims, JWS: doc.jws})
 	})
 }
 

@@ -23,6 +23,7 @@ import (
 
 	"github.com/seatplan/seatplan/handlers"
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/factory"
 	"github.com/seatplan/seatplan/store/licensing"
 	"github.com/seatplan/seatplan/store/storetest"
 	"github.com/seatplan/seatplan/web"
@@ -136,16 +137,11 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// assign stands in for the assignment feature (issue 3): it gives a free
-// seat to email and returns the license's activation key.
+// assign gives a free seat to email, as a bulk assignment does, and
+// returns the license's activation key.
 func (a *licenseAPI) assign(t *testing.T, email string) string {
 	t.Helper()
-	key := "key-" + store.NewID()
-	if _, err := a.pool.Exec(t.Context(), `UPDATE licenses SET status = 'assigned', email = $2, activation_key = $3, assigned_at = now()
-		WHERE id = (SELECT min(id) FROM licenses WHERE plan_id = $1 AND status = 'unassigned')`, a.plan.ID, email, key); err != nil {
-		t.Fatal(err)
-	}
-	return key
+	return factory.AssignedLicense(t, a.store, a.plan.ID, email).ActivationKey
 }
 
 type activationAnswer struct {
@@ -167,7 +163,7 @@ func (a *licenseAPI) do(t *testing.T, method, path, body string, header ...strin
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	resp, err := a.srv.Client().Do(req)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,9 +3,9 @@ package handlers
 import (
 	"context"
 	"net/http"
-	"time"
 
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/views/paths"
 )
 
 type planKeeper interface {
@@ -17,23 +17,6 @@ type planKeeper interface {
 	RevokeLicenses(ctx context.Context, planID string, emails []string, by store.Actor) (int, error)
 }
 
-func planJSON(p store.Plan) map[string]any {
-	return map[string]any{"id": p.ID, "name": p.Name, "seats": p.Seats, "starts_at": p.StartsAt, "expires_at": p.ExpiresAt,
-		"terms_changed_at": p.TermsChangedAt, "created_at": p.CreatedAt, "updated_at": p.UpdatedAt, "counts": p.Counts}
-}
-
-func licenseJSON(l store.License) map[string]any {
-	return map[string]any{"id": l.ID, "email": nilIfEmpty(l.Email), "status": l.Status, "activation_key": nilIfEmpty(l.ActivationKey),
-		"assigned_at": l.AssignedAt, "revoked_at": l.RevokedAt, "changed_at": l.ChangedAt}
-}
-
-func nilIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
 // ListPlansAPI answers GET /api/v1/plans?q=&cursor=.
 func ListPlansAPI(st planKeeper) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -43,27 +26,18 @@ func ListPlansAPI(st planKeeper) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		items := make([]map[string]any, len(page.Plans))
+		out := PlanList{Items: make([]Plan, len(page.Plans)), NextCursor: optional(page.NextAfter)}
 		for i, p := range page.Plans {
-			items[i] = planJSON(p)
+			out.Items[i] = planOut(p)
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"items": items, "next_cursor": nilIfEmpty(page.NextAfter)})
+		writeJSON(w, http.StatusOK, out)
 	})
-}
-
-// planRequest is the body of POST and PATCH; pointer fields tell "not
-// sent" from "empty".
-type planRequest struct {
-	Name      *string    `json:"name"`
-	Seats     *int       `json:"seats"`
-	StartsAt  *time.Time `json:"starts_at"`
-	ExpiresAt *time.Time `json:"expires_at"`
 }
 
 // CreatePlanAPI answers POST /api/v1/plans with 201 and the plan.
 func CreatePlanAPI(st planKeeper) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req planRequest
+		var req PlanRequest
 		if err := decodeJSON(w, r, MaxJSONBody, &req); err != nil {
 			Fail(w, r, err)
 			return
@@ -80,8 +54,8 @@ func CreatePlanAPI(st planKeeper) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		w.Header().Set("Location", "/api/v1/plans/"+p.ID)
-		writeJSON(w, http.StatusCreated, planJSON(p))
+		w.Header().Set("Location", paths.APIPlan(p.ID))
+		writeJSON(w, http.StatusCreated, planOut(p))
 	})
 }
 
@@ -93,14 +67,14 @@ func PlanAPI(st planKeeper) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, planJSON(p))
+		writeJSON(w, http.StatusOK, planOut(p))
 	})
 }
 
 // UpdatePlanAPI answers PATCH /api/v1/plans/{id}.
 func UpdatePlanAPI(st planKeeper) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req planRequest
+		var req PlanRequest
 		if err := decodeJSON(w, r, MaxJSONBody, &req); err != nil {
 			Fail(w, r, err)
 			return
@@ -111,7 +85,7 @@ func UpdatePlanAPI(st planKeeper) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, planJSON(p))
+		writeJSON(w, http.StatusOK, planOut(p))
 	})
 }
 
@@ -125,20 +99,18 @@ func ListLicensesAPI(st planKeeper) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		items := make([]map[string]any, len(page.Licenses))
+		out := LicenseList{Items: make([]License, len(page.Licenses)), NextCursor: optional(page.NextCursor)}
 		for i, l := range page.Licenses {
-			items[i] = licenseJSON(l)
+			out.Items[i] = licenseOut(l)
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"items": items, "next_cursor": nilIfEmpty(page.NextCursor)})
+		writeJSON(w, http.StatusOK, out)
 	})
 }
 
 // RevokeLicensesAPI answers POST /api/v1/plans/{id}/revocations {"emails"}.
 func RevokeLicensesAPI(st planKeeper) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			Emails []string `json:"emails"`
-		}
+		var req RevocationRequest
 		if err := decodeJSON(w, r, MaxJSONBody, &req); err != nil {
 			Fail(w, r, err)
 			return
@@ -148,6 +120,6 @@ func RevokeLicensesAPI(st planKeeper) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"revoked": n})
+		writeJSON(w, http.StatusOK, Revocations{Revoked: n})
 	})
 }

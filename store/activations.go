@@ -98,8 +98,8 @@ func (s *Store) Activate(ctx context.Context, licenseKey, instanceID string) (Ac
 		problems["instance_id"] = fmt.Sprintf("The instance id must be 1 to %d visible ASCII characters without spaces.", maxInstanceIDLength)
 	}
 	if len(problems) > 0 {
-		return Activation{}, &Error{Code: EInvalid, Kind: "invalid_activation", Message: joinProblems(problems, "license_key", "instance_id"),
-			Fields: map[string]any{"fields": problems}}
+		return Activation{}, &Error{Code: EInvalid, Reason: ReasonInvalidActivation, Message: joinProblems(problems, "license_key", "instance_id"),
+			Detail: FieldProblems(problems)}
 	}
 	act := Activation{Secret: newSecret()}
 	now := s.Now()
@@ -114,16 +114,16 @@ func (s *Store) Activate(ctx context.Context, licenseKey, instanceID string) (Ac
 		err := tx.QueryRow(ctx, `SELECT l.id, l.status, p.expires_at FROM licenses l JOIN plans p ON p.id = l.plan_id
 			WHERE l.activation_key = $1 FOR UPDATE OF l`, licenseKey).Scan(&licenseID, &status, &planExpires)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return &Error{Code: ENotFound, Kind: "unknown_license_key", Message: "No license has this license key; check it against the key your administrator sent."}
+			return &Error{Code: ENotFound, Reason: ReasonUnknownLicenseKey, Message: "No license has this license key; check it against the key your administrator sent."}
 		}
 		if err != nil {
 			return fmt.Errorf("find license by key: %w", err)
 		}
 		switch {
 		case status == LicenseRevoked:
-			return &Error{Code: EForbidden, Kind: "license_revoked", Message: "This license was revoked and cannot be activated; ask your administrator for a new one."}
+			return &Error{Code: EForbidden, Reason: ReasonLicenseRevoked, Message: "This license was revoked and cannot be activated; ask your administrator for a new one."}
 		case !now.Before(planExpires):
-			return &Error{Code: EConflict, Kind: "license_expired",
+			return &Error{Code: EConflict, Reason: ReasonLicenseExpired,
 				Message: fmt.Sprintf("This license's plan expired on %s; it cannot be activated until the plan is extended.", planExpires.UTC().Format(time.DateOnly))}
 		}
 		// Invariant: one live activation per (license, instance), kept by
@@ -179,7 +179,7 @@ func joinProblems(problems map[string]string, order ...string) string {
 func (s *Store) ActivationLicenseByID(ctx context.Context, id string) (ActivationLicense, error) {
 	a, err := scanActivationLicense(s.pool.QueryRow(ctx, `SELECT `+activationLicenseColumns+` WHERE a.id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return ActivationLicense{}, &Error{Code: ENotFound, Kind: "unknown_activation", Message: "There is no activation with this id; activate the license again."}
+		return ActivationLicense{}, &Error{Code: ENotFound, Reason: ReasonUnknownActivation, Message: "There is no activation with this id; activate the license again."}
 	}
 	if err != nil {
 		return ActivationLicense{}, fmt.Errorf("read activation %s: %w", id, err)
@@ -189,7 +189,7 @@ func (s *Store) ActivationLicenseByID(ctx context.Context, id string) (Activatio
 
 // ErrActivationSecret answers a wrong, missing or revoked activation secret
 // (see ActivationLicense.SecretMatches).
-var ErrActivationSecret = &Error{Code: EUnauthorized, Kind: "invalid_activation_secret",
+var ErrActivationSecret = &Error{Code: EUnauthorized, Reason: ReasonWrongActivationSecret,
 	Message: "The activation secret is wrong or was replaced; send the secret of the latest activation as Authorization: Bearer <secret>."}
 
 // RecordActivationRefreshes stores when each activation last fetched its

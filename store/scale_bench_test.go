@@ -40,7 +40,7 @@ func BenchmarkMillionSeatPlan(b *testing.B) {
 		}
 		rssBefore := processRSS(b)
 		start = time.Now()
-		res, err := s.assignNow(ctx, p.ID, emaillist.Emails{Addresses: addresses, Entries: seats}, SystemActor)
+		res, err := s.AssignNow(ctx, p.ID, emaillist.Emails{Addresses: addresses, Entries: seats}, SystemActor)
 		if err != nil || res.Assigned != seats {
 			b.Fatalf("assign: %+v %v", res, err)
 		}

@@ -90,7 +90,7 @@ func TestUpdatePlan_LoweringSeatsAfterWaitingForAnAssignmentSeesItsLicenses(t *t
 		t.Fatal(err)
 	}
 	err = <-result
-	if e, ok := errors.AsType[*Error](err); !ok || e.Kind != "seats_in_use" || e.Fields["in_use"] != 150 {
+	if e, ok := errors.AsType[*Error](err); !ok || e.Reason != ReasonSeatsInUse || e.Detail != SeatsInUse(150) {
 		t.Fatalf("lowering to 100 seats under 150 licenses: %v, want seats_in_use 150", err)
 	}
 	if got := checkSeatInvariants(t, s, p.ID); got.Seats != 160 || got.Counts.Assigned != 150 || got.Counts.Unassigned != 10 {
@@ -146,7 +146,7 @@ func randomSeatWork(ctx context.Context, t *testing.T, s *Store, planID string, 
 		for range 1 + rng.IntN(15) {
 			list = append(list, address())
 		}
-		_, err = s.assignNow(ctx, planID, mustList(t, strings.Join(list, "\n")), testActor("admin"))
+		_, err = s.AssignNow(ctx, planID, mustList(t, strings.Join(list, "\n")), testActor("admin"))
 	case 1:
 		_, err = s.RevokeLicenses(ctx, planID, []string{address(), address()}, testActor("support"))
 	case 2:
@@ -282,7 +282,7 @@ func expectedRefusal(err error) bool {
 		return true
 	}
 	if e, ok := errors.AsType[*Error](err); ok {
-		return e.Kind == "seats_in_use" || e.Kind == "not_enough_seats" || e.Kind == "nothing_to_assign"
+		return e.Reason == ReasonSeatsInUse || e.Reason == ReasonNotEnoughSeats
 	}
 	pgErr, ok := errors.AsType[*pgconn.PgError](err)
 	return ok && pgErr.Code == "23514"

@@ -180,7 +180,7 @@ func requireClient(st tokenResolver, roles ...store.Role) middleware {
 			token, ok := handlers.BearerToken(r)
 			if !ok {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="seatplan"`)
-				handlers.Fail(w, r, &store.Error{Code: store.EUnauthorized, Kind: "invalid_token",
+				handlers.Fail(w, r, &store.Error{Code: store.EUnauthorized, Reason: store.ReasonInvalidToken,
 					Message: "Send an OAuth 2.0 access token: Authorization: Bearer <token> (get one from POST /oauth/token)."})
 				return
 			}

@@ -78,7 +78,8 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /courses/{course}/tree", courseStaff(handlers.PastTreePage(st)))
 
 	mux.Handle("POST /oauth/token", handlers.Token(st, d.TokenTTL))
-	mux.Handle("GET /api/v1/me", anyClient(handlers.Me()))
+	mux.Handle("GET /api/v1/openapi.json", handlers.OpenAPI())
+	mux.Handle("GET /api/v1/me", anyClient(handlers.MeAPI()))
 	mux.Handle("POST /api/v1/enrollments", staffClient(handlers.EnrollAPI(st, d.Lists)))
 
 	// Client instances: the activation secret is their bearer, not an OAuth token.

@@ -18,8 +18,8 @@ import (
 
 	"golang.org/x/crypto/hkdf"
 
+	"github.com/seatplan/seatplan/handlers"
 	"github.com/seatplan/seatplan/store/licensing"
-	"github.com/seatplan/seatplan/web"
 )
 
 // config is everything that can be set by flag or environment variable; a
@@ -103,8 +103,8 @@ func bindConfig(fs *flag.FlagSet, getenv func(string) string) *config {
 	fs.StringVar(&c.SigningKey, "signing-key", env("SEATPLAN_SIGNING_KEY", ""), "Ed25519 license signing key: base64url seed or PKCS #8 PEM; generated in development (env SEATPLAN_SIGNING_KEY)")
 	fs.StringVar(&c.PreviousSigningKeys, "previous-signing-keys", env("SEATPLAN_PREVIOUS_SIGNING_KEYS", ""), "comma-separated public keys of retired license signing keys, kept in the JWKS (env SEATPLAN_PREVIOUS_SIGNING_KEYS)")
 	fs.DurationVar(&c.TokenTTL, "token-ttl", durationEnv("SEATPLAN_TOKEN_TTL", time.Hour), "lifetime of OAuth access tokens (env SEATPLAN_TOKEN_TTL)")
-	fs.DurationVar(&c.LeaseTTL, "lease-ttl", durationEnv("SEATPLAN_LEASE_TTL", web.DefaultLeaseTTL), "how long a plan or course lock outlives a crashed holder; jobs heartbeat every third of it (env SEATPLAN_LEASE_TTL)")
-	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", int64(intEnv("SEATPLAN_MAX_UPLOAD_BYTES", 16<<20)), "largest accepted upload or list body, in bytes (env SEATPLAN_MAX_UPLOAD_BYTES)")
+	fs.DurationVar(&c.LeaseTTL, "lease-ttl", durationEnv("SEATPLAN_LEASE_TTL", handlers.LeaseTTL), "how long a plan or course lock outlives a crashed holder; jobs heartbeat every third of it (env SEATPLAN_LEASE_TTL)")
+	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", int64(intEnv("SEATPLAN_MAX_UPLOAD_BYTES", handlers.MaxUpload)), "largest accepted upload or list body, in bytes (env SEATPLAN_MAX_UPLOAD_BYTES)")
 	fs.IntVar(&c.MaxListEntries, "max-list-entries", intEnv("SEATPLAN_MAX_LIST_ENTRIES", 200_000), "most entries in one email or enrollment list (env SEATPLAN_MAX_LIST_ENTRIES)")
 	fs.StringVar(&c.LogLevel, "log-level", env("SEATPLAN_LOG_LEVEL", "info"), "debug, info, warn or error (env SEATPLAN_LOG_LEVEL)")
 	fs.StringVar(&c.MetricsToken, "metrics-token", env("SEATPLAN_METRICS_TOKEN", ""), "bearer token that lets clients other than loopback scrape /metrics (env SEATPLAN_METRICS_TOKEN)")
@@ -206,7 +206,7 @@ func (c *config) sessionKeys() (hashKey, blockKey []byte, err error) {
 
 func randomBytes(n int) []byte {
 	b := make([]byte, n)
-	rand.Read(b) // never fails on Linux
+	rand.Read(b) // never fails: crypto/rand crashes the program instead
 	return b
 }
 
