@@ -64,8 +64,8 @@ func ParseLicenseStatus(s string) (LicenseStatus, error) {
 // order would step over every free seat to find the few held ones (or the
 // other way round); the status of each scan is a parameter of the lateral
 // subquery, so the planner cannot guess that one status fills the plan and
-// walk the primary key instead. An email search reads the matching
-// addresses from licenses_plan_email_idx.
+// walk the primary key instead. An email search reads the matching live
+// addresses from licenses_live_email_key.
 func (s *Store) ListLicenses(ctx context.Context, planID string, f LicenseFilter) (LicensePage, error) {
 	if err := planExists(ctx, s.pool, planID); err != nil {
 		return LicensePage{}, err
@@ -94,8 +94,15 @@ func (s *Store) ListLicenses(ctx context.Context, planID string, f LicenseFilter
 	args := []any{planID, after, limit + 1}
 	var sql string
 	if q := escapeLike(strings.ToLower(strings.TrimSpace(f.Q))); q != "" {
-		sql = `SELECT ` + licenseColumns + ` FROM licenses
-			WHERE plan_id = $1 AND id > $2 AND status = ANY($4) AND email LIKE $5 || '%' ORDER BY id LIMIT $3`
+		// Live licenses from licenses_live_email_key by prefix, revoked ones
+		// from the plan's revoked rows; free seats have no address.
+		sql = `SELECT * FROM (
+				(SELECT ` + licenseColumns + ` FROM licenses WHERE plan_id = $1 AND status IN ('assigned', 'activated')
+				   AND status = ANY($4) AND email LIKE $5 || '%' AND id > $2)
+				UNION ALL
+				(SELECT ` + licenseColumns + ` FROM licenses WHERE plan_id = $1 AND status = 'revoked'
+				   AND 'revoked' = ANY($4) AND email LIKE $5 || '%' AND id > $2 ORDER BY id LIMIT $3)) l
+			ORDER BY id LIMIT $3`
 		args = append(args, statuses, q)
 	} else {
 		sql = `SELECT l.* FROM unnest($4::text[]) s (status) CROSS JOIN LATERAL (
