@@ -287,3 +287,31 @@ func expectedRefusal(err error) bool {
 	pgErr, ok := errors.AsType[*pgconn.PgError](err)
 	return ok && pgErr.Code == "23514"
 }
+
+// An activation moves a seat between two in-use states, so it leaves the
+// plan's row alone: it completes while bulk work holds that row, and the
+// activated count (kept beside the plan) moves with it.
+func TestActivate_DoesNotWaitForTheRowLockOfBulkWorkOnThePlan(t *testing.T) {
+	t.Parallel()
+	f := setupActivation(t)
+	ctx := context.Background()
+	tx, err := f.store.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM plans WHERE id = $1 FOR UPDATE`, f.plan.ID); err != nil {
+		t.Fatal(err)
+	}
+	quick, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if _, err := f.store.Activate(quick, f.key, "lms-1"); err != nil {
+		t.Fatalf("activating while the plan's row is locked: %v", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := checkSeatInvariants(t, f.store, f.plan.ID); got.Counts.Activated != 1 || got.Counts.Assigned != 0 {
+		t.Errorf("counts after the activation: %+v", got.Counts)
+	}
+}
