@@ -156,7 +156,7 @@ func randomSeatWork(ctx context.Context, t *testing.T, s *Store, planID string, 
 		var key string
 		if err = s.pool.QueryRow(ctx, `SELECT activation_key FROM licenses WHERE plan_id = $1 AND status = 'assigned'
 			ORDER BY random() LIMIT 1`, planID).Scan(&key); err == nil {
-			_, err = s.Activate(ctx, key, fmt.Sprintf("instance-%d", worker))
+			_, err = s.Activate(ctx, key, fmt.Sprintf("instance-%d", worker), "")
 		} else if errors.Is(err, pgx.ErrNoRows) {
 			err = nil
 		}
@@ -164,13 +164,13 @@ func randomSeatWork(ctx context.Context, t *testing.T, s *Store, planID string, 
 		err = lowerSeatsFromAStaleRead(ctx, s, planID, rng.IntN(10))
 	}
 	if err != nil && expectedRefusal(err) {
-		return op, errRefused
+		return op, errRaceRefused
 	}
 	return op, err
 }
 
-// errRefused stands for a refusal that racing work may get.
-var errRefused = errors.New("refused")
+// errRaceRefused stands for a refusal that racing work may get.
+var errRaceRefused = errors.New("refused")
 
 // Seat changes, assignments, revocations and activations race in rounds;
 // after every round the plan has no more live licenses than seats, its free
@@ -195,7 +195,7 @@ func TestSeatInvariant_HoldsUnderRacingSeatChangesAssignmentsAndRevocations(t *t
 					switch op, err := randomSeatWork(ctx, t, s, p.ID, rng, w); err {
 					case nil:
 						succeeded[op].Add(1)
-					case errRefused:
+					case errRaceRefused:
 					default:
 						unexpected.Store(err.Error(), true)
 					}
@@ -229,7 +229,7 @@ func TestKeptCounts_EqualAFreshCountAfterRandomConcurrentWork(t *testing.T) {
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(99, uint64(w)))
 			for range 8 {
-				if _, err := randomSeatWork(ctx, t, s, plans[rng.IntN(len(plans))].ID, rng, w); err != nil && err != errRefused {
+				if _, err := randomSeatWork(ctx, t, s, plans[rng.IntN(len(plans))].ID, rng, w); err != nil && err != errRaceRefused {
 					t.Errorf("work: %v", err)
 				}
 			}
@@ -278,11 +278,14 @@ func lowerSeatsFromAStaleRead(ctx context.Context, s *Store, planID string, cut 
 // get: the plan is busy, the seats are short or in use, or (for the rogue
 // writer) the database refused the write.
 func expectedRefusal(err error) bool {
-	if isLocked(err) {
+	if _, nothingNew := errors.AsType[*NothingToAssignError](err); isLocked(err) || nothingNew {
 		return true
 	}
 	if e, ok := errors.AsType[*Error](err); ok {
-		return e.Reason == ReasonSeatsInUse || e.Reason == ReasonNotEnoughSeats
+		switch e.Reason {
+		case ReasonSeatsInUse, ReasonNotEnoughSeats, ReasonActivationLimit, ReasonLicenseRevoked:
+			return true
+		}
 	}
 	pgErr, ok := errors.AsType[*pgconn.PgError](err)
 	return ok && pgErr.Code == "23514"
@@ -305,7 +308,7 @@ func TestActivate_DoesNotWaitForTheRowLockOfBulkWorkOnThePlan(t *testing.T) {
 	}
 	quick, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	if _, err := f.store.Activate(quick, f.key, "lms-1"); err != nil {
+	if _, err := f.store.Activate(quick, f.key, "lms-1", ""); err != nil {
 		t.Fatalf("activating while the plan's row is locked: %v", err)
 	}
 	if err := tx.Commit(ctx); err != nil {

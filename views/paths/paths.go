@@ -21,3 +21,9 @@ func APIBlock(course, id string) string { return APICourse(course) + "/blocks/" 
 
 // APIActivationLicense is where an activated instance refreshes its license.
 func APIActivationLicense(id string) string { return "/api/v1/activations/" + seg(id) + "/license" }
+
+// Plan is a plan's page.
+func Plan(id string) string { return "/plans/" + seg(id) }
+
+// PlanInstances is the plan page that lists (and deactivates) its instances.
+func PlanInstances(id string) string { return Plan(id) + "/instances" }
