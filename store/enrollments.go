@@ -312,7 +312,7 @@ type EnrollmentPage struct {
 func (s *Store) CourseEnrollments(ctx context.Context, courseKey string, f EnrollmentFilter) (EnrollmentPage, error) {
 	limit := pageLimit(f.Limit)
 	page := EnrollmentPage{CourseKey: courseKey}
-	err := s.pool.QueryRow(ctx, `SELECT title, (SELECT count(*) FROM enrollments WHERE course_key = $1) FROM courses WHERE key = $1`, courseKey).
+	err := s.pool.QueryRow(ctx, `SELECT title, enrolled FROM courses WHERE key = $1`, courseKey).
 		Scan(&page.CourseTitle, &page.Total)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return page, Errorf(ENotFound, "There is no course %q.", courseKey)
@@ -356,10 +356,10 @@ type CourseEnrollmentCount struct {
 	Enrolled   int
 }
 
-// EnrollmentCounts lists every course with its number of enrollments.
+// EnrollmentCounts lists every course with its number of enrollments, kept
+// on the course's row with every enrollment change.
 func (s *Store) EnrollmentCounts(ctx context.Context) ([]CourseEnrollmentCount, error) {
-	rows, err := s.pool.Query(ctx, `SELECT c.key, c.title, (SELECT count(*) FROM enrollments e WHERE e.course_key = c.key)
-		FROM courses c ORDER BY c.key`)
+	rows, err := s.pool.Query(ctx, `SELECT c.key, c.title, c.enrolled FROM courses c ORDER BY c.key`)
 	if err != nil {
 		return nil, fmt.Errorf("count enrollments: %w", err)
 	}
