@@ -20,7 +20,8 @@ type enroller interface {
 }
 
 // EnrollAPI answers POST /api/v1/enrollments: a JSON list
-// {"enrollments":[{"email","course"}]} or a CSV of email,course.
+// {"enrollments":[{"email","course"}]}, or a table of email and course
+// columns (CSV or .xlsx) whose columns ?column= and ?course_column= may name.
 func EnrollAPI(st enroller, lim ListLimits) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		pairs, refused, err := readEnrollmentBody(w, r, lim)
@@ -63,13 +64,15 @@ func readEnrollmentBody(w http.ResponseWriter, r *http.Request, lim ListLimits) 
 			entries[i] = emaillist.Pair{Email: e.Email, Course: e.Course}
 		}
 		pairs, refused, err = emaillist.CheckPairs(entries, lim.parser())
-	case "text/csv", "application/csv", "text/plain":
+	case "text/csv", "application/csv", "text/plain", "text/tab-separated-values", "application/octet-stream",
+		"application/vnd.ms-excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+		// The reader tells a workbook from text by its content.
 		var list emaillist.Pairs
 		list, err = emaillist.ReadPairs(http.MaxBytesReader(w, r.Body, lim.MaxBytes), lim.options(r))
 		pairs, refused = list.Pairs, list.Problems
 	default:
 		return nil, nil, &store.Error{Code: EUnsupported, Kind: "unsupported_media_type",
-			Message: `Send {"enrollments":[{"email","course"}]} as application/json, or email,course lines as text/csv.`}
+			Message: `Send {"enrollments":[{"email","course"}]} as application/json, or email,course lines as text/csv, or an .xlsx workbook.`}
 	}
 	if err != nil {
 		return nil, nil, listError(err)
