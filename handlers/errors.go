@@ -78,7 +78,7 @@ func Fail(w http.ResponseWriter, r *http.Request, err error) {
 		render(w, r, status, layout.BlockedBanner(*lockBanner(locked)))
 		return
 	}
-	v := errorpage.View{Status: status, Message: userMessage(err)}
+	v := errorpage.View{Status: status, Message: userMessage(err), Reference: RequestID(r.Context())}
 	v.Base = basePage(r, http.StatusText(status))
 	if isLocked {
 		v.Base.Blocked = lockBanner(locked)
@@ -96,11 +96,15 @@ func userMessage(err error) string {
 }
 
 // errorBody is the JSON error shape of every API answer. The token
-// endpoint's answers also carry RFC 6749's error_description.
+// endpoint's answers also carry RFC 6749's error_description. The request
+// id lets a client quote the answer and support find its log lines.
 func errorBody(r *http.Request, err error) map[string]any {
 	body := apiError(err)
 	if strings.HasPrefix(r.URL.Path, "/oauth/") {
 		body["error_description"] = body["message"]
+	}
+	if id := RequestID(r.Context()); id != "" {
+		body[RequestIDKey] = id
 	}
 	return body
 }

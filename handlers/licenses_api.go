@@ -61,21 +61,29 @@ func Activate(st activator, licenses *LicenseCache) http.Handler {
 // without signing.
 func ActivationLicense(licenses *LicenseCache) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fail := func(err error) {
+			outcome := RefreshRefused
+			if statusOf(err) >= http.StatusInternalServerError {
+				outcome = RefreshFailed
+			}
+			licenses.obs.Refreshed(outcome)
+			Fail(w, r, err)
+		}
 		secret, ok := BearerToken(r)
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="seatplan-activation"`)
-			Fail(w, r, store.ErrActivationSecret)
+			fail(store.ErrActivationSecret)
 			return
 		}
 		id := r.PathValue("id")
 		e, err := licenses.entry(r.Context(), id)
 		if err != nil {
-			Fail(w, r, err)
+			fail(err)
 			return
 		}
 		if !e.lic.SecretMatches(secret) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="seatplan-activation", error="invalid_token"`)
-			Fail(w, r, store.ErrActivationSecret)
+			fail(store.ErrActivationSecret)
 			return
 		}
 		licenses.sawRefresh(id)
@@ -84,14 +92,16 @@ func ActivationLicense(licenses *LicenseCache) http.Handler {
 		// The instance must revalidate each time; only it may keep a copy.
 		h.Set("Cache-Control", "private, no-cache")
 		if inm, ok := etag.Field(r.Header, "If-None-Match"); ok && etag.MatchWeak(inm, e.etag) {
+			licenses.obs.Refreshed(RefreshNotModified)
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
 		doc, err := licenses.document(e.lic)
 		if err != nil {
-			Fail(w, r, err)
+			fail(err)
 			return
 		}
+		licenses.obs.Refreshed(RefreshOK)
 		writeJSON(w, http.StatusOK, map[string]any{"license": doc.claims, "jws": doc.jws})
 	})
 }

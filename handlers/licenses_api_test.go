@@ -295,7 +295,8 @@ func TestActivationAPI_BadInputGetsTheRightStatus(t *testing.T) {
 	key := a.assign(t, "ada@example.edu")
 	act, _ := a.activate(t, key, "lms-1")
 	revoked := a.assign(t, "bob@example.edu")
-	if _, err := a.pool.Exec(t.Context(), `UPDATE licenses SET status = 'revoked', revoked_at = now() WHERE activation_key = $1`, revoked); err != nil {
+	if _, err := a.pool.Exec(t.Context(), `WITH r AS (UPDATE licenses SET status = 'revoked', revoked_at = now() WHERE activation_key = $1 RETURNING plan_id)
+		INSERT INTO licenses (plan_id) SELECT plan_id FROM r`, revoked); err != nil {
 		t.Fatal(err)
 	}
 	licensePath := "/api/v1/activations/" + act.ActivationID + "/license"

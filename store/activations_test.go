@@ -41,6 +41,16 @@ func assignLicense(t *testing.T, s *Store, planID, email string) (key string, id
 	return key, id
 }
 
+// revokeByID revokes a license as a direct SQL writer must: a fresh
+// unassigned row takes the revoked seat, or the database refuses the commit.
+func revokeByID(t *testing.T, s *Store, id int64) {
+	t.Helper()
+	if _, err := s.pool.Exec(t.Context(), `WITH r AS (UPDATE licenses SET status = 'revoked', revoked_at = now() WHERE id = $1 RETURNING plan_id)
+		INSERT INTO licenses (plan_id) SELECT plan_id FROM r`, id); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func wantErrorKind(t *testing.T, err error, code Code, kind string) {
 	t.Helper()
 	e, ok := errors.AsType[*Error](err)
@@ -133,9 +143,7 @@ func TestActivate_RefusesRevokedExpiredUnknownAndMalformed(t *testing.T) {
 	_, err = expired.Activate(ctx, f.key, "lms-1")
 	wantErrorKind(t, err, EConflict, "license_expired")
 
-	if _, err := f.store.pool.Exec(ctx, `UPDATE licenses SET status = 'revoked', revoked_at = now() WHERE id = $1`, f.licenseID); err != nil {
-		t.Fatal(err)
-	}
+	revokeByID(t, f.store, f.licenseID)
 	_, err = f.store.Activate(ctx, f.key, "lms-1")
 	wantErrorKind(t, err, EForbidden, "license_revoked")
 
@@ -207,9 +215,7 @@ func TestLicenseChangedAt_MovesWithEveryLicenseChangeAndPlanTerms(t *testing.T) 
 		t.Fatal(err)
 	}
 	mustMove("a rename of the plan")
-	if _, err := f.store.pool.Exec(ctx, `UPDATE licenses SET status = 'revoked', revoked_at = now() WHERE id = $1`, f.licenseID); err != nil {
-		t.Fatal(err)
-	}
+	revokeByID(t, f.store, f.licenseID)
 	mustMove("a revocation")
 
 	// An unrelated save changes nothing.

@@ -74,6 +74,9 @@ func checkSeatInvariants(t testing.TB, s *Store, planID string) Plan {
 	if live := p.Counts.Unassigned + p.Counts.Assigned + p.Counts.Activated; live != p.Seats {
 		t.Errorf("unassigned+assigned+activated = %d, seats = %d", live, p.Seats)
 	}
+	if counted := countLicenses(t, s, planID); counted != p.Counts {
+		t.Errorf("kept counts %+v, counted %+v", p.Counts, counted)
+	}
 	var twice int
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT email FROM licenses
 		WHERE plan_id = $1 AND status IN ('assigned', 'activated') GROUP BY email HAVING count(*) > 1) d`, planID).Scan(&twice); err != nil {
@@ -83,6 +86,19 @@ func checkSeatInvariants(t testing.TB, s *Store, planID string) Plan {
 		t.Errorf("%d addresses hold two live licenses", twice)
 	}
 	return p
+}
+
+// countLicenses counts a plan's licenses by status, row by row: what the
+// kept counters must always equal.
+func countLicenses(t testing.TB, s *Store, planID string) (c LicenseCounts) {
+	t.Helper()
+	if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE status = 'unassigned'),
+		count(*) FILTER (WHERE status = 'assigned'), count(*) FILTER (WHERE status = 'activated'),
+		count(*) FILTER (WHERE status = 'revoked') FROM licenses WHERE plan_id = $1`, planID).
+		Scan(&c.Unassigned, &c.Assigned, &c.Activated, &c.Revoked); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func TestAssign_NewAddressesGetSeatsAndLicensedOnesAreSkipped(t *testing.T) {
@@ -453,7 +469,14 @@ func TestAssign_SeatsGoneBeforeTheJobFailItWithoutChanges(t *testing.T) {
 	p := newPlan(t, s, 3)
 	job := accept(t, s, p.ID, "a@example.com\nb@example.com\nc@example.com")
 	one := 1
-	if _, err := s.UpdatePlan(ctx, p.ID, PlanUpdate{Seats: &one}, testActor("support")); err != nil {
+	if _, err := s.UpdatePlan(ctx, p.ID, PlanUpdate{Seats: &one}, testActor("support")); !isLocked(err) {
+		t.Fatalf("lowering seats under the job's lock: %v, want blocked", err)
+	}
+	// A writer that ignores the lock (an operator's SQL) can still take
+	// them; the job re-checks under the plan's row lock.
+	if _, err := s.pool.Exec(ctx, `WITH shrunk AS (UPDATE plans SET seats = 1 WHERE id = $1 RETURNING id)
+		DELETE FROM licenses WHERE id IN (SELECT id FROM licenses WHERE plan_id = $1 AND status = 'unassigned' ORDER BY id LIMIT 2)`,
+		p.ID); err != nil {
 		t.Fatal(err)
 	}
 	_, err := s.runNow(ctx, job.ID)

@@ -314,7 +314,7 @@ func nullable(s string) *string {
 func (s *Store) editCourse(ctx context.Context, key string, by Actor, right courseRight, src Source, lease *Lock, fn func(e *courseEdit) error) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		if lease != nil {
-			if err := checkFence(ctx, tx, *lease); err != nil {
+			if err := s.checkFence(ctx, tx, *lease); err != nil {
 				return err
 			}
 		}

@@ -18,6 +18,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/oklog/ulid/v2"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/seatplan/seatplan/migrations"
 )
 
 // Store is Seatplan's access to PostgreSQL.
@@ -27,6 +29,9 @@ type Store struct {
 	Now func() time.Time
 	// PasswordCost is the bcrypt cost for new password hashes.
 	PasswordCost int
+	// Locks hears how plan and course leases fare (for metrics); set it
+	// before use.
+	Locks LockObserver
 
 	dummyOnce sync.Once
 	dummy     string
@@ -34,7 +39,7 @@ type Store struct {
 
 // New returns a Store over pool.
 func New(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool, Now: time.Now, PasswordCost: bcrypt.DefaultCost}
+	return &Store{pool: pool, Now: time.Now, PasswordCost: bcrypt.DefaultCost, Locks: unobserved{}}
 }
 
 // Pool exposes the connection pool to the job queue, which shares it.
@@ -44,6 +49,12 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
 	return s.pool.QueryRow(ctx, "SELECT 1").Scan(&one)
+}
+
+// MigrationsPending reports whether the schema lags behind this binary's
+// migrations.
+func (s *Store) MigrationsPending(ctx context.Context) (bool, error) {
+	return migrations.Pending(ctx, s.pool)
 }
 
 // querier is what both a pool and a transaction offer; lower-case helpers

@@ -20,6 +20,8 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	staffClient := requireClient(st, store.RoleAdmin, store.RoleSupport)
 
 	mux.Handle("GET /healthz", handlers.Health(st))
+	mux.Handle("GET /readyz", handlers.Ready(st, d.Licenses))
+	mux.Handle("GET /metrics", handlers.Metrics(scrape(d.Metrics), d.MetricsToken))
 	mux.Handle("GET /static/", http.StripPrefix("/static/", static.Handler()))
 
 	mux.Handle("GET /login", handlers.LoginPage())

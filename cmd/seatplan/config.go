@@ -36,6 +36,7 @@ type config struct {
 	MaxListEntries int
 	LogLevel       string
 	Demo           bool
+	MetricsToken   string
 
 	// SigningKey signs license documents; PreviousSigningKeys are the
 	// public halves of retired ones, still published for verification.
@@ -106,6 +107,7 @@ func bindConfig(fs *flag.FlagSet, getenv func(string) string) *config {
 	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", int64(intEnv("SEATPLAN_MAX_UPLOAD_BYTES", 16<<20)), "largest accepted upload or list body, in bytes (env SEATPLAN_MAX_UPLOAD_BYTES)")
 	fs.IntVar(&c.MaxListEntries, "max-list-entries", intEnv("SEATPLAN_MAX_LIST_ENTRIES", 200_000), "most entries in one email or enrollment list (env SEATPLAN_MAX_LIST_ENTRIES)")
 	fs.StringVar(&c.LogLevel, "log-level", env("SEATPLAN_LOG_LEVEL", "info"), "debug, info, warn or error (env SEATPLAN_LOG_LEVEL)")
+	fs.StringVar(&c.MetricsToken, "metrics-token", env("SEATPLAN_METRICS_TOKEN", ""), "bearer token that lets clients other than loopback scrape /metrics (env SEATPLAN_METRICS_TOKEN)")
 	fs.BoolVar(&c.Demo, "demo", boolEnv("SEATPLAN_DEMO", true), "load demo data into an empty database (development only; env SEATPLAN_DEMO=false to skip)")
 	return c
 }

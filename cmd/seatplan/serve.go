@@ -11,6 +11,7 @@ import (
 
 	"github.com/seatplan/seatplan/handlers"
 	"github.com/seatplan/seatplan/web"
+	"github.com/seatplan/seatplan/web/metrics"
 )
 
 func serveCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -27,6 +28,9 @@ func serveCommand(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	defer db.Close()
+	// Counted from the start, before anything takes a lock.
+	m := metrics.New(st.Pool())
+	st.Locks = m
 
 	if cfg.Demo && !cfg.production() {
 		if n, err := st.CountPeople(ctx); err != nil {
@@ -49,13 +53,14 @@ func serveCommand(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	licenses := handlers.NewLicenseCache(st, keyring)
+	licenses.ReportTo(m)
 	licensesCtx, stopLicenses := context.WithCancel(handlers.WithLogger(context.WithoutCancel(ctx), log))
 	licensesDone := make(chan struct{})
 	go func() { defer close(licensesDone); licenses.Run(licensesCtx) }()
 	// Stopped after the HTTP server, so the last refresh times are written.
 	defer func() { stopLicenses(); <-licensesDone }()
 
-	jobs, err := web.NewJobClient(st, log, cfg.LeaseTTL)
+	jobs, err := web.NewJobClient(st, log, cfg.LeaseTTL, m)
 	if err != nil {
 		return err
 	}
@@ -83,7 +88,8 @@ func serveCommand(ctx context.Context, args []string, getenv func(string) string
 		Sessions: web.NewSessions(hashKey, blockKey, cfg.production()),
 		Keyring:  keyring, Licenses: licenses,
 		Jobs: jobs, LeaseTTL: cfg.LeaseTTL,
-		Lists: web.ListLimits{MaxBytes: cfg.MaxUploadBytes, MaxEntries: cfg.MaxListEntries},
+		Lists:   web.ListLimits{MaxBytes: cfg.MaxUploadBytes, MaxEntries: cfg.MaxListEntries},
+		Metrics: m, MetricsToken: cfg.MetricsToken,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
