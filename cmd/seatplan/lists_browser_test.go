@@ -93,6 +93,11 @@ func TestBrowser_WorkbookAndEuropeanCSVPreviewSwitchColumnAndAssign(t *testing.T
 	if n, _ := chromedp.Run(b, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="confirm-assignment"]').length`)); n != 0 {
 		t.Error("a list with an invalid line offers a plain Confirm")
 	}
+	png, err := chromedp.Run(b, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	saveScreenshot(t, "list-preview.png", png)
 	if err := chromedp.Do(b, chromedp.Click(testid("confirm-skip-invalid"))); err != nil {
 		t.Fatal(err)
 	}
