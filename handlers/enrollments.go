@@ -87,6 +87,7 @@ type enrollmentPages interface {
 	EnrollAndKeepResult(ctx context.Context, pairs []emaillist.Pair, refused []emaillist.PairProblem, by store.Actor) (store.EnrollmentResult, error)
 	EnrollmentCounts(ctx context.Context) ([]store.CourseEnrollmentCount, error)
 	EnrollmentResultByID(ctx context.Context, id string) (store.StoredEnrollmentResult, error)
+	PreviewEnrollment(ctx context.Context, pairs []emaillist.Pair) ([]store.CoursePreview, error)
 	StageList(ctx context.Context, l store.StagedList, by store.Actor) (store.StagedList, error)
 	StagedListFor(ctx context.Context, id, purpose, planID string, by store.Actor) (store.StagedList, error)
 	DropStagedList(ctx context.Context, id string) error
@@ -176,28 +177,17 @@ func renderEnrollmentPreview(w http.ResponseWriter, r *http.Request, st enrollme
 		Fail(w, r, err)
 		return
 	}
-	counts, err := st.EnrollmentCounts(r.Context())
+	courses, err := st.PreviewEnrollment(r.Context(), list.Pairs)
 	if err != nil {
 		Fail(w, r, err)
 		return
-	}
-	known := make(map[string]bool, len(counts))
-	for _, c := range counts {
-		known[c.Key] = true
 	}
 	v := enrollments.PreviewView{Base: basePage(r, "Preview enrollment"), ID: l.ID,
 		Source: sourceView(l, list.Layout, "/enrollments/previews/"+l.ID, "#enrollment-preview-area", true),
 		Column: columnParam(list.Layout.Email), CourseColumn: columnParam(list.Layout.Course),
 		Entries: len(list.Pairs) + len(list.Problems), Pairs: len(list.Pairs), ProblemCount: len(list.Problems)}
-	perCourse := map[string]int{}
-	for _, p := range list.Pairs {
-		if perCourse[p.Course] == 0 {
-			v.Courses = append(v.Courses, enrollments.PreviewCourse{Key: p.Course, Known: known[p.Course]})
-		}
-		perCourse[p.Course]++
-	}
-	for i := range v.Courses {
-		v.Courses[i].Pairs = perCourse[v.Courses[i].Key]
+	for _, c := range courses {
+		v.Courses = append(v.Courses, enrollments.PreviewCourse{Key: c.Key, Pairs: c.Pairs, AlreadyEnrolled: c.AlreadyEnrolled, Known: c.Known})
 	}
 	for _, p := range list.Problems[:min(len(list.Problems), enrollments.MaxProblemsShown)] {
 		v.Problems = append(v.Problems, enrollments.Problem{Index: p.Index, Line: p.Line, Email: p.Email, Course: p.Course, Reason: p.Reason})
