@@ -155,7 +155,7 @@ func PreviewEnrollments(st enrollmentPages, lim ListLimits) http.Handler {
 // columns picked (?column=&course_column=).
 func EnrollmentPreview(st enrollmentPages, lim ListLimits) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		l, err := st.StagedListFor(r.Context(), r.PathValue("preview"), store.ListForEnrollment, "", mustActor(r))
+		l, err := st.StagedListFor(r.Context(), r.PathValue("list"), store.ListForEnrollment, "", mustActor(r))
 		var list emaillist.Pairs
 		if err == nil {
 			q := r.URL.Query()

@@ -50,7 +50,7 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 
 	mux.Handle("GET /enrollments", staff(handlers.Enrollments(st)))
 	mux.Handle("POST /enrollments/preview", staff(handlers.PreviewEnrollments(st, d.Lists)))
-	mux.Handle("GET /enrollments/previews/{preview}", staff(handlers.EnrollmentPreview(st, d.Lists)))
+	mux.Handle("GET /enrollments/previews/{list}", staff(handlers.EnrollmentPreview(st, d.Lists)))
 	mux.Handle("POST /enrollments", staff(handlers.ConfirmEnrollments(st, d.Lists)))
 	mux.Handle("GET /enrollments/results/{name}", staff(handlers.EnrollmentResult(st)))
 	mux.Handle("GET /enrollments/courses/{key}", staff(handlers.CourseLearners(st)))

@@ -88,9 +88,25 @@ func newA11yFixture(t *testing.T, s *server, st *store.Store) a11yFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Previews are their uploader's: the admin's; other roles get the refusal's page.
+	admin, err := st.Authenticate(ctx, "admin@example.com", store.DemoPassword, "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	assignment, err := st.StageList(ctx, store.StagedList{Purpose: store.ListForAssignment, PlanID: planID, FileName: "list.csv",
+		Body: []byte("Name;E-Mail\r\nAnn;ann@a11y.example\r\nBad;bad@\r\n")}, admin.Actor())
+	if err != nil {
+		t.Fatal(err)
+	}
+	enrollment, err := st.StageList(ctx, store.StagedList{Purpose: store.ListForEnrollment,
+		Body: []byte("email,course\nann@a11y.example," + course + "\nbob@a11y.example,nope\n")}, admin.Actor())
+	if err != nil {
+		t.Fatal(err)
+	}
 	return a11yFixture{values: map[string]string{
 		"id": planID, "job": job["id"].(string), "course": course, "key": course,
 		"block": root.Children[0], "name": res.ID, "op": ops.Operations[0].ID,
+		"preview": assignment.ID, "list": enrollment.ID,
 	}}
 }
 
