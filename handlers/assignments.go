@@ -17,6 +17,7 @@ import (
 
 	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/store/emaillist"
+	"github.com/seatplan/seatplan/views/paths"
 	"github.com/seatplan/seatplan/views/plans"
 )
 
@@ -79,8 +80,8 @@ func boolParam(r *http.Request, name string) (bool, error) {
 	}
 	b, err := strconv.ParseBool(v)
 	if err != nil {
-		return false, &store.Error{Code: store.EBadRequest, Kind: "invalid_parameter",
-			Message: fmt.Sprintf("?%s= takes true or false, not %q.", name, v), Fields: map[string]any{"parameter": name}}
+		return false, &store.Error{Code: store.EBadRequest, Message: fmt.Sprintf("?%s= takes true or false, not %q.", name, v),
+			Detail: badParameter(name)}
 	}
 	return b, nil
 }
@@ -96,9 +97,7 @@ func readEmailList(w http.ResponseWriter, r *http.Request, lim ListLimits) (emai
 	var err error
 	switch mediaType {
 	case "application/json":
-		var req struct {
-			Emails []string `json:"emails"`
-		}
+		var req AssignmentRequest
 		if err := decodeJSON(w, r, lim.MaxBytes, &req); err != nil {
 			return list, err
 		}
@@ -147,16 +146,16 @@ func AssignLicensesAPI(st assigner, q JobQueue, lim ListLimits, ttl time.Duratio
 		}
 		job, err := acceptAssignment(r, st, q, ttl, list)
 		if nothing, ok := errors.AsType[*store.NothingToAssignError](err); ok {
-			writeJSON(w, http.StatusOK, map[string]any{"status": "nothing_to_assign", "message": nothing.Error(),
-				"result": map[string]any{"assigned": 0, "already_licensed": nothing.AlreadyLicensed, "duplicates": nothing.Duplicates, "skipped_invalid": skipped}})
+			writeJSON(w, http.StatusOK, NothingToAssign{Status: "nothing_to_assign", Message: nothing.Error(),
+				Result: NothingAssigned{AlreadyLicensed: nothing.AlreadyLicensed, Duplicates: nothing.Duplicates, SkippedInvalid: skipped}})
 			return
 		}
 		if err != nil {
 			Fail(w, r, err)
 			return
 		}
-		w.Header().Set("Location", "/api/v1/jobs/"+job.ID)
-		writeJSON(w, http.StatusAccepted, map[string]any{"job_id": job.ID, "status_url": "/api/v1/jobs/" + job.ID, "status": job.Status})
+		w.Header().Set("Location", paths.APIJob(job.ID))
+		writeJSON(w, http.StatusAccepted, jobAccepted(job))
 	})
 }
 

@@ -18,6 +18,7 @@ const (
 	flashesKey
 	loggerKey
 	requestKey
+	clientAddressKey
 )
 
 // WithActor records who is making the request (set by the auth middleware).

@@ -34,11 +34,7 @@ func EnrollAPI(st enroller, lim ListLimits) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		problems := res.Problems
-		if problems == nil {
-			problems = []store.EnrollmentProblem{}
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"id": res.ID, "enrolled": res.Enrolled, "existing": res.Existing, "problems": problems})
+		writeJSON(w, http.StatusOK, enrolledOut(res))
 	})
 }
 
@@ -50,12 +46,7 @@ func readEnrollmentBody(w http.ResponseWriter, r *http.Request, lim ListLimits) 
 	var err error
 	switch mediaType {
 	case "application/json":
-		var body struct {
-			Enrollments []struct {
-				Email  string `json:"email"`
-				Course string `json:"course"`
-			} `json:"enrollments"`
-		}
+		var body EnrollmentRequest
 		if err := decodeJSON(w, r, lim.MaxBytes, &body); err != nil {
 			return nil, nil, err
 		}
@@ -64,21 +55,19 @@ func readEnrollmentBody(w http.ResponseWriter, r *http.Request, lim ListLimits) 
 			entries[i] = emaillist.Pair{Email: e.Email, Course: e.Course}
 		}
 		pairs, refused, err = emaillist.CheckPairs(entries, lim.parser())
-	case "text/csv", "application/csv", "text/plain", "text/tab-separated-values", "application/octet-stream",
-		"application/vnd.ms-excel", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+	case "text/csv", "application/csv", "text/plain", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
 		// The reader tells a workbook from text by its content.
 		var list emaillist.Pairs
 		list, err = emaillist.ReadPairs(http.MaxBytesReader(w, r.Body, lim.MaxBytes), lim.options(r))
 		pairs, refused = list.Pairs, list.Problems
 	default:
-		return nil, nil, &store.Error{Code: EUnsupported, Kind: "unsupported_media_type",
-			Message: `Send {"enrollments":[{"email","course"}]} as application/json, or email,course lines as text/csv, or an .xlsx workbook.`}
+		return nil, nil, refuse(EUnsupported, "unsupported_media_type", `Send {"enrollments":[{"email","course"}]} as application/json, or email,course lines as text/csv, or an .xlsx workbook.`)
 	}
 	if err != nil {
 		return nil, nil, listError(err)
 	}
 	if len(pairs)+len(refused) == 0 {
-		return nil, nil, &store.Error{Code: store.EInvalid, Kind: "empty_list", Message: "The list is empty: send at least one email,course pair."}
+		return nil, nil, &store.Error{Code: store.EInvalid, Reason: store.ReasonEmptyList, Message: "The list is empty: send at least one email,course pair."}
 	}
 	return pairs, refused, nil
 }
@@ -155,7 +144,7 @@ func PreviewEnrollments(st enrollmentPages, lim ListLimits) http.Handler {
 // columns picked (?column=&course_column=).
 func EnrollmentPreview(st enrollmentPages, lim ListLimits) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		l, err := st.StagedListFor(r.Context(), r.PathValue("list"), store.ListForEnrollment, "", mustActor(r))
+		l, err := st.StagedListFor(r.Context(), r.PathValue("preview"), store.ListForEnrollment, "", mustActor(r))
 		var list emaillist.Pairs
 		if err == nil {
 			q := r.URL.Query()

@@ -223,7 +223,7 @@ func TestEnrollmentPages_TheCourseColumnCanBePickedOnTheStoredList(t *testing.T)
 	list := "Name;Mail;Gruppe\r\nAnn;ann@example.com;cs101\r\nBo;bo@example.com;cs102\r\n"
 	mux := http.NewServeMux()
 	mux.Handle("POST /enrollments/preview", as(enrollingAdmin, PreviewEnrollments(st, generous)))
-	mux.Handle("GET /enrollments/previews/{list}", as(enrollingAdmin, EnrollmentPreview(st, generous)))
+	mux.Handle("GET /enrollments/previews/{preview}", as(enrollingAdmin, EnrollmentPreview(st, generous)))
 	rec := postForm(t, mux, "/enrollments/preview", list)
 	doc, _ := goquery.NewDocumentFromReader(rec.Body)
 	if got := doc.Find(`[data-testid="source-separator"]`).Text(); rec.Code != http.StatusOK || got != "semicolons" {

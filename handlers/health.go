@@ -22,10 +22,10 @@ func Health(db pinger) http.Handler {
 		defer cancel()
 		if err := db.Ping(ctx); err != nil {
 			loggerFrom(r.Context()).Warn("health check: database unreachable", "err", err)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "database": "unreachable"})
+			writeJSON(w, http.StatusServiceUnavailable, HealthBody{Status: "unavailable", Database: "unreachable"})
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		writeJSON(w, http.StatusOK, HealthBody{Status: "ok"})
 	})
 }
 

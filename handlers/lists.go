@@ -14,8 +14,9 @@ import (
 	"github.com/seatplan/seatplan/views/lists"
 )
 
-// ListLimits bounds an uploaded or pasted list (SPEC §10): its size in bytes
-// and its number of entries. Beyond either the answer is 413.
+// ListLimits bounds an uploaded or pasted list, so one request cannot tie up
+// the server: its size in bytes and its number of entries. Beyond either the
+// answer is 413.
 type ListLimits struct {
 	MaxBytes   int64
 	MaxEntries int
@@ -33,43 +34,60 @@ func (l ListLimits) options(r *http.Request) emaillist.Options {
 	return emaillist.Options{Limits: l.parser(), Column: q.Get("column"), CourseColumn: q.Get("course_column")}
 }
 
+// listRefusal is why the list reader refused a list, as the answer names it.
+type listRefusal struct {
+	name       string
+	line       int
+	looksLike  string
+	column     string
+	headers    []string
+	maxBytes   int64
+	maxEntries int
+}
+
 // listError turns the list reader's refusals into errors Fail maps: 422 that
 // names the line for a malformed list, or what an upload looks like when it is
 // no list, or the columns a table has; 413 beyond a limit. Others pass through.
 func listError(err error) error {
+	refused := func(code store.Code, why listRefusal, msg string) error {
+		return &store.Error{Code: code, Message: msg, Detail: why}
+	}
 	if e, ok := errors.AsType[*emaillist.SyntaxError](err); ok {
-		return &store.Error{Code: store.EInvalid, Kind: "malformed_csv", Message: capitalized(e.Error()) + ".", Fields: map[string]any{"line": e.Line}}
+		return refused(store.EInvalid, listRefusal{name: "malformed_csv", line: e.Line}, capitalized(e.Error())+".")
 	}
 	if e, ok := errors.AsType[*emaillist.NotTextError](err); ok {
-		return &store.Error{Code: store.EInvalid, Kind: "not_text",
-			Message: fmt.Sprintf("The upload is not a text or CSV file (line %d holds binary data); export the list as CSV and try again.", e.Line),
-			Fields:  map[string]any{"line": e.Line}}
+		return refused(store.EInvalid, listRefusal{name: "not_text", line: e.Line},
+			fmt.Sprintf("The upload is not a text or CSV file (line %d holds binary data); export the list as CSV and try again.", e.Line))
 	}
 	if e, ok := errors.AsType[*emaillist.UnsupportedFileError](err); ok {
-		return &store.Error{Code: store.EInvalid, Kind: "unsupported_file", Message: capitalized(e.Error()) + ".",
-			Fields: map[string]any{"looks_like": string(e.Type)}}
+		return refused(store.EInvalid, listRefusal{name: "unsupported_file", looksLike: string(e.Type)}, capitalized(e.Error())+".")
 	}
 	if e, ok := errors.AsType[*emaillist.NoAddressColumnError](err); ok {
-		return &store.Error{Code: store.EInvalid, Kind: "no_email_column", Message: capitalized(e.Error()) + ".",
-			Fields: map[string]any{"headers": e.Headers}}
+		return refused(store.EInvalid, listRefusal{name: "no_email_column", headers: nonNil(e.Headers)}, capitalized(e.Error())+".")
 	}
 	if e, ok := errors.AsType[*emaillist.ColumnNotFoundError](err); ok {
-		return &store.Error{Code: store.EInvalid, Kind: "unknown_column", Message: capitalized(e.Error()) + ".",
-			Fields: map[string]any{"column": e.Column, "headers": e.Headers}}
+		return refused(store.EInvalid, listRefusal{name: "unknown_column", column: e.Column, headers: nonNil(e.Headers)}, capitalized(e.Error())+".")
 	}
 	if e, ok := errors.AsType[*emaillist.TooLargeError](err); ok {
-		return &store.Error{Code: store.ETooLarge, Kind: "too_large", Message: capitalized(e.Error()) + "; split it into smaller lists.",
-			Fields: map[string]any{"max_bytes": e.Max}}
+		return refused(store.ETooLarge, listRefusal{name: "too_large", maxBytes: e.Max}, capitalized(e.Error())+"; split it into smaller lists.")
 	}
 	if e, ok := errors.AsType[*emaillist.TooManyError](err); ok {
-		return &store.Error{Code: store.ETooLarge, Kind: "too_many_entries",
-			Message: fmt.Sprintf("The list has more than %d entries; split it into smaller lists.", e.Max), Fields: map[string]any{"max_entries": e.Max}}
+		return refused(store.ETooLarge, listRefusal{name: "too_many_entries", maxEntries: e.Max},
+			fmt.Sprintf("The list has more than %d entries; split it into smaller lists.", e.Max))
 	}
 	if e, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		return &store.Error{Code: store.ETooLarge, Kind: "too_large",
-			Message: fmt.Sprintf("The list is larger than the limit of %d bytes; split it into smaller lists.", e.Limit), Fields: map[string]any{"max_bytes": e.Limit}}
+		return refused(store.ETooLarge, listRefusal{name: "too_large", maxBytes: e.Limit},
+			fmt.Sprintf("The list is larger than the limit of %d bytes; split it into smaller lists.", e.Limit))
 	}
 	return err
+}
+
+// nonNil answers an empty list as [], not null.
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 func capitalized(s string) string {

@@ -36,7 +36,8 @@ func (p AssignmentPreview) Acceptable() bool {
 	return p.New > 0 && p.Needed <= p.Available
 }
 
-// AssignmentResult is an assignment job's result (SPEC §11).
+// AssignmentResult is an assignment job's result, kept as the job's JSON
+// result and shown by the job's API as it is.
 type AssignmentResult struct {
 	Assigned        int `json:"assigned"`
 	AlreadyLicensed int `json:"already_licensed"`
@@ -92,21 +93,17 @@ func countLicensed(ctx context.Context, q querier, planID string, addresses []st
 
 // InvalidEmailsError rejects a list with bad entries, naming every one.
 func InvalidEmailsError(problems []emaillist.Problem) error {
-	out := make([]map[string]any, len(problems))
-	for i, p := range problems {
-		out[i] = map[string]any{"line": p.Line, "value": p.Value, "reason": p.Reason}
-	}
 	first := problems[0]
-	return &Error{Code: EInvalid, Kind: "invalid_emails",
+	return &Error{Code: EInvalid, Reason: ReasonInvalidEmails,
 		Message: fmt.Sprintf("The list has %d invalid addresses (first on line %d: %q, %s); fix them and send the list again. Nothing was assigned.",
 			len(problems), first.Line, first.Value, first.Reason),
-		Fields: map[string]any{"problems": out}}
+		Detail: problems}
 }
 
 func notEnoughSeats(needed, available int) error {
-	return &Error{Code: EInvalid, Kind: "not_enough_seats",
+	return &Error{Code: EInvalid, Reason: ReasonNotEnoughSeats,
 		Message: fmt.Sprintf("The list needs %d seats but the plan has %d unassigned; add seats or shorten the list. Nothing was assigned.", needed, available),
-		Fields:  map[string]any{"needed": needed, "available": available}}
+		Detail:  SeatShortage{Needed: needed, Available: available}}
 }
 
 // NothingToAssignError answers a list every address of which already holds a
@@ -127,7 +124,7 @@ func (e *NothingToAssignError) Error() string {
 // with nothing new (*NothingToAssignError).
 func (s *Store) AssignLicenses(ctx context.Context, planID string, list emaillist.Emails, by Actor, ttl time.Duration, enqueue Enqueue) (Job, error) {
 	if len(list.Addresses) == 0 && len(list.Problems) == 0 {
-		return Job{}, &Error{Code: EInvalid, Kind: "empty_list", Message: "The list has no addresses; send one address per line or an email column."}
+		return Job{}, &Error{Code: EInvalid, Reason: ReasonEmptyList, Message: "The list has no addresses; send one address per line or an email column."}
 	}
 	// A bad list is refused before the lock: it never holds the plan, and
 	// it is told what to fix even while other work holds it.

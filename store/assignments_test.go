@@ -37,7 +37,7 @@ func newPlan(t testing.TB, s *Store, seats int) Plan {
 
 func assign(t testing.TB, s *Store, planID string, list emaillist.Emails) AssignmentResult {
 	t.Helper()
-	res, err := s.assignNow(context.Background(), planID, list, testActor("admin@example.com"))
+	res, err := s.AssignNow(context.Background(), planID, list, testActor("admin@example.com"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,11 +153,11 @@ func TestAssign_InvalidAddressesChangeNothingAndFreeThePlan(t *testing.T) {
 	p := newPlan(t, s, 5)
 	_, err := s.AssignLicenses(ctx, p.ID, mustList(t, "a@example.com\nnot-an-address\n\nc@@example.com\n"), testActor("x"), time.Minute, noQueue)
 	e, ok := errors.AsType[*Error](err)
-	if !ok || e.Kind != "invalid_emails" {
+	if !ok || e.Reason != ReasonInvalidEmails {
 		t.Fatalf("got %v, want invalid_emails", err)
 	}
-	problems := e.Fields["problems"].([]map[string]any)
-	if len(problems) != 2 || problems[0]["line"] != 2 || problems[1]["line"] != 4 {
+	problems := e.Detail.([]emaillist.Problem)
+	if len(problems) != 2 || problems[0].Line != 2 || problems[1].Line != 4 {
 		t.Errorf("problems %v, want lines 2 and 4", problems)
 	}
 	if got := checkSeatInvariants(t, s, p.ID); got.Counts.Assigned != 0 {
@@ -178,7 +178,7 @@ func TestAssign_InvalidListOnAHeldPlanIsToldWhatToFix(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = s.AssignLicenses(ctx, p.ID, mustList(t, "a@example.com\nnot-an-address\n"), testActor("x"), time.Minute, noQueue)
-	if e, ok := errors.AsType[*Error](err); !ok || e.Kind != "invalid_emails" {
+	if e, ok := errors.AsType[*Error](err); !ok || e.Reason != ReasonInvalidEmails {
 		t.Fatalf("got %v, want invalid_emails, not the other holder's lock", err)
 	}
 	if held, ok, _ := s.HeldLock(ctx, PlanLockName(p.ID)); !ok || held.LeaseID != other.LeaseID {
@@ -194,7 +194,7 @@ func TestAssign_TooFewSeatsChangesNothing(t *testing.T) {
 	assign(t, s, p.ID, mustList(t, "a@example.com"))
 	_, err := s.AssignLicenses(ctx, p.ID, mustList(t, "a@example.com\nb@example.com\nc@example.com"), testActor("x"), time.Minute, noQueue)
 	e, ok := errors.AsType[*Error](err)
-	if !ok || e.Kind != "not_enough_seats" || e.Fields["needed"] != 2 || e.Fields["available"] != 1 {
+	if !ok || e.Reason != ReasonNotEnoughSeats || e.Detail != (SeatShortage{Needed: 2, Available: 1}) {
 		t.Fatalf("got %v %+v, want not_enough_seats needed 2 available 1", err, e)
 	}
 	if got := checkSeatInvariants(t, s, p.ID); got.Counts.Assigned != 1 {
@@ -480,7 +480,7 @@ func TestAssign_SeatsGoneBeforeTheJobFailItWithoutChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := s.runNow(ctx, job.ID)
-	if e, ok := errors.AsType[*Error](err); !ok || e.Kind != "not_enough_seats" || e.Fields["needed"] != 3 || e.Fields["available"] != 1 {
+	if e, ok := errors.AsType[*Error](err); !ok || e.Reason != ReasonNotEnoughSeats || e.Detail != (SeatShortage{Needed: 3, Available: 1}) {
 		t.Fatalf("run: %v, want not_enough_seats needed 3 available 1", err)
 	}
 	if got := checkSeatInvariants(t, s, p.ID); got.Counts.Assigned != 0 {

@@ -244,8 +244,8 @@ func saveEnrollmentResult(ctx context.Context, tx pgx.Tx, res EnrollmentResult, 
 	return nil
 }
 
-// EnrollmentProblem is an entry that was not enrolled, spelt as the API
-// answers it and as the kept result stores it.
+// EnrollmentProblem is an entry that was not enrolled; the JSON names are
+// how the kept result stores it.
 type EnrollmentProblem struct {
 	Index  int    `json:"index"`
 	Line   int    `json:"line,omitempty"` // 1-based CSV line; absent for JSON lists

@@ -54,7 +54,7 @@ func (unobserved) LeaseLost(string)   {}
 
 // ErrLeaseLost means the lease expired or was taken over: the holder must stop
 // writing. Its writes are refused by the fence whether or not it notices.
-var ErrLeaseLost = &Error{Code: EConflict, Kind: "lease_lost", Message: "The lock was lost (it expired or was released); the work stopped without writing."}
+var ErrLeaseLost = &Error{Code: EConflict, Reason: ReasonLeaseLost, Message: "The lock was lost (it expired or was released); the work stopped without writing."}
 
 const lockColumns = `name, lease_id, token, holder_kind, holder_id, holder_name, purpose, acquired_at, expires_at`
 
@@ -106,7 +106,7 @@ func (s *Store) AcquireLock(ctx context.Context, name string, holder Actor, purp
 
 // ErrLeaseSuperseded refuses a retried attempt whose lock newer work took
 // while it was interrupted: the plan or course moved on, so it must not run.
-var ErrLeaseSuperseded = &Error{Code: EConflict, Kind: "lease_superseded",
+var ErrLeaseSuperseded = &Error{Code: EConflict, Reason: ReasonLeaseSuperseded,
 	Message: "Newer work took the lock while this job was interrupted, so the job did not run again; nothing was changed."}
 
 // ResumeLock re-acquires lease l for a retried attempt of the same work,
@@ -203,7 +203,7 @@ func releaseLock(ctx context.Context, q querier, l Lock) error {
 	return nil
 }
 
-// ForceReleaseLock lets support free a lock left by crashed work; audited.
+// ForceReleaseLock lets support or an admin free a lock left by crashed work; audited.
 func (s *Store) ForceReleaseLock(ctx context.Context, name string, by Actor) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		l, err := scanLock(tx.QueryRow(ctx, `UPDATE locks SET released_at = clock_timestamp()

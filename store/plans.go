@@ -84,6 +84,8 @@ func validatePlan(name string, seats int, starts, expires time.Time) error {
 	problems := map[string]string{}
 	if strings.TrimSpace(name) == "" {
 		problems["name"] = "A plan needs a name."
+	} else if err := tooLong("plan name", name, MaxNameLength); err != nil {
+		problems["name"] = err.Error()
 	}
 	if seats < 0 || seats > MaxSeats {
 		problems["seats"] = fmt.Sprintf("Seats must be between 0 and %d.", MaxSeats)
@@ -94,15 +96,15 @@ func validatePlan(name string, seats int, starts, expires time.Time) error {
 	if len(problems) == 0 {
 		return nil
 	}
-	return &Error{Code: EInvalid, Kind: "invalid_plan", Message: joinProblems(problems, "name", "seats", "expires_at"),
-		Fields: map[string]any{"fields": problems}}
+	return &Error{Code: EInvalid, Reason: ReasonInvalidPlan, Message: joinProblems(problems, "name", "seats", "expires_at"),
+		Detail: FieldProblems(problems)}
 }
 
 // seatsInUse refuses to lower a plan's seats below the licenses it has out.
 func seatsInUse(inUse, seats int) error {
-	return &Error{Code: EInvalid, Kind: "seats_in_use",
+	return &Error{Code: EInvalid, Reason: ReasonSeatsInUse,
 		Message: fmt.Sprintf("%d seats are in use; revoke licenses before lowering the plan to %d seats.", inUse, seats),
-		Fields:  map[string]any{"in_use": inUse}}
+		Detail:  SeatsInUse(inUse)}
 }
 
 // CreatePlan adds a plan with all its seats unassigned.

@@ -69,7 +69,7 @@ func TestUpdatePlan_LoweringSeatsAfterWaitingForAnAssignmentSeesItsLicenses(t *t
 		t.Fatal(err)
 	}
 	err = <-result
-	if e, ok := errors.AsType[*Error](err); !ok || e.Kind != "seats_in_use" || e.Fields["in_use"] != 150 {
+	if e, ok := errors.AsType[*Error](err); !ok || e.Reason != ReasonSeatsInUse || e.Detail != SeatsInUse(150) {
 		t.Fatalf("lowering to 100 seats under 150 licenses: %v, want seats_in_use 150", err)
 	}
 	if got := checkSeatInvariants(t, s, p.ID); got.Seats != 160 || got.Counts.Assigned != 150 || got.Counts.Unassigned != 10 {
@@ -136,7 +136,7 @@ func TestSeatInvariant_HoldsUnderRacingSeatChangesAssignmentsAndRevocations(t *t
 						for range 1 + rng.IntN(15) {
 							list = append(list, address(rng.IntN(people)))
 						}
-						_, err = s.assignNow(ctx, p.ID, mustList(t, strings.Join(list, "\n")), testActor("admin"))
+						_, err = s.AssignNow(ctx, p.ID, mustList(t, strings.Join(list, "\n")), testActor("admin"))
 					case 1: // a revocation
 						_, err = s.RevokeLicenses(ctx, p.ID, []string{address(rng.IntN(people)), address(rng.IntN(people))}, testActor("support"))
 					case 2: // a seat change
@@ -146,7 +146,7 @@ func TestSeatInvariant_HoldsUnderRacingSeatChangesAssignmentsAndRevocations(t *t
 						var key string
 						if err = s.pool.QueryRow(ctx, `SELECT activation_key FROM licenses WHERE plan_id = $1 AND status = 'assigned'
 							ORDER BY random() LIMIT 1`, p.ID).Scan(&key); err == nil {
-							_, err = s.Activate(ctx, key, fmt.Sprintf("instance-%d", w))
+							_, err = s.Activate(ctx, key, fmt.Sprintf("instance-%d", w), "")
 						} else if errors.Is(err, pgx.ErrNoRows) {
 							err = nil
 						}
@@ -197,11 +197,14 @@ func lowerSeatsFromAStaleRead(ctx context.Context, s *Store, planID string, cut 
 // get: the plan is busy, the seats are short or in use, or (for the rogue
 // writer) the database refused the write.
 func expectedRefusal(err error) bool {
-	if isLocked(err) {
+	if _, nothingNew := errors.AsType[*NothingToAssignError](err); isLocked(err) || nothingNew {
 		return true
 	}
 	if e, ok := errors.AsType[*Error](err); ok {
-		return e.Kind == "seats_in_use" || e.Kind == "not_enough_seats" || e.Kind == "nothing_to_assign"
+		switch e.Reason {
+		case ReasonSeatsInUse, ReasonNotEnoughSeats, ReasonActivationLimit, ReasonLicenseRevoked:
+			return true
+		}
 	}
 	pgErr, ok := errors.AsType[*pgconn.PgError](err)
 	return ok && pgErr.Code == "23514"

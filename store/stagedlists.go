@@ -67,14 +67,14 @@ func (s *Store) StagedListFor(ctx context.Context, id, purpose, planID string, b
 		WHERE id = $1 AND purpose = $2 AND plan_id IS NOT DISTINCT FROM NULLIF($3, '') AND owner_kind = $4 AND owner_id = $5`,
 		id, purpose, planID, by.Kind, by.ID, s.Now()).Scan(&l.FileName, &l.ContentType, &l.Body, &l.ExpiresAt, &expired)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return StagedList{}, &Error{Code: ENotFound, Kind: "preview_not_found",
+		return StagedList{}, &Error{Code: ENotFound, Reason: ReasonPreviewNotFound,
 			Message: "There is no such preview of yours here; upload the list again."}
 	}
 	if err != nil {
 		return StagedList{}, fmt.Errorf("read staged list %s: %w", id, err)
 	}
 	if expired {
-		return StagedList{}, &Error{Code: ENotFound, Kind: "preview_expired",
+		return StagedList{}, &Error{Code: ENotFound, Reason: ReasonPreviewExpired,
 			Message: fmt.Sprintf("The preview expired (previews last %s); upload the list again.", stagedListLifetime)}
 	}
 	return l, nil

@@ -49,7 +49,7 @@ func TestStagedList_OnlyItsUploaderConfirmsIt_ForItsPlan_UntilItExpires(t *testi
 	}
 
 	s.Now = func() time.Time { return time.Now().Add(stagedListLifetime + time.Minute) }
-	if _, err := s.StagedListFor(ctx, l.ID, ListForAssignment, plan.ID, ada); !errors.Is(err, ErrNotFound) || err.(*Error).Kind != "preview_expired" {
+	if _, err := s.StagedListFor(ctx, l.ID, ListForAssignment, plan.ID, ada); !errors.Is(err, ErrNotFound) || err.(*Error).Reason != ReasonPreviewExpired {
 		t.Errorf("expired: %v", err)
 	}
 	if pruned, err := s.Prune(ctx, PruneBatch); err != nil || pruned["staged_lists"] != 1 {

@@ -50,10 +50,6 @@ const (
 // every second, and at least three times per lease.
 func RescueEvery(leaseTTL time.Duration) time.Duration { return min(rescueEvery, leaseTTL/3) }
 
-// DefaultLeaseTTL is how long a plan or course lease outlives a crashed
-// holder unless configured otherwise.
-const DefaultLeaseTTL = handlers.LeaseTTL
-
 // ListLimits bound uploaded and posted lists (Deps.Lists).
 type ListLimits = handlers.ListLimits
 

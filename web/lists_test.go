@@ -251,7 +251,7 @@ func TestEnrollmentsAPI_ReadsAWorkbookWithTheColumnsNamed(t *testing.T) {
 	if problems, _ := body["problems"].([]any); status != http.StatusOK || body["enrolled"] != 2.0 || len(problems) != 0 {
 		t.Errorf("%d %v, want both pairs enrolled", status, body)
 	}
-	status, body = b.call(t, "POST", "/api/v1/enrollments?course_column=9", "application/octet-stream", bytes.NewReader(book))
+	status, body = b.call(t, "POST", "/api/v1/enrollments?course_column=9", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", bytes.NewReader(book))
 	if status != 422 || body["error"] != "unknown_column" {
 		t.Errorf("an unknown course column: %d %v", status, body)
 	}

@@ -14,6 +14,10 @@ import (
 	"github.com/seatplan/seatplan/web/metrics"
 )
 
+// shutdownTimeout is how long a stopping server waits for requests in
+// flight and for its job workers before it stops anyway.
+const shutdownTimeout = 15 * time.Second
+
 func serveCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := parse("serve", args, getenv, stderr, nil)
 	if err != nil {
@@ -48,6 +52,15 @@ func serveCommand(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return err
 	}
+	st.Throttle = cfg.SignIn
+	if st.Throttle.Key, err = cfg.throttleKey(); err != nil {
+		return err
+	}
+	trusted, _ := web.ParseTrustedProxies(cfg.TrustedProxies) // validated with the config
+	var hsts time.Duration
+	if cfg.production() {
+		hsts = cfg.HSTSMaxAge
+	}
 	keyring, err := cfg.keyring()
 	if err != nil {
 		return err
@@ -77,7 +90,7 @@ func serveCommand(ctx context.Context, args []string, getenv func(string) string
 	// Stop the workers before the pool closes (deferred earlier, runs later);
 	// a job still running after the timeout is cancelled and retried elsewhere.
 	defer func() {
-		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 		defer cancel()
 		if err := jobs.Stop(stopCtx); err != nil {
 			log.Warn("job workers did not stop in time", "err", err)
@@ -90,6 +103,7 @@ func serveCommand(ctx context.Context, args []string, getenv func(string) string
 		Jobs: jobs, LeaseTTL: cfg.LeaseTTL,
 		Lists:   web.ListLimits{MaxBytes: cfg.MaxUploadBytes, MaxEntries: cfg.MaxListEntries},
 		Metrics: m, MetricsToken: cfg.MetricsToken,
+		TrustedProxies: trusted, HSTSMaxAge: hsts,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -111,7 +125,7 @@ func serveCommand(ctx context.Context, args []string, getenv func(string) string
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shut down: %w", err)
