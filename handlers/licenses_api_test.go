@@ -590,7 +590,7 @@ func TestActivate_BeyondTheLimitIs409AndAnAdminFreesAnInstanceOnThePlanPage(t *t
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("deactivate: %d", resp.StatusCode)
 	}
-	waitUntil(t, "the deactivated secret is refused", func() bool {
+	storetest.WaitFor(t, "the deactivated secret is refused", func() bool {
 		resp, _ := a.refresh(t, first)
 		return resp.StatusCode == http.StatusUnauthorized
 	})

@@ -503,3 +503,29 @@ func (s *Store) EnrollPlanLicensees(ctx context.Context, planID string, by Actor
 	})
 	return res, err
 }
+
+// CoursePreview is what a list would do in one course it names.
+type CoursePreview struct {
+	Key             string
+	Pairs           int  // the list's pairs naming the course
+	AlreadyEnrolled int  // of those, learners enrolled already (reported, not enrolled twice)
+	Known           bool // the course exists; an unknown course's pairs become problems
+}
+
+// PreviewEnrollment counts, per course in the order the list first names
+// it, what enrolling pairs would do; nothing changes.
+func (s *Store) PreviewEnrollment(ctx context.Context, pairs []emaillist.Pair) ([]CoursePreview, error) {
+	emails, courses := make([]string, len(pairs)), make([]string, len(pairs))
+	for i, p := range pairs {
+		emails[i], courses[i] = p.Email, p.Course
+	}
+	rows, err := s.pool.Query(ctx, `SELECT l.course, count(*), count(e.email), c.key IS NOT NULL
+		FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS l(email, course, n)
+		LEFT JOIN courses c ON c.key = l.course
+		LEFT JOIN enrollments e ON e.course_key = l.course AND e.email = l.email
+		GROUP BY l.course, c.key ORDER BY min(l.n)`, emails, courses)
+	if err != nil {
+		return nil, fmt.Errorf("preview enrollment: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[CoursePreview])
+}

@@ -83,11 +83,14 @@ var roleMatrix = map[string][]identity{
 	"GET /plans/{id}/courses":                            staffPeople,
 	"POST /plans":                                        adminOnly,
 	"POST /plans/{id}/revocations":                       adminOnly,
+	"GET /plans/{id}/assignments/new":                    adminOnly, // the upload form again, with a preview's pasted text
 	"POST /plans/{id}/assignments/preview":               adminOnly,
+	"GET /plans/{id}/assignments/previews/{preview}":     adminOnly, // a stored preview, read with another column
 	"POST /plans/{id}/assignments":                       adminOnly,
 	"POST /plans/{id}/instances/limit":                   adminOnly,
 	"POST /plans/{id}/instances/{activation}/deactivate": adminOnly,
 	"POST /enrollments/preview":                          adminOnly,
+	"GET /enrollments/previews/{preview}":                adminOnly,
 	"POST /enrollments":                                  adminOnly,
 	"POST /enrollments/courses/{key}/unenroll":           adminOnly,
 	"POST /plans/{id}/courses":                           adminOnly,
