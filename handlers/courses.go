@@ -71,7 +71,7 @@ type coursePageStore interface {
 	CourseOutline(ctx context.Context, course string, a store.Actor) (store.Outline, error)
 	CanEditCourse(ctx context.Context, course string, a store.Actor) (bool, error)
 	Version(ctx context.Context, course, versionID string, a store.Actor) (store.BlockVersion, error)
-	HeldLock(ctx context.Context, name string) (store.Lock, bool, error)
+	lockWatcher
 }
 
 // CoursePage shows a course's outline and, with ?block=, that block's editor.
@@ -91,11 +91,9 @@ func renderCoursePage(w http.ResponseWriter, r *http.Request, st coursePageStore
 		return
 	}
 	v := courses.CourseView{Base: basePage(r, o.Course.Title), Key: course, Title: o.Course.Title}
-	if held, ok, err := st.HeldLock(ctx, store.CourseLockName(course)); err != nil {
+	if v.Base.Blocked, err = pageBanner(r, st, store.CourseLockName(course), time.Now()); err != nil {
 		Fail(w, r, err)
 		return
-	} else if ok {
-		v.Base.Blocked = heldBanner(r, held, time.Now())
 	}
 	v.Tree = treeOf(o, o.Course.RootBlockID, blockID)
 	if blockID != "" {

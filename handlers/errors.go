@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/views/errorpage"
@@ -131,16 +130,8 @@ func apiError(err error) map[string]any {
 // lockBanner turns a refusal into the "Blocked by another process" banner.
 func lockBanner(e *store.ErrLocked) *layout.LockBanner {
 	return &layout.LockBanner{LockName: e.Lock.Name, Holder: e.Lock.Holder, Purpose: e.Lock.Purpose,
-		AcquiredAt: e.Lock.AcquiredAt, ExpiresAt: e.Lock.ExpiresAt, ExpiresInSeconds: e.ExpiresInSeconds()}
-}
-
-// heldBanner is the banner of a page whose lock is held as of now. The
-// viewer's own lock (a job they started) shows as their work in progress.
-func heldBanner(r *http.Request, held store.Lock, now time.Time) *layout.LockBanner {
-	b := lockBanner(&store.ErrLocked{Lock: held, Now: now})
-	viewer, ok := ActorFrom(r.Context())
-	b.Yours = ok && viewer.Kind == held.HolderKind && viewer.ID == held.HolderID
-	return b
+		AcquiredAt: e.Lock.AcquiredAt, ExpiresAt: e.Lock.ExpiresAt, ExpiresInSeconds: e.ExpiresInSeconds(),
+		PollURL: lockPollURL(e.Lock.Name)}
 }
 
 // EMethodNotAllowed is a 405; it only arises here, at the HTTP edge.

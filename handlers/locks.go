@@ -44,3 +44,97 @@ func ReleaseLock(st lockKeeper, sessions SessionManager) http.Handler {
 		flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Released the lock "+name+".", "/locks")
 	})
 }
+
+// lockWatcher reads what a page's banner shows: the lock, and the progress
+// of the job working under it.
+type lockWatcher interface {
+	HeldLock(ctx context.Context, name string) (store.Lock, bool, error)
+	LatestJob(ctx context.Context, subjectType, subjectID string) (store.Job, bool, error)
+}
+
+// lockPollURL is where a page's banner asks after its lock; empty for a
+// lock no page shows.
+func lockPollURL(name string) string {
+	switch kind, id, _ := store.LockSubject(name); kind {
+	case "plan":
+		return planPath(id) + "/lock"
+	case "course":
+		return coursePath(id) + "/lock"
+	}
+	return ""
+}
+
+// heldBanner is the banner of a page whose lock is held as of now, with the
+// holder's job progress. The viewer's own lock (a job they started) shows
+// as their work in progress.
+func heldBanner(r *http.Request, st lockWatcher, held store.Lock, now time.Time) (*layout.LockBanner, error) {
+	b := lockBanner(&store.ErrLocked{Lock: held, Now: now})
+	viewer, ok := ActorFrom(r.Context())
+	b.Yours = ok && viewer.Kind == held.HolderKind && viewer.ID == held.HolderID
+	if kind, id, ok := store.LockSubject(held.Name); ok {
+		j, found, err := st.LatestJob(r.Context(), kind, id)
+		if err != nil {
+			return nil, err
+		}
+		if found && !j.Finished() {
+			b.Job = &layout.LockJob{Done: j.Done, Total: j.Total, Interrupted: j.Interrupted}
+		}
+	}
+	return b, nil
+}
+
+// pageBanner is the banner a page shows for its lock, or nil when it is free.
+func pageBanner(r *http.Request, st lockWatcher, name string, now time.Time) (*layout.LockBanner, error) {
+	held, ok, err := st.HeldLock(r.Context(), name)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return heldBanner(r, st, held, now)
+}
+
+// PlanLock answers the polls of a plan page's banner.
+func PlanLock(st lockWatcher, now func() time.Time) http.Handler {
+	return lockStatus(st, now, func(r *http.Request) (string, error) {
+		return store.PlanLockName(r.PathValue("id")), nil
+	})
+}
+
+type courseLockWatcher interface {
+	lockWatcher
+	Course(ctx context.Context, key string, a store.Actor) (store.Course, error)
+}
+
+// CourseLock answers the polls of a course page's banner, to those who may
+// see the course.
+func CourseLock(st courseLockWatcher, now func() time.Time) http.Handler {
+	return lockStatus(st, now, func(r *http.Request) (string, error) {
+		key := r.PathValue("course")
+		if _, err := st.Course(r.Context(), key, mustActor(r)); err != nil {
+			return "", err
+		}
+		return store.CourseLockName(key), nil
+	})
+}
+
+// lockStatus answers the banner while the lock is held and the "free again"
+// notice once it is not; both replace the banner out of band.
+func lockStatus(st lockWatcher, now func() time.Time, lockOf func(*http.Request) (string, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name, err := lockOf(r)
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		b, err := pageBanner(r, st, name, now())
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		if b == nil {
+			render(w, r, http.StatusOK, layout.LockFreed())
+			return
+		}
+		render(w, r, http.StatusOK, layout.BlockedBanner(*b))
+	})
+}

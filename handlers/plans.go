@@ -18,7 +18,7 @@ import (
 
 type planPages interface {
 	planKeeper
-	HeldLock(ctx context.Context, name string) (store.Lock, bool, error)
+	lockWatcher
 	EachLicense(ctx context.Context, planID string, fn func(store.License) error) error
 }
 
@@ -120,12 +120,8 @@ func planPage(r *http.Request, st planPages, now func() time.Time) (plans.PlanVi
 	if lic.NextCursor != "" {
 		v.Licenses.NextURL = "/plans/" + id + "?" + url.Values{"q": {v.Licenses.Q}, "status": {v.Licenses.Status}, "after": {lic.NextCursor}}.Encode()
 	}
-	held, ok, err := st.HeldLock(ctx, store.PlanLockName(id))
-	if err != nil {
+	if v.Base.Blocked, err = pageBanner(r, st, store.PlanLockName(id), now()); err != nil {
 		return plans.PlanView{}, err
-	}
-	if ok {
-		v.Base.Blocked = heldBanner(r, held, now())
 	}
 	return v, nil
 }

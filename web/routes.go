@@ -41,6 +41,7 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("POST /plans/{id}/assignments/preview", staff(handlers.PreviewAssignmentPage(st, d.Lists, st.Now)))
 	mux.Handle("POST /plans/{id}/assignments", staff(handlers.AssignLicensesPage(st, d.Jobs, d.Lists, d.LeaseTTL, st.Now)))
 	mux.Handle("GET /plans/{id}/jobs/{job}", staff(handlers.JobProgress(st)))
+	mux.Handle("GET /plans/{id}/lock", staff(handlers.PlanLock(st, st.Now)))
 	mux.Handle("POST /locks/{name}/release", support(handlers.ReleaseLock(st, sess)))
 	mux.Handle("GET /plans/{id}/instances", staff(handlers.PlanInstances(st)))
 
@@ -63,6 +64,7 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("POST /courses/{course}/blocks/{block}/reorder", courseStaff(handlers.ReorderBlockPage(st, sess)))
 	mux.Handle("POST /courses/{course}/blocks/{block}/delete", courseStaff(handlers.DeleteBlockPage(st, sess)))
 	mux.Handle("GET /courses/{course}/blocks/{block}/changes", courseStaff(handlers.BlockChanges(st)))
+	mux.Handle("GET /courses/{course}/lock", courseStaff(handlers.CourseLock(st, st.Now)))
 	mux.Handle("GET /courses/{course}/history", courseStaff(handlers.HistoryPage(st)))
 	mux.Handle("POST /courses/{course}/history/{version}/undo", courseStaff(handlers.UndoPage(st, sess)))
 	mux.Handle("GET /courses/{course}/operations/{op}", courseStaff(handlers.OperationPage(st)))

@@ -51,7 +51,8 @@ func pageRoutes(t *testing.T) []string {
 }
 
 // fragmentRoutes answer only the piece of a page that htmx swaps in.
-var fragmentRoutes = []string{"/plans/{id}/jobs/{job}", "/courses/{course}/blocks/{block}/changes"}
+var fragmentRoutes = []string{"/plans/{id}/jobs/{job}", "/courses/{course}/blocks/{block}/changes",
+	"/plans/{id}/lock", "/courses/{course}/lock"}
 
 // a11yFixture is one of everything a page route can name.
 type a11yFixture struct {

@@ -7,11 +7,11 @@
 
   // Countdowns: <span data-countdown-until="2025-01-02T15:04:05Z"
   //   data-countdown-format="Lock expires in not more than {s} seconds"
-  //   data-countdown-expired="Lock expired — retry now">
+  //   data-countdown-expired="Lock expired — checking again">
   // The server renders the first text; this keeps it current. One interval
   // queries the whole document each tick, so swapped-in elements need no setup.
   const defaultFormat = "expires in {s} s";
-  const defaultExpired = "expired — retry now";
+  const defaultExpired = "expired";
 
   const tickCountdowns = () => {
     const now = Date.now();
@@ -59,4 +59,28 @@
     const selector = `input[type="checkbox"][data-select-all="${CSS.escape(box.name)}"]`;
     for (const all of document.querySelectorAll(selector)) syncSelectAll(all);
   });
+
+  // Lock guard: while a "Blocked by another process" banner is up
+  // ([data-lock-held]), the submit buttons inside [data-lock-guard] are
+  // disabled, since the server would refuse them; when the banner's poll
+  // replaces it with the "free again" notice they work again. Only buttons
+  // this script disabled are re-enabled. What was typed is left alone.
+  const syncLockGuards = () => {
+    const held = document.querySelector("[data-lock-held]") !== null;
+    for (const guard of document.querySelectorAll("[data-lock-guard]")) {
+      for (const button of guard.querySelectorAll('button[type="submit"], input[type="submit"]')) {
+        if (held && !button.disabled) {
+          button.disabled = true;
+          button.dataset.lockDisabled = "";
+        } else if (!held && button.dataset.lockDisabled !== undefined) {
+          button.disabled = false;
+          delete button.dataset.lockDisabled;
+        }
+      }
+    }
+  };
+  syncLockGuards();
+  // Banners and forms arrive by htmx swaps (in and out of band); watching the
+  // document catches every way they come and go.
+  new MutationObserver(syncLockGuards).observe(document.body, { childList: true, subtree: true });
 })();

@@ -261,7 +261,7 @@ func CoursePage(v CourseView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "\" data-testid=\"history-link\">Change log</a></p></div><div class=\"course-editor\"><nav class=\"card\" aria-label=\"Course outline\"><ul class=\"tree\" data-testid=\"course-tree\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "\" data-testid=\"history-link\">Change log</a></p></div><div class=\"course-editor\" data-lock-guard><nav class=\"card\" aria-label=\"Course outline\"><ul class=\"tree\" data-testid=\"course-tree\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

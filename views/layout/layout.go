@@ -75,14 +75,37 @@ type LockBanner struct {
 	// Yours is set when the viewer holds the lock (a job they started): the
 	// page is busy with their own work, not blocked by someone else's.
 	Yours bool
+	// PollURL answers the banner afresh (or its absence once the lock is
+	// free); the banner polls it, so it follows the lock instead of a clock.
+	PollURL string
+	// Job is the progress of the holder's background job, when one runs.
+	Job *LockJob
+}
+
+// LockJob is how far the lock holder's background job has got.
+type LockJob struct {
+	Done, Total int64
+	// Interrupted: its process stopped and a retry is due.
+	Interrupted bool
+}
+
+func (j LockJob) percent() string {
+	if j.Total <= 0 {
+		return "0"
+	}
+	return strconv.FormatInt(j.Done*100/j.Total, 10)
 }
 
 // The countdown texts are handed to static/js/app.js in data- attributes, so
 // the server's first rendering and the script's updates read the same.
 const (
 	lockCountdownFormat  = "Lock expires in not more than {s} seconds"
-	lockCountdownExpired = "Lock expired — retry now"
+	lockCountdownExpired = "Lock expired — checking again"
 )
+
+// lockPollInterval is how often a shown banner asks whether its lock is
+// still held.
+const lockPollInterval = "2s"
 
 func (l LockBanner) countdownText() string {
 	if l.ExpiresInSeconds <= 0 {
