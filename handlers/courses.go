@@ -71,6 +71,7 @@ type coursePageStore interface {
 	CourseOutline(ctx context.Context, course string, a store.Actor) (store.Outline, error)
 	CanEditCourse(ctx context.Context, course string, a store.Actor) (bool, error)
 	Version(ctx context.Context, course, versionID string, a store.Actor) (store.BlockVersion, error)
+	CourseStaff(ctx context.Context, key string, a store.Actor) ([]store.StaffMember, error)
 	lockWatcher
 }
 
@@ -81,9 +82,9 @@ func CoursePage(st coursePageStore) http.Handler {
 	})
 }
 
-// renderCoursePage draws the course page; edit lets a refused save refill
-// the editor with what the person typed.
-func renderCoursePage(w http.ResponseWriter, r *http.Request, st coursePageStore, blockID string, status int, edit func(*courses.EditorView)) {
+// renderCoursePage draws the course page; adjust lets a refused form refill
+// itself with what the person typed.
+func renderCoursePage(w http.ResponseWriter, r *http.Request, st coursePageStore, blockID string, status int, adjust func(*courses.CourseView)) {
 	ctx, course := r.Context(), r.PathValue("course")
 	o, err := st.CourseOutline(ctx, course, mustActor(r))
 	if err != nil {
@@ -108,11 +109,32 @@ func renderCoursePage(w http.ResponseWriter, r *http.Request, st coursePageStore
 			return
 		}
 		v.Editor = editorOf(o, b, canEdit)
-		if edit != nil {
-			edit(v.Editor)
-		}
+	}
+	if v.Staff, err = staffView(r, st, course); err != nil {
+		Fail(w, r, err)
+		return
+	}
+	if adjust != nil {
+		adjust(&v)
 	}
 	render(w, r, status, courses.CoursePage(v))
+}
+
+type staffReader interface {
+	CourseStaff(ctx context.Context, key string, a store.Actor) ([]store.StaffMember, error)
+}
+
+// staffView is the course's staff section; admins manage it.
+func staffView(r *http.Request, st staffReader, course string) (courses.StaffView, error) {
+	members, err := st.CourseStaff(r.Context(), course, mustActor(r))
+	if err != nil {
+		return courses.StaffView{}, err
+	}
+	v := courses.StaffView{CourseKey: course, CanManage: mustActor(r).Is(store.RoleAdmin)}
+	for _, m := range members {
+		v.Members = append(v.Members, courses.StaffMember{Kind: string(m.Kind), ID: m.ID, Name: m.Name, Role: string(m.Role)})
+	}
+	return v, nil
 }
 
 func treeOf(o store.Outline, id, selected string) courses.TreeNode {
@@ -169,7 +191,7 @@ func EditBlockPage(st coursePageStore, sessions SessionManager) http.Handler {
 		}
 		ctx, course, id := r.Context(), r.PathValue("course"), r.PathValue("block")
 		name, fields, loaded := r.PostFormValue("display_name"), r.PostFormValue("fields"), r.PostFormValue("version")
-		keepInput := func(e *courses.EditorView) { e.DisplayName, e.Fields = name, fields }
+		keepInput := func(v *courses.CourseView) { v.Editor.DisplayName, v.Editor.Fields = name, fields }
 		b, err := st.UpdateBlock(ctx, course, id, store.BlockUpdate{DisplayName: &name, Fields: json.RawMessage(fields), IfMatch: loaded},
 			mustActor(r), store.SourceUI)
 		switch store.ErrorCode(err) {
@@ -181,11 +203,11 @@ func EditBlockPage(st coursePageStore, sessions SessionManager) http.Handler {
 				Fail(w, r, err)
 				return
 			}
-			renderCoursePage(w, r, st, id, http.StatusConflict, func(e *courses.EditorView) { keepInput(e); e.Conflict = conflict })
+			renderCoursePage(w, r, st, id, http.StatusConflict, func(v *courses.CourseView) { keepInput(v); v.Editor.Conflict = conflict })
 		case store.EInvalid, store.ETooLarge:
-			renderCoursePage(w, r, st, id, statusOf(err), func(e *courses.EditorView) {
-				keepInput(e)
-				e.Version, e.Error = loaded, err.Error()
+			renderCoursePage(w, r, st, id, statusOf(err), func(v *courses.CourseView) {
+				keepInput(v)
+				v.Editor.Version, v.Editor.Error = loaded, err.Error()
 			})
 		default:
 			Fail(w, r, err)
@@ -331,4 +353,56 @@ func blockLabel(o store.Outline, id string) string {
 		names = append(names, p.DisplayName)
 	}
 	return strings.Join(names, " / ")
+}
+
+type staffKeeper interface {
+	coursePageStore
+	FindStaffCandidate(ctx context.Context, who string) (store.Actor, error)
+	AddCourseStaff(ctx context.Context, key string, who store.Actor, by store.Actor) error
+	RemoveCourseStaff(ctx context.Context, key string, kind store.ActorKind, id string, by store.Actor) (string, error)
+}
+
+// AddCourseStaffPage puts a person or API client on the course's staff;
+// a name nobody has comes back on the form, as typed.
+func AddCourseStaffPage(st staffKeeper, sessions SessionManager) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !readForm(w, r, maxFormBody) {
+			return
+		}
+		course, typed := r.PathValue("course"), r.PostFormValue("who")
+		who, err := st.FindStaffCandidate(r.Context(), typed)
+		if err == nil {
+			err = st.AddCourseStaff(r.Context(), course, who, mustActor(r))
+		}
+		if store.ErrorCode(err) == store.EInvalid {
+			renderCoursePage(w, r, st, "", http.StatusUnprocessableEntity, func(v *courses.CourseView) {
+				v.Staff.Who, v.Staff.Errors = typed, layout.FieldErrors{"who": err.Error()}
+			})
+			return
+		}
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Added "+who.Name+" to the course staff.", coursePath(course)+"#course-staff")
+	})
+}
+
+// RemoveCourseStaffPage takes a person or API client off the course's staff.
+func RemoveCourseStaffPage(st staffKeeper, sessions SessionManager) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !readForm(w, r, maxFormBody) {
+			return
+		}
+		course := r.PathValue("course")
+		kind, err := store.ParseStaffKind(r.PostFormValue("kind"))
+		var name string
+		if err == nil {
+			name, err = st.RemoveCourseStaff(r.Context(), course, kind, r.PostFormValue("id"), mustActor(r))
+		}
+		if refusedOnPage(w, r, sessions, err, coursePath(course)) {
+			return
+		}
+		flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Removed "+name+" from the course staff.", coursePath(course)+"#course-staff")
+	})
 }

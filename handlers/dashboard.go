@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strconv"
 
 	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/views/audit"
 	"github.com/seatplan/seatplan/views/dashboard"
+	"github.com/seatplan/seatplan/views/layout"
 )
 
 type dashboardReader interface {
@@ -26,19 +26,20 @@ func Dashboard(st dashboardReader) http.Handler {
 		}
 		v := dashboard.DashboardView{Base: basePage(r, "Dashboard"), Greeting: "Welcome back, " + mustActor(r).Name}
 		staff := mustActor(r).Is(store.RoleAdmin, store.RoleSupport)
-		locks := dashboard.Card{Label: "Held locks", Value: strconv.Itoa(o.HeldLocks), Hint: "bulk work in progress"}
+		locks := dashboard.Card{Label: "Held locks", Value: layout.Number(o.HeldLocks), Hint: "bulk work in progress"}
 		if staff {
 			locks.Href = "/locks" // the locks page is theirs only
 		}
-		v.Cards = []dashboard.Card{
-			{Label: "People", Value: strconv.Itoa(o.People), Hint: "can sign in"},
-			{Label: "API clients", Value: strconv.Itoa(o.APIClients), Hint: "OAuth client credentials"},
-			locks,
+		peopleCard := dashboard.Card{Label: "People", Value: layout.Number(o.People), Hint: "can sign in"}
+		clientsCard := dashboard.Card{Label: "API clients", Value: layout.Number(o.APIClients), Hint: "OAuth client credentials"}
+		if mustActor(r).Is(store.RoleAdmin) {
+			peopleCard.Href, clientsCard.Href = "/people", "/clients" // admins manage them
 		}
+		v.Cards = []dashboard.Card{peopleCard, clientsCard, locks}
 		if staff {
 			v.Cards = append(v.Cards,
-				dashboard.Card{Label: "Plans", Value: strconv.Itoa(o.Plans), Hint: "subscription plans", Href: "/plans"},
-				dashboard.Card{Label: "Seats in use", Value: strconv.Itoa(o.SeatsUsed), Hint: "of " + strconv.Itoa(o.Seats) + " seats", Href: "/plans"})
+				dashboard.Card{Label: "Plans", Value: layout.Number(o.Plans), Hint: "subscription plans", Href: "/plans"},
+				dashboard.Card{Label: "Seats in use", Value: layout.Number(o.SeatsUsed), Hint: "of " + layout.Plural(o.Seats, "seat", "seats"), Href: "/plans"})
 			recent, err := st.ListAudit(r.Context(), store.AuditFilter{Limit: 8})
 			if err != nil {
 				Fail(w, r, err)

@@ -83,4 +83,29 @@
   // Banners and forms arrive by htmx swaps (in and out of band); watching the
   // document catches every way they come and go.
   new MutationObserver(syncLockGuards).observe(document.body, { childList: true, subtree: true });
+
+  // Copy: <button data-copy="ID"> copies the element ID's data-value, or its
+  // text, to the clipboard (secrets shown once, masked activation keys).
+  // Where the clipboard API is refused, the text is selected for Ctrl+C.
+  document.addEventListener("click", async (event) => {
+    const button = event.target instanceof Element ? event.target.closest("[data-copy]") : null;
+    if (!button) return;
+    const source = document.getElementById(button.dataset.copy);
+    if (!source) return;
+    const text = source.dataset.value ?? source.textContent.trim();
+    let copied = true;
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch {
+      copied = false;
+      const range = document.createRange();
+      range.selectNodeContents(source);
+      getSelection().removeAllRanges();
+      getSelection().addRange(range);
+    }
+    const label = button.dataset.label ?? button.textContent;
+    button.dataset.label = label;
+    button.textContent = copied ? "Copied" : "Press Ctrl+C";
+    setTimeout(() => { button.textContent = label; }, 2000);
+  });
 })();

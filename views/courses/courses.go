@@ -36,6 +36,22 @@ type CourseView struct {
 	Key, Title string
 	Tree       TreeNode
 	Editor     *EditorView
+	Staff      StaffView
+}
+
+// StaffView is who may author the course; admins add and remove them.
+type StaffView struct {
+	CourseKey string
+	Members   []StaffMember
+	CanManage bool
+	// Who is what was typed into the add form, Errors its problem.
+	Who    string
+	Errors layout.FieldErrors
+}
+
+// StaffMember is a person or API client on the course's staff.
+type StaffMember struct {
+	Kind, ID, Name, Role string
 }
 
 // Crumb is one step of a block's path in the tree.
@@ -221,6 +237,7 @@ func blockActionURL(key, id, action string) string {
 }
 
 func historyURL(key string) string { return courseURL(key) + "/history" }
+func staffURL(key string) string   { return courseURL(key) + "/staff" }
 
 func blockHistoryURL(key, id string) string { return historyURL(key) + "?block=" + url.QueryEscape(id) }
 

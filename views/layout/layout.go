@@ -16,6 +16,14 @@ type Base struct {
 	Nav     []NavItem // already filtered by role
 	Flashes []Flash
 	Blocked *LockBanner // shown at the top of the main area when set
+	// Crumbs is the way from the dashboard to this page, this page last.
+	Crumbs []Crumb
+}
+
+// Crumb is one step of the breadcrumbs; the last one, the page itself,
+// needs no Href.
+type Crumb struct {
+	Label, Href string
 }
 
 // User is the signed-in person as the top bar shows them.
