@@ -71,5 +71,5 @@ type ShownSecret struct {
 	Rotated                      bool
 }
 
-func peoplePath(id string) string  { return "/people/" + id }
-func clientPath(id string) string  { return "/clients/" + id }
+func peoplePath(id string) string { return "/people/" + id }
+func clientPath(id string) string { return "/clients/" + id }
