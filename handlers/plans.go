@@ -19,6 +19,8 @@ import (
 type planPages interface {
 	planKeeper
 	lockWatcher
+	CountPlans(ctx context.Context, q string) (int, error)
+	CountLicenses(ctx context.Context, planID string, f store.LicenseFilter) (int, error)
 	EachLicense(ctx context.Context, planID string, fn func(store.License) error) error
 }
 
@@ -31,19 +33,56 @@ func PlansPage(st planPages) http.Handler {
 
 func renderPlans(w http.ResponseWriter, r *http.Request, st planPages, status int, form plans.PlanForm) {
 	q := r.URL.Query()
-	page, err := st.ListPlans(r.Context(), store.PlanFilter{Q: q.Get("q"), After: q.Get("after")})
+	sort, err := store.ParsePlanSort(q.Get("sort"))
 	if err != nil {
 		Fail(w, r, err)
 		return
 	}
-	v := plans.ListView{Base: basePage(r, "Plans"), Q: q.Get("q"), Create: form}
+	desc := q.Get("dir") == "desc"
+	f := store.PlanFilter{Q: q.Get("q"), After: q.Get("after"), Before: q.Get("before"), Sort: sort, Desc: desc, Limit: listPageSize}
+	page, err := st.ListPlans(r.Context(), f)
+	if err != nil {
+		Fail(w, r, err)
+		return
+	}
+	total, err := st.CountPlans(r.Context(), f.Q)
+	if err != nil {
+		Fail(w, r, err)
+		return
+	}
+	v := plans.ListView{Base: basePage(r, "Plans"), Q: f.Q, Create: form}
 	for _, p := range page.Plans {
 		v.Rows = append(v.Rows, plans.Row{ID: p.ID, Name: p.Name, Seats: p.Seats, Used: p.Counts.Assigned + p.Counts.Activated,
 			StartsAt: p.StartsAt, ExpiresAt: p.ExpiresAt})
 	}
-	if page.NextAfter != "" {
-		v.Pager.NextURL = "/plans?" + url.Values{"q": {v.Q}, "after": {page.NextAfter}}.Encode()
+	// The list's URL keeps its search and order; the pager adds cursors.
+	filters := url.Values{}
+	if f.Q != "" {
+		filters.Set("q", f.Q)
 	}
+	if q.Get("sort") != "" || desc {
+		v.Sort, v.Dir = string(sort), map[bool]string{false: "asc", true: "desc"}[desc]
+		filters.Set("sort", v.Sort)
+		filters.Set("dir", v.Dir)
+	}
+	v.Pager = rangePager("/plans", filters, pageFrom(q), len(v.Rows), total, page.NextAfter, page.PrevBefore)
+	column := func(s store.PlanSort) plans.SortColumn {
+		c := url.Values{"sort": {string(s)}}
+		if f.Q != "" {
+			c.Set("q", f.Q)
+		}
+		if s != sort {
+			return plans.SortColumn{Href: "/plans?" + c.Encode()}
+		}
+		order := "ascending"
+		if desc {
+			order = "descending"
+		} else {
+			c.Set("dir", "desc") // a second click turns the order round
+		}
+		return plans.SortColumn{Href: "/plans?" + c.Encode(), Order: order}
+	}
+	v.SortName, v.SortSeats, v.SortExpires = column(store.PlanSortName), column(store.PlanSortSeats), column(store.PlanSortExpires)
 	render(w, r, status, plans.PlansPage(v))
 }
 
@@ -104,12 +143,19 @@ func planPage(r *http.Request, st planPages, now func() time.Time) (plans.PlanVi
 	if err != nil {
 		return plans.PlanView{}, err
 	}
-	lic, err := st.ListLicenses(ctx, id, store.LicenseFilter{Status: store.LicenseStatus(q.Get("status")), ExcludeUnassigned: true, Q: q.Get("q"), After: q.Get("after")})
+	lf := store.LicenseFilter{Status: store.LicenseStatus(q.Get("status")), ExcludeUnassigned: true, Q: q.Get("q"),
+		After: q.Get("after"), Before: q.Get("before"), Limit: listPageSize}
+	lic, err := st.ListLicenses(ctx, id, lf)
 	if err != nil {
 		return plans.PlanView{}, err
 	}
-	v := plans.PlanView{Base: basePage(r, p.Name), ID: p.ID, Name: p.Name, Seats: p.Seats,
+	total, err := st.CountLicenses(ctx, id, lf)
+	if err != nil {
+		return plans.PlanView{}, err
+	}
+	v := plans.PlanView{Base: withCrumbs(basePage(r, p.Name), layout.Crumb{Label: p.Name}), ID: p.ID, Name: p.Name, Seats: p.Seats,
 		StartsAt: p.StartsAt, ExpiresAt: p.ExpiresAt, TermsAt: p.TermsChangedAt, Usage: usage(p.Counts),
+		Used: p.Counts.Assigned + p.Counts.Activated, Free: p.Counts.Unassigned,
 		Edit: plans.PlanForm{Name: p.Name, Seats: strconv.Itoa(p.Seats), StartsAt: p.StartsAt.UTC().Format(time.DateOnly),
 			ExpiresAt: p.ExpiresAt.UTC().Format(time.DateOnly)},
 		Licenses:   plans.LicensesView{PlanID: id, Q: q.Get("q"), Status: q.Get("status")},
@@ -117,9 +163,13 @@ func planPage(r *http.Request, st planPages, now func() time.Time) (plans.PlanVi
 	for _, l := range lic.Licenses {
 		v.Licenses.Rows = append(v.Licenses.Rows, plans.LicenseRow{Email: l.Email, Status: string(l.Status), ActivationKey: l.ActivationKey, AssignedAt: l.AssignedAt})
 	}
-	if lic.NextCursor != "" {
-		v.Licenses.NextURL = "/plans/" + id + "?" + url.Values{"q": {v.Licenses.Q}, "status": {v.Licenses.Status}, "after": {lic.NextCursor}}.Encode()
+	filters := url.Values{}
+	for _, k := range []string{"q", "status"} {
+		if q.Get(k) != "" {
+			filters.Set(k, q.Get(k))
+		}
 	}
+	v.Licenses.Pager = rangePager(planPath(id), filters, pageFrom(q), len(v.Licenses.Rows), total, lic.NextCursor, lic.PrevCursor)
 	if v.Base.Blocked, err = pageBanner(r, st, store.PlanLockName(id), now()); err != nil {
 		return plans.PlanView{}, err
 	}

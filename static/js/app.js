@@ -79,10 +79,29 @@
       }
     }
   };
-  syncLockGuards();
-  // Banners and forms arrive by htmx swaps (in and out of band); watching the
-  // document catches every way they come and go.
-  new MutationObserver(syncLockGuards).observe(document.body, { childList: true, subtree: true });
+  // Table cells are labelled with their column's header (data-label), which
+  // small screens show when tables become stacked cards. Columns whose
+  // header is only for screen readers (Actions) or empty get no label.
+  const labelTables = () => {
+    for (const table of document.querySelectorAll("table.table")) {
+      const headers = Array.from(table.querySelectorAll("thead th"), (th) => {
+        const hidden = th.querySelector(".visually-hidden");
+        const text = th.textContent.replace(/[▲▼]/g, "").trim();
+        return hidden && hidden.textContent.trim() === text ? "" : text;
+      });
+      for (const row of table.querySelectorAll("tbody tr")) {
+        Array.from(row.cells).forEach((cell, i) => {
+          if (cell.dataset.label === undefined && headers[i]) cell.dataset.label = headers[i];
+        });
+      }
+    }
+  };
+
+  const onChange = () => { syncLockGuards(); labelTables(); };
+  onChange();
+  // Banners, forms and tables arrive by htmx swaps (in and out of band);
+  // watching the document catches every way they come and go.
+  new MutationObserver(onChange).observe(document.body, { childList: true, subtree: true });
 
   // Copy: <button data-copy="ID"> copies the element ID's data-value, or its
   // text, to the clipboard (secrets shown once, masked activation keys).

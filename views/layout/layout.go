@@ -122,15 +122,27 @@ func (l LockBanner) countdownText() string {
 	return strings.Replace(lockCountdownFormat, "{s}", strconv.Itoa(l.ExpiresInSeconds), 1)
 }
 
-// Pager links to the neighbouring pages of a newest-first list; an empty URL
-// hides its link.
+// Pager links to the neighbouring pages of a list; an empty URL hides (or,
+// for a counted list, disables) its link.
 type Pager struct {
 	PrevURL, NextURL string
 	Summary          string // e.g. "Showing 50 entries"
+	// Total, when set, counts the whole list and From..To (1-based) are the
+	// rows shown: the pager reads "51–100 of 149 ‹ ›", for lists in an order
+	// of their own (by name, by id). Without it, the links read Newer and
+	// Older, for newest-first lists.
+	From, To, Total int
 }
 
 func (p Pager) empty() bool {
-	return p.PrevURL == "" && p.NextURL == "" && p.Summary == ""
+	return p.PrevURL == "" && p.NextURL == "" && p.Summary == "" && p.Total == 0
+}
+
+func (p Pager) rangeText() string {
+	if p.To < p.From {
+		return "0 of " + Number(p.Total)
+	}
+	return Number(p.From) + "–" + Number(p.To) + " of " + Number(p.Total)
 }
 
 // htmxConfig turns off what the CSP (default-src 'self') would block anyway:

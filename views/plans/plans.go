@@ -18,6 +18,27 @@ type ListView struct {
 	Rows   []Row
 	Pager  layout.Pager
 	Create PlanForm
+	// The sortable columns' headers.
+	SortName, SortSeats, SortExpires SortColumn
+	// Sort and Dir keep the order when searching.
+	Sort, Dir string
+}
+
+// SortColumn is a column header that sorts the list: Href sorts by it (the
+// other way round when it is the sort already), Order is "ascending",
+// "descending" or "" as aria-sort reads it.
+type SortColumn struct {
+	Href, Order string
+}
+
+func (c SortColumn) mark() string {
+	switch c.Order {
+	case "ascending":
+		return "▲"
+	case "descending":
+		return "▼"
+	}
+	return ""
 }
 
 // Row is one plan in the list.
@@ -35,16 +56,26 @@ type PlanForm struct {
 
 // PlanView is one plan's page.
 type PlanView struct {
-	Base       layout.Base
-	ID, Name   string
-	Seats      int
-	StartsAt   time.Time
-	ExpiresAt  time.Time
-	TermsAt    time.Time
+	Base      layout.Base
+	ID, Name  string
+	Seats     int
+	StartsAt  time.Time
+	ExpiresAt time.Time
+	TermsAt   time.Time
+	// Used (assigned or activated) and Free (unassigned) seats.
+	Used, Free int
 	Usage      []Segment
 	Edit       PlanForm
 	Licenses   LicensesView
 	Assignment AssignmentView
+}
+
+// percentUsed rounds down, so a plan shows 100 % only when it is full.
+func (v PlanView) percentUsed() string {
+	if v.Seats <= 0 {
+		return "0"
+	}
+	return strconv.Itoa(v.Used * 100 / v.Seats)
 }
 
 // Segment is one status's share of the plan's licenses.
@@ -58,11 +89,11 @@ type Segment struct {
 func (s Segment) x() string     { return strconv.FormatFloat(s.Offset, 'f', 2, 64) }
 func (s Segment) width() string { return strconv.FormatFloat(s.Width, 'f', 2, 64) }
 
-// LicensesView is the licenses table with its filters and next-page link.
+// LicensesView is the licenses table with its filters and pager.
 type LicensesView struct {
 	PlanID, Q, Status string
 	Rows              []LicenseRow
-	NextURL           string
+	Pager             layout.Pager
 }
 
 // LicenseRow is one license.
