@@ -4,7 +4,6 @@
 package plans
 
 import (
-	"fmt"
 	"strconv"
 	"time"
 
@@ -70,12 +69,17 @@ type PlanView struct {
 	Assignment AssignmentView
 }
 
-// percentUsed rounds down, so a plan shows 100 % only when it is full.
+// percentUsed rounds down, so a plan shows 100 % only when it is full, and
+// "<1" rather than 0 while any seat is in use.
 func (v PlanView) percentUsed() string {
 	if v.Seats <= 0 {
 		return "0"
 	}
-	return strconv.Itoa(v.Used * 100 / v.Seats)
+	pct := v.Used * 100 / v.Seats
+	if pct == 0 && v.Used > 0 {
+		return "<1"
+	}
+	return strconv.Itoa(pct)
 }
 
 // Segment is one status's share of the plan's licenses.
@@ -178,7 +182,7 @@ func usageSummary(segments []Segment) string {
 		if i > 0 {
 			s += ", "
 		}
-		s += fmt.Sprintf("%d %s", seg.Count, seg.Label)
+		s += layout.Number(seg.Count) + " " + seg.Label
 	}
 	return s
 }
