@@ -13,6 +13,38 @@ import (
 type lockKeeper interface {
 	HeldLocks(ctx context.Context) ([]store.Lock, error)
 	ForceReleaseLock(ctx context.Context, name string, by store.Actor) error
+	Plan(ctx context.Context, id string) (store.Plan, error)
+}
+
+// lockLabel names a lock by what it guards, without the plan's name (which
+// only a read tells).
+func lockLabel(name string) string {
+	switch kind, id, _ := store.LockSubject(name); kind {
+	case "plan":
+		return "Lock on a plan"
+	case "course":
+		return "Lock on course " + id
+	}
+	return "Lock " + name
+}
+
+// lockSubject is what a held lock guards, in words, and its page: the plan
+// by its name, the course by its key.
+func lockSubject(ctx context.Context, st lockKeeper, name string) (label, href string, err error) {
+	switch kind, id, _ := store.LockSubject(name); kind {
+	case "plan":
+		p, err := st.Plan(ctx, id)
+		if store.ErrorCode(err) == store.ENotFound {
+			return "A deleted plan", "", nil
+		}
+		if err != nil {
+			return "", "", err
+		}
+		return "Plan " + p.Name, planPath(id), nil
+	case "course":
+		return "Course " + id, coursePath(id), nil
+	}
+	return name, "", nil
 }
 
 // Locks lists the held locks; support may release one left by crashed work.
@@ -26,7 +58,12 @@ func Locks(st lockKeeper, now func() time.Time) http.Handler {
 		v := locks.PageView{Base: basePage(r, "Locks"), CanRelease: mustActor(r).Is(store.RoleSupport)}
 		at := now()
 		for _, l := range held {
-			v.Rows = append(v.Rows, locks.Row{Name: l.Name, Holder: l.Holder, Purpose: l.Purpose, Token: l.Token,
+			label, href, err := lockSubject(r.Context(), st, l.Name)
+			if err != nil {
+				Fail(w, r, err)
+				return
+			}
+			v.Rows = append(v.Rows, locks.Row{Name: l.Name, Label: label, Href: href, Holder: l.Holder, Purpose: l.Purpose,
 				AcquiredAt: l.AcquiredAt, ExpiresAt: l.ExpiresAt, ExpiresInSeconds: (&store.ErrLocked{Lock: l, Now: at}).ExpiresInSeconds()})
 		}
 		page(w, r, http.StatusOK, locks.LocksPage(v), locks.LockTable(v))
@@ -41,7 +78,7 @@ func ReleaseLock(st lockKeeper, sessions SessionManager) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Released the lock "+name+".", "/locks")
+		flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Released: "+lockLabel(name)+".", "/locks")
 	})
 }
 

@@ -87,29 +87,49 @@ func renderPlans(w http.ResponseWriter, r *http.Request, st planPages, status in
 }
 
 // parsePlanForm reads the create or edit form; blank dates are left unset.
-func parsePlanForm(r *http.Request) (plans.PlanForm, store.PlanUpdate, error) {
+// Its problems come by field, for the form to show beside each input.
+func parsePlanForm(r *http.Request) (plans.PlanForm, store.PlanUpdate, layout.FieldErrors) {
 	f := plans.PlanForm{Name: r.PostFormValue("name"), Seats: r.PostFormValue("seats"),
 		StartsAt: r.PostFormValue("starts_at"), ExpiresAt: r.PostFormValue("expires_at")}
 	u := store.PlanUpdate{Name: &f.Name}
-	seats, err := strconv.Atoi(strings.TrimSpace(f.Seats))
-	if err != nil {
-		return f, u, store.Errorf(store.EInvalid, "Seats must be a whole number, not %q.", f.Seats)
+	errs := layout.FieldErrors{}
+	if seats, err := strconv.Atoi(strings.TrimSpace(f.Seats)); err != nil {
+		errs["seats"] = fmt.Sprintf("Seats must be a whole number, not %q.", f.Seats)
+	} else {
+		u.Seats = &seats
 	}
-	u.Seats = &seats
 	for _, d := range []struct {
-		value, label string
-		into         **time.Time
-	}{{f.StartsAt, "start", &u.StartsAt}, {f.ExpiresAt, "expiry", &u.ExpiresAt}} {
+		value, field, label string
+		into                **time.Time
+	}{{f.StartsAt, "starts_at", "start", &u.StartsAt}, {f.ExpiresAt, "expires_at", "expiry", &u.ExpiresAt}} {
 		if strings.TrimSpace(d.value) == "" {
 			continue
 		}
 		t, err := time.Parse(time.DateOnly, strings.TrimSpace(d.value))
 		if err != nil {
-			return f, u, store.Errorf(store.EInvalid, "The %s date %q is not a date like 2026-12-31.", d.label, d.value)
+			errs[d.field] = fmt.Sprintf("The %s date %q is not a date like 2026-12-31.", d.label, d.value)
+			continue
 		}
 		*d.into = &t
 	}
-	return f, u, nil
+	return f, u, errs
+}
+
+// planProblems are a refused plan's problems by field, from the store's
+// own check; a problem it does not place goes with the name.
+func planProblems(err error) layout.FieldErrors {
+	errs := layout.FieldErrors{}
+	if e, ok := errors.AsType[*store.Error](err); ok {
+		if fields, ok := e.Fields["fields"].(map[string]string); ok {
+			for k, v := range fields {
+				errs[k] = v
+			}
+		}
+	}
+	if len(errs) == 0 {
+		errs["name"] = err.Error()
+	}
+	return errs
 }
 
 // CreatePlanPage handles the create form.
@@ -118,13 +138,15 @@ func CreatePlanPage(st planPages, sessions SessionManager) http.Handler {
 		if !readForm(w, r, maxFormBody) {
 			return
 		}
-		f, u, err := parsePlanForm(r)
-		var p store.Plan
-		if err == nil {
-			p, err = st.CreatePlan(r.Context(), store.NewPlan{Name: *u.Name, Seats: *u.Seats, StartsAt: u.StartsAt, ExpiresAt: u.ExpiresAt}, mustActor(r))
+		f, u, problems := parsePlanForm(r)
+		if len(problems) > 0 {
+			f.Errors = problems
+			renderPlans(w, r, st, http.StatusUnprocessableEntity, f)
+			return
 		}
+		p, err := st.CreatePlan(r.Context(), store.NewPlan{Name: *u.Name, Seats: *u.Seats, StartsAt: u.StartsAt, ExpiresAt: u.ExpiresAt}, mustActor(r))
 		if store.ErrorCode(err) == store.EInvalid {
-			f.Error = err.Error()
+			f.Errors = planProblems(err)
 			renderPlans(w, r, st, http.StatusUnprocessableEntity, f)
 			return
 		}
@@ -222,18 +244,22 @@ func UpdatePlanPage(st planPages, sessions SessionManager, now func() time.Time)
 		if !readForm(w, r, maxFormBody) {
 			return
 		}
-		f, u, err := parsePlanForm(r)
+		f, u, problems := parsePlanForm(r)
 		var p store.Plan
-		if err == nil {
+		var err error
+		if len(problems) == 0 {
 			p, err = st.UpdatePlan(r.Context(), r.PathValue("id"), u, mustActor(r))
+			if store.ErrorCode(err) == store.EInvalid {
+				problems = planProblems(err)
+			}
 		}
-		if store.ErrorCode(err) == store.EInvalid {
+		if len(problems) > 0 {
 			v, verr := planPage(r, st, now)
 			if verr != nil {
 				Fail(w, r, verr)
 				return
 			}
-			f.Error = err.Error()
+			f.Errors = problems
 			v.Edit = f
 			render(w, r, http.StatusUnprocessableEntity, plans.PlanPage(v))
 			return
@@ -265,23 +291,45 @@ func RevokeLicensesPage(st planPages, sessions SessionManager) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		flashAndRedirect(w, r, sessions, layout.FlashSuccess, fmt.Sprintf("Revoked %d licenses.", n), "/plans/"+r.PathValue("id"))
+		freed := "their seats are free."
+		if n == 1 {
+			freed = "its seat is free."
+		}
+		flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Revoked "+layout.Plural(n, "license", "licenses")+"; "+freed, "/plans/"+r.PathValue("id"))
 	})
 }
 
-// LicensesCSV exports every license of a plan, streamed.
+// LicensesCSV exports the licenses the plan page shows with the same
+// search and status filter (free seats only when asked for), streamed, in a
+// file named after the plan.
 func LicensesCSV(st planPages) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.PathValue("id")
-		if _, err := st.Plan(r.Context(), id); err != nil {
+		id, q := r.PathValue("id"), r.URL.Query()
+		p, err := st.Plan(r.Context(), id)
+		if err != nil {
 			Fail(w, r, err)
 			return
 		}
+		status, err := store.ParseLicenseStatus(q.Get("status"))
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		prefix := strings.ToLower(strings.TrimSpace(q.Get("q")))
+		shown := func(l store.License) bool {
+			if status == "" && l.Status == store.LicenseUnassigned || status != "" && l.Status != status {
+				return false
+			}
+			return strings.HasPrefix(strings.ToLower(l.Email), prefix)
+		}
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		w.Header().Set("Content-Disposition", `attachment; filename="licenses-`+id+`.csv"`)
+		w.Header().Set("Content-Disposition", `attachment; filename="`+fileSlug(p.Name)+`-licenses.csv"`)
 		cw := csv.NewWriter(w)
 		cw.Write([]string{"id", "email", "status", "activation_key", "assigned_at", "revoked_at"})
-		err := st.EachLicense(r.Context(), id, func(l store.License) error {
+		err = st.EachLicense(r.Context(), id, func(l store.License) error {
+			if !shown(l) {
+				return nil
+			}
 			return cw.Write([]string{strconv.FormatInt(l.ID, 10), csvSafe(l.Email), string(l.Status), l.ActivationKey, csvTime(l.AssignedAt), csvTime(l.RevokedAt)})
 		})
 		cw.Flush()
@@ -293,6 +341,29 @@ func LicensesCSV(st planPages) http.Handler {
 			loggerFrom(r.Context()).Error("export licenses", "plan", id, "err", err)
 		}
 	})
+}
+
+// fileSlug makes a name safe as a download's file name: lower-case ASCII
+// letters and digits joined by hyphens ("Globex Corp." → "globex-corp").
+func fileSlug(name string) string {
+	var b strings.Builder
+	hyphen := false
+	for _, c := range strings.ToLower(name) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+			if hyphen && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(c)
+			hyphen = false
+		default:
+			hyphen = true
+		}
+	}
+	if b.Len() == 0 {
+		return "plan"
+	}
+	return b.String()
 }
 
 func csvTime(t *time.Time) string {

@@ -81,7 +81,7 @@ func TestPlanPage_RevokeFormRevokesAndFreesTheSeat(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || loc != "/plans/"+id {
 		t.Fatalf("revoke: %d to %q", resp.StatusCode, loc)
 	}
-	if f := doc(t, get(t, c, b.srv.URL+loc)).Find(`[data-testid="flash"]`).Text(); !strings.Contains(f, "Revoked 1 licenses") {
+	if f := doc(t, get(t, c, b.srv.URL+loc)).Find(`[data-testid="flash"]`).Text(); !strings.Contains(f, "Revoked 1 license;") {
 		t.Errorf("flash after revoking: %q", f)
 	}
 

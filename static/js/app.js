@@ -127,4 +127,36 @@
     button.textContent = copied ? "Copied" : "Press Ctrl+C";
     setTimeout(() => { button.textContent = label; }, 2000);
   });
+
+  // Relative time: <time datetime="…" data-relative> reads "3 minutes ago"
+  // (the server's UTC text is the fallback), and its title gives the exact
+  // moment in the reader's time zone and in UTC.
+  const relative = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
+  const exactLocal = new Intl.DateTimeFormat("en-GB", { dateStyle: "medium", timeStyle: "medium" });
+  const units = [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400], ["hour", 3600], ["minute", 60]];
+  const relativeText = (at, now) => {
+    const seconds = Math.round((at - now) / 1000);
+    if (Math.abs(seconds) < 45) return "just now";
+    for (const [unit, size] of units) {
+      if (Math.abs(seconds) >= size || unit === "minute") return relative.format(Math.round(seconds / size), unit);
+    }
+    return "";
+  };
+  const tickTimes = () => {
+    const now = Date.now();
+    for (const el of document.querySelectorAll("time[data-relative]")) {
+      const at = Date.parse(el.dateTime);
+      if (Number.isNaN(at)) continue;
+      if (el.dataset.utc === undefined) {
+        el.dataset.utc = el.title || el.textContent;
+        el.title = exactLocal.format(at) + " your time · " + el.dataset.utc;
+      }
+      const text = relativeText(at, now);
+      if (el.textContent !== text) el.textContent = text;
+    }
+  };
+  tickTimes();
+  setInterval(tickTimes, 15000);
+  document.addEventListener("htmx:afterSettle", tickTimes);
+  document.addEventListener("htmx:oobAfterSwap", tickTimes);
 })();

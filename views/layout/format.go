@@ -26,3 +26,12 @@ func Plural[T ~int | ~int64](n T, one, many string) string {
 	}
 	return Number(n) + " " + many
 }
+
+// maskKey keeps a key's first and last four characters, enough to tell
+// keys apart on screen without showing one whole.
+func maskKey(key string) string {
+	if len(key) <= 10 {
+		return key
+	}
+	return key[:4] + "…" + key[len(key)-4:]
+}

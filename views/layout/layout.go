@@ -161,4 +161,9 @@ func documentTitle(title string) string {
 	return title + " · Seatplan"
 }
 
-const timestampLayout = "2006-01-02 15:04 UTC"
+// timestampLayout is a moment as pages show it; exactLayout to the second,
+// on hover.
+const (
+	timestampLayout = "2006-01-02 15:04 UTC"
+	exactLayout     = "2006-01-02 15:04:05 UTC"
+)

@@ -4,6 +4,7 @@
 package plans
 
 import (
+	"net/url"
 	"strconv"
 	"time"
 
@@ -47,10 +48,11 @@ type Row struct {
 	StartsAt, ExpiresAt time.Time
 }
 
-// PlanForm is the create or edit form with what was typed and what is wrong.
+// PlanForm is the create or edit form with what was typed and what is
+// wrong, by field (name, seats, starts_at, expires_at).
 type PlanForm struct {
 	Name, Seats, StartsAt, ExpiresAt string
-	Error                            string
+	Errors                           layout.FieldErrors
 }
 
 // PlanView is one plan's page.
@@ -98,6 +100,21 @@ type LicensesView struct {
 	PlanID, Q, Status string
 	Rows              []LicenseRow
 	Pager             layout.Pager
+}
+
+// csvURL exports what the table shows: the same search and status.
+func (v LicensesView) csvURL() string {
+	q := url.Values{}
+	if v.Q != "" {
+		q.Set("q", v.Q)
+	}
+	if v.Status != "" {
+		q.Set("status", v.Status)
+	}
+	if len(q) == 0 {
+		return planURL(v.PlanID) + "/licenses.csv"
+	}
+	return planURL(v.PlanID) + "/licenses.csv?" + q.Encode()
 }
 
 // LicenseRow is one license.
