@@ -49,7 +49,7 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("POST /plans/{id}/revocations", staff(handlers.RevokeLicensesPage(st, sess)))
 	mux.Handle("POST /plans/{id}/assignments/preview", staff(handlers.PreviewAssignmentPage(st, d.Lists, st.Now)))
 	mux.Handle("POST /plans/{id}/assignments", staff(handlers.AssignLicensesPage(st, d.Jobs, d.Lists, d.LeaseTTL, st.Now)))
-	mux.Handle("GET /plans/{id}/jobs/{job}", staff(handlers.JobProgress(st)))
+	mux.Handle("GET /plans/{id}/jobs/{job}", staff(handlers.JobProgress(st, st.Now)))
 	mux.Handle("GET /plans/{id}/lock", staff(handlers.PlanLock(st, st.Now)))
 	mux.Handle("POST /locks/{name}/release", support(handlers.ReleaseLock(st, sess)))
 	mux.Handle("GET /plans/{id}/instances", staff(handlers.PlanInstances(st)))

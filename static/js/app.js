@@ -159,4 +159,32 @@
   setInterval(tickTimes, 15000);
   document.addEventListener("htmx:afterSettle", tickTimes);
   document.addEventListener("htmx:oobAfterSwap", tickTimes);
+
+  // Loading states: while htmx sends a form (Preview, Confirm, Revoke…), its
+  // submit buttons are disabled, so a second click sends nothing twice, and
+  // the one pressed shows a spinner; the form is marked aria-busy. They come
+  // back when the answer arrives, unless the lock guard holds them.
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    const form = event.target instanceof Element ? event.target.closest("form") : null;
+    if (!form) return;
+    form.setAttribute("aria-busy", "true");
+    const pressed = event.detail.requestConfig?.triggeringEvent?.submitter ?? (event.target.matches("button") ? event.target : null);
+    for (const button of form.querySelectorAll('button[type="submit"], input[type="submit"]')) {
+      if (button.disabled) continue;
+      button.disabled = true;
+      button.dataset.busyDisabled = "";
+      if (button === pressed) button.classList.add("is-loading");
+    }
+  });
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const form = event.target instanceof Element ? event.target.closest("form") : null;
+    if (!form) return;
+    form.removeAttribute("aria-busy");
+    for (const button of form.querySelectorAll("[data-busy-disabled]")) {
+      delete button.dataset.busyDisabled;
+      button.classList.remove("is-loading");
+      button.disabled = false;
+    }
+    syncLockGuards();
+  });
 })();

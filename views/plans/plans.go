@@ -166,6 +166,22 @@ type JobView struct {
 	// why) and a retry is due; nothing of it was saved.
 	Interrupted  bool
 	Interruption string
+	// Left is the estimated time still needed; zero when unknown.
+	Left time.Duration
+}
+
+// leftText says how long the job still needs, roughly.
+func (j JobView) leftText() string {
+	switch s := int(j.Left.Round(time.Second).Seconds()); {
+	case j.Left <= 0:
+		return ""
+	case s < 5:
+		return "a few seconds left"
+	case s < 90:
+		return "about " + strconv.Itoa(s) + " s left"
+	default:
+		return "about " + strconv.Itoa((s+30)/60) + " min left"
+	}
 }
 
 func (j JobView) percent() string {
@@ -182,7 +198,7 @@ func (j JobView) progressClass() string {
 	case j.Finished:
 		return "progress-done"
 	}
-	return ""
+	return "progress-running"
 }
 
 func (j JobView) url() string { return "/plans/" + j.PlanID + "/jobs/" + j.ID }
