@@ -148,7 +148,7 @@ func treeOf(o store.Outline, id, selected string) courses.TreeNode {
 
 func editorOf(o store.Outline, b store.Block, canEdit bool) *courses.EditorView {
 	e := &courses.EditorView{CourseKey: b.CourseKey, BlockID: b.ID, Type: string(b.Type), DisplayName: b.DisplayName,
-		Fields: prettyJSON(b.Fields), Version: b.VersionID, CanEdit: canEdit, IsRoot: b.Type == store.BlockCourse,
+		Fields: prettyJSON(b.Fields), Typed: typedFieldsOf(b.Type, b.Fields), Version: b.VersionID, CanEdit: canEdit, IsRoot: b.Type == store.BlockCourse,
 		Path: crumbs(o, b.ID)}
 	for i, c := range b.Children {
 		child := o.Blocks[c]
@@ -190,8 +190,22 @@ func EditBlockPage(st coursePageStore, sessions SessionManager) http.Handler {
 			return
 		}
 		ctx, course, id := r.Context(), r.PathValue("course"), r.PathValue("block")
-		name, fields, loaded := r.PostFormValue("display_name"), r.PostFormValue("fields"), r.PostFormValue("version")
-		keepInput := func(v *courses.CourseView) { v.Editor.DisplayName, v.Editor.Fields = name, fields }
+		name, raw, loaded := r.PostFormValue("display_name"), r.PostFormValue("fields"), r.PostFormValue("version")
+		fields, typed, problems := mergeTypedFields(store.BlockType(r.PostFormValue("block_type")), raw, r.PostForm)
+		keepInput := func(v *courses.CourseView) {
+			v.Editor.DisplayName, v.Editor.Fields = name, raw
+			if len(typed) > 0 {
+				v.Editor.Typed = typed
+			}
+			v.Editor.Errors = problems
+		}
+		if len(problems) > 0 {
+			renderCoursePage(w, r, st, id, http.StatusUnprocessableEntity, func(v *courses.CourseView) {
+				keepInput(v)
+				v.Editor.Version = loaded
+			})
+			return
+		}
 		b, err := st.UpdateBlock(ctx, course, id, store.BlockUpdate{DisplayName: &name, Fields: json.RawMessage(fields), IfMatch: loaded},
 			mustActor(r), store.SourceUI)
 		switch store.ErrorCode(err) {

@@ -174,7 +174,7 @@ func TestBrowser_EveryPageForEveryRoleIsAccessibleAndValidHTML(t *testing.T) {
 		if err := signInInBrowser(b, s.URL, email, store.DemoPassword); err != nil {
 			t.Fatal(err)
 		}
-		if err := chromedp.Do(b, chromedp.WaitVisible(testid("topbar"))); err != nil {
+		if err := chromedp.Do(b, chromedp.WaitVisible(testid("user-menu"))); err != nil {
 			t.Fatal(err)
 		}
 		hc := htmlClient(t, s.URL, email)

@@ -73,7 +73,7 @@ func TestBrowser_MainPagesFitAPhoneAndLeadBackByBreadcrumbs(t *testing.T) {
 		if err := signInInBrowser(b, s.URL, "admin@example.com", store.DemoPassword); err != nil {
 			t.Fatal(err)
 		}
-		if err := chromedp.Do(b, chromedp.WaitVisible(testid("topbar"))); err != nil {
+		if err := chromedp.Do(b, chromedp.WaitVisible(testid("user-menu"))); err != nil {
 			t.Fatal(err)
 		}
 		for _, p := range mainPages(fx, planID) {

@@ -187,4 +187,17 @@
     }
     syncLockGuards();
   });
+
+  // HTML preview: <textarea data-preview="ID"> shows what it holds in the
+  // sandboxed frame ID (no scripts run there), as the author types.
+  let previewTimer;
+  document.addEventListener("input", (event) => {
+    const source = event.target;
+    if (!(source instanceof HTMLTextAreaElement) || !source.dataset.preview) return;
+    clearTimeout(previewTimer);
+    previewTimer = setTimeout(() => {
+      const frame = document.getElementById(source.dataset.preview);
+      if (frame instanceof HTMLIFrameElement) frame.srcdoc = source.value;
+    }, 250);
+  });
 })();
