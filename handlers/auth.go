@@ -51,10 +51,11 @@ func Login(st authenticator, sessions SessionManager) http.Handler {
 		p, err := st.Authenticate(r.Context(), email, r.PostFormValue("password"), remoteIP(r))
 		if err != nil {
 			code := store.ErrorCode(err)
-			if code != store.EUnauthorized && code != store.ERateLimited {
+			if code != store.EUnauthorized && code != store.ERateLimited && code != store.EBadRequest {
 				Fail(w, r, err)
 				return
 			}
+			setRetryAfter(w, err)
 			v := auth.LoginView{Base: basePage(r, "Sign in"), Email: email, Next: next, Error: err.Error(), RateLimited: code == store.ERateLimited}
 			render(w, r, statusOf(err), auth.LoginPage(v))
 			return
@@ -107,7 +108,12 @@ func safeNext(next string) string {
 	return next
 }
 
+// remoteIP is the client's address: as resolved by the server's middleware,
+// or the connection's peer.
 func remoteIP(r *http.Request) string {
+	if addr, ok := r.Context().Value(clientAddressKey).(string); ok {
+		return addr
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr

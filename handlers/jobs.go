@@ -24,45 +24,21 @@ type jobReader interface {
 	Job(ctx context.Context, id string) (store.Job, error)
 }
 
-// JobStatus answers GET /api/v1/jobs/{id}.
-func JobStatus(st jobReader) http.Handler {
+type visibleJobReader interface {
+	JobSeenBy(ctx context.Context, id string, a store.Actor) (store.Job, error)
+}
+
+// JobStatus answers GET /api/v1/jobs/{id}, for clients that may see the
+// job's plan or course.
+func JobStatus(st visibleJobReader) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		j, err := st.Job(r.Context(), r.PathValue("id"))
+		j, err := st.JobSeenBy(r.Context(), r.PathValue("id"), mustActor(r))
 		if err != nil {
 			Fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, jobJSON(j))
+		writeJSON(w, http.StatusOK, jobOut(j))
 	})
-}
-
-// jobJSON is a job as the API shows it. status stays one of queued,
-// running, succeeded, failed; state refines it with interrupted (queued
-// again because the attempt running it stopped), and status_text says it
-// in words.
-func jobJSON(j store.Job) map[string]any {
-	body := map[string]any{
-		"id": j.ID, "kind": j.Kind, "status": j.Status, "state": jobState(j), "status_text": jobStatusText(j),
-		"interrupted": j.Interrupted, "attempt": j.Attempt + 1, "interruptions": j.Interruptions,
-		"done": j.Done, "total": j.Total,
-		"subject":    map[string]string{"type": j.SubjectType, "id": j.SubjectID},
-		"created_at": j.CreatedAt, "started_at": j.StartedAt, "finished_at": j.FinishedAt,
-		"result": nil,
-	}
-	if len(j.Result) > 0 {
-		body["result"] = j.Result
-	}
-	if j.Error != "" {
-		body["error"] = j.Error
-	}
-	if j.Worker != "" {
-		body["worker"] = j.Worker
-	}
-	if j.Interrupted {
-		body["interruption"] = j.Interruption
-		body["interrupted_at"] = j.InterruptedAt
-	}
-	return body
 }
 
 func jobState(j store.Job) string {

@@ -120,7 +120,7 @@ func parsePlanForm(r *http.Request) (plans.PlanForm, store.PlanUpdate, layout.Fi
 func planProblems(err error) layout.FieldErrors {
 	errs := layout.FieldErrors{}
 	if e, ok := errors.AsType[*store.Error](err); ok {
-		if fields, ok := e.Fields["fields"].(map[string]string); ok {
+		if fields, ok := e.Detail.(store.FieldProblems); ok {
 			for k, v := range fields {
 				errs[k] = v
 			}

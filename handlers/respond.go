@@ -65,10 +65,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, _ := mime.ParseMediaType(ct); mt != "application/json" {
-			return &store.Error{Code: EUnsupported, Kind: "unsupported_media_type", Message: "Send the request body as application/json."}
+			return refuse(EUnsupported, "unsupported_media_type", "Send the request body as application/json.")
 		}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		return jsonError(err)
+	}
+	if err := checkJSONText(raw); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
@@ -131,6 +138,10 @@ func readForm(w http.ResponseWriter, r *http.Request, limit int64) bool {
 	}
 	if err != nil {
 		Fail(w, r, store.Errorf(store.EBadRequest, "The form could not be read."))
+		return false
+	}
+	if err := checkValues(r.PostForm); err != nil {
+		Fail(w, r, err)
 		return false
 	}
 	return true

@@ -112,7 +112,7 @@ func keepAnAdmin(ctx context.Context, tx pgx.Tx, personID, what string) error {
 		return fmt.Errorf("lock admins: %w", err)
 	}
 	if len(admins) == 1 && admins[0] == personID {
-		return &Error{Code: EConflict, Kind: "last_admin", Message: fmt.Sprintf("You cannot %s the last admin: make someone else an admin first.", what)}
+		return &Error{Code: EConflict, Reason: ReasonLastAdmin, Message: fmt.Sprintf("You cannot %s the last admin: make someone else an admin first.", what)}
 	}
 	return nil
 }

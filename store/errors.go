@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -30,12 +31,17 @@ const (
 // Error is an error a user can act on: its Message is shown to them as is.
 type Error struct {
 	Code Code
-	// Kind is the machine-readable "error" member of an API answer, when it
-	// is more specific than Code (e.g. "invalid_emails").
-	Kind    string
+	// Reason says, more precisely than Code, why the request was refused,
+	// for clients that act on it; NoReason when Code says it all.
+	Reason  Reason
 	Message string
-	// Fields are extra members of the API error body (e.g. "problems").
-	Fields map[string]any
+	// Detail is what a client needs to put things right, as a domain value
+	// (the list's problems, the seats short, the later changes); nil when
+	// the message says it all.
+	Detail any
+	// RetryAfter, when set, is how long the client should wait before
+	// trying again.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -43,8 +49,88 @@ func (e *Error) Error() string { return e.Message }
 // Is makes errors.Is(err, ErrNotFound) true for every not-found Error.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
-	return ok && t.Code == e.Code && t.Kind == "" && t.Fields == nil
+	return ok && t.Code == e.Code && t.Reason == NoReason && t.Detail == nil && t.RetryAfter == 0
 }
+
+// Reason is why a request was refused, more precisely than its Code. The
+// HTTP edge names each one for clients.
+type Reason int
+
+const (
+	NoReason Reason = iota
+	ReasonEmptyList
+	ReasonInvalidEmails     // Detail: []emaillist.Problem
+	ReasonNotEnoughSeats    // Detail: SeatShortage
+	ReasonInvalidPlan       // Detail: FieldProblems
+	ReasonSeatsInUse        // Detail: SeatsInUse
+	ReasonInvalidActivation // Detail: FieldProblems
+	ReasonUnknownLicenseKey
+	ReasonLicenseRevoked
+	ReasonLicenseExpired
+	ReasonUnknownActivation
+	ReasonWrongActivationSecret
+	ReasonInvalidClient
+	ReasonInvalidToken
+	ReasonLeaseLost
+	ReasonLeaseSuperseded
+	ReasonRetryTooLate
+	ReasonUnknownBlockType
+	ReasonInvalidPlacement // Detail: PlacementRule
+	ReasonInvalidFields
+	ReasonVersionMismatch // Detail: CurrentVersion
+	ReasonNotAPermutation // Detail: CurrentChildren
+	ReasonVersionOfOtherCourse
+	ReasonVersionOfOtherBlock
+	ReasonParentDeleted
+	ReasonBeforeCourseExisted // Detail: CourseCreated
+	ReasonLaterChanges        // Detail: LaterChanges
+	ReasonNothingToUndo
+	ReasonPreviewNotFound
+	ReasonPreviewExpired
+	ReasonActivationLimit          // Detail: InstancesOfPlan
+	ReasonInstanceAlreadyActivated // Detail: InstancesOfPlan
+	ReasonTooManyAttempts
+	ReasonBusy
+	ReasonInvalidText // Detail: FieldName
+	ReasonCrossOrigin
+	ReasonLastAdmin
+	// ReasonCount bounds the reasons, for the edge's check that it names each.
+	ReasonCount
+)
+
+// Details of refusals.
+type (
+	// SeatShortage is a list that needs more seats than a plan has free.
+	SeatShortage struct{ Needed, Available int }
+	// FieldProblems says what is wrong with each named input.
+	FieldProblems map[string]string
+	// SeatsInUse is how many seats hold licenses a plan cannot lose.
+	SeatsInUse int
+	// PlacementRule is the block hierarchy a placement broke.
+	PlacementRule string
+	// CurrentVersion is the version a block is at now.
+	CurrentVersion string
+	// CurrentChildren are a block's children as they are now.
+	CurrentChildren []string
+	// InstancesOfPlan is where an instance of a plan's license can be
+	// freed, and how many each license may have (0 when beside the point).
+	InstancesOfPlan struct {
+		PlanID string
+		Limit  int
+	}
+	// FieldName names the one input at fault.
+	FieldName string
+	// CourseCreated is when the course came to exist.
+	CourseCreated time.Time
+	// LaterChanges are why an undo was refused: the later changes it would
+	// overwrite, the repairs of the tree it would need, or the block,
+	// deleted since, it would bring back.
+	LaterChanges struct {
+		Conflicts []RevertConflict
+		Repairs   []string
+		BlockID   string
+	}
+)
 
 // Errorf returns an Error with a formatted message.
 func Errorf(code Code, format string, args ...any) *Error {
@@ -123,4 +209,17 @@ func (e *ErrLocked) ExpiresInSeconds() int {
 		return 0
 	}
 	return int((d + time.Second - 1) / time.Second)
+}
+
+// MaxNameLength bounds every name and title people type (plans, courses,
+// blocks, people), in characters: checked before the database, so a
+// pasted essay is a clear refusal rather than an index error.
+const MaxNameLength = 200
+
+// tooLong refuses text longer than max characters, naming what it is.
+func tooLong(what, s string, max int) error {
+	if n := utf8.RuneCountInString(s); n > max {
+		return Errorf(EInvalid, "The %s is %d characters long; the limit is %d.", what, n, max)
+	}
+	return nil
 }

@@ -21,6 +21,8 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	staffClient := requireClient(st, store.RoleAdmin, store.RoleSupport)
 
 	mux.Handle("GET /healthz", handlers.Health(st))
+	mux.Handle("GET /readyz", handlers.Ready(st, d.Licenses))
+	mux.Handle("GET /metrics", handlers.Metrics(scrape(d.Metrics), d.MetricsToken))
 	mux.Handle("GET /static/", http.StripPrefix("/static/", static.Handler()))
 
 	mux.Handle("GET /login", handlers.LoginPage())
@@ -47,15 +49,20 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("POST /plans/{id}", staff(handlers.UpdatePlanPage(st, sess, st.Now)))
 	mux.Handle("GET /plans/{id}/licenses.csv", staff(handlers.LicensesCSV(st)))
 	mux.Handle("POST /plans/{id}/revocations", staff(handlers.RevokeLicensesPage(st, sess)))
+	mux.Handle("GET /plans/{id}/assignments/new", staff(handlers.NewAssignmentPage(st, st.Now)))
 	mux.Handle("POST /plans/{id}/assignments/preview", staff(handlers.PreviewAssignmentPage(st, d.Lists, st.Now)))
+	mux.Handle("GET /plans/{id}/assignments/previews/{preview}", staff(handlers.AssignmentPreviewPage(st, d.Lists, st.Now)))
 	mux.Handle("POST /plans/{id}/assignments", staff(handlers.AssignLicensesPage(st, d.Jobs, d.Lists, d.LeaseTTL, st.Now)))
 	mux.Handle("GET /plans/{id}/jobs/{job}", staff(handlers.JobProgress(st, st.Now)))
 	mux.Handle("GET /plans/{id}/lock", staff(handlers.PlanLock(st, st.Now)))
 	mux.Handle("POST /locks/{name}/release", support(handlers.ReleaseLock(st, sess)))
 	mux.Handle("GET /plans/{id}/instances", staff(handlers.PlanInstances(st)))
+	mux.Handle("POST /plans/{id}/instances/limit", admin(handlers.SetInstancesPerLicense(st, sess)))
+	mux.Handle("POST /plans/{id}/instances/{activation}/deactivate", admin(handlers.DeactivateInstance(st, sess)))
 
 	mux.Handle("GET /enrollments", staff(handlers.Enrollments(st)))
 	mux.Handle("POST /enrollments/preview", staff(handlers.PreviewEnrollments(st, d.Lists)))
+	mux.Handle("GET /enrollments/previews/{preview}", staff(handlers.EnrollmentPreview(st, d.Lists)))
 	mux.Handle("POST /enrollments", staff(handlers.ConfirmEnrollments(st, d.Lists)))
 	mux.Handle("GET /enrollments/results/{name}", staff(handlers.EnrollmentResult(st)))
 	mux.Handle("GET /enrollments/courses/{key}", staff(handlers.CourseLearners(st)))
@@ -86,7 +93,8 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /courses/{course}/tree", courseStaff(handlers.PastTreePage(st)))
 
 	mux.Handle("POST /oauth/token", handlers.Token(st, d.TokenTTL))
-	mux.Handle("GET /api/v1/me", anyClient(handlers.Me()))
+	mux.Handle("GET /api/v1/openapi.json", handlers.OpenAPI())
+	mux.Handle("GET /api/v1/me", anyClient(handlers.MeAPI()))
 	mux.Handle("POST /api/v1/enrollments", staffClient(handlers.EnrollAPI(st, d.Lists)))
 
 	// Client instances: the activation secret is their bearer, not an OAuth token.
