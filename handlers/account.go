@@ -28,13 +28,13 @@ type passwordChanger interface {
 }
 
 // ChangePassword ends every session of the person, then signs this browser in again.
-func ChangePassword(st passwordChanger, sessions SessionManager) http.Handler {
+func ChangePassword(st passwordChanger, sessions SessionManager, clientAddr ClientAddress) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !readForm(w, r, maxFormBody) {
 			return
 		}
 		a := mustActor(r)
-		err := st.ChangePassword(r.Context(), a.ID, r.PostFormValue("current_password"), r.PostFormValue("new_password"), remoteIP(r))
+		err := st.ChangePassword(r.Context(), a.ID, r.PostFormValue("current_password"), r.PostFormValue("new_password"), clientAddr(r))
 		if code := store.ErrorCode(err); code == store.EInvalid || code == store.ERateLimited {
 			setRetryAfter(w, err)
 			render(w, r, statusOf(err), account.AccountPage(accountView(r, err.Error())))

@@ -87,9 +87,3 @@ func loggerFrom(ctx context.Context) *slog.Logger {
 	}
 	return slog.Default()
 }
-
-// WithClientAddress records the client's address as the server resolved it
-// (through trusted proxies, when there are any).
-func WithClientAddress(ctx context.Context, addr string) context.Context {
-	return context.WithValue(ctx, clientAddressKey, addr)
-}

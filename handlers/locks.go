@@ -55,7 +55,7 @@ func Locks(st lockKeeper, now func() time.Time) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		v := locks.PageView{Base: basePage(r, "Locks"), CanRelease: mustActor(r).Is(store.RoleSupport)}
+		v := locks.PageView{Base: basePage(r, "Locks"), CanRelease: mustActor(r).Is(store.RoleAdmin, store.RoleSupport)}
 		at := now()
 		for _, l := range held {
 			label, href, err := lockSubject(r.Context(), st, l.Name)
@@ -70,7 +70,7 @@ func Locks(st lockKeeper, now func() time.Time) http.Handler {
 	})
 }
 
-// ReleaseLock is support's way out when a crashed holder left a lock behind.
+// ReleaseLock is how support or an admin frees a lock a crashed holder left behind.
 func ReleaseLock(st lockKeeper, sessions SessionManager) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := r.PathValue("name")

@@ -122,6 +122,10 @@ func UpdatePlanAPI(st planKeeper) http.Handler {
 			Fail(w, r, err)
 			return
 		}
+		if req.InstancesPerLicense != nil && !mustActor(r).Is(store.RoleAdmin) {
+			Fail(w, r, store.Errorf(store.EForbidden, "Only admins change how many instances a license may be active on."))
+			return
+		}
 		p, err := st.UpdatePlan(r.Context(), r.PathValue("id"),
 			store.PlanUpdate{Name: req.Name, Seats: req.Seats, StartsAt: req.StartsAt, ExpiresAt: req.ExpiresAt}, mustActor(r))
 		if err != nil {

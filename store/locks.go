@@ -221,7 +221,7 @@ func releaseLock(ctx context.Context, q querier, l Lock) error {
 	return nil
 }
 
-// ForceReleaseLock lets support free a lock left by crashed work; audited.
+// ForceReleaseLock lets support or an admin free a lock left by crashed work; audited.
 func (s *Store) ForceReleaseLock(ctx context.Context, name string, by Actor) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		l, err := scanLock(tx.QueryRow(ctx, `UPDATE locks SET released_at = clock_timestamp()

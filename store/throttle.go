@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"runtime"
 	"strings"
 	"time"
 
@@ -43,9 +44,11 @@ type SignInThrottle struct {
 	PasswordChecks int
 }
 
-// DefaultSignInThrottle is the throttle a Store starts with.
+// DefaultSignInThrottle is the throttle a Store starts with. Half the CPUs
+// may check passwords at once, so the other half always serve the rest.
 func DefaultSignInThrottle() SignInThrottle {
-	return SignInThrottle{AccountAttempts: 5, AddressAttempts: 20, Backoff: time.Second, MaxBackoff: time.Minute, PasswordChecks: 2}
+	return SignInThrottle{AccountAttempts: 5, AddressAttempts: 20, Backoff: time.Second, MaxBackoff: time.Minute,
+		PasswordChecks: max(1, runtime.GOMAXPROCS(0)/2)}
 }
 
 // throttleWindow is how long a key's attempts count: after this long without

@@ -5,23 +5,18 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
-
-	"github.com/seatplan/seatplan/handlers"
 )
 
-// clientAddress resolves the address of the client behind the connection.
-// X-Forwarded-For is believed only from the proxies listed in trusted (none
-// by default): anyone can send the header, so from an untrusted peer it
-// would let one attacker pose as any number of clients. From a trusted peer
-// the client is the rightmost address in the header that is not itself a
-// trusted proxy; entries further left were written by the client.
-func clientAddress(trusted []netip.Prefix) middleware {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			next.ServeHTTP(w, r.WithContext(handlers.WithClientAddress(r.Context(), resolveClient(r, trusted))))
-		})
-	}
-}
+// clientAddress resolves the address of the client behind the connection,
+// for the handlers that need it (sign-in throttling); resolving it only
+// there keeps the license refresh path free of the work.
+// X-Forwarded-For is believed only from the proxies listed in
+// TrustedProxies (none by default): anyone can send the header, so from an
+// untrusted peer it would let one attacker pose as any number of clients.
+// From a trusted peer the client is the rightmost address in the header that
+// is not itself a trusted proxy; entries further left were written by the
+// client.
+func (d Deps) clientAddress(r *http.Request) string { return resolveClient(r, d.TrustedProxies) }
 
 func resolveClient(r *http.Request, trusted []netip.Prefix) string {
 	peer := r.RemoteAddr

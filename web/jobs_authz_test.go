@@ -22,7 +22,7 @@ func (b *apiBundle) as(t *testing.T, name string, role store.Role) *apiBundle {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &apiBundle{srv: b.srv, store: b.store, token: tok.Token}
+	return &apiBundle{srv: b.srv, store: b.store, token: tok.Token, sessions: b.sessions}
 }
 
 func TestJobStatus_OnlyThoseWhoMaySeeTheSubjectReadAJob(t *testing.T) {

@@ -22,9 +22,10 @@ import (
 
 // apiBundle is a server with running job workers and a bearer token.
 type apiBundle struct {
-	srv   *httptest.Server
-	store *store.Store
-	token string
+	srv      *httptest.Server
+	store    *store.Store
+	token    string
+	sessions *Sessions
 }
 
 func setupAPI(t *testing.T, role store.Role, lim handlers.ListLimits) *apiBundle {
@@ -42,9 +43,10 @@ func setupAPI(t *testing.T, role store.Role, lim handlers.ListLimits) *apiBundle
 	hashKey, blockKey := make([]byte, 64), make([]byte, 32)
 	rand.Read(hashKey)
 	rand.Read(blockKey)
+	sessions := NewSessions(hashKey, blockKey, false)
 	srv := httptest.NewServer(NewServer(Deps{
 		Store: st, Logger: slog.New(slog.DiscardHandler), TokenTTL: time.Hour,
-		Sessions: NewSessions(hashKey, blockKey, false),
+		Sessions: sessions,
 		Jobs:     jobs, LeaseTTL: time.Minute, Lists: lim,
 	}))
 	t.Cleanup(func() {
@@ -61,7 +63,7 @@ func setupAPI(t *testing.T, role store.Role, lim handlers.ListLimits) *apiBundle
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &apiBundle{srv: srv, store: st, token: tok.Token}
+	return &apiBundle{srv: srv, store: st, token: tok.Token, sessions: sessions}
 }
 
 var defaultLimits = handlers.ListLimits{MaxBytes: 1 << 20, MaxEntries: 1000}
@@ -142,7 +144,7 @@ func TestAssignmentsAPI_AcceptsTextCSVAndJSONAndRunsTheJob(t *testing.T) {
 
 func TestAssignmentsAPI_JobReportsTheResult(t *testing.T) {
 	t.Parallel()
-	b := setupAPI(t, store.RoleSupport, defaultLimits)
+	b := setupAPI(t, store.RoleAdmin, defaultLimits)
 	id := b.createPlan(t, 5)
 	b.waitJob(t, mustAccept(t, b, id, "a@example.com"))
 	j := b.waitJob(t, mustAccept(t, b, id, "a@example.com\nb@example.com\nB@example.com"))

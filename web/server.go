@@ -66,7 +66,6 @@ func NewServer(d Deps) http.Handler {
 		recoverPanics,
 		compress,
 		securityHeaders(d.HSTSMaxAge),
-		clientAddress(d.TrustedProxies),
 		crossOriginProtection,
 		checkText(mux),
 		loadSession(d.Store, d.Sessions),
