@@ -5,7 +5,7 @@ GO ?= go
 HTMX := static/vendor/htmx.min.js
 export SEATPLAN_DATA_DIR ?= .data
 
-.PHONY: run build test bench generate check-generated vet deps-postgres deps-chromium deps-cc deps-java clean
+.PHONY: run build test bench generate api-doc check-generated vet deps-postgres deps-chromium deps-cc deps-java clean
 
 ## run: build, start the embedded PostgreSQL, load demo data, serve http://127.0.0.1:8080
 run: build deps-postgres
@@ -19,13 +19,17 @@ build: $(HTMX)
 test: $(HTMX) deps-postgres deps-chromium deps-cc deps-java vet check-generated
 	$(GO) test -race -count=1 -timeout 15m ./...
 
-## bench: the performance targets (SPEC §9), written to bench.out; summarised in docs/BENCHMARKS.md
+## bench: the performance targets, written to bench.out; summarised in docs/BENCHMARKS.md
 bench: $(HTMX) deps-postgres
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 -timeout 30m ./... | tee bench.out
 
 ## generate: regenerate templ components
 generate:
 	$(GO) tool templ generate
+
+## api-doc: render docs/API.md from the OpenAPI document (handlers/apidoc/openapi.json)
+api-doc:
+	UPDATE_API_DOC=1 $(GO) test -count=1 -run TestReference_IsCurrent ./handlers/apitest
 
 vet:
 	$(GO) vet ./...

@@ -1,14 +1,14 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/store/emaillist"
+	"github.com/seatplan/seatplan/views/paths"
 	"github.com/seatplan/seatplan/views/plans"
 )
 
@@ -71,63 +72,46 @@ func (w *AssignLicensesWorker) Work(ctx context.Context, job *river.Job[AssignLi
 		w.st.FailAssignment)
 }
 
-// readEmailList reads a list from a JSON body {"emails":[…]}, a text or CSV
-// body, a form's pasted text, or a multipart upload, streaming the upload
-// through the parser. Over the limits it fails with 413; binary input and
-// broken CSV quoting fail with 422 and say what to fix.
+// boolParam reads an optional true/false query parameter.
+func boolParam(r *http.Request, name string) (bool, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, &store.Error{Code: store.EBadRequest, Message: fmt.Sprintf("?%s= takes true or false, not %q.", name, v),
+			Detail: badParameter(name)}
+	}
+	return b, nil
+}
+
+// readEmailList reads an API request's list: a JSON body {"emails":[…]}, a
+// text or CSV body streamed through the reader, or a form's file or pasted
+// "emails". Over the limits it fails with 413; what is not a list, and broken
+// CSV quoting, fail with 422 and say what to fix.
 func readEmailList(w http.ResponseWriter, r *http.Request, lim ListLimits) (emaillist.Emails, error) {
-	el := lim.parser()
+	opt := lim.options(r)
 	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	var list emaillist.Emails
 	var err error
 	switch mediaType {
 	case "application/json":
-		var req struct {
-			Emails []string `json:"emails"`
-		}
+		var req AssignmentRequest
 		if err := decodeJSON(w, r, lim.MaxBytes, &req); err != nil {
 			return list, err
 		}
-		list, err = emaillist.CheckEmails(req.Emails, el)
-	case "multipart/form-data":
-		r.Body = http.MaxBytesReader(w, r.Body, lim.MaxBytes)
-		list, err = readUploadForm(r, el)
-	case "application/x-www-form-urlencoded":
-		r.Body = http.MaxBytesReader(w, r.Body, lim.MaxBytes)
-		if err = r.ParseForm(); err == nil {
-			list, err = emaillist.ParseEmails(strings.NewReader(r.PostForm.Get("emails")), emaillist.FormatAuto, el)
+		list, err = emaillist.CheckEmails(req.Emails, opt.Limits)
+	case "multipart/form-data", "application/x-www-form-urlencoded":
+		var l store.StagedList
+		if l, err = readUpload(w, r, lim, "emails"); err == nil {
+			list, err = readStagedEmails(l, lim, opt.Column)
 		}
 	default:
-		list, err = emaillist.ParseEmails(http.MaxBytesReader(w, r.Body, lim.MaxBytes), emaillist.DetectFormat("", mediaType), el)
+		opt.Format = emaillist.DetectFormat("", mediaType)
+		list, err = emaillist.ReadEmails(http.MaxBytesReader(w, r.Body, lim.MaxBytes), opt)
 	}
 	return list, listError(err)
-}
-
-// readUploadForm takes the "file" part when a file was chosen, else the
-// pasted "emails" text.
-func readUploadForm(r *http.Request, el emaillist.Limits) (emaillist.Emails, error) {
-	mr, err := r.MultipartReader()
-	if err != nil {
-		return emaillist.Emails{}, store.Errorf(store.EBadRequest, "The upload form could not be read: %v.", err)
-	}
-	var pasted emaillist.Emails
-	for {
-		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			return pasted, nil
-		}
-		if err != nil {
-			return emaillist.Emails{}, err
-		}
-		switch {
-		case part.FormName() == "file" && part.FileName() != "":
-			return emaillist.ParseEmails(part, emaillist.DetectFormat(part.FileName(), part.Header.Get("Content-Type")), el)
-		case part.FormName() == "emails":
-			if pasted, err = emaillist.ParseEmails(part, emaillist.FormatAuto, el); err != nil {
-				return emaillist.Emails{}, err
-			}
-		}
-	}
 }
 
 type assigner interface {
@@ -141,21 +125,37 @@ func acceptAssignment(r *http.Request, st assigner, q JobQueue, ttl time.Duratio
 }
 
 // AssignLicensesAPI answers POST /api/v1/plans/{id}/assignments with 202
-// and where to poll the job.
+// and where to poll the job. The list is all or nothing: invalid entries
+// refuse it unless ?skip_invalid=true. A list with nothing new is answered
+// 200 with what it holds, and no job.
 func AssignLicensesAPI(st assigner, q JobQueue, lim ListLimits, ttl time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		skip, err := boolParam(r, "skip_invalid")
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
 		list, err := readEmailList(w, r, lim)
 		if err != nil {
 			Fail(w, r, err)
 			return
 		}
+		skipped := 0
+		if skip {
+			skipped, list.Problems = len(list.Problems), nil
+		}
 		job, err := acceptAssignment(r, st, q, ttl, list)
+		if nothing, ok := errors.AsType[*store.NothingToAssignError](err); ok {
+			writeJSON(w, http.StatusOK, NothingToAssign{Status: "nothing_to_assign", Message: nothing.Error(),
+				Result: NothingAssigned{AlreadyLicensed: nothing.AlreadyLicensed, Duplicates: nothing.Duplicates, SkippedInvalid: skipped}})
+			return
+		}
 		if err != nil {
 			Fail(w, r, err)
 			return
 		}
-		w.Header().Set("Location", "/api/v1/jobs/"+job.ID)
-		writeJSON(w, http.StatusAccepted, map[string]any{"job_id": job.ID, "status_url": "/api/v1/jobs/" + job.ID, "status": job.Status})
+		w.Header().Set("Location", paths.APIJob(job.ID))
+		writeJSON(w, http.StatusAccepted, jobAccepted(job))
 	})
 }
 
@@ -164,68 +164,154 @@ type assignmentPages interface {
 	assigner
 	jobReader
 	PreviewAssignment(ctx context.Context, planID string, list emaillist.Emails) (store.AssignmentPreview, error)
+	StageList(ctx context.Context, l store.StagedList, by store.Actor) (store.StagedList, error)
+	StagedListFor(ctx context.Context, id, purpose, planID string, by store.Actor) (store.StagedList, error)
+	DropStagedList(ctx context.Context, id string) error
 }
 
-// PreviewAssignmentPage reads an uploaded or pasted list and shows what
-// assigning it would do; nothing changes yet.
+// PreviewAssignmentPage reads an uploaded or pasted list, keeps it on the
+// server and shows what assigning it would do; nothing changes yet. A list
+// that cannot be read is answered with the form again, saying why, with what
+// was pasted still in it.
 func PreviewAssignmentPage(st assignmentPages, lim ListLimits, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
-		av := plans.AssignmentView{PlanID: id}
-		status := http.StatusOK
-		list, err := readEmailList(w, r, lim)
+		l, err := readUpload(w, r, lim, "emails")
+		var list emaillist.Emails
 		if err == nil {
-			var pv store.AssignmentPreview
-			if pv, err = st.PreviewAssignment(r.Context(), id, list); err == nil {
-				av.Preview = previewView(pv, list)
-			}
+			list, err = readStagedEmails(l, lim, "")
+			err = listError(err)
 		}
-		if userFixable(err) {
-			av.Error, status = err.Error(), statusOf(err)
-		} else if err != nil {
-			Fail(w, r, err)
-			return
+		if err == nil {
+			l.Purpose, l.PlanID = store.ListForAssignment, id
+			l, err = st.StageList(r.Context(), l, mustActor(r))
 		}
-		if isHTMX(r) {
-			render(w, r, status, plans.Assignment(av))
-			return
-		}
-		v, err := planPage(r, st, now)
-		if err != nil {
-			Fail(w, r, err)
-			return
-		}
-		v.Assignment = av
-		render(w, r, status, plans.PlanPage(v))
+		renderPreview(w, r, st, lim, now, l, list, err)
 	})
 }
 
+// AssignmentPreviewPage shows the preview of a staged list again, read with
+// the column picked (?column=).
+func AssignmentPreviewPage(st assignmentPages, lim ListLimits, now func() time.Time) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l, err := st.StagedListFor(r.Context(), r.PathValue("preview"), store.ListForAssignment, r.PathValue("id"), mustActor(r))
+		var list emaillist.Emails
+		if err == nil {
+			list, err = readStagedEmails(l, lim, r.URL.Query().Get("column"))
+			err = listError(err)
+		}
+		renderPreview(w, r, st, lim, now, l, list, err)
+	})
+}
+
+// NewAssignmentPage is the upload form again ("Start over"), with the text
+// pasted for the preview ?from= still in it.
+func NewAssignmentPage(st assignmentPages, now func() time.Time) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		av := plans.AssignmentView{PlanID: r.PathValue("id")}
+		if from := r.URL.Query().Get("from"); from != "" {
+			// A preview gone by now only loses the text; the form still helps.
+			if l, err := st.StagedListFor(r.Context(), from, store.ListForAssignment, av.PlanID, mustActor(r)); err == nil {
+				av.Pasted = pastedText(l)
+			} else if store.ErrorCode(err) != store.ENotFound {
+				Fail(w, r, err)
+				return
+			}
+		}
+		renderAssignment(w, r, st, now, http.StatusOK, av)
+	})
+}
+
+// readStagedEmails reads a staged list, with the column given or found.
+func readStagedEmails(l store.StagedList, lim ListLimits, column string) (emaillist.Emails, error) {
+	return emaillist.ReadEmails(bytes.NewReader(l.Body), stagedOptions(l, lim, column, ""))
+}
+
+// renderPreview answers with the preview of the staged list l read as list,
+// or, when err is one the user can fix, the upload form saying why.
+func renderPreview(w http.ResponseWriter, r *http.Request, st assignmentPages, lim ListLimits, now func() time.Time, l store.StagedList, list emaillist.Emails, err error) {
+	av := plans.AssignmentView{PlanID: r.PathValue("id")}
+	if err == nil {
+		var pv store.AssignmentPreview
+		if pv, err = st.PreviewAssignment(r.Context(), av.PlanID, list); err == nil {
+			av.Preview = previewView(pv, l, list)
+		}
+	}
+	status := http.StatusOK
+	if userFixable(err) {
+		av.Error, av.Pasted, status = err.Error(), pastedText(l), statusOf(err)
+	} else if err != nil {
+		Fail(w, r, err)
+		return
+	}
+	renderAssignment(w, r, st, now, status, av)
+}
+
+// renderAssignment answers with the upload area: the fragment for htmx, else
+// the plan page around it.
+func renderAssignment(w http.ResponseWriter, r *http.Request, st planPages, now func() time.Time, status int, av plans.AssignmentView) {
+	w.Header().Add("Vary", "HX-Request")
+	if isHTMX(r) {
+		render(w, r, status, plans.Assignment(av))
+		return
+	}
+	v, err := planPage(r, st, now)
+	if err != nil {
+		Fail(w, r, err)
+		return
+	}
+	v.Assignment = av
+	render(w, r, status, plans.PlanPage(v))
+}
+
 // userFixable tells a list the user must fix (invalid, too long, too few
-// seats) from errors the page cannot help with.
+// seats, a preview gone) from errors the page cannot help with.
 func userFixable(err error) bool {
 	switch store.ErrorCode(err) {
-	case store.EInvalid, store.ETooLarge, store.EBadRequest:
+	case store.EInvalid, store.ETooLarge, store.EBadRequest, store.ENotFound:
 		return true
 	}
 	return false
 }
 
-func previewView(pv store.AssignmentPreview, list emaillist.Emails) *plans.Preview {
-	p := &plans.Preview{PlanID: pv.PlanID, New: pv.New, AlreadyLicensed: pv.AlreadyLicensed, Duplicates: pv.Duplicates,
-		Needed: pv.Needed, Available: pv.Available, Acceptable: pv.Acceptable(), Addresses: strings.Join(list.Addresses, "\n")}
-	for _, pr := range pv.Problems {
+// previewSample is how many addresses a preview shows, for the admin to see
+// the column is the right one.
+const previewSample = 5
+
+func previewView(pv store.AssignmentPreview, l store.StagedList, list emaillist.Emails) *plans.Preview {
+	pickURL := "/plans/" + pv.PlanID + "/assignments/previews/" + l.ID
+	p := &plans.Preview{PlanID: pv.PlanID, ID: l.ID, Source: sourceView(l, list.Layout, pickURL, "#assignment", false),
+		Column: columnParam(list.Layout.Email), New: pv.New, AlreadyLicensed: pv.AlreadyLicensed, Duplicates: pv.Duplicates,
+		ProblemCount: len(pv.Problems), Needed: pv.Needed, Available: pv.Available, Acceptable: pv.Acceptable()}
+	for _, a := range list.Addresses[:min(len(list.Addresses), previewSample)] {
+		p.Sample = append(p.Sample, emaillist.DisplayEmail(a))
+	}
+	for _, pr := range pv.Problems[:min(len(pv.Problems), plans.MaxProblemsShown)] {
 		p.Problems = append(p.Problems, plans.Problem{Line: pr.Line, Value: pr.Value, Reason: pr.Reason})
 	}
 	return p
 }
 
-// AssignLicensesPage is the preview's Confirm: it starts the job and shows
-// its progress (htmx), or sends the browser to the plan page showing it.
-// A held plan lock answers 409 with the "Blocked by another process" banner.
+// AssignLicensesPage is the preview's Confirm: it assigns the staged list
+// the preview names, read with the column it showed, and shows the job's
+// progress (htmx), or sends the browser to the plan page showing it. Invalid
+// entries refuse the list unless the admin chose to skip them. A held plan
+// lock answers 409 with the "Blocked by another process" banner.
 func AssignLicensesPage(st assignmentPages, q JobQueue, lim ListLimits, ttl time.Duration, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
-		list, err := readEmailList(w, r, lim)
+		if !readForm(w, r, maxFormBody) {
+			return
+		}
+		l, err := st.StagedListFor(r.Context(), r.PostForm.Get("preview"), store.ListForAssignment, id, mustActor(r))
+		var list emaillist.Emails
+		if err == nil {
+			list, err = readStagedEmails(l, lim, r.PostForm.Get("column"))
+			err = listError(err)
+		}
+		if err == nil && r.PostForm.Get("skip_invalid") == "true" {
+			list.Problems = nil
+		}
 		var job store.Job
 		if err == nil {
 			job, err = acceptAssignment(r, st, q, ttl, list)
@@ -241,15 +327,23 @@ func AssignLicensesPage(st assignmentPages, q JobQueue, lim ListLimits, ttl time
 			render(w, r, http.StatusConflict, plans.PlanPage(v))
 			return
 		}
-		if userFixable(err) && isHTMX(r) {
-			// A refused Confirm (too few seats by now, an empty list): back to
-			// the upload form, saying why.
-			render(w, r, statusOf(err), plans.Assignment(plans.AssignmentView{PlanID: id, Error: err.Error()}))
+		if nothing, ok := errors.AsType[*store.NothingToAssignError](err); ok {
+			renderAssignment(w, r, st, now, http.StatusOK, plans.AssignmentView{PlanID: id, Notice: nothing.Error()})
+			return
+		}
+		if userFixable(err) {
+			// A refused Confirm (too few seats by now, a preview gone): back
+			// to the upload form, saying why.
+			renderAssignment(w, r, st, now, statusOf(err), plans.AssignmentView{PlanID: id, Error: err.Error(), Pasted: pastedText(l)})
 			return
 		}
 		if err != nil {
 			Fail(w, r, err)
 			return
+		}
+		// The job has the list now; the preview has served.
+		if err := st.DropStagedList(context.WithoutCancel(r.Context()), l.ID); err != nil {
+			loggerFrom(r.Context()).Warn("drop a confirmed preview", "preview", l.ID, "err", err)
 		}
 		if !isHTMX(r) {
 			http.Redirect(w, r, "/plans/"+id+"?job="+job.ID+"#assignment", http.StatusSeeOther)
@@ -260,7 +354,10 @@ func AssignLicensesPage(st assignmentPages, q JobQueue, lim ListLimits, ttl time
 			Fail(w, r, err)
 			return
 		}
-		renderProgress(w, r, http.StatusAccepted, jv)
+		if jv.Finished {
+			w.Header().Set("HX-Redirect", "/plans/"+id+"?job="+jv.ID+"#assignment")
+		}
+		render(w, r, http.StatusAccepted, plans.Assignment(plans.AssignmentView{PlanID: id, Job: &jv}))
 	})
 }
 

@@ -17,6 +17,7 @@ const (
 	actorKey ctxKey = iota
 	flashesKey
 	loggerKey
+	requestKey
 )
 
 // WithActor records who is making the request (set by the auth middleware).
@@ -45,15 +46,41 @@ func WithLogger(ctx context.Context, l *slog.Logger) context.Context {
 	return context.WithValue(ctx, loggerKey, func() *slog.Logger { return l })
 }
 
-// WithRequestLogger carries a logger that names the request, built only if
-// something logs: most requests log nothing but their access line.
+// WithRequestLogger carries the request's id, and a logger that names it,
+// built only if something logs: most requests log nothing but their access
+// line.
 func WithRequestLogger(ctx context.Context, base *slog.Logger, requestID string) context.Context {
-	return context.WithValue(ctx, loggerKey, sync.OnceValue(func() *slog.Logger {
-		return base.With("request_id", requestID)
-	}))
+	return context.WithValue(ctx, requestKey, &requestScope{id: requestID, base: base})
+}
+
+// RequestIDKey is the attribute that names a request in log lines, and the
+// field that names it in JSON error bodies: support finds one from the other.
+const RequestIDKey = "request_id"
+
+type requestScope struct {
+	id     string
+	base   *slog.Logger
+	once   sync.Once
+	logger *slog.Logger
+}
+
+func (rs *requestScope) log() *slog.Logger {
+	rs.once.Do(func() { rs.logger = rs.base.With(RequestIDKey, rs.id) })
+	return rs.logger
+}
+
+// RequestID is the id of the request ctx belongs to, or "".
+func RequestID(ctx context.Context) string {
+	if rs, ok := ctx.Value(requestKey).(*requestScope); ok {
+		return rs.id
+	}
+	return ""
 }
 
 func loggerFrom(ctx context.Context) *slog.Logger {
+	if rs, ok := ctx.Value(requestKey).(*requestScope); ok {
+		return rs.log()
+	}
 	if l, ok := ctx.Value(loggerKey).(func() *slog.Logger); ok {
 		return l()
 	}

@@ -8,10 +8,12 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/views/paths"
 )
 
-// MaxImportBody bounds an imported course tree; beyond it the answer is 413.
-const MaxImportBody = 16 << 20
+// MaxUpload bounds an imported course tree, and an uploaded list unless
+// configured otherwise; beyond it the answer is 413.
+const MaxUpload = 16 << 20
 
 // ImportCourseArgs is the River job that replaces a course's content.
 type ImportCourseArgs struct {
@@ -34,19 +36,19 @@ type courseImporter interface {
 // while another process holds the course.
 func ImportCourseAPI(st courseImporter, q JobQueue, ttl time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var root store.ImportBlock
-		if err := decodeJSON(w, r, MaxImportBody, &root); err != nil {
+		var root ImportNode
+		if err := decodeJSON(w, r, MaxUpload, &root); err != nil {
 			Fail(w, r, err)
 			return
 		}
-		job, err := st.ImportCourse(r.Context(), r.PathValue("course"), root, mustActor(r), ttl,
+		job, err := st.ImportCourse(r.Context(), r.PathValue("course"), root.block(), mustActor(r), ttl,
 			enqueueIn(q, func(jobID string) river.JobArgs { return ImportCourseArgs{JobID: jobID} }))
 		if err != nil {
 			Fail(w, r, err)
 			return
 		}
-		w.Header().Set("Location", "/api/v1/jobs/"+job.ID)
-		writeJSON(w, http.StatusAccepted, map[string]any{"job_id": job.ID, "status_url": "/api/v1/jobs/" + job.ID, "status": job.Status})
+		w.Header().Set("Location", paths.APIJob(job.ID))
+		writeJSON(w, http.StatusAccepted, jobAccepted(job))
 	})
 }
 

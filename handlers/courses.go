@@ -214,7 +214,7 @@ func conflictSince(ctx context.Context, st coursePageStore, course, id, since st
 		}
 		loadedState = v.State()
 	}
-	c.Diff = diffRows(store.DiffStates(loadedState, later.Versions[0].State(), nil))
+	c.Diff = diffRows(store.DiffStates(loadedState, later.Versions[0].State()), nil)
 	return c, nil
 }
 
@@ -226,12 +226,46 @@ func changeRows(vs []store.BlockVersion) []courses.ChangeRow {
 	return rows
 }
 
-func diffRows(ds []store.FieldDiff) []courses.DiffRow {
+// diffRows shows a diff: values as text, children by name when names has one.
+func diffRows(ds []store.FieldDiff, names map[string]string) []courses.DiffRow {
 	rows := make([]courses.DiffRow, len(ds))
 	for i, d := range ds {
-		rows[i] = courses.DiffRow{Field: d.Field, Before: d.Before, After: d.After, Changed: d.Changed}
+		show := showJSON
+		if d.Field == "children" {
+			show = func(raw json.RawMessage) string { return nameList(raw, names) }
+		}
+		rows[i] = courses.DiffRow{Field: d.Field, Before: show(d.Before), After: show(d.After), Changed: d.Changed}
 	}
 	return rows
+}
+
+// showJSON renders a value: strings as their text, anything else as
+// compact JSON; "" when absent.
+func showJSON(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var buf bytes.Buffer
+	if json.Compact(&buf, raw) != nil {
+		return string(raw)
+	}
+	return buf.String()
+}
+
+// nameList shows a list of block ids one a line, each by its name if known.
+func nameList(raw json.RawMessage, names map[string]string) string {
+	var ids []string
+	json.Unmarshal(raw, &ids)
+	for i, id := range ids {
+		if n, ok := names[id]; ok {
+			ids[i] = n
+		}
+	}
+	return strings.Join(ids, "\n")
 }
 
 // finishBlockAction answers the small block forms (add, reorder, delete):

@@ -2,15 +2,16 @@ package handlers
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/seatplan/seatplan/handlers/etag"
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/views/paths"
 )
 
 type courseCreator interface {
@@ -20,10 +21,7 @@ type courseCreator interface {
 // CreateCourseAPI answers POST /api/v1/courses {"key","title"}.
 func CreateCourseAPI(st courseCreator) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var body struct {
-			Key   string `json:"key"`
-			Title string `json:"title"`
-		}
+		var body CourseRequest
 		if err := decodeJSON(w, r, MaxJSONBody, &body); err != nil {
 			Fail(w, r, err)
 			return
@@ -33,8 +31,8 @@ func CreateCourseAPI(st courseCreator) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		w.Header().Set("Location", "/api/v1/courses/"+c.Key)
-		writeJSON(w, http.StatusCreated, map[string]any{"key": c.Key, "title": c.Title, "root_block_id": c.RootBlockID})
+		w.Header().Set("Location", paths.APICourse(c.Key))
+		writeJSON(w, http.StatusCreated, Course{Key: c.Key, Title: c.Title, RootBlockID: c.RootBlockID})
 	})
 }
 
@@ -49,17 +47,8 @@ type blockEditor interface {
 
 // writeBlock answers with a block and its version as the ETag.
 func writeBlock(w http.ResponseWriter, status int, b store.Block) {
-	var parent any
-	if b.ParentID != "" {
-		parent = b.ParentID
-	}
-	children := b.Children
-	if children == nil {
-		children = []string{}
-	}
-	w.Header().Set("ETag", `"`+b.VersionID+`"`)
-	writeJSON(w, status, map[string]any{"id": b.ID, "type": b.Type, "display_name": b.DisplayName, "fields": b.Fields,
-		"parent_id": parent, "children": children, "version_id": b.VersionID, "course": b.CourseKey, "updated_at": b.UpdatedAt})
+	w.Header().Set("ETag", etag.Strong(b.VersionID))
+	writeJSON(w, status, blockOut(b))
 }
 
 // blockPrecondition evaluates a write's If-Match (strong comparison, so W/
@@ -80,9 +69,9 @@ func blockPrecondition(r *http.Request, st blockEditor) (string, error) {
 	}
 	current := etag.Strong(b.VersionID)
 	refuse := func(why string) error {
-		return &store.Error{Code: store.EPrecondition, Kind: "version_mismatch",
+		return &store.Error{Code: store.EPrecondition, Reason: store.ReasonVersionMismatch,
 			Message: fmt.Sprintf("The block %q is at version %s, %s: reload it and apply your change again.", b.ID, b.VersionID, why),
-			Fields:  map[string]any{"current_version_id": b.VersionID}}
+			Detail:  store.CurrentVersion(b.VersionID)}
 	}
 	if hasIfMatch && !etag.MatchStrong(ifMatch, current) {
 		return "", refuse(`which If-Match does not name (it takes "*" or the block's ETag; weak and empty entity-tags match nothing)`)
@@ -96,12 +85,7 @@ func blockPrecondition(r *http.Request, st blockEditor) (string, error) {
 // CreateBlockAPI answers POST /api/v1/courses/{course}/blocks.
 func CreateBlockAPI(st blockEditor) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var body struct {
-			ParentID    string          `json:"parent_id"`
-			Type        string          `json:"type"`
-			DisplayName string          `json:"display_name"`
-			Fields      json.RawMessage `json:"fields"`
-		}
+		var body NewBlockRequest
 		if err := decodeJSON(w, r, MaxJSONBody, &body); err != nil {
 			Fail(w, r, err)
 			return
@@ -112,7 +96,7 @@ func CreateBlockAPI(st blockEditor) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		w.Header().Set("Location", "/api/v1/courses/"+b.CourseKey+"/blocks/"+b.ID)
+		w.Header().Set("Location", paths.APIBlock(b.CourseKey, b.ID))
 		writeBlock(w, http.StatusCreated, b)
 	})
 }
@@ -139,10 +123,7 @@ func BlockAPI(st blockEditor) http.Handler {
 // {"display_name"?, "fields"?}; a stale If-Match is refused with 412.
 func UpdateBlockAPI(st blockEditor) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var body struct {
-			DisplayName *string         `json:"display_name"`
-			Fields      json.RawMessage `json:"fields"`
-		}
+		var body BlockUpdateRequest
 		if err := decodeJSON(w, r, MaxJSONBody, &body); err != nil {
 			Fail(w, r, err)
 			return
@@ -181,9 +162,7 @@ func DeleteBlockAPI(st blockEditor) http.Handler {
 // ReorderChildrenAPI answers PUT /api/v1/courses/{course}/blocks/{block}/children {"children":[ids]}.
 func ReorderChildrenAPI(st blockEditor) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var body struct {
-			Children []string `json:"children"`
-		}
+		var body ChildrenRequest
 		if err := decodeJSON(w, r, MaxJSONBody, &body); err != nil {
 			Fail(w, r, err)
 			return
@@ -205,9 +184,7 @@ func ReorderChildrenAPI(st blockEditor) http.Handler {
 // RestoreBlockAPI answers POST /api/v1/courses/{course}/blocks/{block}/restore {"version_id"}.
 func RestoreBlockAPI(st blockEditor) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var body struct {
-			VersionID string `json:"version_id"`
-		}
+		var body RestoreVersionRequest
 		if err := decodeJSON(w, r, MaxJSONBody, &body); err != nil {
 			Fail(w, r, err)
 			return
@@ -238,14 +215,9 @@ func historyFilter(r *http.Request) (store.HistoryFilter, error) {
 	default:
 		return f, store.Errorf(store.EBadRequest, "Unknown source %q: use ui, api, import or undo.", f.Source)
 	}
-	if l := q.Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > store.MaxHistoryLimit {
-			return f, store.Errorf(store.EBadRequest, "The limit must be a number from 1 to %d.", store.MaxHistoryLimit)
-		}
-		f.Limit = n
-	}
-	return f, nil
+	limit, err := pageSize(q)
+	f.Limit = limit
+	return f, err
 }
 
 // HistoryAPI answers GET /api/v1/courses/{course}/history, newest first.
@@ -261,17 +233,11 @@ func HistoryAPI(st historyReader) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		items := make([]map[string]any, len(page.Versions))
+		out := HistoryList{Items: make([]HistoryItem, len(page.Versions)), NextCursor: optional(page.NextCursor)}
 		for i, v := range page.Versions {
-			items[i] = map[string]any{"version_id": v.VersionID, "op_id": v.OpID, "block_id": v.BlockID, "change": v.Change,
-				"actor": v.Actor.Name, "actor_kind": v.Actor.Kind, "actor_id": v.Actor.ID,
-				"source": v.Source, "at": v.At, "summary": v.Summary, "before": v.Before, "after": v.After}
+			out.Items[i] = historyItemOut(v)
 		}
-		var next any
-		if page.NextCursor != "" {
-			next = page.NextCursor
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"items": items, "next_cursor": next})
+		writeJSON(w, http.StatusOK, out)
 	})
 }
 
@@ -295,14 +261,23 @@ func operationFilter(r *http.Request) (store.OperationFilter, error) {
 		return f, err
 	}
 	f.Before = cursor
-	if l := q.Get("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil || n < 1 || n > store.MaxHistoryLimit {
-			return f, store.Errorf(store.EBadRequest, "The limit must be a number from 1 to %d.", store.MaxHistoryLimit)
-		}
-		f.Limit = n
+	limit, err := pageSize(q)
+	f.Limit = limit
+	return f, err
+}
+
+// pageSize reads a list's limit parameter: 0 when absent (the store's
+// default), 400 outside 1..store.MaxPageLimit.
+func pageSize(q url.Values) (int, error) {
+	l := q.Get("limit")
+	if l == "" {
+		return 0, nil
 	}
-	return f, nil
+	n, err := strconv.Atoi(l)
+	if err != nil || n < 1 || n > store.MaxPageLimit {
+		return 0, store.Errorf(store.EBadRequest, "The limit must be a number from 1 to %d.", store.MaxPageLimit)
+	}
+	return n, nil
 }
 
 // parseInstant reads an instant a client names, in RFC 3339. It forgives
@@ -326,38 +301,6 @@ func parseInstant(s string) (time.Time, error) {
 // formatInstant writes an instant as parseInstant reads it, to the microsecond.
 func formatInstant(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
-// operationJSON is an operation on the wire.
-type operationJSON struct {
-	OpID      string          `json:"op_id"`
-	Actor     string          `json:"actor"`
-	ActorKind store.ActorKind `json:"actor_kind"`
-	Source    store.Source    `json:"source"`
-	At        time.Time       `json:"at"`
-	Summary   string          `json:"summary"`
-	Changes   int             `json:"changes"`
-	Blocks    int             `json:"blocks"`
-	BlockIDs  []string        `json:"block_ids"`
-	RevertsOp *string         `json:"reverts_op"`
-	RevertsTo *time.Time      `json:"reverts_to"`
-	UndoneBy  *string         `json:"undone_by"`
-}
-
-func operationOut(o store.Operation) operationJSON {
-	opt := func(s string) *string {
-		if s == "" {
-			return nil
-		}
-		return &s
-	}
-	return operationJSON{OpID: o.ID, Actor: o.Actor.Name, ActorKind: o.Actor.Kind, Source: o.Source, At: o.At, Summary: o.Summary,
-		Changes: o.Changes, Blocks: o.Blocks, BlockIDs: o.BlockIDs, RevertsOp: opt(o.Reverts), RevertsTo: o.RevertsTo, UndoneBy: opt(o.UndoneBy)}
-}
-
-type operationsPageJSON struct {
-	Items      []operationJSON `json:"items"`
-	NextCursor *string         `json:"next_cursor"`
-}
-
 // OperationsAPI answers GET /api/v1/courses/{course}/operations?actor=&source=&block=&cursor=&limit=, newest first.
 func OperationsAPI(st operationReader) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -371,12 +314,9 @@ func OperationsAPI(st operationReader) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		out := operationsPageJSON{Items: make([]operationJSON, len(page.Operations))}
+		out := OperationList{Items: make([]OperationBody, len(page.Operations)), NextCursor: optional(page.NextCursor.String())}
 		for i, o := range page.Operations {
 			out.Items[i] = operationOut(o)
-		}
-		if c := page.NextCursor.String(); c != "" {
-			out.NextCursor = &c
 		}
 		writeJSON(w, http.StatusOK, out)
 	})
@@ -400,20 +340,12 @@ type courseReverter interface {
 	CourseTree(ctx context.Context, course string, at *time.Time, a store.Actor) (store.TreeBlock, error)
 }
 
-// revertJSON is what a revert or a course restore wrote: the new operation.
-type revertJSON struct {
-	OpID     string `json:"op_id"`
-	Reverted int    `json:"reverted"`
-}
-
 // RevertOperationAPI answers POST /api/v1/courses/{course}/operations/{op}/revert
 // {"force"?}: 200 with the undo operation, 409 listing later changes to the
 // same blocks unless force.
 func RevertOperationAPI(st courseReverter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var body struct {
-			Force bool `json:"force"`
-		}
+		var body RevertRequest
 		if r.ContentLength != 0 { // the body is optional
 			if err := decodeJSON(w, r, MaxJSONBody, &body); err != nil {
 				Fail(w, r, err)
@@ -425,7 +357,7 @@ func RevertOperationAPI(st courseReverter) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, revertJSON{OpID: res.OpID, Reverted: res.Reverted})
+		writeJSON(w, http.StatusOK, Reverted{OpID: res.OpID, Reverted: res.Reverted})
 	})
 }
 
@@ -433,9 +365,7 @@ func RevertOperationAPI(st courseReverter) http.Handler {
 // whole course back to that instant, as one operation.
 func RestoreCourseAPI(st courseReverter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var body struct {
-			At string `json:"at"`
-		}
+		var body CourseRevertRequest
 		if err := decodeJSON(w, r, MaxJSONBody, &body); err != nil {
 			Fail(w, r, err)
 			return
@@ -450,7 +380,7 @@ func RestoreCourseAPI(st courseReverter) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, revertJSON{OpID: res.OpID, Reverted: res.Reverted})
+		writeJSON(w, http.StatusOK, Reverted{OpID: res.OpID, Reverted: res.Reverted})
 	})
 }
 
@@ -472,6 +402,6 @@ func CourseTreeAPI(st courseReverter) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, tree)
+		writeJSON(w, http.StatusOK, treeOut(tree))
 	})
 }

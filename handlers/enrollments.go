@@ -1,8 +1,8 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -33,11 +33,7 @@ func EnrollAPI(st enroller, lim ListLimits) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		problems := res.Problems
-		if problems == nil {
-			problems = []store.EnrollmentProblem{}
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"id": res.ID, "enrolled": res.Enrolled, "existing": res.Existing, "problems": problems})
+		writeJSON(w, http.StatusOK, enrolledOut(res))
 	})
 }
 
@@ -49,12 +45,7 @@ func readEnrollmentBody(w http.ResponseWriter, r *http.Request, lim ListLimits) 
 	var err error
 	switch mediaType {
 	case "application/json":
-		var body struct {
-			Enrollments []struct {
-				Email  string `json:"email"`
-				Course string `json:"course"`
-			} `json:"enrollments"`
-		}
+		var body EnrollmentRequest
 		if err := decodeJSON(w, r, lim.MaxBytes, &body); err != nil {
 			return nil, nil, err
 		}
@@ -64,16 +55,17 @@ func readEnrollmentBody(w http.ResponseWriter, r *http.Request, lim ListLimits) 
 		}
 		pairs, refused, err = emaillist.CheckPairs(entries, lim.parser())
 	case "text/csv", "application/csv", "text/plain":
-		pairs, refused, err = emaillist.ParsePairs(http.MaxBytesReader(w, r.Body, lim.MaxBytes), lim.parser())
+		var list emaillist.Pairs
+		list, err = emaillist.ReadPairs(http.MaxBytesReader(w, r.Body, lim.MaxBytes), lim.options(r))
+		pairs, refused = list.Pairs, list.Problems
 	default:
-		return nil, nil, &store.Error{Code: EUnsupported, Kind: "unsupported_media_type",
-			Message: `Send {"enrollments":[{"email","course"}]} as application/json, or email,course lines as text/csv.`}
+		return nil, nil, refuse(EUnsupported, "unsupported_media_type", `Send {"enrollments":[{"email","course"}]} as application/json, or email,course lines as text/csv.`)
 	}
 	if err != nil {
 		return nil, nil, listError(err)
 	}
 	if len(pairs)+len(refused) == 0 {
-		return nil, nil, &store.Error{Code: store.EInvalid, Kind: "empty_list", Message: "The list is empty: send at least one email,course pair."}
+		return nil, nil, &store.Error{Code: store.EInvalid, Reason: store.ReasonEmptyList, Message: "The list is empty: send at least one email,course pair."}
 	}
 	return pairs, refused, nil
 }
@@ -82,12 +74,26 @@ type enrollmentPages interface {
 	EnrollAndKeepResult(ctx context.Context, pairs []emaillist.Pair, refused []emaillist.PairProblem, by store.Actor) (store.EnrollmentResult, error)
 	EnrollmentCounts(ctx context.Context) ([]store.CourseEnrollmentCount, error)
 	EnrollmentResultByID(ctx context.Context, id string) (store.StoredEnrollmentResult, error)
+	StageList(ctx context.Context, l store.StagedList, by store.Actor) (store.StagedList, error)
+	StagedListFor(ctx context.Context, id, purpose, planID string, by store.Actor) (store.StagedList, error)
+	DropStagedList(ctx context.Context, id string) error
 }
 
-// Enrollments shows the upload form and the courses with their learners.
+// Enrollments shows the upload form and the courses with their learners;
+// ?from= names a preview whose pasted text goes back in the form ("Start over").
 func Enrollments(st enrollmentPages) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		renderUploadForm(w, r, st, http.StatusOK, "", "")
+		paste := ""
+		if from := r.URL.Query().Get("from"); from != "" {
+			// A preview gone by now only loses the text; the form still helps.
+			if l, err := st.StagedListFor(r.Context(), from, store.ListForEnrollment, "", mustActor(r)); err == nil {
+				paste = pastedText(l)
+			} else if store.ErrorCode(err) != store.ENotFound {
+				Fail(w, r, err)
+				return
+			}
+		}
+		renderUploadForm(w, r, st, http.StatusOK, paste, "")
 	})
 }
 
@@ -104,105 +110,116 @@ func renderUploadForm(w http.ResponseWriter, r *http.Request, st enrollmentPages
 	render(w, r, status, enrollments.IndexPage(v))
 }
 
-// readEnrollmentForm reads the list of an upload form: the file when one was
-// chosen, else the pasted (or, on confirm, carried over) text.
-func readEnrollmentForm(w http.ResponseWriter, r *http.Request, lim ListLimits) (string, error) {
-	// The form around the list (field names, multipart boundaries) gets a
-	// little room beyond the list's own limit.
-	r.Body = http.MaxBytesReader(w, r.Body, lim.MaxBytes+64<<10)
-	if err := r.ParseMultipartForm(1 << 20); err != nil && err != http.ErrNotMultipart {
-		return "", listError(err)
+// readStagedPairs reads a staged list of pairs, with the columns given or found.
+func readStagedPairs(l store.StagedList, lim ListLimits, column, courseColumn string) (emaillist.Pairs, error) {
+	list, err := emaillist.ReadPairs(bytes.NewReader(l.Body), stagedOptions(l, lim, column, courseColumn))
+	if err == nil && len(list.Pairs)+len(list.Problems) == 0 {
+		err = store.Errorf(store.EInvalid, "The list is empty: choose a file or paste email,course lines.")
 	}
-	if f, _, err := r.FormFile("file"); err == nil {
-		defer f.Close()
-		b, err := io.ReadAll(io.LimitReader(f, lim.MaxBytes+1))
-		if err != nil {
-			return "", fmt.Errorf("read uploaded list: %w", err)
-		}
-		if len(b) > 0 {
-			if int64(len(b)) > lim.MaxBytes {
-				return "", listError(&http.MaxBytesError{Limit: lim.MaxBytes})
-			}
-			return string(b), nil
-		}
-	}
-	text := r.FormValue("pairs")
-	if int64(len(text)) > lim.MaxBytes {
-		return "", listError(&http.MaxBytesError{Limit: lim.MaxBytes})
-	}
-	return text, nil
+	return list, listError(err)
 }
 
-// parseEnrollmentForm reads and parses a form's list; a list that cannot be
-// used is answered with the upload form and the reason, and ok is false.
-func parseEnrollmentForm(w http.ResponseWriter, r *http.Request, st enrollmentPages, lim ListLimits) (text string, pairs []emaillist.Pair, refused []emaillist.PairProblem, ok bool) {
-	text, err := readEnrollmentForm(w, r, lim)
-	if err == nil {
-		pairs, refused, err = emaillist.ParsePairs(strings.NewReader(text), lim.parser())
-		err = listError(err)
-	}
-	if err == nil && len(pairs)+len(refused) == 0 {
-		err = store.Errorf(store.EInvalid, "The list is empty: choose a CSV file or paste email,course lines.")
-	}
-	if err != nil {
-		if store.ErrorCode(err) == "" {
-			Fail(w, r, err)
-			return "", nil, nil, false
-		}
-		if int64(len(text)) > lim.MaxBytes {
-			text = "" // do not echo back what was too large
-		}
-		renderUploadForm(w, r, st, statusOf(err), text, err.Error())
-		return "", nil, nil, false
-	}
-	return text, pairs, refused, true
-}
-
-// PreviewEnrollments shows what a list would do; nothing changes.
+// PreviewEnrollments reads an uploaded or pasted list, keeps it on the
+// server and shows what it would do; nothing changes. A list that cannot be
+// read is answered with the upload form and the reason, the pasted text kept.
 func PreviewEnrollments(st enrollmentPages, lim ListLimits) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		text, pairs, refused, ok := parseEnrollmentForm(w, r, st, lim)
-		if !ok {
-			return
+		l, err := readUpload(w, r, lim, "pairs")
+		var list emaillist.Pairs
+		if err == nil {
+			list, err = readStagedPairs(l, lim, "", "")
 		}
-		counts, err := st.EnrollmentCounts(r.Context())
-		if err != nil {
-			Fail(w, r, err)
-			return
+		if err == nil {
+			l.Purpose = store.ListForEnrollment
+			l, err = st.StageList(r.Context(), l, mustActor(r))
 		}
-		known := make(map[string]bool, len(counts))
-		for _, c := range counts {
-			known[c.Key] = true
-		}
-		v := enrollments.PreviewView{Base: basePage(r, "Preview enrollment"), Entries: len(pairs) + len(refused), Pairs: len(pairs), Source: text}
-		perCourse := map[string]int{}
-		for _, p := range pairs {
-			if perCourse[p.Course] == 0 {
-				v.Courses = append(v.Courses, enrollments.PreviewCourse{Key: p.Course, Known: known[p.Course]})
-			}
-			perCourse[p.Course]++
-		}
-		for i := range v.Courses {
-			v.Courses[i].Pairs = perCourse[v.Courses[i].Key]
-		}
-		for _, p := range refused {
-			v.Problems = append(v.Problems, enrollments.Problem{Index: p.Index, Line: p.Line, Email: p.Email, Course: p.Course, Reason: p.Reason})
-		}
-		render(w, r, http.StatusOK, enrollments.PreviewPage(v))
+		renderEnrollmentPreview(w, r, st, l, list, err)
 	})
 }
 
-// ConfirmEnrollments enrolls a previewed list and shows the result.
+// EnrollmentPreview shows the preview of a staged list again, read with the
+// columns picked (?column=&course_column=).
+func EnrollmentPreview(st enrollmentPages, lim ListLimits) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l, err := st.StagedListFor(r.Context(), r.PathValue("preview"), store.ListForEnrollment, "", mustActor(r))
+		var list emaillist.Pairs
+		if err == nil {
+			q := r.URL.Query()
+			list, err = readStagedPairs(l, lim, q.Get("column"), q.Get("course_column"))
+		}
+		renderEnrollmentPreview(w, r, st, l, list, err)
+	})
+}
+
+// renderEnrollmentPreview answers with the preview of the staged list l
+// read as list (the fragment for htmx), or, when err is one the user can
+// fix, the upload form saying why.
+func renderEnrollmentPreview(w http.ResponseWriter, r *http.Request, st enrollmentPages, l store.StagedList, list emaillist.Pairs, err error) {
+	if userFixable(err) {
+		renderUploadForm(w, r, st, statusOf(err), pastedText(l), err.Error())
+		return
+	}
+	if err != nil {
+		Fail(w, r, err)
+		return
+	}
+	counts, err := st.EnrollmentCounts(r.Context())
+	if err != nil {
+		Fail(w, r, err)
+		return
+	}
+	known := make(map[string]bool, len(counts))
+	for _, c := range counts {
+		known[c.Key] = true
+	}
+	v := enrollments.PreviewView{Base: basePage(r, "Preview enrollment"), ID: l.ID,
+		Source: sourceView(l, list.Layout, "/enrollments/previews/"+l.ID, "#enrollment-preview-area", true),
+		Column: columnParam(list.Layout.Email), CourseColumn: columnParam(list.Layout.Course),
+		Entries: len(list.Pairs) + len(list.Problems), Pairs: len(list.Pairs), ProblemCount: len(list.Problems)}
+	perCourse := map[string]int{}
+	for _, p := range list.Pairs {
+		if perCourse[p.Course] == 0 {
+			v.Courses = append(v.Courses, enrollments.PreviewCourse{Key: p.Course, Known: known[p.Course]})
+		}
+		perCourse[p.Course]++
+	}
+	for i := range v.Courses {
+		v.Courses[i].Pairs = perCourse[v.Courses[i].Key]
+	}
+	for _, p := range list.Problems[:min(len(list.Problems), enrollments.MaxProblemsShown)] {
+		v.Problems = append(v.Problems, enrollments.Problem{Index: p.Index, Line: p.Line, Email: p.Email, Course: p.Course, Reason: p.Reason})
+	}
+	page(w, r, http.StatusOK, enrollments.PreviewPage(v), enrollments.Preview(v))
+}
+
+// ConfirmEnrollments enrolls the staged list the preview names, read with
+// the columns it showed, and shows the result.
 func ConfirmEnrollments(st enrollmentPages, lim ListLimits) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, pairs, refused, ok := parseEnrollmentForm(w, r, st, lim)
-		if !ok {
+		if !readForm(w, r, maxFormBody) {
 			return
 		}
-		res, err := st.EnrollAndKeepResult(r.Context(), pairs, refused, mustActor(r))
+		l, err := st.StagedListFor(r.Context(), r.PostForm.Get("preview"), store.ListForEnrollment, "", mustActor(r))
+		var list emaillist.Pairs
+		if err == nil {
+			list, err = readStagedPairs(l, lim, r.PostForm.Get("column"), r.PostForm.Get("course_column"))
+		}
+		if userFixable(err) {
+			renderUploadForm(w, r, st, statusOf(err), pastedText(l), err.Error())
+			return
+		}
 		if err != nil {
 			Fail(w, r, err)
 			return
+		}
+		res, err := st.EnrollAndKeepResult(r.Context(), list.Pairs, list.Problems, mustActor(r))
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		// The result is kept; the preview has served.
+		if err := st.DropStagedList(context.WithoutCancel(r.Context()), l.ID); err != nil {
+			loggerFrom(r.Context()).Warn("drop a confirmed preview", "preview", l.ID, "err", err)
 		}
 		http.Redirect(w, r, "/enrollments/results/"+res.ID, http.StatusSeeOther)
 	})

@@ -162,21 +162,36 @@ func TestEnrollmentPages_PreviewChangesNothingAndConfirmShowsTheResult(t *testin
 	if doc.Find(`[data-testid="unknown-course"]`).Length() != 1 {
 		t.Error("the unknown course is not flagged")
 	}
-	if source := doc.Find(`[data-testid="confirm-form"] input[name="pairs"]`).AttrOr("value", ""); source != list {
-		t.Errorf("the confirm form carries %q, want the list", source)
+	preview := doc.Find(`[data-testid="confirm-form"] input[name="preview"]`).AttrOr("value", "")
+	if preview == "" || doc.Find(`[data-testid="confirm-form"] textarea, [data-testid="confirm-form"] input[name="pairs"]`).Length() != 0 {
+		t.Errorf("the confirm form names preview %q, and must not carry the list", preview)
 	}
 	if page, _ := st.CourseEnrollments(context.Background(), "cs101", store.EnrollmentFilter{}); page.Total != 0 {
 		t.Errorf("preview enrolled %d learners", page.Total)
 	}
 
-	form := url.Values{"pairs": {list}}
-	req := httptest.NewRequest("POST", "/enrollments", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	confirm := httptest.NewRecorder()
-	as(enrollingAdmin, ConfirmEnrollments(st, generous)).ServeHTTP(confirm, req)
-	location := confirm.Header().Get("Location")
-	if confirm.Code != http.StatusSeeOther || !strings.HasPrefix(location, "/enrollments/results/") {
-		t.Fatalf("confirm: %d to %q", confirm.Code, location)
+	confirm := func(by store.Actor, preview string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", "/enrollments", strings.NewReader(url.Values{"preview": {preview}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		as(by, ConfirmEnrollments(st, generous)).ServeHTTP(rec, req)
+		return rec
+	}
+	// Another person's preview is not theirs to confirm.
+	other := store.Actor{Kind: store.ActorPerson, ID: "p2", Name: "bob@example.com", Role: store.RoleAdmin}
+	if rec := confirm(other, preview); rec.Code != http.StatusNotFound {
+		t.Errorf("another person confirms the preview: %d", rec.Code)
+	}
+	if page, _ := st.CourseEnrollments(context.Background(), "cs101", store.EnrollmentFilter{}); page.Total != 0 {
+		t.Errorf("a refused confirm enrolled %d learners", page.Total)
+	}
+	done := confirm(enrollingAdmin, preview)
+	location := done.Header().Get("Location")
+	if done.Code != http.StatusSeeOther || !strings.HasPrefix(location, "/enrollments/results/") {
+		t.Fatalf("confirm: %d to %q", done.Code, location)
+	}
+	if again := confirm(enrollingAdmin, preview); again.Code != http.StatusNotFound {
+		t.Errorf("a confirmed preview confirms again: %d", again.Code)
 	}
 
 	mux := http.NewServeMux()
@@ -197,6 +212,44 @@ func TestEnrollmentPages_PreviewChangesNothingAndConfirmShowsTheResult(t *testin
 		!strings.Contains(download.Body.String(), "0,2,a@example.com,cs101,enrolled,\n") ||
 		!strings.Contains(download.Body.String(), "2,4,b@example.com,gone,problem,unknown course\n") {
 		t.Errorf("CSV download %q:\n%s", csvURL, download.Body)
+	}
+}
+
+func TestEnrollmentPages_TheCourseColumnCanBePickedOnTheStoredList(t *testing.T) {
+	t.Parallel()
+	st := enrollmentStore(t)
+	// A course column the reader does not find by its header: "Gruppe" is not a course word,
+	// and the first other column holds names.
+	list := "Name;Mail;Gruppe\r\nAnn;ann@example.com;cs101\r\nBo;bo@example.com;cs102\r\n"
+	mux := http.NewServeMux()
+	mux.Handle("POST /enrollments/preview", as(enrollingAdmin, PreviewEnrollments(st, generous)))
+	mux.Handle("GET /enrollments/previews/{preview}", as(enrollingAdmin, EnrollmentPreview(st, generous)))
+	rec := postForm(t, mux, "/enrollments/preview", list)
+	doc, _ := goquery.NewDocumentFromReader(rec.Body)
+	if got := doc.Find(`[data-testid="source-separator"]`).Text(); rec.Code != http.StatusOK || got != "semicolons" {
+		t.Fatalf("preview: %d, separator %q", rec.Code, got)
+	}
+	pick, _ := doc.Find(`[data-testid="column-picker"]`).Attr("hx-get")
+	if doc.Find(`[data-testid="course-column-select"] option`).Length() != 3 || !strings.HasPrefix(pick, "/enrollments/previews/") {
+		t.Fatalf("no course column picker: %q", pick)
+	}
+
+	req := httptest.NewRequest("GET", pick+"?column=2&course_column=3", nil)
+	req.Header.Set("HX-Request", "true")
+	again := httptest.NewRecorder()
+	mux.ServeHTTP(again, req)
+	doc, _ = goquery.NewDocumentFromReader(again.Body)
+	if got := doc.Find(`[data-testid="source-course-column"]`).Text(); again.Code != http.StatusOK || !strings.Contains(got, "Gruppe") {
+		t.Errorf("re-read: %d, course column %q", again.Code, got)
+	}
+	if doc.Find(`[data-testid="unknown-course"]`).Length() != 0 || doc.Find(`[data-testid="preview-pairs"]`).Text() != "2" {
+		t.Errorf("with the Gruppe column both pairs are known: %s", doc.Find(`[data-testid="enrollment-preview"]`).Text())
+	}
+	if v := doc.Find(`[data-testid="confirm-form"] input[name="course_column"]`).AttrOr("value", ""); v != "3" {
+		t.Errorf("the confirm reads course column %q, want 3", v)
+	}
+	if doc.Find("nav").Length() != 0 {
+		t.Error("htmx got the whole page, not the preview")
 	}
 }
 
@@ -295,11 +348,11 @@ func TestPlanCourses_LinkAndUnlinkAnswerWithTheSection(t *testing.T) {
 
 func mustParse(t *testing.T, csv string) ([]emaillist.Pair, []emaillist.PairProblem) {
 	t.Helper()
-	pairs, refused, err := emaillist.ParsePairs(strings.NewReader(csv), emaillist.Limits{})
+	list, err := emaillist.ReadPairs(strings.NewReader(csv), emaillist.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return pairs, refused
+	return list.Pairs, list.Problems
 }
 
 func TestEnrollmentPages_UploadOverTheLimitIs413OnTheForm(t *testing.T) {

@@ -9,8 +9,10 @@ import (
 	"time"
 
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/emaillist"
 	"github.com/seatplan/seatplan/views/errorpage"
 	"github.com/seatplan/seatplan/views/layout"
+	"github.com/seatplan/seatplan/views/paths"
 )
 
 // statusOf is the one place where error codes become HTTP statuses.
@@ -80,7 +82,7 @@ func Fail(w http.ResponseWriter, r *http.Request, err error) {
 		render(w, r, status, layout.BlockedBanner(*lockBanner(locked)))
 		return
 	}
-	v := errorpage.View{Status: status, Message: userMessage(err)}
+	v := errorpage.View{Status: status, Message: userMessage(err), Reference: RequestID(r.Context())}
 	v.Base = basePage(r, http.StatusText(status))
 	if isLocked {
 		v.Base.Blocked = lockBanner(locked)
@@ -105,37 +107,137 @@ func userMessage(err error) string {
 	return err.Error()
 }
 
-// errorBody is the JSON error shape of every API answer. The token
-// endpoint's answers also carry RFC 6749's error_description.
-func errorBody(r *http.Request, err error) map[string]any {
+// errorBody is the answer of a refused API request. The token endpoint's
+// answers also carry RFC 6749's error_description. The request id lets a
+// client quote the answer and support find its log lines.
+func errorBody(r *http.Request, err error) ErrorBody {
 	body := apiError(err)
 	if strings.HasPrefix(r.URL.Path, "/oauth/") {
-		body["error_description"] = body["message"]
+		body.ErrorDescription = body.Message
+	}
+	if id := RequestID(r.Context()); id != "" {
+		body.RequestID = id
 	}
 	return body
 }
 
-func apiError(err error) map[string]any {
-	body := map[string]any{"error": "internal", "message": "Internal error."}
+func apiError(err error) ErrorBody {
 	if locked, ok := errors.AsType[*store.ErrLocked](err); ok {
 		l := locked.Lock
-		body["error"] = "blocked_by_another_process"
-		body["message"] = locked.Error()
-		body["lock"] = map[string]any{"name": l.Name, "holder": l.Holder, "purpose": l.Purpose,
-			"acquired_at": l.AcquiredAt, "expires_at": l.ExpiresAt, "expires_in_seconds": locked.ExpiresInSeconds()}
-		return body
+		return ErrorBody{Error: "blocked_by_another_process", Message: locked.Error(), Lock: &LockBody{
+			Name: l.Name, Holder: l.Holder, Purpose: l.Purpose, AcquiredAt: l.AcquiredAt, ExpiresAt: l.ExpiresAt,
+			ExpiresInSeconds: locked.ExpiresInSeconds()}}
 	}
-	if e, ok := errors.AsType[*store.Error](err); ok {
-		body["error"] = string(e.Code)
-		if e.Kind != "" {
-			body["error"] = e.Kind
-		}
-		body["message"] = e.Message
-		for k, v := range e.Fields {
-			body[k] = v
-		}
+	e, ok := errors.AsType[*store.Error](err)
+	if !ok {
+		return ErrorBody{Error: "internal", Message: "Internal error."}
 	}
+	body := ErrorBody{Error: string(e.Code), Message: e.Message}
+	if name := reasonNames[e.Reason]; name != "" {
+		body.Error = name
+	}
+	describe(&body, e.Detail)
 	return body
+}
+
+// reasonNames are the "error" members that refine a status, by reason.
+var reasonNames = map[store.Reason]string{
+	store.ReasonEmptyList:                "empty_list",
+	store.ReasonInvalidEmails:            "invalid_emails",
+	store.ReasonNotEnoughSeats:           "not_enough_seats",
+	store.ReasonInvalidPlan:              "invalid_plan",
+	store.ReasonSeatsInUse:               "seats_in_use",
+	store.ReasonInvalidActivation:        "invalid_activation",
+	store.ReasonUnknownLicenseKey:        "unknown_license_key",
+	store.ReasonLicenseRevoked:           "license_revoked",
+	store.ReasonLicenseExpired:           "license_expired",
+	store.ReasonUnknownActivation:        "unknown_activation",
+	store.ReasonWrongActivationSecret:    "invalid_activation_secret",
+	store.ReasonInvalidClient:            "invalid_client",
+	store.ReasonInvalidToken:             "invalid_token",
+	store.ReasonLeaseLost:                "lease_lost",
+	store.ReasonLeaseSuperseded:          "lease_superseded",
+	store.ReasonRetryTooLate:             "retry_too_late",
+	store.ReasonUnknownBlockType:         "unknown_block_type",
+	store.ReasonInvalidPlacement:         "invalid_placement",
+	store.ReasonInvalidFields:            "invalid_fields",
+	store.ReasonVersionMismatch:          "version_mismatch",
+	store.ReasonNotAPermutation:          "not_a_permutation",
+	store.ReasonVersionOfOtherCourse:     "version_of_other_course",
+	store.ReasonVersionOfOtherBlock:      "version_of_other_block",
+	store.ReasonParentDeleted:            "parent_deleted",
+	store.ReasonBeforeCourseExisted:      "before_course_existed",
+	store.ReasonLaterChanges:             "conflict",
+	store.ReasonNothingToUndo:            "nothing_to_undo",
+	store.ReasonPreviewNotFound:          "preview_not_found",
+	store.ReasonPreviewExpired:           "preview_expired",
+	store.ReasonTooManyAttempts:          "too_many_attempts",
+	store.ReasonBusy:                     "busy",
+	store.ReasonActivationLimit:          "activation_limit",
+	store.ReasonInstanceAlreadyActivated: "instance_already_activated",
+}
+
+// edgeError is the "error" member of a refusal that only the HTTP edge
+// makes (by the rules of OAuth, of media types, of methods, of the list
+// reader), carried as the Detail of a store.Error.
+type edgeError string
+
+// badParameter is the query parameter a request got wrong.
+type badParameter string
+
+// refuse is a refusal made at the HTTP edge.
+func refuse(code store.Code, name edgeError, format string, args ...any) error {
+	return &store.Error{Code: code, Message: fmt.Sprintf(format, args...), Detail: name}
+}
+
+// ErrCrossOrigin refuses a request that another site's page sent and that
+// would change data (the cross-origin guard's answer).
+var ErrCrossOrigin = refuse(store.EForbidden, "cross_origin",
+	"This request came from another site and would change data, so it was refused. Use Seatplan's own pages, or call the API without browser cookies.")
+
+// describe fills in the members that tell a client how to put things right.
+func describe(body *ErrorBody, detail any) {
+	switch d := detail.(type) {
+	case edgeError:
+		body.Error = string(d)
+	case []emaillist.Problem:
+		body.Problems = make([]EmailProblem, len(d))
+		for i, p := range d {
+			body.Problems[i] = EmailProblem{Line: p.Line, Value: p.Value, Reason: p.Reason}
+		}
+	case store.SeatShortage:
+		body.Needed, body.Available = &d.Needed, &d.Available
+	case store.FieldProblems:
+		body.Fields = d
+	case store.SeatsInUse:
+		n := int(d)
+		body.InUse = &n
+	case store.PlacementRule:
+		body.Rule = string(d)
+	case store.CurrentVersion:
+		body.CurrentVersionID = string(d)
+	case store.CurrentChildren:
+		body.CurrentChildren = nonNil([]string(d))
+	case store.CourseCreated:
+		at := time.Time(d)
+		body.CreatedAt = &at
+	case store.LaterChanges:
+		body.Conflicts = make([]ConflictBody, len(d.Conflicts))
+		for i, c := range d.Conflicts {
+			body.Conflicts[i] = ConflictBody{BlockID: c.BlockID, OpID: c.OpID, Actor: c.Actor, At: c.At, Source: c.Source, Summary: c.Summary}
+		}
+		body.Repairs, body.BlockID = d.Repairs, d.BlockID
+	case badText:
+		body.Error, body.Field = "invalid_text", string(d)
+	case store.ActivationLimit:
+		body.Limit, body.InstancesURL = &d.Limit, paths.PlanInstances(d.PlanID)
+	case badParameter:
+		body.Error, body.Parameter = "invalid_parameter", string(d)
+	case listRefusal:
+		body.Error = d.name
+		body.Line, body.LooksLike, body.Column, body.Headers = d.line, d.looksLike, d.column, d.headers
+		body.MaxBytes, body.MaxEntries = d.maxBytes, d.maxEntries
+	}
 }
 
 // lockBanner turns a refusal into the "Blocked by another process" banner.
@@ -176,8 +278,7 @@ func NotFound(routes Router) http.Handler {
 		}
 		allow := strings.Join(allowed, ", ")
 		w.Header().Set("Allow", allow)
-		Fail(w, r, &store.Error{Code: EMethodNotAllowed, Kind: "method_not_allowed",
-			Message: fmt.Sprintf("%s does not take %s requests; it takes %s.", r.URL.Path, r.Method, allow)})
+		Fail(w, r, refuse(EMethodNotAllowed, "method_not_allowed", "%s does not take %s requests; it takes %s.", r.URL.Path, r.Method, allow))
 	})
 }
 

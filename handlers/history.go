@@ -124,7 +124,7 @@ func operationRow(o store.Outline, names map[string]string, op store.Operation, 
 func entryOf(o store.Outline, names map[string]string, v store.BlockVersion) courses.Entry {
 	return courses.Entry{VersionID: v.VersionID, BlockID: v.BlockID, Change: string(v.Change), Source: string(v.Source),
 		Actor: v.Actor.Name, Summary: v.Summary, At: v.At, Path: crumbs(o, v.BlockID),
-		Diff: diffRows(store.DiffStates(v.Before, v.After, names))}
+		Diff: diffRows(store.DiffStates(v.Before, v.After), names)}
 }
 
 // historyPageURL keeps the filters; a zero cursor is the newest page.
@@ -236,7 +236,7 @@ func plannedRows(o store.Outline, cs []store.PlannedChange) []courses.PlannedRow
 	rows := make([]courses.PlannedRow, len(cs))
 	for i, c := range cs {
 		rows[i] = courses.PlannedRow{Change: string(c.Change), Type: string(c.Type), Name: c.Name, BlockID: c.BlockID, Inside: c.Inside,
-			Diff: diffRows(store.DiffStates(c.Before, c.After, names))}
+			Diff: diffRows(store.DiffStates(c.Before, c.After), names)}
 	}
 	return rows
 }
@@ -291,7 +291,7 @@ func RestorePreview(st restorePageStore, sessions SessionManager) http.Handler {
 			return
 		}
 		p, err := st.PreviewRestore(ctx, course, at, me)
-		if e, ok := errors.AsType[*store.Error](err); ok && e.Kind == "nothing_to_undo" {
+		if e, ok := errors.AsType[*store.Error](err); ok && e.Reason == store.ReasonNothingToUndo {
 			flashAndRedirect(w, r, sessions, layout.FlashInfo, "Nothing changed since then: the course is already as it was.", historyPageURL(course, store.OperationFilter{}, 0))
 			return
 		}
@@ -409,7 +409,7 @@ func UndoPage(st historyPageStore, sessions SessionManager) http.Handler {
 				names := o.Names()
 				cv := courses.UndoConfirmView{Base: basePage(r, "Undo?"), Key: course, Entry: entryOf(o, names, v),
 					Later:     changeRows(later.Versions),
-					Overwrite: diffRows(store.DiffStates(later.Versions[0].After, v.Before, names))}
+					Overwrite: diffRows(store.DiffStates(later.Versions[0].After, v.Before), names)}
 				render(w, r, http.StatusOK, courses.UndoConfirmPage(cv))
 				return
 			}

@@ -75,7 +75,7 @@ func FuzzOperationFilter(f *testing.F) {
 		default:
 			t.Fatalf("operationFilter(%q) accepted source %q", raw, got.Source)
 		}
-		if got.Limit < 0 || got.Limit > store.MaxHistoryLimit {
+		if got.Limit < 0 || got.Limit > store.MaxPageLimit {
 			t.Fatalf("operationFilter(%q) accepted limit %d", raw, got.Limit)
 		}
 		if c, err := store.ParseOperationCursor(got.Before.String()); err != nil || c != got.Before {

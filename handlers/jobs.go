@@ -37,37 +37,8 @@ func JobStatus(st visibleJobReader) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, jobJSON(j))
+		writeJSON(w, http.StatusOK, jobOut(j))
 	})
-}
-
-// jobJSON is a job as the API shows it. status stays one of queued,
-// running, succeeded, failed; state refines it with interrupted (queued
-// again because the attempt running it stopped), and status_text says it
-// in words.
-func jobJSON(j store.Job) map[string]any {
-	body := map[string]any{
-		"id": j.ID, "kind": j.Kind, "status": j.Status, "state": jobState(j), "status_text": jobStatusText(j),
-		"interrupted": j.Interrupted, "attempt": j.Attempt + 1, "interruptions": j.Interruptions,
-		"done": j.Done, "total": j.Total,
-		"subject":    map[string]string{"type": j.SubjectType, "id": j.SubjectID},
-		"created_at": j.CreatedAt, "started_at": j.StartedAt, "finished_at": j.FinishedAt,
-		"result": nil,
-	}
-	if len(j.Result) > 0 {
-		body["result"] = j.Result
-	}
-	if j.Error != "" {
-		body["error"] = j.Error
-	}
-	if j.Worker != "" {
-		body["worker"] = j.Worker
-	}
-	if j.Interrupted {
-		body["interruption"] = j.Interruption
-		body["interrupted_at"] = j.InterruptedAt
-	}
-	return body
 }
 
 func jobState(j store.Job) string {

@@ -56,6 +56,7 @@ type LicenseCache struct {
 	signer LicenseSigner
 	now    func() time.Time
 	log    *slog.Logger
+	obs    LicenseObserver
 
 	mu sync.RWMutex
 	// gen counts changes heard; an entry remembers the gen before its read,
@@ -108,7 +109,7 @@ type signedLicense struct {
 // without Run, re-reading every second; Run makes it listen for changes.
 func NewLicenseCache(st licenseSource, signer LicenseSigner) *LicenseCache {
 	return &LicenseCache{
-		st: st, signer: signer, now: time.Now, log: slog.Default(),
+		st: st, signer: signer, now: time.Now, log: slog.Default(), obs: unobserved{},
 		gen: 1, resyncGen: 1,
 		planChanged: map[string]uint64{},
 		entries:     map[string]*licenseEntry{},
@@ -139,6 +140,48 @@ func (c *LicenseCache) rememberUnknown(id string) {
 	c.unknown[id] = c.now().Add(unknownFor)
 }
 
+// LicenseObserver hears how refreshes and the cache fare, for metrics.
+type LicenseObserver interface {
+	// Refreshed reports one refresh's outcome: one of the Refresh… values.
+	Refreshed(outcome string)
+	// CacheLookup reports whether a refresh found its activation in
+	// memory: one of the Cache… values.
+	CacheLookup(result string)
+	// ListenerUp reports the listening connection coming up or going down.
+	ListenerUp(up bool)
+	// Notified reports one change notification heard.
+	Notified()
+}
+
+// Outcomes of a refresh: the license, "not modified", refused (unknown
+// activation or wrong secret: the instance's problem) or failed (the
+// server's).
+const (
+	RefreshOK          = "200"
+	RefreshNotModified = "304"
+	RefreshRefused     = "refused"
+	RefreshFailed      = "error"
+)
+
+// What a refresh found in the cache: a trusted entry, nothing it could
+// trust (so it read the database), or an entry kept for a database outage.
+const (
+	CacheHit    = "hit"
+	CacheMiss   = "miss"
+	CacheOutage = "outage"
+)
+
+type unobserved struct{}
+
+func (unobserved) Refreshed(string)   {}
+func (unobserved) CacheLookup(string) {}
+func (unobserved) ListenerUp(bool)    {}
+func (unobserved) Notified()          {}
+
+// ReportTo makes the cache report to o; call it before Run and before
+// serving.
+func (c *LicenseCache) ReportTo(o LicenseObserver) { c.obs = o }
+
 // Run listens for license changes and writes refresh times until ctx ends,
 // then writes the last ones.
 func (c *LicenseCache) Run(ctx context.Context) {
@@ -157,6 +200,7 @@ func (c *LicenseCache) Run(ctx context.Context) {
 			c.sweep()
 		case <-ctx.Done():
 			<-watched
+			c.stoppedListening() // a stopped cache hears nothing
 			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer cancel()
 			c.flush(final)
@@ -175,6 +219,7 @@ func (l cacheListener) Listening() {
 	c.gen++
 	c.resyncGen = c.gen // notifications may have been missed: trust nothing read before
 	c.listening = true
+	c.obs.ListenerUp(true)
 }
 
 func (l cacheListener) PlanChanged(planID string) {
@@ -183,19 +228,31 @@ func (l cacheListener) PlanChanged(planID string) {
 	defer c.mu.Unlock()
 	c.gen++
 	c.planChanged[planID] = c.gen
+	c.obs.Notified()
 }
 
 func (l cacheListener) Deaf(err error) {
 	c := l.c
-	c.mu.Lock()
-	c.listening = false
-	c.mu.Unlock()
+	c.stoppedListening()
 	c.log.Warn("not listening for license changes; re-reading licenses every second", "err", err)
 }
 
+func (c *LicenseCache) stoppedListening() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.listening {
+		c.listening = false
+		c.obs.ListenerUp(false)
+	}
+}
+
 // Listening reports whether the cache currently hears license changes
-// (tests wait for it); while it does not, it re-reads every second.
+// (readiness, and tests wait for it); while it does not, it re-reads every
+// second. A server without a cache hears nothing.
 func (c *LicenseCache) Listening() bool {
+	if c == nil {
+		return false
+	}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.listening
@@ -222,14 +279,17 @@ func (c *LicenseCache) fresh(id string) *licenseEntry {
 // is: an instance keeps refreshing the license it had through an outage.
 func (c *LicenseCache) entry(ctx context.Context, id string) (*licenseEntry, error) {
 	if e := c.fresh(id); e != nil {
+		c.obs.CacheLookup(CacheHit)
 		return e, nil
 	}
 	if e := c.duringOutage(id); e != nil {
+		c.obs.CacheLookup(CacheOutage)
 		return e, nil
 	}
 	if c.knownUnknown(id) {
 		return nil, store.ErrUnknownActivation
 	}
+	c.obs.CacheLookup(CacheMiss)
 	v, err, _ := c.loading.Do(id, func() (any, error) {
 		// The read is shared, so no one caller's cancellation ends it.
 		readCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)

@@ -6,11 +6,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"sync"
 
 	"github.com/seatplan/seatplan/handlers/etag"
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/views/paths"
 )
 
 // maxActivationBody bounds POST /api/v1/activations: two short strings.
@@ -25,10 +25,7 @@ type activator interface {
 // renewing its activation sends its current secret as the bearer token.
 func Activate(st activator, licenses *LicenseCache) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			LicenseKey string `json:"license_key"`
-			InstanceID string `json:"instance_id"`
-		}
+		var in ActivationRequest
 		if err := decodeJSON(w, r, maxActivationBody, &in); err != nil {
 			Fail(w, r, err)
 			return
@@ -46,13 +43,11 @@ func Activate(st activator, licenses *LicenseCache) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		w.Header().Set("Location", "/api/v1/activations/"+url.PathEscape(act.ID)+"/license")
+		w.Header().Set("Location", paths.APIActivationLicense(act.ID))
 		w.Header().Set("ETag", e.etag)
 		w.Header().Set("Cache-Control", "no-store") // it carries the secret
-		writeJSON(w, http.StatusCreated, map[string]any{
-			"activation_id": act.ID, "secret": act.Secret, "renewed": act.Renewed,
-			"license": doc.claims, "jws": doc.jws,
-		})
+		writeJSON(w, http.StatusCreated, Activated{ActivationID: act.ID, Secret: act.Secret, Renewed: act.Renewed,
+			License: doc.claims, JWS: doc.jws})
 	})
 }
 
@@ -63,21 +58,29 @@ func Activate(st activator, licenses *LicenseCache) http.Handler {
 // without signing.
 func ActivationLicense(licenses *LicenseCache) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fail := func(err error) {
+			outcome := RefreshRefused
+			if statusOf(err) >= http.StatusInternalServerError {
+				outcome = RefreshFailed
+			}
+			licenses.obs.Refreshed(outcome)
+			Fail(w, r, err)
+		}
 		secret, ok := BearerToken(r)
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="seatplan-activation"`)
-			Fail(w, r, store.ErrActivationSecret)
+			fail(store.ErrActivationSecret)
 			return
 		}
 		id := r.PathValue("id")
 		e, err := licenses.entry(r.Context(), id)
 		if err != nil {
-			Fail(w, r, err)
+			fail(err)
 			return
 		}
 		if !e.lic.SecretMatches(secret) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="seatplan-activation", error="invalid_token"`)
-			Fail(w, r, store.ErrActivationSecret)
+			fail(store.ErrActivationSecret)
 			return
 		}
 		licenses.sawRefresh(id)
@@ -86,15 +89,17 @@ func ActivationLicense(licenses *LicenseCache) http.Handler {
 		// The instance must revalidate each time; only it may keep a copy.
 		h.Set("Cache-Control", "private, no-cache")
 		if inm, ok := etag.Field(r.Header, "If-None-Match"); ok && etag.MatchWeak(inm, e.etag) {
+			licenses.obs.Refreshed(RefreshNotModified)
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
 		doc, err := licenses.document(e.lic)
 		if err != nil {
-			Fail(w, r, err)
+			fail(err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"license": doc.claims, "jws": doc.jws})
+		licenses.obs.Refreshed(RefreshOK)
+		writeJSON(w, http.StatusOK, SignedLicense{License: doc.claims, JWS: doc.jws})
 	})
 }
 

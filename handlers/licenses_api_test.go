@@ -23,6 +23,7 @@ import (
 
 	"github.com/seatplan/seatplan/handlers"
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/factory"
 	"github.com/seatplan/seatplan/store/licensing"
 	"github.com/seatplan/seatplan/store/storetest"
 	"github.com/seatplan/seatplan/web"
@@ -136,16 +137,11 @@ func waitUntil(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// assign stands in for the assignment feature (issue 3): it gives a free
-// seat to email and returns the license's activation key.
+// assign gives a free seat to email, as a bulk assignment does, and
+// returns the license's activation key.
 func (a *licenseAPI) assign(t *testing.T, email string) string {
 	t.Helper()
-	key := "key-" + store.NewID()
-	if _, err := a.pool.Exec(t.Context(), `UPDATE licenses SET status = 'assigned', email = $2, activation_key = $3, assigned_at = now()
-		WHERE id = (SELECT min(id) FROM licenses WHERE plan_id = $1 AND status = 'unassigned')`, a.plan.ID, email, key); err != nil {
-		t.Fatal(err)
-	}
-	return key
+	return factory.AssignedLicense(t, a.store, a.plan.ID, email).ActivationKey
 }
 
 type activationAnswer struct {
@@ -167,7 +163,7 @@ func (a *licenseAPI) do(t *testing.T, method, path, body string, header ...strin
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	resp, err := a.srv.Client().Do(req)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,7 +293,8 @@ func TestActivationAPI_BadInputGetsTheRightStatus(t *testing.T) {
 	key := a.assign(t, "ada@example.edu")
 	act, _ := a.activate(t, key, "lms-1")
 	revoked := a.assign(t, "bob@example.edu")
-	if _, err := a.pool.Exec(t.Context(), `UPDATE licenses SET status = 'revoked', revoked_at = now() WHERE activation_key = $1`, revoked); err != nil {
+	if _, err := a.pool.Exec(t.Context(), `WITH r AS (UPDATE licenses SET status = 'revoked', revoked_at = now() WHERE activation_key = $1 RETURNING plan_id)
+		INSERT INTO licenses (plan_id) SELECT plan_id FROM r`, revoked); err != nil {
 		t.Fatal(err)
 	}
 	licensePath := "/api/v1/activations/" + act.ActivationID + "/license"
@@ -568,10 +565,14 @@ func TestActivate_BeyondTheLimitIs409AndAnAdminFreesAnInstanceOnThePlanPage(t *t
 	first, _ := a.activate(t, key, "lms-1")
 
 	resp, raw := a.do(t, "POST", "/api/v1/activations", `{"license_key":"`+key+`","instance_id":"lms-2"}`)
-	var refusal struct{ Error, Message, InstancesURL string }
+	var refusal struct {
+		Error, Message string
+		InstancesURL   string `json:"instances_url"`
+	}
 	json.Unmarshal(raw, &refusal)
 	instancesURL := "/plans/" + a.plan.ID + "/instances"
-	if resp.StatusCode != http.StatusConflict || refusal.Error != "activation_limit" || !strings.Contains(refusal.Message, instancesURL) {
+	if resp.StatusCode != http.StatusConflict || refusal.Error != "activation_limit" || refusal.InstancesURL != instancesURL ||
+		!strings.Contains(refusal.Message, "instances page") {
 		t.Fatalf("second instance: %d %s, want 409 activation_limit naming %s", resp.StatusCode, raw, instancesURL)
 	}
 	resp, raw = a.do(t, "POST", "/api/v1/activations", `{"license_key":"`+key+`","instance_id":"lms-1"}`)

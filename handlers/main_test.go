@@ -3,7 +3,8 @@ package handlers
 import (
 	"testing"
 
+	"github.com/seatplan/seatplan/handlers/apitest"
 	"github.com/seatplan/seatplan/store/storetest"
 )
 
-func TestMain(m *testing.M) { storetest.Main(m) }
+func TestMain(m *testing.M) { storetest.Main(m, apitest.CheckDefaultTransport()) }

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
@@ -42,14 +41,12 @@ func Token(st tokenIssuer, ttl time.Duration) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{
-			"access_token": tok.Token, "token_type": "Bearer", "expires_in": int(tok.ExpiresIn.Seconds()),
-		})
+		writeJSON(w, http.StatusOK, TokenBody{AccessToken: tok.Token, TokenType: "Bearer", ExpiresIn: int(tok.ExpiresIn.Seconds())})
 	})
 }
 
 func invalidTokenRequest(format string, args ...any) error {
-	return &store.Error{Code: store.EBadRequest, Kind: "invalid_request", Message: fmt.Sprintf(format, args...)}
+	return refuse(store.EBadRequest, "invalid_request", format, args...)
 }
 
 // tokenRequest checks a token request and returns the client credentials
@@ -73,8 +70,7 @@ func tokenRequest(w http.ResponseWriter, r *http.Request) (id, secret string, er
 	case "":
 		return "", "", invalidTokenRequest("The grant_type parameter is missing; send grant_type=client_credentials.")
 	default:
-		return "", "", &store.Error{Code: store.EBadRequest, Kind: "unsupported_grant_type",
-			Message: fmt.Sprintf("The grant type %q is not supported; only grant_type=client_credentials is.", gt)}
+		return "", "", refuse(store.EBadRequest, "unsupported_grant_type", "The grant type %q is not supported; only grant_type=client_credentials is.", gt)
 	}
 	formID, formSecret := form.Get("client_id"), form.Get("client_secret")
 	id, secret, basic := basicClientAuth(r)
@@ -84,7 +80,7 @@ func tokenRequest(w http.ResponseWriter, r *http.Request) (id, secret string, er
 	case basic:
 		return id, secret, nil
 	case formID == "":
-		return "", "", &store.Error{Code: store.EUnauthorized, Kind: "invalid_client",
+		return "", "", &store.Error{Code: store.EUnauthorized, Reason: store.ReasonInvalidClient,
 			Message: "The request does not authenticate a client: send its id and secret with HTTP Basic or as client_id and client_secret."}
 	}
 	return formID, formSecret, nil
@@ -117,10 +113,10 @@ func BearerToken(r *http.Request) (string, bool) {
 	return token, token != ""
 }
 
-// Me tells an API client who it is authenticated as.
-func Me() http.Handler {
+// MeAPI tells an API client who it is authenticated as.
+func MeAPI() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a := mustActor(r)
-		writeJSON(w, http.StatusOK, map[string]any{"kind": a.Kind, "id": a.ID, "name": a.Name, "role": a.Role})
+		writeJSON(w, http.StatusOK, Me{Kind: a.Kind, ID: a.ID, Name: a.Name, Role: a.Role})
 	})
 }

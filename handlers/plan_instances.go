@@ -10,6 +10,7 @@ import (
 
 	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/views/activations"
+	"github.com/seatplan/seatplan/views/paths"
 )
 
 type instanceLister interface {
@@ -38,7 +39,7 @@ func PlanInstances(st instanceLister) http.Handler {
 		}
 		planURL := "/plans/" + url.PathEscape(id)
 		a, _ := ActorFrom(r.Context())
-		list := activations.InstancesView{PerLicense: perLicense, LimitURL: store.InstancesPath(id) + "/limit"}
+		list := activations.InstancesView{PerLicense: perLicense, LimitURL: paths.PlanInstances(id) + "/limit"}
 		if a.Is(store.RoleAdmin) {
 			list.CanManage = true
 		}
@@ -46,7 +47,7 @@ func PlanInstances(st instanceLister) http.Handler {
 			row := activations.Row{InstanceID: i.InstanceID, Email: i.Email, Status: string(i.Status),
 				ActivatedAt: i.ActivatedAt, LastRefreshAt: i.LastRefreshAt, Revoked: i.Revoked}
 			if !i.Revoked {
-				row.DeactivateURL = store.InstancesPath(id) + "/" + url.PathEscape(i.ActivationID) + "/deactivate"
+				row.DeactivateURL = paths.PlanInstances(id) + "/" + url.PathEscape(i.ActivationID) + "/deactivate"
 			}
 			list.Rows = append(list.Rows, row)
 		}
@@ -73,7 +74,7 @@ func DeactivateInstance(st instanceManager, sessions SessionManager) http.Handle
 			Fail(w, r, err)
 			return
 		}
-		flashAndRedirect(w, r, sessions, "success", "The instance was deactivated; its license can be activated on another instance.", store.InstancesPath(id))
+		flashAndRedirect(w, r, sessions, "success", "The instance was deactivated; its license can be activated on another instance.", paths.PlanInstances(id))
 	})
 }
 
@@ -93,6 +94,6 @@ func SetInstancesPerLicense(st instanceManager, sessions SessionManager) http.Ha
 			Fail(w, r, err)
 			return
 		}
-		flashAndRedirect(w, r, sessions, "success", fmt.Sprintf("Each license of this plan may now be active on %d instance(s) at once.", n), store.InstancesPath(id))
+		flashAndRedirect(w, r, sessions, "success", fmt.Sprintf("Each license of this plan may now be active on %d instance(s) at once.", n), paths.PlanInstances(id))
 	})
 }

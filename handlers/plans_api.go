@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/views/paths"
 )
 
 type planKeeper interface {
@@ -14,27 +14,49 @@ type planKeeper interface {
 	UpdatePlan(ctx context.Context, id string, u store.PlanUpdate, by store.Actor) (store.Plan, error)
 	Plan(ctx context.Context, id string) (store.Plan, error)
 	ListPlans(ctx context.Context, f store.PlanFilter) (store.PlanPage, error)
-	InstancesPerLicense(ctx context.Context, planID string) (int, error)
-	SetInstancesPerLicense(ctx context.Context, planID string, n int, by store.Actor) error
 	ListLicenses(ctx context.Context, planID string, f store.LicenseFilter) (store.LicensePage, error)
 	RevokeLicenses(ctx context.Context, planID string, emails []string, by store.Actor) (int, error)
+	InstancesPerLicense(ctx context.Context, planID string) (int, error)
+	SetInstancesPerLicense(ctx context.Context, planID string, n int, by store.Actor) error
 }
 
-func planJSON(p store.Plan) map[string]any {
-	return map[string]any{"id": p.ID, "name": p.Name, "seats": p.Seats, "starts_at": p.StartsAt, "expires_at": p.ExpiresAt,
-		"terms_changed_at": p.TermsChangedAt, "created_at": p.CreatedAt, "updated_at": p.UpdatedAt, "counts": p.Counts}
-}
-
-func licenseJSON(l store.License) map[string]any {
-	return map[string]any{"id": l.ID, "email": nilIfEmpty(l.Email), "status": l.Status, "activation_key": nilIfEmpty(l.ActivationKey),
-		"assigned_at": l.AssignedAt, "revoked_at": l.RevokedAt, "changed_at": l.ChangedAt}
-}
-
-func nilIfEmpty(s string) any {
-	if s == "" {
+// validInstances refuses an instances per license out of range, or asked
+// for by anyone but an admin, before any other change of the request is
+// made.
+func (req PlanRequest) validInstances(by store.Actor) error {
+	n := req.InstancesPerLicense
+	switch {
+	case n == nil:
 		return nil
+	case !by.Is(store.RoleAdmin):
+		return store.Errorf(store.EForbidden, "Only admins change how many instances a license may be active on.")
+	case *n < 1 || *n > store.MaxInstancesPerLicense:
+		return &store.Error{Code: store.EInvalid, Reason: store.ReasonInvalidPlan,
+			Message: fmt.Sprintf("Instances per license must be between 1 and %d.", store.MaxInstancesPerLicense),
+			Detail:  store.FieldProblems{"instances_per_license": "out of range"}}
 	}
-	return s
+	return nil
+}
+
+// answerPlan writes one plan, after setting its instances per license when
+// the request asked to; a plan answered on its own says how many instances
+// each license may be active on (a list leaves that out, to stay one read
+// per page).
+func answerPlan(w http.ResponseWriter, r *http.Request, st planKeeper, status int, p store.Plan, req PlanRequest) {
+	if req.InstancesPerLicense != nil {
+		if err := st.SetInstancesPerLicense(r.Context(), p.ID, *req.InstancesPerLicense, mustActor(r)); err != nil {
+			Fail(w, r, err)
+			return
+		}
+	}
+	n, err := st.InstancesPerLicense(r.Context(), p.ID)
+	if err != nil {
+		Fail(w, r, err)
+		return
+	}
+	out := planOut(p)
+	out.InstancesPerLicense = &n
+	writeJSON(w, status, out)
 }
 
 // ListPlansAPI answers GET /api/v1/plans?q=&cursor=.
@@ -46,73 +68,23 @@ func ListPlansAPI(st planKeeper) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		items := make([]map[string]any, len(page.Plans))
+		out := PlanList{Items: make([]Plan, len(page.Plans)), NextCursor: optional(page.NextAfter)}
 		for i, p := range page.Plans {
-			items[i] = planJSON(p)
+			out.Items[i] = planOut(p)
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"items": items, "next_cursor": nilIfEmpty(page.NextAfter)})
+		writeJSON(w, http.StatusOK, out)
 	})
-}
-
-// planRequest is the body of POST and PATCH; pointer fields tell "not
-// sent" from "empty".
-type planRequest struct {
-	Name                *string    `json:"name"`
-	Seats               *int       `json:"seats"`
-	StartsAt            *time.Time `json:"starts_at"`
-	ExpiresAt           *time.Time `json:"expires_at"`
-	InstancesPerLicense *int       `json:"instances_per_license"`
-}
-
-// validInstances refuses an out-of-range instances per license before any
-// other change of the request is made.
-func (req planRequest) validInstances() error {
-	if n := req.InstancesPerLicense; n != nil && (*n < 1 || *n > store.MaxInstancesPerLicense) {
-		return &store.Error{Code: store.EInvalid, Kind: "invalid_plan", Message: fmt.Sprintf("Instances per license must be between 1 and %d.", store.MaxInstancesPerLicense),
-			Fields: map[string]any{"fields": map[string]string{"instances_per_license": "out of range"}}}
-	}
-	return nil
-}
-
-// onePlanJSON is a plan answered on its own, with how many instances each
-// of its licenses may be active on (a list leaves that out, to stay one
-// read per page).
-func onePlanJSON(ctx context.Context, st planKeeper, p store.Plan) (map[string]any, error) {
-	n, err := st.InstancesPerLicense(ctx, p.ID)
-	if err != nil {
-		return nil, err
-	}
-	body := planJSON(p)
-	body["instances_per_license"] = n
-	return body, nil
-}
-
-// answerPlan writes the plan, after setting its instances per license when
-// the request asked to.
-func answerPlan(w http.ResponseWriter, r *http.Request, st planKeeper, status int, p store.Plan, req planRequest) {
-	if req.InstancesPerLicense != nil {
-		if err := st.SetInstancesPerLicense(r.Context(), p.ID, *req.InstancesPerLicense, mustActor(r)); err != nil {
-			Fail(w, r, err)
-			return
-		}
-	}
-	body, err := onePlanJSON(r.Context(), st, p)
-	if err != nil {
-		Fail(w, r, err)
-		return
-	}
-	writeJSON(w, status, body)
 }
 
 // CreatePlanAPI answers POST /api/v1/plans with 201 and the plan.
 func CreatePlanAPI(st planKeeper) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req planRequest
+		var req PlanRequest
 		if err := decodeJSON(w, r, MaxJSONBody, &req); err != nil {
 			Fail(w, r, err)
 			return
 		}
-		if err := req.validInstances(); err != nil {
+		if err := req.validInstances(mustActor(r)); err != nil {
 			Fail(w, r, err)
 			return
 		}
@@ -128,7 +100,7 @@ func CreatePlanAPI(st planKeeper) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		w.Header().Set("Location", "/api/v1/plans/"+p.ID)
+		w.Header().Set("Location", paths.APIPlan(p.ID))
 		answerPlan(w, r, st, http.StatusCreated, p, req)
 	})
 }
@@ -141,24 +113,20 @@ func PlanAPI(st planKeeper) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		answerPlan(w, r, st, http.StatusOK, p, planRequest{})
+		answerPlan(w, r, st, http.StatusOK, p, PlanRequest{})
 	})
 }
 
 // UpdatePlanAPI answers PATCH /api/v1/plans/{id}.
 func UpdatePlanAPI(st planKeeper) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req planRequest
+		var req PlanRequest
 		if err := decodeJSON(w, r, MaxJSONBody, &req); err != nil {
 			Fail(w, r, err)
 			return
 		}
-		if err := req.validInstances(); err != nil {
+		if err := req.validInstances(mustActor(r)); err != nil {
 			Fail(w, r, err)
-			return
-		}
-		if req.InstancesPerLicense != nil && !mustActor(r).Is(store.RoleAdmin) {
-			Fail(w, r, store.Errorf(store.EForbidden, "Only admins change how many instances a license may be active on."))
 			return
 		}
 		p, err := st.UpdatePlan(r.Context(), r.PathValue("id"),
@@ -181,20 +149,18 @@ func ListLicensesAPI(st planKeeper) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		items := make([]map[string]any, len(page.Licenses))
+		out := LicenseList{Items: make([]License, len(page.Licenses)), NextCursor: optional(page.NextCursor)}
 		for i, l := range page.Licenses {
-			items[i] = licenseJSON(l)
+			out.Items[i] = licenseOut(l)
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"items": items, "next_cursor": nilIfEmpty(page.NextCursor)})
+		writeJSON(w, http.StatusOK, out)
 	})
 }
 
 // RevokeLicensesAPI answers POST /api/v1/plans/{id}/revocations {"emails"}.
 func RevokeLicensesAPI(st planKeeper) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			Emails []string `json:"emails"`
-		}
+		var req RevocationRequest
 		if err := decodeJSON(w, r, MaxJSONBody, &req); err != nil {
 			Fail(w, r, err)
 			return
@@ -204,6 +170,6 @@ func RevokeLicensesAPI(st planKeeper) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"revoked": n})
+		writeJSON(w, http.StatusOK, Revocations{Revoked: n})
 	})
 }

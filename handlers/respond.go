@@ -65,7 +65,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, _ := mime.ParseMediaType(ct); mt != "application/json" {
-			return &store.Error{Code: EUnsupported, Kind: "unsupported_media_type", Message: "Send the request body as application/json."}
+			return refuse(EUnsupported, "unsupported_media_type", "Send the request body as application/json.")
 		}
 	}
 	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))

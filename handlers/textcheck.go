@@ -30,10 +30,12 @@ func textProblem(s string) string {
 	return ""
 }
 
+// badText names the field whose bytes were refused.
+type badText string
+
 // badField is the refusal of one field's bytes.
 func badField(field, problem string) error {
-	return &store.Error{Code: store.EBadRequest, Kind: "invalid_text", Message: fmt.Sprintf("The field %s %s.", field, problem),
-		Fields: map[string]any{"field": field}}
+	return &store.Error{Code: store.EBadRequest, Message: fmt.Sprintf("The field %s %s.", field, problem), Detail: badText(field)}
 }
 
 // CheckRequestText refuses a request whose path values or query hold NUL

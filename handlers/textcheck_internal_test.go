@@ -16,10 +16,11 @@ import (
 func refusedField(t *testing.T, err error) string {
 	t.Helper()
 	e, ok := errors.AsType[*store.Error](err)
-	if !ok || e.Code != store.EBadRequest || e.Kind != "invalid_text" {
-		t.Fatalf("got %v, want a 400 invalid_text", err)
+	field, named := e.Detail.(badText)
+	if !ok || e.Code != store.EBadRequest || !named {
+		t.Fatalf("got %v, want a 400 naming a field", err)
 	}
-	return e.Fields["field"].(string)
+	return string(field)
 }
 
 func TestCheckJSONText_NamesTheFieldWithNULOrInvalidUTF8(t *testing.T) {
@@ -88,7 +89,7 @@ func FuzzRequestText(f *testing.F) {
 				t.Fatalf("%s: %q passed", where, s)
 			}
 			if err != nil {
-				if e, ok := errors.AsType[*store.Error](err); !ok || e.Code != store.EBadRequest || e.Fields["field"] == "" {
+				if e, ok := errors.AsType[*store.Error](err); !ok || e.Code != store.EBadRequest || e.Detail.(badText) == "" {
 					t.Fatalf("%s: %q refused with %v", where, s, err)
 				}
 			}

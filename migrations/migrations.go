@@ -82,8 +82,27 @@ func Status(ctx context.Context, pool *pgxpool.Pool, w io.Writer) error {
 	return nil
 }
 
+// Pending reports whether some Seatplan migration is not applied: a
+// process whose binary is newer than its schema is not ready to serve.
+func Pending(ctx context.Context, pool *pgxpool.Pool) (bool, error) {
+	db := stdlib.OpenDBFromPool(pool)
+	defer db.Close()
+	p, err := provider(db)
+	if err != nil {
+		return false, err
+	}
+	pending, err := p.HasPending(ctx)
+	if err != nil {
+		return false, fmt.Errorf("migration status: %w", err)
+	}
+	return pending, nil
+}
+
 func provider(db *sql.DB) (*goose.Provider, error) {
-	p, err := goose.NewProvider(goose.DialectPostgres, db, files)
+	// Migration numbers are reserved per area of work, and areas land in any
+	// order: a database may already carry a higher number than one that
+	// arrives later, which must still be applied.
+	p, err := goose.NewProvider(goose.DialectPostgres, db, files, goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return nil, fmt.Errorf("load migrations: %w", err)
 	}

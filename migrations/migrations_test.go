@@ -71,3 +71,69 @@ func TestDownRollsBackEveryMigrationAndUpRestoresTheSameSchema(t *testing.T) {
 		}
 	}
 }
+
+// rollBackTo rolls back migrations until version (a file name's number) is
+// pending again.
+func rollBackTo(t *testing.T, pool *pgxpool.Pool, version string) {
+	t.Helper()
+	for range 100 {
+		var status bytes.Buffer
+		if err := migrations.Status(context.Background(), pool, &status); err != nil {
+			t.Fatal(err)
+		}
+		for line := range strings.Lines(status.String()) {
+			if strings.HasPrefix(line, version+" ") && strings.Contains(line, "pending") {
+				return
+			}
+		}
+		if err := migrations.Down(context.Background(), pool); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Fatalf("migration %s is still applied after 100 rollbacks", version)
+}
+
+// Plans that a stale seat check let exceed their seats keep every license:
+// the migration that keeps the counts grows their seats to hold them and
+// trims the free rows to the free seats; plans that were sound are left as
+// they were.
+func TestKeptPlanCounts_RepairsPlansThatExceededTheirSeats(t *testing.T) {
+	ctx := context.Background()
+	pool := storetest.NewPool(t)
+	rollBackTo(t, pool, "00060")
+	for _, sql := range []string{
+		`INSERT INTO plans (id, name, seats, starts_at, expires_at) VALUES
+			('over', 'Over', 100, now(), now() + interval '1 year'),
+			('extra', 'Extra free rows', 150, now(), now() + interval '1 year'),
+			('sound', 'Sound', 5, now(), now() + interval '1 year')`,
+		`INSERT INTO licenses (plan_id, status, email, activation_key)
+			SELECT p, 'assigned', p || i || '@example.com', p || i FROM generate_series(1, 150) i, unnest(ARRAY['over', 'extra']) p`,
+		`INSERT INTO licenses (plan_id) SELECT 'extra' FROM generate_series(1, 50)`,
+		`INSERT INTO licenses (plan_id, status, email, activation_key) VALUES ('sound', 'activated', 'a@example.com', 'sa'),
+			('sound', 'revoked', 'b@example.com', 'sb')`,
+		`INSERT INTO licenses (plan_id) SELECT 'sound' FROM generate_series(1, 4)`,
+	} {
+		if _, err := pool.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := migrations.Up(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []struct {
+		plan                                         string
+		seats, unassigned, inUse, activated, revoked int
+	}{{"over", 150, 0, 150, 0, 0}, {"extra", 150, 0, 150, 0, 0}, {"sound", 5, 4, 1, 1, 1}} {
+		var got struct{ seats, unassigned, inUse, activated, revoked, rows int }
+		if err := pool.QueryRow(ctx, `SELECT p.seats, p.unassigned, p.in_use, a.activated, p.revoked,
+			(SELECT count(*) FROM licenses WHERE plan_id = p.id AND status = 'unassigned')
+			FROM plans p JOIN plan_activated a ON a.plan_id = p.id WHERE p.id = $1`, want.plan).
+			Scan(&got.seats, &got.unassigned, &got.inUse, &got.activated, &got.revoked, &got.rows); err != nil {
+			t.Fatal(err)
+		}
+		if got.seats != want.seats || got.unassigned != want.unassigned || got.rows != want.unassigned ||
+			got.inUse != want.inUse || got.activated != want.activated || got.revoked != want.revoked {
+			t.Errorf("plan %s: %+v, want %+v", want.plan, got, want)
+		}
+	}
+}

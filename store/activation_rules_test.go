@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -38,7 +39,7 @@ func TestActivate_ConcurrentActivationsOfOneKeyStopAtThePlansLimit(t *testing.T)
 					switch {
 					case err == nil:
 						ok.Add(1)
-					case isErr && e.Kind == "activation_limit":
+					case isErr && e.Reason == ReasonActivationLimit:
 						limited.Add(1)
 					default:
 						t.Errorf("activation %d: %v", i, err)
@@ -66,9 +67,9 @@ func TestActivate_BeyondTheLimitNamesHowToFreeAnInstance(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = f.store.Activate(ctx, f.key, "lms-2", "")
-	wantErrorKind(t, err, EConflict, "activation_limit")
-	if e := err.(*Error); e.Fields["instances_url"] != "/plans/"+f.plan.ID+"/instances" || e.Fields["limit"] != 1 {
-		t.Errorf("refusal fields %v, want the plan's instances page and the limit", e.Fields)
+	wantErrorReason(t, err, EConflict, ReasonActivationLimit)
+	if e := err.(*Error); e.Detail != (ActivationLimit{PlanID: f.plan.ID, Limit: 1}) || !strings.Contains(e.Message, "instances page") {
+		t.Errorf("refusal %q %v, want the plan, the limit and the instances page", e.Message, e.Detail)
 	}
 
 	admin := Actor{Kind: ActorPerson, ID: "p1", Name: "ada@example.com", Role: RoleAdmin}
@@ -101,9 +102,9 @@ func TestActivate_RenewingAnInstanceNeedsItsCurrentSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = f.store.Activate(ctx, f.key, "lms-1", "")
-	wantErrorKind(t, err, EConflict, "instance_already_activated")
+	wantErrorReason(t, err, EConflict, ReasonInstanceAlreadyActivated)
 	_, err = f.store.Activate(ctx, f.key, "lms-1", "a guess")
-	wantErrorKind(t, err, EUnauthorized, "invalid_activation_secret")
+	wantErrorReason(t, err, EUnauthorized, ReasonWrongActivationSecret)
 	stored, err := f.store.ActivationLicenseByID(ctx, owner.ID)
 	if err != nil || !stored.SecretMatches(owner.Secret) {
 		t.Fatalf("a refused takeover must leave the owner's secret working (%v)", err)

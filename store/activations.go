@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -104,8 +103,8 @@ func (s *Store) Activate(ctx context.Context, licenseKey, instanceID, secret str
 		problems["instance_id"] = fmt.Sprintf("The instance id must be 1 to %d visible ASCII characters without spaces.", maxInstanceIDLength)
 	}
 	if len(problems) > 0 {
-		return Activation{}, &Error{Code: EInvalid, Kind: "invalid_activation", Message: joinProblems(problems, "license_key", "instance_id"),
-			Fields: map[string]any{"fields": problems}}
+		return Activation{}, &Error{Code: EInvalid, Reason: ReasonInvalidActivation, Message: joinProblems(problems, "license_key", "instance_id"),
+			Detail: FieldProblems(problems)}
 	}
 	act := Activation{Secret: newSecret()}
 	now := s.Now()
@@ -124,16 +123,16 @@ func (s *Store) Activate(ctx context.Context, licenseKey, instanceID, secret str
 		err := tx.QueryRow(ctx, `SELECT l.id, l.status, p.id, p.expires_at, p.instances_per_license FROM licenses l JOIN plans p ON p.id = l.plan_id
 			WHERE l.activation_key = $1 FOR UPDATE OF l`, licenseKey).Scan(&licenseID, &status, &planID, &planExpires, &perLicense)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return &Error{Code: ENotFound, Kind: "unknown_license_key", Message: "No license has this license key; check it against the key your administrator sent."}
+			return &Error{Code: ENotFound, Reason: ReasonUnknownLicenseKey, Message: "No license has this license key; check it against the key your administrator sent."}
 		}
 		if err != nil {
 			return fmt.Errorf("find license by key: %w", err)
 		}
 		switch {
 		case status == LicenseRevoked:
-			return &Error{Code: EForbidden, Kind: "license_revoked", Message: "This license was revoked and cannot be activated; ask your administrator for a new one."}
+			return &Error{Code: EForbidden, Reason: ReasonLicenseRevoked, Message: "This license was revoked and cannot be activated; ask your administrator for a new one."}
 		case !now.Before(planExpires):
-			return &Error{Code: EConflict, Kind: "license_expired",
+			return &Error{Code: EConflict, Reason: ReasonLicenseExpired,
 				Message: fmt.Sprintf("This license's plan expired on %s; it cannot be activated until the plan is extended.", planExpires.UTC().Format(time.DateOnly))}
 		}
 		var held []byte
@@ -141,7 +140,7 @@ func (s *Store) Activate(ctx context.Context, licenseKey, instanceID, secret str
 			licenseID, instanceID).Scan(&act.ID, &held)
 		switch {
 		case err == nil:
-			if err := renewalAllowed(held, secret, planID); err != nil {
+			if err := renewalAllowed(held, secret); err != nil {
 				return err
 			}
 			act.Renewed = true
@@ -191,17 +190,12 @@ func (s *Store) Activate(ctx context.Context, licenseKey, instanceID, secret str
 	return act, nil
 }
 
-// InstancesPath is the plan page that lists (and deactivates) its instances.
-func InstancesPath(planID string) string { return "/plans/" + url.PathEscape(planID) + "/instances" }
-
 // renewalAllowed admits a renewal only with the activation's current secret.
-func renewalAllowed(held []byte, secret, planID string) error {
+func renewalAllowed(held []byte, secret string) error {
 	if secret == "" {
-		return &Error{Code: EConflict, Kind: "instance_already_activated",
+		return &Error{Code: EConflict, Reason: ReasonInstanceAlreadyActivated,
 			Message: "This instance already holds an activation of this license. To renew it, send its current activation secret " +
-				"as Authorization: Bearer <secret>; if the secret is lost, an administrator deactivates the instance on the plan's instances page (" +
-				InstancesPath(planID) + ") first.",
-			Fields: map[string]any{"instances_url": InstancesPath(planID)}}
+				"as Authorization: Bearer <secret>; if the secret is lost, an administrator deactivates the instance on the plan's instances page first."}
 	}
 	if subtle.ConstantTimeCompare(held, hashSecret(secret)) != 1 {
 		return ErrActivationSecret
@@ -214,10 +208,10 @@ func activationLimit(planID string, perLicense int) error {
 	if perLicense != 1 {
 		instances = fmt.Sprintf("%d instances", perLicense)
 	}
-	return &Error{Code: EConflict, Kind: "activation_limit",
+	return &Error{Code: EConflict, Reason: ReasonActivationLimit,
 		Message: fmt.Sprintf("This license is already active on %s, the most its plan allows. To free one, an administrator deactivates an instance "+
-			"on the plan's instances page (%s), or raises the plan's instances per license.", instances, InstancesPath(planID)),
-		Fields: map[string]any{"limit": perLicense, "instances_url": InstancesPath(planID)}}
+			"on the plan's instances page, or raises the plan's instances per license.", instances),
+		Detail: ActivationLimit{PlanID: planID, Limit: perLicense}}
 }
 
 // DeactivateInstance ends one activation of a plan's license: its secret
@@ -264,8 +258,8 @@ func (s *Store) InstancesPerLicense(ctx context.Context, planID string) (int, er
 // activations until enough are deactivated.
 func (s *Store) SetInstancesPerLicense(ctx context.Context, planID string, n int, by Actor) error {
 	if n < 1 || n > MaxInstancesPerLicense {
-		return &Error{Code: EInvalid, Kind: "invalid_plan", Message: fmt.Sprintf("Instances per license must be between 1 and %d.", MaxInstancesPerLicense),
-			Fields: map[string]any{"fields": map[string]string{"instances_per_license": "out of range"}}}
+		return &Error{Code: EInvalid, Reason: ReasonInvalidPlan, Message: fmt.Sprintf("Instances per license must be between 1 and %d.", MaxInstancesPerLicense),
+			Detail: FieldProblems{"instances_per_license": "out of range"}}
 	}
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		var old int
@@ -315,11 +309,11 @@ func (s *Store) ActivationLicenseByID(ctx context.Context, id string) (Activatio
 }
 
 // ErrUnknownActivation answers an activation id that names no activation.
-var ErrUnknownActivation = &Error{Code: ENotFound, Kind: "unknown_activation", Message: "There is no activation with this id; activate the license again."}
+var ErrUnknownActivation = &Error{Code: ENotFound, Reason: ReasonUnknownActivation, Message: "There is no activation with this id; activate the license again."}
 
 // ErrActivationSecret answers a wrong, missing or revoked activation secret
 // (see ActivationLicense.SecretMatches).
-var ErrActivationSecret = &Error{Code: EUnauthorized, Kind: "invalid_activation_secret",
+var ErrActivationSecret = &Error{Code: EUnauthorized, Reason: ReasonWrongActivationSecret,
 	Message: "The activation secret is wrong or was replaced; send the secret of the latest activation as Authorization: Bearer <secret>."}
 
 // RecordActivationRefreshes stores when each activation last fetched its

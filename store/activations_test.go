@@ -40,11 +40,21 @@ func assignLicense(t *testing.T, s *Store, planID, email string) (key string, id
 	return key, id
 }
 
-func wantErrorKind(t *testing.T, err error, code Code, kind string) {
+// revokeByID revokes a license as a direct SQL writer must: a fresh
+// unassigned row takes the revoked seat, or the database refuses the commit.
+func revokeByID(t *testing.T, s *Store, id int64) {
+	t.Helper()
+	if _, err := s.pool.Exec(t.Context(), `WITH r AS (UPDATE licenses SET status = 'revoked', revoked_at = now() WHERE id = $1 RETURNING plan_id)
+		INSERT INTO licenses (plan_id) SELECT plan_id FROM r`, id); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func wantErrorReason(t *testing.T, err error, code Code, reason Reason) {
 	t.Helper()
 	e, ok := errors.AsType[*Error](err)
-	if !ok || e.Code != code || e.Kind != kind {
-		t.Fatalf("got error %v, want %s/%s", err, code, kind)
+	if !ok || e.Code != code || e.Reason != reason {
+		t.Fatalf("got error %v, want %s/%d", err, code, reason)
 	}
 }
 
@@ -96,22 +106,20 @@ func TestActivate_RefusesRevokedExpiredUnknownAndMalformed(t *testing.T) {
 	ctx := t.Context()
 
 	_, err := f.store.Activate(ctx, "no-such-key", "lms-1", "")
-	wantErrorKind(t, err, ENotFound, "unknown_license_key")
+	wantErrorReason(t, err, ENotFound, ReasonUnknownLicenseKey)
 	_, err = f.store.Activate(ctx, "bad key with spaces", "lms-1", "")
-	wantErrorKind(t, err, EInvalid, "invalid_activation")
+	wantErrorReason(t, err, EInvalid, ReasonInvalidActivation)
 	_, err = f.store.Activate(ctx, f.key, "", "")
-	wantErrorKind(t, err, EInvalid, "invalid_activation")
+	wantErrorReason(t, err, EInvalid, ReasonInvalidActivation)
 
 	expired := New(f.store.pool)
 	expired.Now = func() time.Time { return f.plan.ExpiresAt.Add(time.Second) }
 	_, err = expired.Activate(ctx, f.key, "lms-1", "")
-	wantErrorKind(t, err, EConflict, "license_expired")
+	wantErrorReason(t, err, EConflict, ReasonLicenseExpired)
 
-	if _, err := f.store.pool.Exec(ctx, `UPDATE licenses SET status = 'revoked', revoked_at = now() WHERE id = $1`, f.licenseID); err != nil {
-		t.Fatal(err)
-	}
+	revokeByID(t, f.store, f.licenseID)
 	_, err = f.store.Activate(ctx, f.key, "lms-1", "")
-	wantErrorKind(t, err, EForbidden, "license_revoked")
+	wantErrorReason(t, err, EForbidden, ReasonLicenseRevoked)
 
 	var rows int
 	f.store.pool.QueryRow(ctx, `SELECT count(*) FROM activations`).Scan(&rows)
@@ -128,7 +136,7 @@ func TestActivationLicenseByID_UnknownIDWrongAndRevokedSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = f.store.ActivationLicenseByID(t.Context(), NewID())
-	wantErrorKind(t, err, ENotFound, "unknown_activation")
+	wantErrorReason(t, err, ENotFound, ReasonUnknownActivation)
 	got, err := f.store.ActivationLicenseByID(t.Context(), a.ID)
 	if err != nil || got.SecretMatches(a.Secret+"x") || got.SecretMatches("") || !got.SecretMatches(a.Secret) {
 		t.Fatalf("secret checks on %+v: %v", got, err)
@@ -181,9 +189,7 @@ func TestLicenseChangedAt_MovesWithEveryLicenseChangeAndPlanTerms(t *testing.T) 
 		t.Fatal(err)
 	}
 	mustMove("a rename of the plan")
-	if _, err := f.store.pool.Exec(ctx, `UPDATE licenses SET status = 'revoked', revoked_at = now() WHERE id = $1`, f.licenseID); err != nil {
-		t.Fatal(err)
-	}
+	revokeByID(t, f.store, f.licenseID)
 	mustMove("a revocation")
 
 	// An unrelated save changes nothing.

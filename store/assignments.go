@@ -30,12 +30,14 @@ type AssignmentPreview struct {
 	Available       int // unassigned seats of the plan
 }
 
-// Acceptable reports whether confirming the preview would start the job.
+// Acceptable reports whether confirming the preview would start the job,
+// once its invalid entries are skipped.
 func (p AssignmentPreview) Acceptable() bool {
-	return len(p.Problems) == 0 && p.New+p.AlreadyLicensed > 0 && p.Needed <= p.Available
+	return p.New > 0 && p.Needed <= p.Available
 }
 
-// AssignmentResult is an assignment job's result (SPEC §11).
+// AssignmentResult is an assignment job's result, kept as the job's JSON
+// result and shown by the job's API as it is.
 type AssignmentResult struct {
 	Assigned        int `json:"assigned"`
 	AlreadyLicensed int `json:"already_licensed"`
@@ -87,31 +89,38 @@ func countLicensed(ctx context.Context, q querier, planID string, addresses []st
 
 // InvalidEmailsError rejects a list with bad entries, naming every one.
 func InvalidEmailsError(problems []emaillist.Problem) error {
-	out := make([]map[string]any, len(problems))
-	for i, p := range problems {
-		out[i] = map[string]any{"line": p.Line, "value": p.Value, "reason": p.Reason}
-	}
 	first := problems[0]
-	return &Error{Code: EInvalid, Kind: "invalid_emails",
+	return &Error{Code: EInvalid, Reason: ReasonInvalidEmails,
 		Message: fmt.Sprintf("The list has %d invalid addresses (first on line %d: %q, %s); fix them and send the list again. Nothing was assigned.",
 			len(problems), first.Line, first.Value, first.Reason),
-		Fields: map[string]any{"problems": out}}
+		Detail: problems}
 }
 
 func notEnoughSeats(needed, available int) error {
-	return &Error{Code: EInvalid, Kind: "not_enough_seats",
+	return &Error{Code: EInvalid, Reason: ReasonNotEnoughSeats,
 		Message: fmt.Sprintf("The list needs %d seats but the plan has %d unassigned; add seats or shorten the list. Nothing was assigned.", needed, available),
-		Fields:  map[string]any{"needed": needed, "available": available}}
+		Detail:  SeatShortage{Needed: needed, Available: available}}
+}
+
+// NothingToAssignError answers a list every address of which already holds a
+// live license in the plan: assigning it would change nothing, so no job is made.
+type NothingToAssignError struct {
+	AlreadyLicensed, Duplicates int
+}
+
+func (e *NothingToAssignError) Error() string {
+	return fmt.Sprintf("Every address on the list (%d) already holds a license in this plan; there is nothing to assign.", e.AlreadyLicensed)
 }
 
 // AssignLicenses accepts a list for assignment: it checks the list, takes
 // the plan's lock (failing at once with *ErrLocked if another process holds
 // it), checks the seats, and in one transaction stores the list, records
 // the job and enqueues it. The lock stays held for the job, which releases
-// it. Nothing is assigned yet; a refusal changes nothing.
+// it. Nothing is assigned yet; a refusal changes nothing, and so does a list
+// with nothing new (*NothingToAssignError).
 func (s *Store) AssignLicenses(ctx context.Context, planID string, list emaillist.Emails, by Actor, ttl time.Duration, enqueue Enqueue) (Job, error) {
 	if len(list.Addresses) == 0 && len(list.Problems) == 0 {
-		return Job{}, &Error{Code: EInvalid, Kind: "empty_list", Message: "The list has no addresses; send one address per line or an email column."}
+		return Job{}, &Error{Code: EInvalid, Reason: ReasonEmptyList, Message: "The list has no addresses; send one address per line or an email column."}
 	}
 	// A bad list is refused before the lock: it never holds the plan, and
 	// it is told what to fix even while other work holds it.
@@ -128,14 +137,19 @@ func (s *Store) AssignLicenses(ctx context.Context, planID string, list emaillis
 		if err != nil {
 			return err
 		}
-		// Only a list longer than the free seats can need too many; the
-		// count of licensed addresses costs a probe per address.
-		if len(list.Addresses) > p.Counts.Unassigned {
+		// Only a list longer than the free seats can need too many, and only
+		// one no longer than the live licenses can be licensed already, every
+		// address of it; the count of licensed addresses costs a probe per address.
+		if len(list.Addresses) > p.Counts.Unassigned || len(list.Addresses) <= p.Counts.Assigned+p.Counts.Activated {
 			already, err := countLicensed(ctx, tx, planID, list.Addresses)
 			if err != nil {
 				return err
 			}
-			if pv := previewOf(p, list, already); pv.Needed > pv.Available {
+			pv := previewOf(p, list, already)
+			if pv.New == 0 {
+				return &NothingToAssignError{AlreadyLicensed: already, Duplicates: list.Duplicates}
+			}
+			if pv.Needed > pv.Available {
 				return notEnoughSeats(pv.Needed, pv.Available)
 			}
 		}

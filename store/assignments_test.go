@@ -19,7 +19,7 @@ func noQueue(context.Context, pgx.Tx, string) error { return nil }
 
 func mustList(t testing.TB, text string) emaillist.Emails {
 	t.Helper()
-	l, err := emaillist.ParseEmails(strings.NewReader(text), emaillist.FormatText, emaillist.Limits{})
+	l, err := emaillist.ReadEmails(strings.NewReader(text), emaillist.Options{Format: emaillist.FormatText})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func newPlan(t testing.TB, s *Store, seats int) Plan {
 
 func assign(t testing.TB, s *Store, planID string, list emaillist.Emails) AssignmentResult {
 	t.Helper()
-	res, err := s.assignNow(context.Background(), planID, list, testActor("admin@example.com"))
+	res, err := s.AssignNow(context.Background(), planID, list, testActor("admin@example.com"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,6 +74,9 @@ func checkSeatInvariants(t testing.TB, s *Store, planID string) Plan {
 	if live := p.Counts.Unassigned + p.Counts.Assigned + p.Counts.Activated; live != p.Seats {
 		t.Errorf("unassigned+assigned+activated = %d, seats = %d", live, p.Seats)
 	}
+	if counted := countLicenses(t, s, planID); counted != p.Counts {
+		t.Errorf("kept counts %+v, counted %+v", p.Counts, counted)
+	}
 	var twice int
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT email FROM licenses
 		WHERE plan_id = $1 AND status IN ('assigned', 'activated') GROUP BY email HAVING count(*) > 1) d`, planID).Scan(&twice); err != nil {
@@ -83,6 +86,19 @@ func checkSeatInvariants(t testing.TB, s *Store, planID string) Plan {
 		t.Errorf("%d addresses hold two live licenses", twice)
 	}
 	return p
+}
+
+// countLicenses counts a plan's licenses by status, row by row: what the
+// kept counters must always equal.
+func countLicenses(t testing.TB, s *Store, planID string) (c LicenseCounts) {
+	t.Helper()
+	if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE status = 'unassigned'),
+		count(*) FILTER (WHERE status = 'assigned'), count(*) FILTER (WHERE status = 'activated'),
+		count(*) FILTER (WHERE status = 'revoked') FROM licenses WHERE plan_id = $1`, planID).
+		Scan(&c.Unassigned, &c.Assigned, &c.Activated, &c.Revoked); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func TestAssign_NewAddressesGetSeatsAndLicensedOnesAreSkipped(t *testing.T) {
@@ -137,11 +153,11 @@ func TestAssign_InvalidAddressesChangeNothingAndFreeThePlan(t *testing.T) {
 	p := newPlan(t, s, 5)
 	_, err := s.AssignLicenses(ctx, p.ID, mustList(t, "a@example.com\nnot-an-address\n\nc@@example.com\n"), testActor("x"), time.Minute, noQueue)
 	e, ok := errors.AsType[*Error](err)
-	if !ok || e.Kind != "invalid_emails" {
+	if !ok || e.Reason != ReasonInvalidEmails {
 		t.Fatalf("got %v, want invalid_emails", err)
 	}
-	problems := e.Fields["problems"].([]map[string]any)
-	if len(problems) != 2 || problems[0]["line"] != 2 || problems[1]["line"] != 4 {
+	problems := e.Detail.([]emaillist.Problem)
+	if len(problems) != 2 || problems[0].Line != 2 || problems[1].Line != 4 {
 		t.Errorf("problems %v, want lines 2 and 4", problems)
 	}
 	if got := checkSeatInvariants(t, s, p.ID); got.Counts.Assigned != 0 {
@@ -162,7 +178,7 @@ func TestAssign_InvalidListOnAHeldPlanIsToldWhatToFix(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = s.AssignLicenses(ctx, p.ID, mustList(t, "a@example.com\nnot-an-address\n"), testActor("x"), time.Minute, noQueue)
-	if e, ok := errors.AsType[*Error](err); !ok || e.Kind != "invalid_emails" {
+	if e, ok := errors.AsType[*Error](err); !ok || e.Reason != ReasonInvalidEmails {
 		t.Fatalf("got %v, want invalid_emails, not the other holder's lock", err)
 	}
 	if held, ok, _ := s.HeldLock(ctx, PlanLockName(p.ID)); !ok || held.LeaseID != other.LeaseID {
@@ -178,7 +194,7 @@ func TestAssign_TooFewSeatsChangesNothing(t *testing.T) {
 	assign(t, s, p.ID, mustList(t, "a@example.com"))
 	_, err := s.AssignLicenses(ctx, p.ID, mustList(t, "a@example.com\nb@example.com\nc@example.com"), testActor("x"), time.Minute, noQueue)
 	e, ok := errors.AsType[*Error](err)
-	if !ok || e.Kind != "not_enough_seats" || e.Fields["needed"] != 2 || e.Fields["available"] != 1 {
+	if !ok || e.Reason != ReasonNotEnoughSeats || e.Detail != (SeatShortage{Needed: 2, Available: 1}) {
 		t.Fatalf("got %v %+v, want not_enough_seats needed 2 available 1", err, e)
 	}
 	if got := checkSeatInvariants(t, s, p.ID); got.Counts.Assigned != 1 {
@@ -187,6 +203,25 @@ func TestAssign_TooFewSeatsChangesNothing(t *testing.T) {
 	// Longer than the free seats, but one address is licensed already: it fits.
 	if res := assign(t, s, p.ID, mustList(t, "a@example.com\nb@example.com")); res != (AssignmentResult{Assigned: 1, AlreadyLicensed: 1}) {
 		t.Errorf("a list that fits once licensed addresses are skipped: %+v", res)
+	}
+}
+
+func TestAssign_AListWithNothingNewMakesNoJob(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := context.Background()
+	p := newPlan(t, s, 5)
+	assign(t, s, p.ID, mustList(t, "a@example.com\nb@example.com"))
+	jobs := countRows(t, s, "jobs")
+	_, err := s.AssignLicenses(ctx, p.ID, mustList(t, "b@example.com\nA@example.com\na@example.com"), testActor("x"), time.Minute, noQueue)
+	if e, ok := errors.AsType[*NothingToAssignError](err); !ok || *e != (NothingToAssignError{AlreadyLicensed: 2, Duplicates: 1}) {
+		t.Fatalf("got %v, want nothing to assign, 2 licensed already, 1 duplicate", err)
+	}
+	if n := countRows(t, s, "jobs"); n != jobs {
+		t.Errorf("%d jobs, want still %d", n, jobs)
+	}
+	if _, err := s.AcquireLock(ctx, PlanLockName(p.ID), testActor("next"), "next", time.Minute); err != nil {
+		t.Errorf("the refusal kept the plan's lock: %v", err)
 	}
 }
 
@@ -320,6 +355,9 @@ func TestAssign_ConcurrentOverlappingListsNeverDoubleAssign(t *testing.T) {
 					time.Sleep(time.Millisecond)
 					continue
 				}
+				if _, ok := errors.AsType[*NothingToAssignError](err); ok {
+					return // the neighbours' lists covered this one
+				}
 				if err != nil {
 					t.Error(err)
 					return
@@ -431,11 +469,18 @@ func TestAssign_SeatsGoneBeforeTheJobFailItWithoutChanges(t *testing.T) {
 	p := newPlan(t, s, 3)
 	job := accept(t, s, p.ID, "a@example.com\nb@example.com\nc@example.com")
 	one := 1
-	if _, err := s.UpdatePlan(ctx, p.ID, PlanUpdate{Seats: &one}, testActor("support")); err != nil {
+	if _, err := s.UpdatePlan(ctx, p.ID, PlanUpdate{Seats: &one}, testActor("support")); !isLocked(err) {
+		t.Fatalf("lowering seats under the job's lock: %v, want blocked", err)
+	}
+	// A writer that ignores the lock (an operator's SQL) can still take
+	// them; the job re-checks under the plan's row lock.
+	if _, err := s.pool.Exec(ctx, `WITH shrunk AS (UPDATE plans SET seats = 1 WHERE id = $1 RETURNING id)
+		DELETE FROM licenses WHERE id IN (SELECT id FROM licenses WHERE plan_id = $1 AND status = 'unassigned' ORDER BY id LIMIT 2)`,
+		p.ID); err != nil {
 		t.Fatal(err)
 	}
 	_, err := s.runNow(ctx, job.ID)
-	if e, ok := errors.AsType[*Error](err); !ok || e.Kind != "not_enough_seats" || e.Fields["needed"] != 3 || e.Fields["available"] != 1 {
+	if e, ok := errors.AsType[*Error](err); !ok || e.Reason != ReasonNotEnoughSeats || e.Detail != (SeatShortage{Needed: 3, Available: 1}) {
 		t.Fatalf("run: %v, want not_enough_seats needed 3 available 1", err)
 	}
 	if got := checkSeatInvariants(t, s, p.ID); got.Counts.Assigned != 0 {

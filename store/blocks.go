@@ -52,7 +52,7 @@ func checkPlacement(parent, child BlockType) error {
 		known = known || slices.Contains(ts, child)
 	}
 	if !known {
-		return &Error{Code: EInvalid, Kind: "unknown_block_type",
+		return &Error{Code: EInvalid, Reason: ReasonUnknownBlockType,
 			Message: fmt.Sprintf("Unknown block type %q: use chapter, sequential, vertical, html, problem or video.", child)}
 	}
 	msg := fmt.Sprintf("A %s cannot be placed in a %s: the hierarchy is %s", child, parent, hierarchyRule)
@@ -65,8 +65,8 @@ func checkPlacement(parent, child BlockType) error {
 	} else {
 		msg += fmt.Sprintf(", and a %s holds no blocks.", parent)
 	}
-	return &Error{Code: EInvalid, Kind: "invalid_placement", Message: msg,
-		Fields: map[string]any{"rule": hierarchyRule}}
+	return &Error{Code: EInvalid, Reason: ReasonInvalidPlacement, Message: msg,
+		Detail: PlacementRule(hierarchyRule)}
 }
 
 // ChangeKind is what a version did to its block.
@@ -156,7 +156,7 @@ func validFields(raw json.RawMessage) (json.RawMessage, error) {
 	}
 	var obj map[string]json.RawMessage
 	if raw[0] != '{' || json.Unmarshal(raw, &obj) != nil {
-		return nil, &Error{Code: EInvalid, Kind: "invalid_fields", Message: `The fields must be a JSON object, such as {"body": "<p>Hello</p>"}.`}
+		return nil, &Error{Code: EInvalid, Reason: ReasonInvalidFields, Message: `The fields must be a JSON object, such as {"body": "<p>Hello</p>"}.`}
 	}
 	return raw, nil
 }
@@ -190,9 +190,9 @@ func checkIfMatch(b Block, ifMatch string) error {
 	if ifMatch == "" || ifMatch == b.VersionID {
 		return nil
 	}
-	return &Error{Code: EPrecondition, Kind: "version_mismatch",
+	return &Error{Code: EPrecondition, Reason: ReasonVersionMismatch,
 		Message: fmt.Sprintf("The block %q changed since version %s (it is now at %s): reload it and apply your change again.", b.ID, ifMatch, b.VersionID),
-		Fields:  map[string]any{"current_version_id": b.VersionID}}
+		Detail:  CurrentVersion(b.VersionID)}
 }
 
 // courseEdit is one operation on a course's blocks inside its transaction:
@@ -314,7 +314,7 @@ func nullable(s string) *string {
 func (s *Store) editCourse(ctx context.Context, key string, by Actor, right courseRight, src Source, lease *Lock, fn func(e *courseEdit) error) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		if lease != nil {
-			if err := checkFence(ctx, tx, *lease); err != nil {
+			if err := s.checkFence(ctx, tx, *lease); err != nil {
 				return err
 			}
 		}
@@ -432,7 +432,7 @@ func (s *Store) UpdateBlock(ctx context.Context, course, id string, u BlockUpdat
 
 func updateSummary(b Block, before, after *BlockState) string {
 	var changed []string
-	for _, d := range DiffStates(before, after, nil) {
+	for _, d := range DiffStates(before, after) {
 		if d.Changed {
 			changed = append(changed, d.Field)
 		}
@@ -456,9 +456,9 @@ func (s *Store) ReorderChildren(ctx context.Context, course, id string, children
 			return err
 		}
 		if !isPermutation(b.Children, children) {
-			return &Error{Code: EInvalid, Kind: "not_a_permutation",
+			return &Error{Code: EInvalid, Reason: ReasonNotAPermutation,
 				Message: fmt.Sprintf("The children must be the current %d children of %s in a new order, each once; reload the block and send its children reordered.", len(b.Children), label(b)),
-				Fields:  map[string]any{"current_children": b.Children}}
+				Detail:  CurrentChildren(b.Children)}
 		}
 		if _, err := e.tx.Exec(ctx, `UPDATE blocks SET children = $2, updated_at = now() WHERE id = $1`, id, children); err != nil {
 			return fmt.Errorf("reorder children: %w", err)

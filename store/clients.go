@@ -24,7 +24,7 @@ type AccessToken struct {
 }
 
 // errInvalidClient is RFC 6749's answer for unknown clients and wrong secrets alike.
-var errInvalidClient = &Error{Code: EUnauthorized, Kind: "invalid_client", Message: "Client authentication failed."}
+var errInvalidClient = &Error{Code: EUnauthorized, Reason: ReasonInvalidClient, Message: "Client authentication failed."}
 
 // CreateClient registers an API client with a role.
 func (s *Store) CreateClient(ctx context.Context, name string, role Role, by Actor) (ClientCredentials, error) {
@@ -76,7 +76,7 @@ func (s *Store) ClientByToken(ctx context.Context, token string) (Actor, error) 
 	err := s.pool.QueryRow(ctx, `SELECT c.id, c.name, c.role FROM api_tokens t JOIN api_clients c ON c.id = t.client_id
 		WHERE t.token_hash = $1 AND t.expires_at > $2 AND c.disabled_at IS NULL`, hashSecret(token), s.Now()).Scan(&a.ID, &a.Name, &a.Role)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Actor{}, &Error{Code: EUnauthorized, Kind: "invalid_token", Message: "The access token is missing, unknown or expired."}
+		return Actor{}, &Error{Code: EUnauthorized, Reason: ReasonInvalidToken, Message: "The access token is missing, unknown or expired."}
 	}
 	if err != nil {
 		return Actor{}, fmt.Errorf("find access token: %w", err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -88,7 +89,7 @@ func TestCreateBlock_EnforcesTheHierarchy(t *testing.T) {
 		})
 	}
 	_, err := f.s.CreateBlock(ctx, f.key, NewBlock{ParentID: f.chapter.ID, Type: BlockHTML, DisplayName: "x"}, f.author, SourceAPI)
-	if e, _ := errors.AsType[*Error](err); e == nil || e.Kind != "invalid_placement" || !strings.Contains(e.Message, "chapter holds only sequential") {
+	if e, _ := errors.AsType[*Error](err); e == nil || e.Reason != ReasonInvalidPlacement || !strings.Contains(e.Message, "chapter holds only sequential") {
 		t.Errorf("the refusal does not name the rule: %v", err)
 	}
 	if got := f.block(t, f.chapter.ID).Children; !slices.Equal(got, []string{f.seq.ID}) {
@@ -427,19 +428,22 @@ func TestCourseHistory_PagesAndFilters(t *testing.T) {
 	}
 }
 
-func TestDiffStates_ShowsEachFieldAndChildOrder(t *testing.T) {
+func TestDiffStates_ComparesEachFieldAndChildOrder(t *testing.T) {
 	t.Parallel()
 	before := &BlockState{DisplayName: "A", Fields: map[string]json.RawMessage{"body": json.RawMessage(`"x"`), "n": json.RawMessage(`1`)}, Children: []string{"1", "2"}}
 	after := &BlockState{DisplayName: "A", Fields: map[string]json.RawMessage{"body": json.RawMessage(`"y"`), "n": json.RawMessage(` 1 `), "new": json.RawMessage(`{"a": [1]}`)}, Children: []string{"2", "1"}}
-	got := DiffStates(before, after, map[string]string{"1": "One", "2": "Two"})
-	want := []FieldDiff{
-		{Field: "display_name", Before: "A", After: "A"},
-		{Field: "fields.body", Before: "x", After: "y", Changed: true},
-		{Field: "fields.n", Before: "1", After: "1"},
-		{Field: "fields.new", After: `{"a":[1]}`, Changed: true},
-		{Field: "children", Before: "One\nTwo", After: "Two\nOne", Changed: true},
+	var got []string
+	for _, d := range DiffStates(before, after) {
+		got = append(got, fmt.Sprintf("%s %t %s>%s", d.Field, d.Changed, d.Before, d.After))
+	}
+	want := []string{
+		`display_name false "A">"A"`,
+		`fields.body true "x">"y"`,
+		`fields.n false 1> 1 `,
+		`fields.new true >{"a": [1]}`,
+		`children true ["1","2"]>["2","1"]`,
 	}
 	if !slices.Equal(got, want) {
-		t.Errorf("diff\n got %+v\nwant %+v", got, want)
+		t.Errorf("diff\n got %q\nwant %q", got, want)
 	}
 }

@@ -128,7 +128,7 @@ func (s *Store) loadDemoPlans(ctx context.Context) error {
 		for i := range addresses {
 			addresses[i] = fmt.Sprintf("learner%03d@%s.example", i+1, strings.ToLower(strings.Fields(d.name)[0]))
 		}
-		if _, err := s.assignNow(ctx, p.ID, emaillist.Emails{Addresses: addresses, Entries: len(addresses)}, by); err != nil {
+		if _, err := s.AssignNow(ctx, p.ID, emaillist.Emails{Addresses: addresses, Entries: len(addresses)}, by); err != nil {
 			return fmt.Errorf("demo licenses of %s: %w", d.name, err)
 		}
 		if _, err := s.RevokeLicenses(ctx, p.ID, addresses[:1], by); err != nil {
@@ -138,9 +138,9 @@ func (s *Store) loadDemoPlans(ctx context.Context) error {
 	return nil
 }
 
-// assignNow accepts a list and runs its job in this goroutine, for demo
+// AssignNow accepts a list and runs its job in this goroutine, for demo
 // data and tests, which have no job queue.
-func (s *Store) assignNow(ctx context.Context, planID string, list emaillist.Emails, by Actor) (AssignmentResult, error) {
+func (s *Store) AssignNow(ctx context.Context, planID string, list emaillist.Emails, by Actor) (AssignmentResult, error) {
 	job, err := s.AssignLicenses(ctx, planID, list, by, time.Minute, func(context.Context, pgx.Tx, string) error { return nil })
 	if err != nil {
 		return AssignmentResult{}, err

@@ -51,7 +51,7 @@ type EnrollmentResult struct {
 }
 
 // Enroll enrolls many (email, course) pairs at once. pairs are normally what
-// emaillist.ParsePairs or CheckPairs accepted, with their Index and Line;
+// emaillist.ReadPairs or CheckPairs accepted, with their Index and Line;
 // refused are the entries those reported as problems, which are only reported
 // and counted. A pair with a bad address, no course or an unknown course, or
 // repeating an earlier pair, becomes a problem while the others are still
@@ -244,8 +244,8 @@ func saveEnrollmentResult(ctx context.Context, tx pgx.Tx, res EnrollmentResult, 
 	return nil
 }
 
-// EnrollmentProblem is an entry that was not enrolled, spelt as the API
-// answers it and as the kept result stores it.
+// EnrollmentProblem is an entry that was not enrolled; the JSON names are
+// how the kept result stores it.
 type EnrollmentProblem struct {
 	Index  int    `json:"index"`
 	Line   int    `json:"line,omitempty"` // 1-based CSV line; absent for JSON lists

@@ -25,11 +25,11 @@ func seedCourses(t testing.TB, s *Store, keys ...string) {
 
 func parseEnrollmentCSV(t testing.TB, csv string) ([]emaillist.Pair, []emaillist.PairProblem) {
 	t.Helper()
-	pairs, problems, err := emaillist.ParsePairs(strings.NewReader(csv), emaillist.Limits{})
+	list, err := emaillist.ReadPairs(strings.NewReader(csv), emaillist.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return pairs, problems
+	return list.Pairs, list.Problems
 }
 
 func enrollmentCount(t testing.TB, s *Store) int {

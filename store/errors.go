@@ -31,12 +31,14 @@ const (
 // Error is an error a user can act on: its Message is shown to them as is.
 type Error struct {
 	Code Code
-	// Kind is the machine-readable "error" member of an API answer, when it
-	// is more specific than Code (e.g. "invalid_emails").
-	Kind    string
+	// Reason says, more precisely than Code, why the request was refused,
+	// for clients that act on it; NoReason when Code says it all.
+	Reason  Reason
 	Message string
-	// Fields are extra members of the API error body (e.g. "problems").
-	Fields map[string]any
+	// Detail is what a client needs to put things right, as a domain value
+	// (the list's problems, the seats short, the later changes); nil when
+	// the message says it all.
+	Detail any
 	// RetryAfter, when set, is how long the client should wait before
 	// trying again (the Retry-After header).
 	RetryAfter time.Duration
@@ -47,8 +49,83 @@ func (e *Error) Error() string { return e.Message }
 // Is makes errors.Is(err, ErrNotFound) true for every not-found Error.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
-	return ok && t.Code == e.Code && t.Kind == "" && t.Fields == nil && t.RetryAfter == 0
+	return ok && t.Code == e.Code && t.Reason == NoReason && t.Detail == nil && t.RetryAfter == 0
 }
+
+// Reason is why a request was refused, more precisely than its Code. The
+// HTTP edge names each one for clients.
+type Reason int
+
+const (
+	NoReason Reason = iota
+	ReasonEmptyList
+	ReasonInvalidEmails     // Detail: []emaillist.Problem
+	ReasonNotEnoughSeats    // Detail: SeatShortage
+	ReasonInvalidPlan       // Detail: FieldProblems
+	ReasonSeatsInUse        // Detail: SeatsInUse
+	ReasonInvalidActivation // Detail: FieldProblems
+	ReasonUnknownLicenseKey
+	ReasonLicenseRevoked
+	ReasonLicenseExpired
+	ReasonUnknownActivation
+	ReasonWrongActivationSecret
+	ReasonInvalidClient
+	ReasonInvalidToken
+	ReasonLeaseLost
+	ReasonLeaseSuperseded
+	ReasonRetryTooLate
+	ReasonUnknownBlockType
+	ReasonInvalidPlacement // Detail: PlacementRule
+	ReasonInvalidFields
+	ReasonVersionMismatch // Detail: CurrentVersion
+	ReasonNotAPermutation // Detail: CurrentChildren
+	ReasonVersionOfOtherCourse
+	ReasonVersionOfOtherBlock
+	ReasonParentDeleted
+	ReasonBeforeCourseExisted // Detail: CourseCreated
+	ReasonLaterChanges        // Detail: LaterChanges
+	ReasonNothingToUndo
+	ReasonPreviewNotFound
+	ReasonPreviewExpired
+	ReasonTooManyAttempts // RetryAfter says how long to wait
+	ReasonBusy            // RetryAfter says how long to wait
+	ReasonActivationLimit // Detail: ActivationLimit
+	ReasonInstanceAlreadyActivated
+	// ReasonCount bounds the reasons, for the edge's check that it names each.
+	ReasonCount
+)
+
+// Details of refusals.
+type (
+	// SeatShortage is a list that needs more seats than a plan has free.
+	SeatShortage struct{ Needed, Available int }
+	// FieldProblems says what is wrong with each named input.
+	FieldProblems map[string]string
+	// SeatsInUse is how many seats hold licenses a plan cannot lose.
+	SeatsInUse int
+	// PlacementRule is the block hierarchy a placement broke.
+	PlacementRule string
+	// CurrentVersion is the version a block is at now.
+	CurrentVersion string
+	// CurrentChildren are a block's children as they are now.
+	CurrentChildren []string
+	// ActivationLimit is the most instances a license of the plan may be
+	// active on, all of them taken.
+	ActivationLimit struct {
+		PlanID string
+		Limit  int
+	}
+	// CourseCreated is when the course came to exist.
+	CourseCreated time.Time
+	// LaterChanges are why an undo was refused: the later changes it would
+	// overwrite, the repairs of the tree it would need, or the block,
+	// deleted since, it would bring back.
+	LaterChanges struct {
+		Conflicts []RevertConflict
+		Repairs   []string
+		BlockID   string
+	}
+)
 
 // Errorf returns an Error with a formatted message.
 func Errorf(code Code, format string, args ...any) *Error {

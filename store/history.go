@@ -66,9 +66,6 @@ type HistoryPage struct {
 	NextCursor string
 }
 
-// MaxHistoryLimit bounds one page of the change log.
-const MaxHistoryLimit = 200
-
 // CourseHistory pages through a course's change log, newest first. Each
 // filter has an index that leads with it and ends in version_id, so every
 // page is an index range scan however deep it is.
@@ -85,11 +82,7 @@ func (s *Store) CourseHistory(ctx context.Context, course string, f HistoryFilte
 }
 
 func listVersions(ctx context.Context, q querier, course string, f HistoryFilter) (HistoryPage, error) {
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	limit = min(limit, MaxHistoryLimit)
+	limit := pageLimit(f.Limit)
 	args := []any{course}
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	where := []string{"course_key = $1"}
@@ -163,7 +156,7 @@ func loadVersion(ctx context.Context, q querier, course, versionID string) (Bloc
 		return BlockVersion{}, fmt.Errorf("read version %s: %w", versionID, err)
 	}
 	if v.CourseKey != course {
-		return BlockVersion{}, &Error{Code: EInvalid, Kind: "version_of_other_course",
+		return BlockVersion{}, &Error{Code: EInvalid, Reason: ReasonVersionOfOtherCourse,
 			Message: fmt.Sprintf("The version %s belongs to the course %s, not %s.", versionID, v.CourseKey, course)}
 	}
 	return v, nil
@@ -180,7 +173,7 @@ func (s *Store) RestoreVersion(ctx context.Context, course, blockID, versionID s
 			return err
 		}
 		if v.BlockID != blockID {
-			return &Error{Code: EInvalid, Kind: "version_of_other_block",
+			return &Error{Code: EInvalid, Reason: ReasonVersionOfOtherBlock,
 				Message: fmt.Sprintf("The version %s is a version of block %s, not of %s.", versionID, v.BlockID, blockID)}
 		}
 		summary := fmt.Sprintf("Restored the version of %s by %s (%s)", v.At.UTC().Format("2006-01-02 15:04:05"), v.Actor.Name, v.Summary)
@@ -265,7 +258,7 @@ func (e *courseEdit) putBack(ctx context.Context, b Block) error {
 		return err
 	}
 	if parent.Deleted {
-		return &Error{Code: EInvalid, Kind: "parent_deleted",
+		return &Error{Code: EInvalid, Reason: ReasonParentDeleted,
 			Message: fmt.Sprintf("The %s was deleted together with %s: restore %s first.", label(b), label(parent), label(parent))}
 	}
 	var oldChildren []string
@@ -331,17 +324,19 @@ func (e *courseEdit) alignChildren(ctx context.Context, b Block, want []string) 
 	return out, nil
 }
 
-// FieldDiff is one field of a block before and after a change.
+// FieldDiff is one field of a block before and after a change, as JSON
+// values: the display name a string, a field its value, the children an
+// array of ids; nil where the field is absent.
 type FieldDiff struct {
 	Field         string // "display_name", "fields.<key>" or "children"
-	Before, After string // "" when absent
+	Before, After json.RawMessage
 	Changed       bool
 }
 
 // DiffStates compares two states field by field: the display name, each key
-// of the fields, and the order of children (named through names when given).
-// A nil state is a block that does not exist.
-func DiffStates(before, after *BlockState, names map[string]string) []FieldDiff {
+// of the fields, and the order of children. A nil state is a block that
+// does not exist.
+func DiffStates(before, after *BlockState) []FieldDiff {
 	var b, a BlockState
 	if before != nil {
 		b = *before
@@ -349,7 +344,8 @@ func DiffStates(before, after *BlockState, names map[string]string) []FieldDiff 
 	if after != nil {
 		a = *after
 	}
-	diffs := []FieldDiff{{Field: "display_name", Before: b.DisplayName, After: a.DisplayName, Changed: b.DisplayName != a.DisplayName}}
+	text := func(s string) json.RawMessage { raw, _ := json.Marshal(s); return raw }
+	diffs := []FieldDiff{{Field: "display_name", Before: text(b.DisplayName), After: text(a.DisplayName), Changed: b.DisplayName != a.DisplayName}}
 	var keys []string
 	for k := range b.Fields {
 		keys = append(keys, k)
@@ -361,40 +357,20 @@ func DiffStates(before, after *BlockState, names map[string]string) []FieldDiff 
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		bv, av := showJSON(b.Fields[k]), showJSON(a.Fields[k])
-		diffs = append(diffs, FieldDiff{Field: "fields." + k, Before: bv, After: av, Changed: bv != av})
+		bv, av := b.Fields[k], a.Fields[k]
+		changed := (bv == nil) != (av == nil) || !bytes.Equal(normalJSON(bv), normalJSON(av))
+		diffs = append(diffs, FieldDiff{Field: "fields." + k, Before: bv, After: av, Changed: changed})
 	}
 	if len(b.Children) > 0 || len(a.Children) > 0 {
-		bc, ac := nameList(b.Children, names), nameList(a.Children, names)
-		diffs = append(diffs, FieldDiff{Field: "children", Before: bc, After: ac, Changed: !slices.Equal(b.Children, a.Children)})
+		ids := func(cs []string) json.RawMessage { raw, _ := json.Marshal(nonNilIDs(cs)); return raw }
+		diffs = append(diffs, FieldDiff{Field: "children", Before: ids(b.Children), After: ids(a.Children), Changed: !slices.Equal(b.Children, a.Children)})
 	}
 	return diffs
 }
 
-// showJSON renders a field value: strings as their text, anything else as
-// compact JSON, so equal values always compare equal.
-func showJSON(raw json.RawMessage) string {
-	if len(raw) == 0 {
-		return ""
+func nonNilIDs(ids []string) []string {
+	if ids == nil {
+		return []string{}
 	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var buf bytes.Buffer
-	if json.Compact(&buf, raw) != nil {
-		return string(raw)
-	}
-	return buf.String()
-}
-
-func nameList(ids []string, names map[string]string) string {
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = id
-		if n, ok := names[id]; ok {
-			out[i] = n
-		}
-	}
-	return strings.Join(out, "\n")
+	return ids
 }

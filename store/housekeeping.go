@@ -22,6 +22,7 @@ var prunable = []pruneRule{
 	{table: "api_tokens", column: "expires_at"},
 	{table: "sign_in_attempts", column: "last_at", keep: throttleWindow}, // their window ended: they count no more
 	{table: "enrollment_results", column: "created_at", keep: resultRetention},
+	{table: "staged_lists", column: "expires_at"},
 }
 
 // PruneBatch bounds the rows one housekeeping run deletes from each table,

@@ -76,7 +76,7 @@ func validateImport(root ImportBlock) (int, error) {
 	for i := range root.Children {
 		if err := walk(BlockCourse, fmt.Sprintf("children[%d]", i), &root.Children[i]); err != nil {
 			if e, ok := errors.AsType[*Error](err); ok {
-				return 0, &Error{Code: e.Code, Kind: e.Kind, Message: err.Error(), Fields: e.Fields}
+				return 0, &Error{Code: e.Code, Reason: e.Reason, Message: err.Error(), Detail: e.Detail}
 			}
 			return 0, err
 		}

@@ -198,7 +198,7 @@ type Attempt struct {
 
 // errTooLateToRetry refuses an interrupted job that must not run again.
 func errTooLateToRetry(reason string) error {
-	return &Error{Code: EConflict, Kind: "retry_too_late", Message: reason}
+	return &Error{Code: EConflict, Reason: ReasonRetryTooLate, Message: reason}
 }
 
 // errNotStartable rolls back an attempt's start that lost a race.

@@ -141,7 +141,7 @@ func TestStartAttempt_RefusedWhenTheRetryComesTooLate(t *testing.T) {
 
 	s.Now = func() time.Time { return time.Now().Add(RetryWithin + time.Minute) }
 	_, _, started, err := s.StartAttempt(ctx, job.ID, Attempt{Number: 1, Lease: a.Lease}, time.Minute)
-	if e, ok := errors.AsType[*Error](err); !ok || e.Kind != "retry_too_late" || started {
+	if e, ok := errors.AsType[*Error](err); !ok || e.Reason != ReasonRetryTooLate || started {
 		t.Fatalf("late retry: started %v, %v; want retry_too_late", started, err)
 	}
 	if j := readJob(t, s, job.ID); j.Status != JobQueued {

@@ -130,11 +130,13 @@ func (s *Store) RevokeLicenses(ctx context.Context, planID string, emails []stri
 	}
 	var revoked int
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		planName, err := lockPlanRow(ctx, tx, planID)
-		if err != nil {
+		// The lease first: bulk work holds the plan's row until it ends,
+		// and a revocation is refused at once rather than queued behind it.
+		if err := s.refuseIfLocked(ctx, tx, PlanLockName(planID)); err != nil {
 			return err
 		}
-		if err := s.refuseIfLocked(ctx, tx, PlanLockName(planID)); err != nil {
+		planName, err := lockPlanRow(ctx, tx, planID)
+		if err != nil {
 			return err
 		}
 		// Invariant: unassigned + assigned + activated = seats. The revoked

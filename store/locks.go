@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -29,9 +30,31 @@ type Lock struct {
 func PlanLockName(planID string) string      { return "plan:" + planID }
 func CourseLockName(courseKey string) string { return "course:" + courseKey }
 
+// LockKind is the part of a lock's name that says what it guards ("plan",
+// "course"), without the id: what metrics may be labelled with.
+func LockKind(name string) string {
+	kind, _, _ := strings.Cut(name, ":")
+	return kind
+}
+
+// LockObserver hears how leases fare, by lock kind: a lease taken, a
+// request refused because work holds the lock, and a holder that found its
+// lease gone (a heartbeat or a fenced write came too late).
+type LockObserver interface {
+	LockGranted(kind string)
+	LockRefused(kind string)
+	LeaseLost(kind string)
+}
+
+type unobserved struct{}
+
+func (unobserved) LockGranted(string) {}
+func (unobserved) LockRefused(string) {}
+func (unobserved) LeaseLost(string)   {}
+
 // ErrLeaseLost means the lease expired or was taken over: the holder must stop
 // writing. Its writes are refused by the fence whether or not it notices.
-var ErrLeaseLost = &Error{Code: EConflict, Kind: "lease_lost", Message: "The lock was lost (it expired or was released); the work stopped without writing."}
+var ErrLeaseLost = &Error{Code: EConflict, Reason: ReasonLeaseLost, Message: "The lock was lost (it expired or was released); the work stopped without writing."}
 
 const lockColumns = `name, lease_id, token, holder_kind, holder_id, holder_name, purpose, acquired_at, expires_at`
 
@@ -58,6 +81,7 @@ func (s *Store) AcquireLock(ctx context.Context, name string, holder Actor, purp
 	for range 3 {
 		l, err := tryAcquire(ctx, s.pool, name, leaseID, holder, purpose, ttl, patience)
 		if err == nil {
+			s.Locks.LockGranted(LockKind(name))
 			return l, nil
 		}
 		pgErr, busy := errors.AsType[*pgconn.PgError](err)
@@ -70,6 +94,7 @@ func (s *Store) AcquireLock(ctx context.Context, name string, holder Actor, purp
 			return Lock{}, err
 		}
 		if ok {
+			s.Locks.LockRefused(LockKind(name))
 			return Lock{}, &ErrLocked{Lock: held, Now: s.Now()}
 		}
 		if busy {
@@ -81,7 +106,7 @@ func (s *Store) AcquireLock(ctx context.Context, name string, holder Actor, purp
 
 // ErrLeaseSuperseded refuses a retried attempt whose lock newer work took
 // while it was interrupted: the plan or course moved on, so it must not run.
-var ErrLeaseSuperseded = &Error{Code: EConflict, Kind: "lease_superseded",
+var ErrLeaseSuperseded = &Error{Code: EConflict, Reason: ReasonLeaseSuperseded,
 	Message: "Newer work took the lock while this job was interrupted, so the job did not run again; nothing was changed."}
 
 // ResumeLock re-acquires lease l for a retried attempt of the same work,
@@ -149,6 +174,7 @@ func (s *Store) ExtendLock(ctx context.Context, l Lock, ttl time.Duration) (Lock
 		FROM held WHERE locks.name = held.held_name AND held.live
 		RETURNING `+lockColumns, l.Name, l.Token, ttl.Milliseconds()))
 	if errors.Is(err, pgx.ErrNoRows) {
+		s.Locks.LeaseLost(LockKind(l.Name))
 		return Lock{}, ErrLeaseLost
 	}
 	if pgErr, busy := errors.AsType[*pgconn.PgError](err); busy && pgErr.Code == "55P03" { // lock_not_available
@@ -222,6 +248,7 @@ func (s *Store) refuseIfLocked(ctx context.Context, tx pgx.Tx, name string) erro
 	if err != nil || !held {
 		return err
 	}
+	s.Locks.LockRefused(LockKind(name))
 	return &ErrLocked{Lock: l, Now: s.Now()}
 }
 
@@ -238,12 +265,13 @@ func (s *Store) HeldLocks(ctx context.Context) ([]Lock, error) {
 // checkFence must run inside every transaction that writes under lease l,
 // before its writes. FOR SHARE holds the lease row until commit, so no
 // takeover (an UPDATE of that row) can slip between this check and the commit.
-func checkFence(ctx context.Context, tx pgx.Tx, l Lock) error {
+func (s *Store) checkFence(ctx context.Context, tx pgx.Tx, l Lock) error {
 	var ok bool
 	err := tx.QueryRow(ctx, `SELECT true FROM locks
 		WHERE name = $1 AND token = $2 AND released_at IS NULL AND expires_at > clock_timestamp()
 		FOR SHARE`, l.Name, l.Token).Scan(&ok)
 	if errors.Is(err, pgx.ErrNoRows) {
+		s.Locks.LeaseLost(LockKind(l.Name))
 		return ErrLeaseLost
 	}
 	if err != nil {
@@ -256,7 +284,7 @@ func checkFence(ctx context.Context, tx pgx.Tx, l Lock) error {
 // writes in fn commit only while l is still the live lease.
 func (s *Store) underLease(ctx context.Context, l Lock, fn func(tx pgx.Tx) error) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
-		if err := checkFence(ctx, tx, l); err != nil {
+		if err := s.checkFence(ctx, tx, l); err != nil {
 			return err
 		}
 		return fn(tx)

@@ -90,11 +90,7 @@ func (s *Store) CourseOperations(ctx context.Context, course string, f Operation
 	if _, err := authorizeCourse(ctx, s.pool, course, a, rightView, false); err != nil {
 		return OperationPage{}, err
 	}
-	limit := f.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	limit = min(limit, MaxHistoryLimit)
+	limit := pageLimit(f.Limit)
 	args := []any{course}
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	where := []string{"o.course_key = $1"}
@@ -190,11 +186,11 @@ func (s *Store) OperationPreviews(ctx context.Context, course string, ops []stri
 
 // TreeBlock is a block of a course tree as it is now or was at an instant.
 type TreeBlock struct {
-	ID          string          `json:"id"`
-	Type        BlockType       `json:"type"`
-	DisplayName string          `json:"display_name"`
-	Fields      json.RawMessage `json:"fields"`
-	Children    []TreeBlock     `json:"children"`
+	ID          string
+	Type        BlockType
+	DisplayName string
+	Fields      json.RawMessage
+	Children    []TreeBlock
 }
 
 // Count is the number of blocks in the tree.
@@ -299,10 +295,10 @@ func checkExisted(ctx context.Context, q querier, course string, at time.Time) e
 		return fmt.Errorf("find the creation of %s: %w", course, err)
 	}
 	if at.Before(first) {
-		return &Error{Code: EInvalid, Kind: "before_course_existed",
+		return &Error{Code: EInvalid, Reason: ReasonBeforeCourseExisted,
 			Message: fmt.Sprintf("The course %s did not exist at %s: it was created at %s.", course,
 				at.UTC().Format(time.RFC3339Nano), first.UTC().Format(time.RFC3339Nano)),
-			Fields: map[string]any{"created_at": first}}
+			Detail: CourseCreated(first)}
 	}
 	return nil
 }

@@ -290,10 +290,10 @@ func TestRevertOperation_LaterChangesRefuseItUnlessForced(t *testing.T) {
 	n := f.counts(t)
 	_, err := f.s.RevertOperation(ctx, f.key, edit.ID, false, f.author)
 	e, ok := errors.AsType[*Error](err)
-	if !ok || e.Code != EConflict || e.Kind != "conflict" {
+	if !ok || e.Code != EConflict || e.Reason != ReasonLaterChanges {
 		t.Fatalf("revert over a later change: %v, want a conflict", err)
 	}
-	conflicts, _ := e.Fields["conflicts"].([]RevertConflict)
+	conflicts := e.Detail.(LaterChanges).Conflicts
 	if len(conflicts) != 1 || conflicts[0].BlockID != f.html.ID || conflicts[0].OpID != later.ID || conflicts[0].Actor != "other@example.com" ||
 		!conflicts[0].At.Equal(later.At) {
 		t.Errorf("conflicts %+v, want the other person's edit", conflicts)
@@ -327,7 +327,7 @@ func TestRevertOperation_ParentDeletedSinceIsRefusedOrComesBackWithForce(t *test
 	_, err := f.s.RevertOperation(ctx, f.key, del.ID, false, f.author)
 	if e, ok := errors.AsType[*Error](err); !ok || e.Code != EConflict || !strings.Contains(e.Message, "Later changes touched 1 of the blocks") {
 		t.Errorf("undoing a delete whose parent was deleted since: %v", err)
-	} else if cs, _ := e.Fields["conflicts"].([]RevertConflict); len(cs) != 1 || cs[0].BlockID != f.vertical.ID {
+	} else if cs := e.Detail.(LaterChanges).Conflicts; len(cs) != 1 || cs[0].BlockID != f.vertical.ID {
 		t.Errorf("conflicts %+v, want the vertical deleted since", cs)
 	}
 	if f.counts(t) != n {

@@ -15,7 +15,9 @@ type Overview struct {
 	SeatsUsed  int // assigned or activated
 }
 
-// ReadOverview counts what the dashboard shows, in one round trip.
+// ReadOverview counts what the dashboard shows, in one round trip. Seats
+// in use are summed from the plans' kept counters, one row per plan, not
+// counted over every license.
 func (s *Store) ReadOverview(ctx context.Context) (Overview, error) {
 	var o Overview
 	err := s.pool.QueryRow(ctx, `SELECT
@@ -24,7 +26,7 @@ func (s *Store) ReadOverview(ctx context.Context) (Overview, error) {
 		(SELECT count(*) FROM locks WHERE released_at IS NULL AND expires_at > clock_timestamp()),
 		(SELECT count(*) FROM plans),
 		(SELECT coalesce(sum(seats), 0) FROM plans),
-		(SELECT count(*) FROM licenses WHERE status IN ('assigned', 'activated'))`).
+		(SELECT coalesce(sum(in_use), 0) FROM plans)`).
 		Scan(&o.People, &o.APIClients, &o.HeldLocks, &o.Plans, &o.Seats, &o.SeatsUsed)
 	if err != nil {
 		return Overview{}, fmt.Errorf("read overview: %w", err)

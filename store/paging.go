@@ -3,12 +3,20 @@ package store
 // Keyset pagination: a list query fetches one row more than the page holds;
 // the extra row only says that another page exists.
 
-// pageLimit clamps a requested page size to 1..200, 50 when unset.
+// MaxPageLimit bounds one page of any list: a screenful or a batch, small
+// enough that every page answers as fast as the first.
+const MaxPageLimit = 200
+
+// defaultPageLimit is the page size when a caller names none.
+const defaultPageLimit = 50
+
+// pageLimit clamps a requested page size to 1..MaxPageLimit,
+// defaultPageLimit when unset.
 func pageLimit(requested int) int {
-	if requested <= 0 || requested > 200 {
-		return 50
+	if requested <= 0 {
+		return defaultPageLimit
 	}
-	return requested
+	return min(requested, MaxPageLimit)
 }
 
 // trimPage cuts rows fetched with LIMIT pageLimit+1 down to limit and returns

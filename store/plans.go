@@ -28,6 +28,9 @@ type LicenseCounts struct {
 	Revoked    int `json:"revoked"`
 }
 
+// InUse is the number of live licenses: the seats taken.
+func (c LicenseCounts) InUse() int { return c.Assigned + c.Activated }
+
 // Plan is a subscription plan: a number of seats for a period.
 type Plan struct {
 	ID             string
@@ -60,20 +63,20 @@ type PlanUpdate struct {
 // MaxSeats bounds one plan, so a typo cannot create a billion rows.
 const MaxSeats = 1_000_000
 
-// planColumns reads a plan with its license counts, taken in one pass over
-// its licenses rather than one per status.
+// planColumns reads a plan with its license counts, which are kept on its
+// row (and the activated count beside it) by the database with every
+// license change: one row read, whatever the plan's size. planFrom is the
+// FROM clause they need.
 const planColumns = `p.id, p.name, p.seats, p.starts_at, p.expires_at, p.terms_changed_at, p.created_at, p.updated_at,
-	(SELECT ARRAY[count(*) FILTER (WHERE status = 'unassigned'), count(*) FILTER (WHERE status = 'assigned'),
-	              count(*) FILTER (WHERE status = 'activated'), count(*) FILTER (WHERE status = 'revoked')]
-	 FROM licenses WHERE plan_id = p.id)`
+	p.unassigned, p.in_use - a.activated, a.activated, p.revoked`
+
+const planFrom = ` FROM plans p JOIN plan_activated a ON a.plan_id = p.id`
 
 func scanPlan(row pgx.Row) (Plan, error) {
 	var p Plan
-	var counts []int
-	err := row.Scan(&p.ID, &p.Name, &p.Seats, &p.StartsAt, &p.ExpiresAt, &p.TermsChangedAt, &p.CreatedAt, &p.UpdatedAt, &counts)
-	if err == nil {
-		p.Counts = LicenseCounts{Unassigned: counts[0], Assigned: counts[1], Activated: counts[2], Revoked: counts[3]}
-	}
+	c := &p.Counts
+	err := row.Scan(&p.ID, &p.Name, &p.Seats, &p.StartsAt, &p.ExpiresAt, &p.TermsChangedAt, &p.CreatedAt, &p.UpdatedAt,
+		&c.Unassigned, &c.Assigned, &c.Activated, &c.Revoked)
 	return p, err
 }
 
@@ -93,8 +96,15 @@ func validatePlan(name string, seats int, starts, expires time.Time) error {
 	if len(problems) == 0 {
 		return nil
 	}
-	return &Error{Code: EInvalid, Kind: "invalid_plan", Message: joinProblems(problems, "name", "seats", "expires_at"),
-		Fields: map[string]any{"fields": problems}}
+	return &Error{Code: EInvalid, Reason: ReasonInvalidPlan, Message: joinProblems(problems, "name", "seats", "expires_at"),
+		Detail: FieldProblems(problems)}
+}
+
+// seatsInUse refuses to lower a plan's seats below the licenses it has out.
+func seatsInUse(inUse, seats int) error {
+	return &Error{Code: EInvalid, Reason: ReasonSeatsInUse,
+		Message: fmt.Sprintf("%d seats are in use; revoke licenses before lowering the plan to %d seats.", inUse, seats),
+		Detail:  SeatsInUse(inUse)}
 }
 
 // CreatePlan adds a plan with all its seats unassigned.
@@ -141,10 +151,12 @@ func addSeats(ctx context.Context, tx pgx.Tx, planID string, n int) error {
 }
 
 // lockPlan takes the plan's row lock for the rest of the transaction. Every
-// operation that counts or changes seats takes it first, so seat arithmetic
-// (free seats vs. needed) never races.
+// operation that changes seats or licenses takes it first, so seat
+// arithmetic (free seats vs. needed) never races. A lock that had to wait
+// reads the row as the holder committed it, so the counts returned are
+// current, not those of a snapshot taken before the wait.
 func lockPlan(ctx context.Context, tx pgx.Tx, id string) (Plan, error) {
-	p, err := scanPlan(tx.QueryRow(ctx, `SELECT `+planColumns+` FROM plans p WHERE p.id = $1 FOR UPDATE OF p`, id))
+	p, err := scanPlan(tx.QueryRow(ctx, `SELECT `+planColumns+planFrom+` WHERE p.id = $1 FOR UPDATE OF p`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Plan{}, Errorf(ENotFound, "There is no plan %q.", id)
 	}
@@ -154,9 +166,7 @@ func lockPlan(ctx context.Context, tx pgx.Tx, id string) (Plan, error) {
 	return p, nil
 }
 
-// lockPlanRow is lockPlan for callers that need no counts (counting reads
-// every license of the plan): it takes the same row lock and reads only the
-// plan's name.
+// lockPlanRow is lockPlan for callers that need only the plan's name.
 func lockPlanRow(ctx context.Context, tx pgx.Tx, id string) (name string, err error) {
 	err = tx.QueryRow(ctx, `SELECT name FROM plans WHERE id = $1 FOR UPDATE`, id).Scan(&name)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -168,8 +178,7 @@ func lockPlanRow(ctx context.Context, tx pgx.Tx, id string) (name string, err er
 	return name, nil
 }
 
-// planExists fails with ENotFound unless the plan exists; cheaper than a
-// Plan read, which counts every license of the plan.
+// planExists fails with ENotFound unless the plan exists.
 func planExists(ctx context.Context, q querier, id string) error {
 	var exists bool
 	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM plans WHERE id = $1)`, id).Scan(&exists); err != nil {
@@ -182,9 +191,17 @@ func planExists(ctx context.Context, q querier, id string) error {
 }
 
 // UpdatePlan changes a plan. A change of seats or dates moves
-// terms_changed_at, which changes every signed license of the plan.
+// terms_changed_at, which changes every signed license of the plan. Seats
+// cannot change while bulk work holds the plan's lock (it is refused at
+// once, not queued behind that work), nor drop below the seats in use.
 func (s *Store) UpdatePlan(ctx context.Context, id string, u PlanUpdate, by Actor) (Plan, error) {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if u.Seats != nil {
+			// Before the row lock, which the bulk work holds until it ends.
+			if err := s.refuseIfLocked(ctx, tx, PlanLockName(id)); err != nil {
+				return err
+			}
+		}
 		old, err := lockPlan(ctx, tx, id)
 		if err != nil {
 			return err
@@ -205,11 +222,10 @@ func (s *Store) UpdatePlan(ctx context.Context, id string, u PlanUpdate, by Acto
 		if err := validatePlan(next.Name, next.Seats, next.StartsAt, next.ExpiresAt); err != nil {
 			return err
 		}
-		inUse := old.Counts.Assigned + old.Counts.Activated
-		if next.Seats < inUse {
-			return &Error{Code: EInvalid, Kind: "seats_in_use",
-				Message: fmt.Sprintf("%d seats are in use; revoke licenses before lowering the plan to %d seats.", inUse, next.Seats),
-				Fields:  map[string]any{"in_use": inUse}}
+		// The counts are current (lockPlan); the CHECK plans_in_use_within_seats
+		// would refuse the update anyway, but without naming the number.
+		if inUse := old.Counts.InUse(); next.Seats < inUse {
+			return seatsInUse(inUse, next.Seats)
 		}
 		termsChanged := next.Seats != old.Seats || !next.StartsAt.Equal(old.StartsAt) || !next.ExpiresAt.Equal(old.ExpiresAt)
 		if _, err := tx.Exec(ctx, `UPDATE plans SET name = $2, seats = $3, starts_at = $4, expires_at = $5, updated_at = now(),
@@ -259,7 +275,7 @@ func planChangeSummary(old, next Plan) string {
 
 // Plan returns one plan with its license counts.
 func (s *Store) Plan(ctx context.Context, id string) (Plan, error) {
-	p, err := scanPlan(s.pool.QueryRow(ctx, `SELECT `+planColumns+` FROM plans p WHERE p.id = $1`, id))
+	p, err := scanPlan(s.pool.QueryRow(ctx, `SELECT `+planColumns+planFrom+` WHERE p.id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Plan{}, Errorf(ENotFound, "There is no plan %q.", id)
 	}
@@ -287,7 +303,7 @@ type PlanPage struct {
 // ListPlans pages through plans by (name, id) with an optional name search.
 func (s *Store) ListPlans(ctx context.Context, f PlanFilter) (PlanPage, error) {
 	limit := pageLimit(f.Limit)
-	rows, err := s.pool.Query(ctx, `SELECT `+planColumns+` FROM plans p
+	rows, err := s.pool.Query(ctx, `SELECT `+planColumns+planFrom+`
 		WHERE ($1 = '' OR p.name ILIKE '%' || $1 || '%')
 		  AND ($2 = '' OR (p.name, p.id) > (SELECT name, id FROM plans WHERE id = $2))
 		ORDER BY p.name, p.id LIMIT $3`, escapeLike(strings.TrimSpace(f.Q)), f.After, limit+1)

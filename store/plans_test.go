@@ -88,7 +88,7 @@ func TestUpdatePlan_CannotDropBelowSeatsInUse(t *testing.T) {
 	}
 	zero := 0
 	_, err := s.UpdatePlan(ctx, p.ID, PlanUpdate{Seats: &zero}, SystemActor)
-	if e, ok := errors.AsType[*Error](err); !ok || e.Kind != "seats_in_use" {
+	if e, ok := errors.AsType[*Error](err); !ok || e.Reason != ReasonSeatsInUse {
 		t.Errorf("got %v, want seats_in_use", err)
 	}
 	if _, err := s.UpdatePlan(ctx, "nope", PlanUpdate{Seats: &zero}, SystemActor); !errors.Is(err, ErrNotFound) {

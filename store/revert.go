@@ -34,12 +34,12 @@ import (
 // RevertConflict is a later operation's change to a block the reverted
 // operation touched.
 type RevertConflict struct {
-	BlockID string    `json:"block_id"`
-	OpID    string    `json:"op_id"`
-	Actor   string    `json:"actor"`
-	At      time.Time `json:"at"`
-	Source  Source    `json:"source"`
-	Summary string    `json:"summary"`
+	BlockID string
+	OpID    string
+	Actor   string
+	At      time.Time
+	Source  Source
+	Summary string
 }
 
 // maxConflictsListed bounds the later changes a refusal lists.
@@ -184,7 +184,7 @@ func conflictError(op Operation, p *revertPlanner) error {
 	if op.UndoneBy != "" {
 		msg = fmt.Sprintf("This change was already undone (by operation %s); undoing it again would overwrite that undo and any change since. Undo with force to do it anyway.", op.UndoneBy)
 	}
-	return &Error{Code: EConflict, Kind: "conflict", Message: msg, Fields: map[string]any{"conflicts": p.conflicts}}
+	return &Error{Code: EConflict, Reason: ReasonLaterChanges, Message: msg, Detail: LaterChanges{Conflicts: p.conflicts}}
 }
 
 // blockRow is a block as it is now, as the planner reads it.
@@ -399,9 +399,9 @@ func (p *revertPlanner) resolve(allowRepairs bool) error {
 		return err
 	}
 	if !allowRepairs && len(p.repairs) > 0 {
-		return &Error{Code: EConflict, Kind: "conflict",
+		return &Error{Code: EConflict, Reason: ReasonLaterChanges,
 			Message: "Undoing this would break the course tree: " + p.repairs[0] + ". Undo with force to do that as well.",
-			Fields:  map[string]any{"conflicts": p.conflicts, "repairs": p.repairs}}
+			Detail:  LaterChanges{Conflicts: p.conflicts, Repairs: p.repairs}}
 	}
 	return nil
 }
@@ -533,10 +533,10 @@ func (p *revertPlanner) attachToParents(allowRepairs bool) error {
 				}
 			default:
 				if !allowRepairs {
-					return &Error{Code: EConflict, Kind: "conflict",
+					return &Error{Code: EConflict, Reason: ReasonLaterChanges,
 						Message: fmt.Sprintf("Undoing this would bring %s back into %s (%s), which was deleted since. Undo with force to bring %s back too.",
 							r.label(), pr.label(), pr.id, pr.label()),
-						Fields: map[string]any{"conflicts": p.conflicts, "block_id": pr.id}}
+						Detail: LaterChanges{Conflicts: p.conflicts, BlockID: pr.id}}
 				}
 				p.add(pr.id, &finalState{live: true, name: pr.name, fields: pr.fields, children: []string{id},
 					repair: fmt.Sprintf("%s, deleted since, comes back to hold %s", pr.label(), r.label())})
@@ -685,7 +685,7 @@ func (p *revertPlanner) preview() (RevertPreview, error) {
 }
 
 func nothingToUndo() error {
-	return &Error{Code: EInvalid, Kind: "nothing_to_undo", Message: "Every block concerned is already as it was then: there is nothing to undo."}
+	return &Error{Code: EInvalid, Reason: ReasonNothingToUndo, Message: "Every block concerned is already as it was then: there is nothing to undo."}
 }
 
 // apply writes the plan in one statement and notes a version of every block

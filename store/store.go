@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +17,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/oklog/ulid/v2"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/seatplan/seatplan/migrations"
 )
 
 // Store is Seatplan's access to PostgreSQL.
@@ -27,6 +28,9 @@ type Store struct {
 	Now func() time.Time
 	// PasswordCost is the bcrypt cost for new password hashes.
 	PasswordCost int
+	// Locks hears how plan and course leases fare (for metrics); set it
+	// before use.
+	Locks LockObserver
 
 	// Throttle bounds password guessing; set it before the first sign-in.
 	Throttle SignInThrottle
@@ -39,7 +43,7 @@ type Store struct {
 
 // New returns a Store over pool.
 func New(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool, Now: time.Now, PasswordCost: bcrypt.DefaultCost, Throttle: DefaultSignInThrottle()}
+	return &Store{pool: pool, Now: time.Now, PasswordCost: bcrypt.DefaultCost, Locks: unobserved{}, Throttle: DefaultSignInThrottle()}
 }
 
 // Pool exposes the connection pool to the job queue, which shares it.
@@ -49,6 +53,12 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 func (s *Store) Ping(ctx context.Context) error {
 	var one int
 	return s.pool.QueryRow(ctx, "SELECT 1").Scan(&one)
+}
+
+// MigrationsPending reports whether the schema lags behind this binary's
+// migrations.
+func (s *Store) MigrationsPending(ctx context.Context) (bool, error) {
+	return migrations.Pending(ctx, s.pool)
 }
 
 // querier is what both a pool and a transaction offer; lower-case helpers
@@ -76,9 +86,7 @@ func IsID(s string) bool {
 // newSecret returns a random 256-bit token, URL-safe.
 func newSecret() string {
 	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		panic(fmt.Sprintf("crypto/rand failed: %v", err)) // the kernel's CSPRNG does not fail
-	}
+	rand.Read(b) // never fails: crypto/rand crashes the program instead
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
@@ -87,7 +95,7 @@ func newSecret() string {
 // SQL, which costs a system call per row: 0.3 s per 100,000 on this machine.
 func newActivationKeys(n int) []string {
 	raw := make([]byte, 16*n)
-	rand.Read(raw) // never fails (crypto/rand since Go 1.24)
+	rand.Read(raw) // never fails: crypto/rand crashes the program instead
 	keys := make([]string, n)
 	for i := range keys {
 		keys[i] = strings.ToUpper(hex.EncodeToString(raw[16*i : 16*(i+1)]))

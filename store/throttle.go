@@ -179,7 +179,7 @@ func (s *Store) throttled(ctx context.Context, key []byte, now time.Time) error 
 	}
 	wait := max(next.Sub(now), time.Second)
 	secs := int(math.Ceil(wait.Seconds()))
-	return &Error{Code: ERateLimited, Kind: "too_many_attempts", RetryAfter: time.Duration(secs) * time.Second,
+	return &Error{Code: ERateLimited, Reason: ReasonTooManyAttempts, RetryAfter: time.Duration(secs) * time.Second,
 		Message: fmt.Sprintf("Too many failed sign-in attempts. Wait %d seconds and try again.", secs)}
 }
 
@@ -202,7 +202,7 @@ func (s *Store) checkPassword(ctx context.Context, hash, password string) (bool,
 	select {
 	case s.passwordGate <- struct{}{}:
 	case <-timer.C:
-		return false, &Error{Code: ERateLimited, Kind: "busy", RetryAfter: time.Second,
+		return false, &Error{Code: ERateLimited, Reason: ReasonBusy, RetryAfter: time.Second,
 			Message: "The server is checking many sign-ins just now; try again in a second."}
 	case <-ctx.Done():
 		return false, ctx.Err()

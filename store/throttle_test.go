@@ -182,7 +182,7 @@ func TestSignInThrottle_PasswordChecksBeyondTheGateWaitTheirTurn(t *testing.T) {
 		s.passwordGate <- struct{}{} // every slot busy with someone else's check
 	}
 	_, err := s.Authenticate(context.Background(), "victim@example.com", "correct horse battery", "198.51.100.1")
-	if e, ok := err.(*Error); !ok || e.Code != ERateLimited || e.Kind != "busy" || e.RetryAfter <= 0 {
+	if e, ok := err.(*Error); !ok || e.Code != ERateLimited || e.Reason != ReasonBusy || e.RetryAfter <= 0 {
 		t.Fatalf("with the gate full: %v, want a busy refusal with a wait", err)
 	}
 	<-s.passwordGate

@@ -52,6 +52,9 @@ var (
 
 var roleMatrix = map[string][]identity{
 	"GET /healthz":                         public,
+	"GET /readyz":                          public,
+	"GET /metrics":                         public, // loopback, or its own bearer token
+	"GET /api/v1/openapi.json":             public,
 	"GET /static/":                         public,
 	"GET /login":                           public,
 	"POST /login":                          public,
@@ -81,7 +84,10 @@ var roleMatrix = map[string][]identity{
 	"GET /plans/{id}/courses":                            staffPeople,
 	"POST /plans":                                        adminOnly,
 	"POST /plans/{id}/revocations":                       adminOnly,
+	"GET /plans/{id}/assignments/new":                    adminOnly,
 	"POST /plans/{id}/assignments/preview":               adminOnly,
+	"GET /plans/{id}/assignments/previews/{preview}":     adminOnly,
+	"GET /enrollments/previews/{preview}":                adminOnly,
 	"POST /plans/{id}/assignments":                       adminOnly,
 	"POST /plans/{id}/instances/limit":                   adminOnly,
 	"POST /plans/{id}/instances/{activation}/deactivate": adminOnly,
@@ -214,7 +220,7 @@ func TestAuthorizationMatrix_EveryRouteAdmitsExactlyItsRoles(t *testing.T) {
 	}
 	planID := b.createPlan(t, 2)
 	values := map[string]string{"id": planID, "course": "c1", "block": course.RootBlockID, "key": "c1",
-		"job": store.NewID(), "name": "plan:" + planID, "version": store.NewID(), "op": store.NewID(), "activation": store.NewID()}
+		"job": store.NewID(), "name": "plan:" + planID, "version": store.NewID(), "op": store.NewID(), "activation": store.NewID(), "preview": store.NewID()}
 
 	seen := map[string]bool{}
 	for _, r := range routes {

@@ -17,7 +17,8 @@ import (
 	"github.com/seatplan/seatplan/store/storetest"
 )
 
-// benchHistorySize is SPEC §9's course: 200,000 versions.
+// benchHistorySize is the course the history targets are set for: 200,000
+// versions, a long-lived course's change log.
 const benchHistorySize = 200_000
 
 // seedHistory builds a course with a few leaves and benchHistorySize

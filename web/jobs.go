@@ -9,9 +9,11 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/seatplan/seatplan/handlers"
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/web/metrics"
 )
 
 // How crashed work is handled, in one place.
@@ -48,17 +50,14 @@ const (
 // every second, and at least three times per lease.
 func RescueEvery(leaseTTL time.Duration) time.Duration { return min(rescueEvery, leaseTTL/3) }
 
-// DefaultLeaseTTL is how long a plan or course lease outlives a crashed
-// holder unless configured otherwise.
-const DefaultLeaseTTL = handlers.LeaseTTL
-
 // ListLimits bound uploaded and posted lists (Deps.Lists).
 type ListLimits = handlers.ListLimits
 
 // NewJobClient builds the River client that runs Seatplan's background
 // jobs. Every worker is listed here, as routes.go lists every route.
-// leaseTTL is how long a job's plan or course lease lives between heartbeats.
-func NewJobClient(st *store.Store, logger *slog.Logger, leaseTTL time.Duration) (*river.Client[pgx.Tx], error) {
+// leaseTTL is how long a job's plan or course lease lives between heartbeats;
+// m, when set, times every attempt.
+func NewJobClient(st *store.Store, logger *slog.Logger, leaseTTL time.Duration, m *metrics.Metrics) (*river.Client[pgx.Tx], error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, handlers.NewAssignLicensesWorker(st, leaseTTL))
 	river.AddWorker(workers, handlers.NewImportCourseWorker(st, leaseTTL))
@@ -69,6 +68,10 @@ func NewJobClient(st *store.Store, logger *slog.Logger, leaseTTL time.Duration) 
 		func() (river.JobArgs, *river.InsertOpts) { return handlers.HousekeepingArgs{}, nil },
 		&river.PeriodicJobOpts{ID: handlers.HousekeepingArgs{}.Kind(), RunOnStart: true})
 
+	var middleware []rivertype.Middleware
+	if m != nil {
+		middleware = append(middleware, m.JobMiddleware())
+	}
 	client, err := river.NewClient(riverpgxv5.New(st.Pool()), &river.Config{
 		ID:                   workerID(),
 		JobTimeout:           jobTimeout,
@@ -76,6 +79,7 @@ func NewJobClient(st *store.Store, logger *slog.Logger, leaseTTL time.Duration) 
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: maxWorkers}},
 		PeriodicJobs:         []*river.PeriodicJob{housekeeping},
 		Workers:              workers,
+		Middleware:           middleware,
 		Logger:               logger,
 	})
 	if err != nil {

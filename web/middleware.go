@@ -3,14 +3,12 @@ package web
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/klauspost/compress/gzhttp"
-	"github.com/oklog/ulid/v2"
 
 	"github.com/seatplan/seatplan/handlers"
 	"github.com/seatplan/seatplan/store"
@@ -40,48 +38,6 @@ func recoverPanics(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(w, r)
 	})
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-	bytes  int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	n, err := s.ResponseWriter.Write(b)
-	s.bytes += n
-	return n, err
-}
-
-// Unwrap lets http.ResponseController reach the real writer (flush, deadlines).
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
-
-// logRequests logs one line per request and gives handlers a logger that
-// carries the request id.
-func logRequests(logger *slog.Logger) middleware {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			start := time.Now()
-			id := ulid.Make().String()
-			rec := &statusRecorder{ResponseWriter: w}
-			next.ServeHTTP(rec, r.WithContext(handlers.WithRequestLogger(r.Context(), logger, id)))
-			logger.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("request_id", id),
-				slog.String("method", r.Method), slog.String("path", r.URL.Path),
-				slog.Int("status", rec.status), slog.Int("bytes", rec.bytes),
-				slog.Duration("duration", time.Since(start)))
-		})
-	}
 }
 
 // compress gzips (or zstd-encodes) answers for clients that accept it:
@@ -158,13 +114,10 @@ var protections = http.Header{
 func crossOriginProtection(next http.Handler) http.Handler {
 	p := http.NewCrossOriginProtection()
 	p.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		handlers.Fail(w, r, errCrossOrigin)
+		handlers.Fail(w, r, handlers.ErrCrossOrigin)
 	}))
 	return p.Handler(next)
 }
-
-var errCrossOrigin = &store.Error{Code: store.EForbidden, Kind: "cross_origin",
-	Message: "This request came from another site and would change data, so it was refused. Use Seatplan's own pages, or call the API without browser cookies."}
 
 // checkText refuses, with a 400 naming the field, a path value or query
 // value that holds NUL or invalid UTF-8, before any handler or statement
@@ -260,7 +213,7 @@ func requireClient(st tokenResolver, roles ...store.Role) middleware {
 			token, ok := handlers.BearerToken(r)
 			if !ok {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="seatplan"`)
-				handlers.Fail(w, r, &store.Error{Code: store.EUnauthorized, Kind: "invalid_token",
+				handlers.Fail(w, r, &store.Error{Code: store.EUnauthorized, Reason: store.ReasonInvalidToken,
 					Message: "Send an OAuth 2.0 access token: Authorization: Bearer <token> (get one from POST /oauth/token)."})
 				return
 			}

@@ -33,7 +33,7 @@ func setupAPI(t *testing.T, role store.Role, lim handlers.ListLimits) *apiBundle
 	ctx := context.Background()
 	st := store.New(storetest.NewPool(t))
 	st.PasswordCost = bcrypt.MinCost
-	jobs, err := NewJobClient(st, slog.New(slog.DiscardHandler), time.Minute)
+	jobs, err := NewJobClient(st, slog.New(slog.DiscardHandler), time.Minute, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,6 +256,33 @@ func TestPlansAPI_AuthorsAreForbidden(t *testing.T) {
 	b := setupAPI(t, store.RoleAuthor, defaultLimits)
 	if status, body := b.call(t, "GET", "/api/v1/plans", "", nil); status != 403 || body["error"] != "forbidden" {
 		t.Errorf("%d %v", status, body)
+	}
+}
+
+func TestPlansAPI_SeatChangesTheDatabaseCannotHonourAreRefused(t *testing.T) {
+	t.Parallel()
+	b := setupAPI(t, store.RoleAdmin, defaultLimits)
+	id := b.createPlan(t, 3)
+	b.waitJob(t, mustAccept(t, b, id, "a@example.com\nb@example.com"))
+	patch := func(body string) (int, map[string]any) {
+		return b.call(t, "PATCH", "/api/v1/plans/"+id, "application/json", strings.NewReader(body))
+	}
+	if status, body := patch(`{"seats":1}`); status != 422 || body["error"] != "seats_in_use" || body["in_use"] != 2.0 {
+		t.Errorf("below in use: %d %v", status, body)
+	}
+	if status, body := patch(fmt.Sprintf(`{"seats":%d}`, store.MaxSeats+1)); status != 422 {
+		t.Errorf("above the maximum: %d %v", status, body)
+	}
+	if _, err := b.store.AcquireLock(context.Background(), store.PlanLockName(id), store.Actor{Kind: store.ActorClient, ID: "x", Name: "other process"}, "assign 9 licenses", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	status, body := patch(`{"seats":2}`)
+	if lock, _ := body["lock"].(map[string]any); status != 409 || body["error"] != "blocked_by_another_process" || lock["holder"] != "other process" {
+		t.Errorf("under a held lock: %d %v", status, body)
+	}
+	_, p := b.call(t, "GET", "/api/v1/plans/"+id, "", nil)
+	if p["seats"] != 3.0 || p["counts"].(map[string]any)["unassigned"] != 1.0 {
+		t.Errorf("refused changes changed the plan: %v", p)
 	}
 }
 

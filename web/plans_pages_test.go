@@ -39,6 +39,19 @@ func post(t *testing.T, c *http.Client, u, contentType string, body []byte, head
 	return resp
 }
 
+// previewList previews a pasted list on the plan page and returns the
+// preview's id, which a confirm names.
+func previewList(t *testing.T, b *apiBundle, c *http.Client, planID, text string) string {
+	t.Helper()
+	form := []byte(url.Values{"emails": {text}}.Encode())
+	d := doc(t, post(t, c, b.srv.URL+"/plans/"+planID+"/assignments/preview", "application/x-www-form-urlencoded", form, "HX-Request", "true"))
+	id, ok := d.Find(`[data-testid="preview"]`).Attr("data-preview-id")
+	if !ok || id == "" {
+		t.Fatalf("no preview: %s", d.Text())
+	}
+	return id
+}
+
 func upload(t *testing.T, filename, content string) (string, []byte) {
 	t.Helper()
 	var buf bytes.Buffer
@@ -70,11 +83,9 @@ func TestPlanPage_UploadPreviewConfirmAndProgress(t *testing.T) {
 	}
 
 	// A clean list previews, then Confirm starts the job and the fragment polls it.
-	ct, body = upload(t, "list.txt", "a@example.com\nb@example.com\n")
-	d = doc(t, post(t, c, b.srv.URL+"/plans/"+id+"/assignments/preview", ct, body, "HX-Request", "true"))
-	addresses := d.Find(`textarea[name="emails"]`).Text()
+	preview := previewList(t, b, c, id, "a@example.com\nb@example.com\n")
 	resp = post(t, c, b.srv.URL+"/plans/"+id+"/assignments", "application/x-www-form-urlencoded",
-		[]byte(url.Values{"emails": {addresses}}.Encode()), "HX-Request", "true")
+		[]byte(url.Values{"preview": {preview}}.Encode()), "HX-Request", "true")
 	d = doc(t, resp)
 	poll, _ := d.Find(`[data-testid="job-progress"]`).Attr("hx-get")
 	if resp.StatusCode != http.StatusAccepted || d.Find("progress").Length() != 1 {
@@ -113,6 +124,7 @@ func TestPlanPage_HeldLockShowsTheBannerAndRefusesTheSubmit(t *testing.T) {
 	_, c := b.signedInAdmin(t)
 	id := b.createPlan(t, 3)
 	holder := store.Actor{Kind: store.ActorClient, ID: "crm", Name: "CRM sync"}
+	form := []byte(url.Values{"preview": {previewList(t, b, c, id, "a@example.com")}}.Encode())
 	if _, err := b.store.AcquireLock(context.Background(), store.PlanLockName(id), holder, "assign 900 licenses", time.Minute); err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +134,6 @@ func TestPlanPage_HeldLockShowsTheBannerAndRefusesTheSubmit(t *testing.T) {
 		!strings.Contains(d.Find(`[data-testid="lock-countdown"]`).Text(), "Lock expires in not more than") {
 		t.Errorf("page load banner: %s", d.Find("main").Text())
 	}
-	form := []byte(url.Values{"emails": {"a@example.com"}}.Encode())
 	resp := post(t, c, b.srv.URL+"/plans/"+id+"/assignments", "application/x-www-form-urlencoded", form)
 	if resp.StatusCode != http.StatusConflict || doc(t, resp).Find(`[data-testid="lock-holder"]`).Text() != "CRM sync" {
 		t.Errorf("form post on a held plan: %d", resp.StatusCode)
@@ -145,6 +156,7 @@ func TestPlanPage_YourOwnLockShowsAsYourWorkButStillRefusesASecondSubmit(t *test
 	if err != nil {
 		t.Fatal(err)
 	}
+	form := []byte(url.Values{"preview": {previewList(t, b, c, id, "a@example.com")}}.Encode())
 	if _, err := b.store.AcquireLock(context.Background(), store.PlanLockName(id), ada.Actor(), "assign 2 licenses", time.Minute); err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +164,6 @@ func TestPlanPage_YourOwnLockShowsAsYourWorkButStillRefusesASecondSubmit(t *test
 	if h := banner.Find("h2").Text(); h != "Your change is still running" || !banner.HasClass("banner-yours") {
 		t.Errorf("own lock: heading %q, class %q", h, banner.AttrOr("class", ""))
 	}
-	form := []byte(url.Values{"emails": {"a@example.com"}}.Encode())
 	resp := post(t, c, b.srv.URL+"/plans/"+id+"/assignments", "application/x-www-form-urlencoded", form)
 	if h := doc(t, resp).Find(`[data-testid="blocked-banner"] h2`).Text(); resp.StatusCode != http.StatusConflict || h != "Blocked by another process" {
 		t.Errorf("a second submit of your own: %d %q, want 409 with the refusal banner", resp.StatusCode, h)

@@ -29,6 +29,8 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	adminClient := requireClient(st, store.RoleAdmin)
 
 	mux.Handle("GET /healthz", handlers.Health(st))
+	mux.Handle("GET /readyz", handlers.Ready(st, d.Licenses))
+	mux.Handle("GET /metrics", handlers.Metrics(scrape(d.Metrics), d.MetricsToken))
 	mux.Handle("GET /static/", http.StripPrefix("/static/", static.Handler()))
 
 	mux.Handle("GET /login", handlers.LoginPage())
@@ -47,7 +49,9 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("POST /plans/{id}", staff(handlers.UpdatePlanPage(st, sess, st.Now)))
 	mux.Handle("GET /plans/{id}/licenses.csv", staff(handlers.LicensesCSV(st)))
 	mux.Handle("POST /plans/{id}/revocations", admin(handlers.RevokeLicensesPage(st, sess)))
+	mux.Handle("GET /plans/{id}/assignments/new", admin(handlers.NewAssignmentPage(st, st.Now)))
 	mux.Handle("POST /plans/{id}/assignments/preview", admin(handlers.PreviewAssignmentPage(st, d.Lists, st.Now)))
+	mux.Handle("GET /plans/{id}/assignments/previews/{preview}", admin(handlers.AssignmentPreviewPage(st, d.Lists, st.Now)))
 	mux.Handle("POST /plans/{id}/assignments", admin(handlers.AssignLicensesPage(st, d.Jobs, d.Lists, d.LeaseTTL, st.Now)))
 	mux.Handle("GET /plans/{id}/jobs/{job}", staff(handlers.JobProgress(st)))
 	mux.Handle("POST /locks/{name}/release", staff(handlers.ReleaseLock(st, sess)))
@@ -57,6 +61,7 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 
 	mux.Handle("GET /enrollments", staff(handlers.Enrollments(st)))
 	mux.Handle("POST /enrollments/preview", admin(handlers.PreviewEnrollments(st, d.Lists)))
+	mux.Handle("GET /enrollments/previews/{preview}", admin(handlers.EnrollmentPreview(st, d.Lists)))
 	mux.Handle("POST /enrollments", admin(handlers.ConfirmEnrollments(st, d.Lists)))
 	mux.Handle("GET /enrollments/results/{name}", staff(handlers.EnrollmentResult(st)))
 	mux.Handle("GET /enrollments/courses/{key}", staff(handlers.CourseLearners(st)))
@@ -84,7 +89,8 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /courses/{course}/tree", courseStaff(handlers.PastTreePage(st)))
 
 	mux.Handle("POST /oauth/token", handlers.Token(st, d.TokenTTL))
-	mux.Handle("GET /api/v1/me", anyClient(handlers.Me()))
+	mux.Handle("GET /api/v1/openapi.json", handlers.OpenAPI())
+	mux.Handle("GET /api/v1/me", anyClient(handlers.MeAPI()))
 	mux.Handle("POST /api/v1/enrollments", adminClient(handlers.EnrollAPI(st, d.Lists)))
 
 	// Client instances: the activation secret is their bearer, not an OAuth token.

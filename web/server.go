@@ -11,6 +11,7 @@ import (
 	"github.com/seatplan/seatplan/handlers"
 	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/store/licensing"
+	"github.com/seatplan/seatplan/web/metrics"
 )
 
 // Deps is everything the server needs, built by cmd/seatplan.
@@ -32,6 +33,12 @@ type Deps struct {
 	LeaseTTL time.Duration
 	// Lists bounds uploaded and posted lists.
 	Lists handlers.ListLimits
+	// Metrics, when set, counts requests by route (and refreshes, when
+	// NewServer makes the license cache) and is what /metrics serves;
+	// without it nothing is counted and /metrics is not found.
+	Metrics *metrics.Metrics
+	// MetricsToken lets clients other than loopback scrape /metrics.
+	MetricsToken string
 	// TrustedProxies are the peers whose X-Forwarded-For is believed; none
 	// by default.
 	TrustedProxies []netip.Prefix
@@ -44,19 +51,31 @@ type Deps struct {
 func NewServer(d Deps) http.Handler {
 	if d.Licenses == nil && d.Keyring != nil {
 		d.Licenses = handlers.NewLicenseCache(d.Store, d.Keyring)
+		if d.Metrics != nil {
+			d.Licenses.ReportTo(d.Metrics)
+		}
 	}
 	if d.LeaseTTL <= 0 {
 		d.LeaseTTL = handlers.LeaseTTL
 	}
+	logger := slog.New(withRequestIDs(d.Logger.Handler()))
 	mux := http.NewServeMux()
 	addRoutes(mux, d)
-	return chain(mux,
+	return chain(routed(mux),
+		observe(logger, d.Metrics), // outermost: a panic's 500 is named, logged and counted too
 		recoverPanics,
-		logRequests(d.Logger),
 		compress,
 		securityHeaders(d.HSTSMaxAge),
 		crossOriginProtection,
 		checkText(mux),
 		loadSession(d.Store, d.Sessions),
 	)
+}
+
+// scrape is what /metrics serves: nothing without metrics.
+func scrape(m *metrics.Metrics) http.Handler {
+	if m == nil {
+		return nil
+	}
+	return m.Handler()
 }

@@ -19,11 +19,12 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/seatplan/seatplan/handlers/apitest"
 	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/store/storetest"
 )
 
-func TestMain(m *testing.M) { storetest.Main(m) }
+func TestMain(m *testing.M) { storetest.Main(m, apitest.CheckDefaultTransport()) }
 
 type testBundle struct {
 	srv   *httptest.Server

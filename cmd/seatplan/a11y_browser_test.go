@@ -39,7 +39,7 @@ func pageRoutes(t *testing.T) []string {
 	for _, m := range regexp.MustCompile(`mux\.Handle\("GET (/[^"]*)"`).FindAllStringSubmatch(string(src), -1) {
 		p := m[1]
 		switch {
-		case strings.HasPrefix(p, "/api/"), strings.HasPrefix(p, "/static/"), p == "/healthz", strings.HasSuffix(p, ".csv"):
+		case strings.HasPrefix(p, "/api/"), strings.HasPrefix(p, "/static/"), p == "/healthz", p == "/readyz", p == "/metrics", strings.HasSuffix(p, ".csv"):
 			continue // not pages
 		}
 		out = append(out, strings.TrimSuffix(p, "{$}"))
@@ -88,8 +88,19 @@ func newA11yFixture(t *testing.T, s *server, st *store.Store) a11yFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A preview is its uploader's alone: the admin sees it, other roles its refusal.
+	admin, err := st.Authenticate(ctx, "admin@example.com", store.DemoPassword, "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	preview, err := st.StageList(ctx, store.StagedList{Purpose: store.ListForAssignment, PlanID: planID,
+		ContentType: "text/plain", Body: []byte("cyd@a11y.example\nnot an address\n")}, admin.Actor())
+	if err != nil {
+		t.Fatal(err)
+	}
 	return a11yFixture{values: map[string]string{
-		"id": planID, "job": job["id"].(string), "course": course, "key": course,
+		"preview": preview.ID,
+		"id":      planID, "job": job["id"].(string), "course": course, "key": course,
 		"block": root.Children[0], "name": res.ID, "op": ops.Operations[0].ID,
 	}}
 }

@@ -16,7 +16,7 @@ import (
 	"github.com/seatplan/seatplan/store/storetest"
 )
 
-// BenchmarkAssign100k measures SPEC §9's assignment target: 100,000 emails
+// BenchmarkAssign100k measures the assignment target: 100,000 emails
 // to a 100,000-seat plan, from the upload through the real handler to the
 // job done, against a separate `seatplan serve` process; and, in the same
 // run, the baseline of one transaction per email (2,000 emails, extrapolated

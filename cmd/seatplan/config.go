@@ -19,6 +19,7 @@ import (
 	"golang.org/x/crypto/hkdf"
 
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/handlers"
 	"github.com/seatplan/seatplan/store/licensing"
 	"github.com/seatplan/seatplan/web"
 )
@@ -37,6 +38,7 @@ type config struct {
 	MaxListEntries int
 	LogLevel       string
 	Demo           bool
+	MetricsToken   string
 
 	// Sign-in throttling and the edge: see store.SignInThrottle.
 	SignIn         store.SignInThrottle
@@ -108,8 +110,8 @@ func bindConfig(fs *flag.FlagSet, getenv func(string) string) *config {
 	fs.StringVar(&c.SigningKey, "signing-key", env("SEATPLAN_SIGNING_KEY", ""), "Ed25519 license signing key: base64url seed or PKCS #8 PEM; generated in development (env SEATPLAN_SIGNING_KEY)")
 	fs.StringVar(&c.PreviousSigningKeys, "previous-signing-keys", env("SEATPLAN_PREVIOUS_SIGNING_KEYS", ""), "comma-separated public keys of retired license signing keys, kept in the JWKS (env SEATPLAN_PREVIOUS_SIGNING_KEYS)")
 	fs.DurationVar(&c.TokenTTL, "token-ttl", durationEnv("SEATPLAN_TOKEN_TTL", time.Hour), "lifetime of OAuth access tokens (env SEATPLAN_TOKEN_TTL)")
-	fs.DurationVar(&c.LeaseTTL, "lease-ttl", durationEnv("SEATPLAN_LEASE_TTL", web.DefaultLeaseTTL), "how long a plan or course lock outlives a crashed holder; jobs heartbeat every third of it (env SEATPLAN_LEASE_TTL)")
-	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", int64(intEnv("SEATPLAN_MAX_UPLOAD_BYTES", 16<<20)), "largest accepted upload or list body, in bytes (env SEATPLAN_MAX_UPLOAD_BYTES)")
+	fs.DurationVar(&c.LeaseTTL, "lease-ttl", durationEnv("SEATPLAN_LEASE_TTL", handlers.LeaseTTL), "how long a plan or course lock outlives a crashed holder; jobs heartbeat every third of it (env SEATPLAN_LEASE_TTL)")
+	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", int64(intEnv("SEATPLAN_MAX_UPLOAD_BYTES", handlers.MaxUpload)), "largest accepted upload or list body, in bytes (env SEATPLAN_MAX_UPLOAD_BYTES)")
 	fs.IntVar(&c.MaxListEntries, "max-list-entries", intEnv("SEATPLAN_MAX_LIST_ENTRIES", 200_000), "most entries in one email or enrollment list (env SEATPLAN_MAX_LIST_ENTRIES)")
 	fs.StringVar(&c.LogLevel, "log-level", env("SEATPLAN_LOG_LEVEL", "info"), "debug, info, warn or error (env SEATPLAN_LOG_LEVEL)")
 	def := store.DefaultSignInThrottle()
@@ -120,6 +122,7 @@ func bindConfig(fs *flag.FlagSet, getenv func(string) string) *config {
 	fs.IntVar(&c.SignIn.PasswordChecks, "password-checks", intEnv("SEATPLAN_PASSWORD_CHECKS", def.PasswordChecks), "password hash comparisons run at once for sign-in and password change (env SEATPLAN_PASSWORD_CHECKS)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("SEATPLAN_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For is believed; empty believes none (env SEATPLAN_TRUSTED_PROXIES)")
 	fs.DurationVar(&c.HSTSMaxAge, "hsts-max-age", durationEnv("SEATPLAN_HSTS_MAX_AGE", 365*24*time.Hour), "Strict-Transport-Security max-age sent in production; 0 sends none (env SEATPLAN_HSTS_MAX_AGE)")
+	fs.StringVar(&c.MetricsToken, "metrics-token", env("SEATPLAN_METRICS_TOKEN", ""), "bearer token that lets clients other than loopback scrape /metrics (env SEATPLAN_METRICS_TOKEN)")
 	fs.BoolVar(&c.Demo, "demo", boolEnv("SEATPLAN_DEMO", true), "load demo data into an empty database (development only; env SEATPLAN_DEMO=false to skip)")
 	return c
 }
@@ -248,7 +251,7 @@ func (c *config) sessionKeys() (hashKey, blockKey []byte, err error) {
 
 func randomBytes(n int) []byte {
 	b := make([]byte, n)
-	rand.Read(b) // never fails on Linux
+	rand.Read(b) // never fails: crypto/rand crashes the program instead
 	return b
 }
 

@@ -16,11 +16,12 @@ import (
 
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/seatplan/seatplan/handlers/apitest"
 	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/store/storetest"
 )
 
-func TestMain(m *testing.M) { storetest.Main(m) }
+func TestMain(m *testing.M) { storetest.Main(m, apitest.CheckDefaultTransport()) }
 
 // server is a real `seatplan serve` started in-process through run.
 type server struct {

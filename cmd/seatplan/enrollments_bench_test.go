@@ -17,7 +17,7 @@ import (
 	"github.com/seatplan/seatplan/store/emaillist"
 )
 
-// BenchmarkEnroll_BulkVersusOneRequestPerPair measures SPEC §9's bulk
+// BenchmarkEnroll_BulkVersusOneRequestPerPair measures the bulk
 // enrollment target: 100,000 pairs in one in-process Enroll call, against
 // the baseline of one HTTP request per pair to the real server (1,000
 // pairs, extrapolated to 100,000), and reports the ratio.

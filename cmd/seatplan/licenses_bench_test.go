@@ -18,7 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Load generator settings for the license refresh benchmark (SPEC §9).
+// Load generator settings for the license refresh benchmark.
 const (
 	benchConns    = 64
 	benchWarmUp   = 300 * time.Millisecond

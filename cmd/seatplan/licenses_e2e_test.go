@@ -17,6 +17,7 @@ import (
 
 	"github.com/seatplan/seatplan/cmd/seatplan/instance"
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/factory"
 	"github.com/seatplan/seatplan/store/licensing"
 	"github.com/seatplan/seatplan/store/storetest"
 )
@@ -38,20 +39,14 @@ func setupLicenseFixture(t *testing.T, dbURL string) *licenseFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	f := &licenseFixture{dbURL: dbURL, store: store.New(pool), key: "key-" + store.NewID()}
-	if f.plan, err = f.store.CreatePlan(t.Context(), store.NewPlan{Name: "Campus", Seats: 10}, store.SystemActor); err != nil {
-		t.Fatal(err)
-	}
-	// Stands in for the assignment feature (issue 3).
-	if _, err := pool.Exec(t.Context(), `UPDATE licenses SET status = 'assigned', email = 'ada@example.edu', activation_key = $2, assigned_at = now()
-		WHERE id = (SELECT min(id) FROM licenses WHERE plan_id = $1)`, f.plan.ID, f.key); err != nil {
-		t.Fatal(err)
-	}
+	f := &licenseFixture{dbURL: dbURL, store: store.New(pool)}
+	f.plan = factory.Plan(t, f.store, nil)
+	f.key = factory.AssignedLicense(t, f.store, f.plan.ID, "ada@example.edu").ActivationKey
 	return f
 }
 
-// changeSeats changes the plan's terms the way support would (PATCH
-// /api/v1/plans/{id} is being built in issue 3; store.UpdatePlan is what it calls).
+// changeSeats changes the plan's terms the way support would, through the
+// store operation PATCH /api/v1/plans/{id} calls.
 func (f *licenseFixture) changeSeats(t *testing.T, seats int) {
 	t.Helper()
 	if _, err := f.store.UpdatePlan(t.Context(), f.plan.ID, store.PlanUpdate{Seats: &seats}, store.SystemActor); err != nil {

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -63,17 +64,17 @@ func TestBrowser_UndoAnImportFromTheChangeLogBringsTheCourseBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	saveScreenshot(t, "undo-operation.png", png)
-	if err := chromedp.Do(ctx,
-		chromedp.Click(testid("confirm-undo-operation")),
-		chromedp.WaitVisible(testid("flash")),
-	); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Click(testid("confirm-undo-operation"))); err != nil {
 		t.Fatal(err)
 	}
-	flash, _ := chromedp.Run(ctx, chromedp.Text(testid("flash")))
-	top, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[data-testid="operation"] [data-testid="op-source"]`)))
-	if !strings.Contains(flash, "Undid") || top != "undo" {
-		t.Errorf("after the undo the flash says %q and the newest action comes from %q", flash, top)
-	}
+	// The click starts a navigation; read the change log once it has loaded,
+	// not the page the click left.
+	var flash, top string
+	waitUntil(t, "the change log shows the undo", 15*time.Second, func() bool {
+		flash, _ = chromedp.Run(ctx, chromedp.Text(testid("flash"), chromedp.AtLeast(0)))
+		top, _ = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[data-testid="operation"] [data-testid="op-source"]`), chromedp.AtLeast(0)))
+		return strings.Contains(flash, "Undid") && top == "undo"
+	})
 
 	if _, _, now := api.call("GET", treePath, nil); !reflect.DeepEqual(now, original) {
 		t.Errorf("after the undo the course is\n%v\nwant\n%v", now, original)

@@ -101,12 +101,12 @@ func seatsOf(t *testing.T, jws string) int {
 	return claims.Seats
 }
 
-// waitForHealth polls /healthz until it answers want.
-func waitForHealth(t *testing.T, base string, want int) {
+// waitForProbe polls a probe (/healthz, /readyz) until it answers want.
+func waitForProbe(t *testing.T, base, probe string, want int) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := http.Get(base + "/healthz")
+		resp, err := http.Get(base + probe)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == want {
@@ -114,7 +114,7 @@ func waitForHealth(t *testing.T, base string, want int) {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("/healthz did not answer %d within 30 s", want)
+			t.Fatalf("%s did not answer %d within 30 s", probe, want)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -176,8 +176,10 @@ func TestOutage_RefreshesAnswerFromMemoryOthersGet503AndTheProcessRecoversByItse
 		}
 	})
 
+	waitForProbe(t, s.URL, "/readyz", http.StatusOK)
 	db.stop()
-	waitForHealth(t, s.URL, http.StatusServiceUnavailable)
+	waitForProbe(t, s.URL, "/healthz", http.StatusServiceUnavailable)
+	waitForProbe(t, s.URL, "/readyz", http.StatusServiceUnavailable)
 
 	if got := getLicense(t, s.URL, act.ActivationID, act.Secret, before.etag); got.status != http.StatusNotModified || got.etag != before.etag {
 		t.Errorf("revalidation during the outage: %+v, want 304 from memory", got)
@@ -211,8 +213,10 @@ func TestOutage_RefreshesAnswerFromMemoryOthersGet503AndTheProcessRecoversByItse
 	// The database comes back; the license changes before this process
 	// hears anything again.
 	db.start()
+	f.store.Pool().Reset() // the fixture's own connections died with the server
 	f.changeSeats(t, 11)
-	waitForHealth(t, s.URL, http.StatusOK)
+	waitForProbe(t, s.URL, "/healthz", http.StatusOK)
+	waitForProbe(t, s.URL, "/readyz", http.StatusOK) // listening again
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		got := getLicense(t, s.URL, act.ActivationID, act.Secret, before.etag)

@@ -11,7 +11,12 @@ import (
 
 	"github.com/seatplan/seatplan/handlers"
 	"github.com/seatplan/seatplan/web"
+	"github.com/seatplan/seatplan/web/metrics"
 )
+
+// shutdownTimeout is how long a stopping server waits for requests in
+// flight and for its job workers before it stops anyway.
+const shutdownTimeout = 15 * time.Second
 
 func serveCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := parse("serve", args, getenv, stderr, nil)
@@ -27,6 +32,9 @@ func serveCommand(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	defer db.Close()
+	// Counted from the start, before anything takes a lock.
+	m := metrics.New(st.Pool())
+	st.Locks = m
 
 	if cfg.Demo && !cfg.production() {
 		if n, err := st.CountPeople(ctx); err != nil {
@@ -58,13 +66,14 @@ func serveCommand(ctx context.Context, args []string, getenv func(string) string
 		return err
 	}
 	licenses := handlers.NewLicenseCache(st, keyring)
+	licenses.ReportTo(m)
 	licensesCtx, stopLicenses := context.WithCancel(handlers.WithLogger(context.WithoutCancel(ctx), log))
 	licensesDone := make(chan struct{})
 	go func() { defer close(licensesDone); licenses.Run(licensesCtx) }()
 	// Stopped after the HTTP server, so the last refresh times are written.
 	defer func() { stopLicenses(); <-licensesDone }()
 
-	jobs, err := web.NewJobClient(st, log, cfg.LeaseTTL)
+	jobs, err := web.NewJobClient(st, log, cfg.LeaseTTL, m)
 	if err != nil {
 		return err
 	}
@@ -81,7 +90,7 @@ func serveCommand(ctx context.Context, args []string, getenv func(string) string
 	// Stop the workers before the pool closes (deferred earlier, runs later);
 	// a job still running after the timeout is cancelled and retried elsewhere.
 	defer func() {
-		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 		defer cancel()
 		if err := jobs.Stop(stopCtx); err != nil {
 			log.Warn("job workers did not stop in time", "err", err)
@@ -93,6 +102,7 @@ func serveCommand(ctx context.Context, args []string, getenv func(string) string
 		Keyring:  keyring, Licenses: licenses,
 		Jobs: jobs, LeaseTTL: cfg.LeaseTTL,
 		Lists:          web.ListLimits{MaxBytes: cfg.MaxUploadBytes, MaxEntries: cfg.MaxListEntries},
+		Metrics:        m, MetricsToken: cfg.MetricsToken,
 		TrustedProxies: trusted, HSTSMaxAge: hsts,
 	})
 
@@ -115,7 +125,7 @@ func serveCommand(ctx context.Context, args []string, getenv func(string) string
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shut down: %w", err)

@@ -139,11 +139,6 @@ func ReadEmails(r io.Reader, opt Options) (Emails, error) {
 	return c.list, nil
 }
 
-// ParseEmails reads an email list as ReadEmails does, with no column chosen.
-func ParseEmails(r io.Reader, f Format, lim Limits) (Emails, error) {
-	return ReadEmails(r, Options{Format: f, Limits: lim})
-}
-
 // CheckEmails applies the rules of ReadEmails to addresses that came as a list, such as a
 // JSON array. A Problem's Line is the entry's 1-based position; blank entries are problems.
 func CheckEmails(values []string, lim Limits) (Emails, error) {

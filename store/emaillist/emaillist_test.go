@@ -15,7 +15,7 @@ import (
 	"github.com/seatplan/seatplan/store/emaillist"
 )
 
-func TestParseEmails(t *testing.T) {
+func TestReadEmails(t *testing.T) {
 	t.Parallel()
 	type problem = emaillist.Problem
 	tests := []struct {
@@ -182,12 +182,12 @@ func TestParseEmails(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := emaillist.ParseEmails(strings.NewReader(tt.in), tt.format, emaillist.Limits{})
+			got, err := emaillist.ReadEmails(strings.NewReader(tt.in), emaillist.Options{Format: tt.format})
 			if err != nil {
-				t.Fatalf("ParseEmails: %v", err)
+				t.Fatalf("ReadEmails: %v", err)
 			}
 			if !equalEmails(got, tt.want) {
-				t.Errorf("ParseEmails =\n%+v\nwant\n%+v", got, tt.want)
+				t.Errorf("ReadEmails =\n%+v\nwant\n%+v", got, tt.want)
 			}
 		})
 	}
@@ -200,7 +200,7 @@ func equalEmails(a, b emaillist.Emails) bool {
 		a.Duplicates == b.Duplicates && a.Entries == b.Entries
 }
 
-func TestParseEmails_LinesLongerThanTheReadBuffer(t *testing.T) {
+func TestReadEmails_LinesLongerThanTheReadBuffer(t *testing.T) {
 	t.Parallel()
 	var in strings.Builder
 	var want []string
@@ -213,7 +213,7 @@ func TestParseEmails_LinesLongerThanTheReadBuffer(t *testing.T) {
 	in.WriteString(strings.Repeat("x", 200_000) + "@example.com\n")
 	want = append(want, "last@example.com")
 
-	got, err := emaillist.ParseEmails(strings.NewReader(in.String()), emaillist.FormatText, emaillist.Limits{})
+	got, err := emaillist.ReadEmails(strings.NewReader(in.String()), emaillist.Options{Format: emaillist.FormatText})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +225,7 @@ func TestParseEmails_LinesLongerThanTheReadBuffer(t *testing.T) {
 	}
 }
 
-func TestParseEmails_RejectsWholeInput(t *testing.T) {
+func TestReadEmails_RejectsWholeInput(t *testing.T) {
 	t.Parallel()
 	png := "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
 	tests := []struct {
@@ -248,7 +248,7 @@ func TestParseEmails_RejectsWholeInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := emaillist.ParseEmails(strings.NewReader(tt.in), tt.format, tt.lim)
+			got, err := emaillist.ReadEmails(strings.NewReader(tt.in), emaillist.Options{Format: tt.format, Limits: tt.lim})
 			if !reflect.DeepEqual(err, tt.want) {
 				t.Fatalf("err = %#v (%v), want %#v", err, err, tt.want)
 			}
@@ -259,9 +259,9 @@ func TestParseEmails_RejectsWholeInput(t *testing.T) {
 	}
 }
 
-func TestParseEmails_AtTheLimitIsFine(t *testing.T) {
+func TestReadEmails_AtTheLimitIsFine(t *testing.T) {
 	t.Parallel()
-	got, err := emaillist.ParseEmails(strings.NewReader("a@x.com\n\nb@x.com\nbad\n\n"), emaillist.FormatText, emaillist.Limits{MaxEntries: 3})
+	got, err := emaillist.ReadEmails(strings.NewReader("a@x.com\n\nb@x.com\nbad\n\n"), emaillist.Options{Format: emaillist.FormatText, Limits: emaillist.Limits{MaxEntries: 3}})
 	if err != nil || got.Entries != 3 {
 		t.Errorf("got %+v, %v; want 3 entries", got, err)
 	}
@@ -281,13 +281,13 @@ func TestErrorMessagesNameTheLine(t *testing.T) {
 	}
 }
 
-func TestParseEmails_ReaderErrorPassesThrough(t *testing.T) {
+func TestReadEmails_ReaderErrorPassesThrough(t *testing.T) {
 	t.Parallel()
 	tooBig := errors.New("request body too large")
 	for _, f := range []emaillist.Format{emaillist.FormatAuto, emaillist.FormatText, emaillist.FormatCSV} {
 		// Cut inside "é": the reader's error, not a UTF-8 complaint, is what the caller must see.
 		r := io.MultiReader(strings.NewReader("a@x.com\nb\xc3"), iotest.ErrReader(tooBig))
-		if _, err := emaillist.ParseEmails(r, f, emaillist.Limits{}); !errors.Is(err, tooBig) {
+		if _, err := emaillist.ReadEmails(r, emaillist.Options{Format: f}); !errors.Is(err, tooBig) {
 			t.Errorf("format %d: err = %v, want %v", f, err, tooBig)
 		}
 	}
@@ -295,7 +295,7 @@ func TestParseEmails_ReaderErrorPassesThrough(t *testing.T) {
 
 // Uploads arrive in pieces of any size; a CRLF or a UTF-8 sequence split between reads must not
 // change the outcome.
-func TestParseEmails_ReadSizeDoesNotMatter(t *testing.T) {
+func TestReadEmails_ReadSizeDoesNotMatter(t *testing.T) {
 	t.Parallel()
 	for _, in := range []string{
 		"\uFEFFann@x.com\r\nbob@y.org\r\n\r\njörg@z.de\r\nbad\r",
@@ -304,12 +304,12 @@ func TestParseEmails_ReadSizeDoesNotMatter(t *testing.T) {
 		"a@x.com\n\"unclosed\n\n",
 	} {
 		for _, f := range []emaillist.Format{emaillist.FormatText, emaillist.FormatCSV} {
-			want, wantErr := emaillist.ParseEmails(strings.NewReader(in), f, emaillist.Limits{})
+			want, wantErr := emaillist.ReadEmails(strings.NewReader(in), emaillist.Options{Format: f})
 			for name, r := range map[string]io.Reader{
 				"OneByte": iotest.OneByteReader(strings.NewReader(in)),
 				"Half":    iotest.HalfReader(strings.NewReader(in)),
 			} {
-				got, err := emaillist.ParseEmails(r, f, emaillist.Limits{})
+				got, err := emaillist.ReadEmails(r, emaillist.Options{Format: f})
 				if !reflect.DeepEqual(got, want) || !reflect.DeepEqual(err, wantErr) {
 					t.Errorf("%s reads of %q as %d: got %+v, %v; want %+v, %v", name, in, f, got, err, want, wantErr)
 				}
@@ -365,7 +365,7 @@ func TestDetectFormat(t *testing.T) {
 }
 
 // Not parallel: it measures the heap.
-func TestParseEmails_KeptAddressesDoNotPinTheirRows(t *testing.T) {
+func TestReadEmails_KeptAddressesDoNotPinTheirRows(t *testing.T) {
 	var in bytes.Buffer
 	for i := range 1000 { // each row carries a 10 KB note
 		fmt.Fprintf(&in, "u%d@x.com,\"%s\"\n", i, strings.Repeat("n", 10_000))
@@ -373,7 +373,7 @@ func TestParseEmails_KeptAddressesDoNotPinTheirRows(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	got, err := emaillist.ParseEmails(bytes.NewReader(in.Bytes()), emaillist.FormatCSV, emaillist.Limits{})
+	got, err := emaillist.ReadEmails(bytes.NewReader(in.Bytes()), emaillist.Options{Format: emaillist.FormatCSV})
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	if err != nil || len(got.Addresses) != 1000 {

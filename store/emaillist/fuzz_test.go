@@ -53,7 +53,7 @@ func exportSeeds(f *testing.F) [][]byte {
 	}
 }
 
-func FuzzParseEmails(f *testing.F) {
+func FuzzReadEmails(f *testing.F) {
 	for _, s := range nastySeeds {
 		for format := range 3 {
 			f.Add([]byte(s), uint8(format), uint8(0))
@@ -66,10 +66,10 @@ func FuzzParseEmails(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte, format, maxEntries uint8) {
 		f := emaillist.Format(format % 3)
 		lim := emaillist.Limits{MaxEntries: int(maxEntries)}
-		got, err := emaillist.ParseEmails(bytes.NewReader(in), f, lim)
+		got, err := emaillist.ReadEmails(bytes.NewReader(in), emaillist.Options{Format: f, Limits: lim})
 
 		// Reads of any size give the same outcome.
-		again, againErr := emaillist.ParseEmails(iotest.OneByteReader(bytes.NewReader(in)), f, lim)
+		again, againErr := emaillist.ReadEmails(iotest.OneByteReader(bytes.NewReader(in)), emaillist.Options{Format: f, Limits: lim})
 		if !reflect.DeepEqual(got, again) || !reflect.DeepEqual(err, againErr) {
 			t.Fatalf("one-byte reads give %+v, %v; whole reads %+v, %v", again, againErr, got, err)
 		}
@@ -105,7 +105,7 @@ func FuzzParseEmails(f *testing.F) {
 	})
 }
 
-func FuzzParsePairs(f *testing.F) {
+func FuzzReadPairs(f *testing.F) {
 	for _, s := range nastySeeds {
 		f.Add([]byte(s), uint8(0))
 	}
@@ -114,9 +114,9 @@ func FuzzParsePairs(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in []byte, maxEntries uint8) {
 		lim := emaillist.Limits{MaxEntries: int(maxEntries)}
-		pairs, problems, err := emaillist.ParsePairs(bytes.NewReader(in), lim)
+		pairs, problems, err := pairsOf(bytes.NewReader(in), lim)
 
-		againPairs, againProblems, againErr := emaillist.ParsePairs(iotest.OneByteReader(bytes.NewReader(in)), lim)
+		againPairs, againProblems, againErr := pairsOf(iotest.OneByteReader(bytes.NewReader(in)), lim)
 		if !reflect.DeepEqual(pairs, againPairs) || !reflect.DeepEqual(problems, againProblems) || !reflect.DeepEqual(err, againErr) {
 			t.Fatalf("one-byte reads give a different outcome")
 		}

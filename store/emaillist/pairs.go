@@ -51,12 +51,6 @@ func ReadPairs(r io.Reader, opt Options) (Pairs, error) {
 	return Pairs{Pairs: c.pairs, Problems: c.problems, Layout: layout}, nil
 }
 
-// ParsePairs reads pairs as ReadPairs does, with no columns chosen.
-func ParsePairs(r io.Reader, lim Limits) ([]Pair, []PairProblem, error) {
-	p, err := ReadPairs(r, Options{Limits: lim})
-	return p.Pairs, p.Problems, err
-}
-
 // CheckPairs applies the rules of ReadPairs to pairs that came as a list, such as a JSON
 // array; only Email and Course of the entries are read.
 func CheckPairs(entries []Pair, lim Limits) ([]Pair, []PairProblem, error) {

@@ -2,6 +2,7 @@ package emaillist_test
 
 import (
 	"encoding/csv"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -9,7 +10,7 @@ import (
 	"github.com/seatplan/seatplan/store/emaillist"
 )
 
-func TestParsePairs(t *testing.T) {
+func TestReadPairs(t *testing.T) {
 	t.Parallel()
 	type (
 		pair    = emaillist.Pair
@@ -74,9 +75,9 @@ func TestParsePairs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			pairs, problems, err := emaillist.ParsePairs(strings.NewReader(tt.in), emaillist.Limits{})
+			pairs, problems, err := pairsOf(strings.NewReader(tt.in), emaillist.Limits{})
 			if err != nil {
-				t.Fatalf("ParsePairs: %v", err)
+				t.Fatalf("ReadPairs: %v", err)
 			}
 			if !reflect.DeepEqual(pairs, tt.wantPairs) {
 				t.Errorf("pairs =\n%+v\nwant\n%+v", pairs, tt.wantPairs)
@@ -88,7 +89,7 @@ func TestParsePairs(t *testing.T) {
 	}
 }
 
-func TestParsePairs_RejectsWholeInput(t *testing.T) {
+func TestReadPairs_RejectsWholeInput(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
@@ -104,7 +105,7 @@ func TestParsePairs_RejectsWholeInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			pairs, problems, err := emaillist.ParsePairs(strings.NewReader(tt.in), tt.lim)
+			pairs, problems, err := pairsOf(strings.NewReader(tt.in), tt.lim)
 			if !reflect.DeepEqual(err, tt.want) || pairs != nil || problems != nil {
 				t.Errorf("got %v, %v, %#v; want only %#v", pairs, problems, err, tt.want)
 			}
@@ -127,4 +128,10 @@ func TestCheckPairs_NamesDuplicatesByIndex(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(pairs, wantPairs) || !reflect.DeepEqual(problems, wantProblems) {
 		t.Errorf("CheckPairs = %+v, %+v, %v; want %+v, %+v", pairs, problems, err, wantPairs, wantProblems)
 	}
+}
+
+// pairsOf reads pairs with the columns found, as most tests want them.
+func pairsOf(r io.Reader, lim emaillist.Limits) ([]emaillist.Pair, []emaillist.PairProblem, error) {
+	p, err := emaillist.ReadPairs(r, emaillist.Options{Limits: lim})
+	return p.Pairs, p.Problems, err
 }

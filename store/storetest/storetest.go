@@ -49,9 +49,17 @@ var harness struct {
 
 // Main runs the package's tests against a private, ephemeral PostgreSQL
 // cluster (or the server named by SEATPLAN_TEST_DATABASE_URL), then exits
-// with their status.
-func Main(m *testing.M) {
-	os.Exit(run(m))
+// with their status. Each of after runs once the tests have: an error it
+// returns fails the run.
+func Main(m *testing.M, after ...func() error) {
+	code := run(m)
+	for _, check := range after {
+		if err := check(); err != nil {
+			fmt.Fprintln(os.Stderr, "FAIL:", err)
+			code = 1
+		}
+	}
+	os.Exit(code)
 }
 
 func run(m *testing.M) int {

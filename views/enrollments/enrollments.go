@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/seatplan/seatplan/views/layout"
+	"github.com/seatplan/seatplan/views/lists"
 )
 
 // CourseRow is a course on the enrollments page.
@@ -44,15 +45,21 @@ type PreviewCourse struct {
 	Known bool
 }
 
-// PreviewView shows what a list holds before anything changes.
+// PreviewView shows what a staged list holds before anything changes.
 type PreviewView struct {
-	Base     layout.Base
-	Entries  int
-	Pairs    int
-	Problems []Problem
-	Courses  []PreviewCourse
-	Source   string // the list as sent, posted again on confirm
+	Base         layout.Base
+	ID           string // the staged list the confirm names
+	Source       lists.Source
+	Column       string // the columns the confirm reads, as the preview did
+	CourseColumn string
+	Entries      int
+	Pairs        int
+	Problems     []Problem // at most MaxProblemsShown
+	ProblemCount int
+	Courses      []PreviewCourse
 }
+
+func (v PreviewView) startOverURL() string { return "/enrollments?from=" + v.ID }
 
 // Unknown counts the pairs whose course does not exist.
 func (v PreviewView) Unknown() int {
@@ -117,11 +124,6 @@ type PlanCoursesView struct {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-
-// textareaText survives the HTML parser, which drops one newline right after
-// <textarea>: without the extra one, a pasted list starting with a blank line
-// would lose it and its line numbers would shift when it is sent again.
-func textareaText(s string) string { return "\n" + s }
 
 func pairsLabel(n int) string {
 	if n == 1 {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/seatplan/seatplan/views/enrollments"
 	"github.com/seatplan/seatplan/views/layout"
+	"github.com/seatplan/seatplan/views/lists"
 	"github.com/seatplan/seatplan/views/viewtest"
 )
 
@@ -16,9 +17,11 @@ func TestPreviewPage_ListsProblemsByLineAndEscapesUserText(t *testing.T) {
 	v := enrollments.PreviewView{
 		Base:    layout.Base{Title: "Preview"},
 		Entries: 3, Pairs: 2,
-		Problems: []enrollments.Problem{{Index: 2, Line: 4, Email: hostile, Course: "cs101", Reason: "not an email address"}},
-		Courses:  []enrollments.PreviewCourse{{Key: "cs101", Pairs: 1, Known: true}, {Key: hostile, Pairs: 1}},
-		Source:   "a@example.com,cs101\n" + hostile,
+		Problems:     []enrollments.Problem{{Index: 2, Line: 4, Email: hostile, Course: "cs101", Reason: "not an email address"}},
+		ProblemCount: 1,
+		Courses:      []enrollments.PreviewCourse{{Key: "cs101", Pairs: 1, Known: true}, {Key: hostile, Pairs: 1}},
+		ID:           "L1",
+		Source:       lists.Source{FileName: hostile, Kind: "a table", Columns: []lists.Column{{Number: 1, Header: hostile}, {Number: 2, Header: "course"}}, Email: 1, Course: 2, Pairs: true},
 	}
 	doc := viewtest.Render(t, enrollments.PreviewPage(v))
 	viewtest.AssertCSPSafe(t, doc)
@@ -29,8 +32,11 @@ func TestPreviewPage_ListsProblemsByLineAndEscapesUserText(t *testing.T) {
 	if got := viewtest.ByTestID(doc, "preview-pairs").Text(); got != "1" {
 		t.Errorf("pairs to enroll %q, want 1 (the unknown course's pair is not enrolled)", got)
 	}
-	if got := viewtest.ByTestID(doc, "confirm-form").Find(`input[name="pairs"]`).AttrOr("value", ""); got != v.Source {
-		t.Errorf("confirm carries %q", got)
+	if got := viewtest.ByTestID(doc, "confirm-form").Find(`input[name="preview"]`).AttrOr("value", ""); got != "L1" {
+		t.Errorf("confirm names preview %q, want L1", got)
+	}
+	if got := viewtest.ByTestID(doc, "source-file").Text(); got != hostile {
+		t.Errorf("file name shown as %q", got)
 	}
 }
 
@@ -66,14 +72,10 @@ func TestPlanCourses_IsOneSwappableSection(t *testing.T) {
 	}
 }
 
-func TestPages_CarryAListStartingWithABlankLineUnchanged(t *testing.T) {
+func TestUploadForm_KeepsAListStartingWithABlankLineUnchanged(t *testing.T) {
 	t.Parallel()
 	source := "\n\na@example.com,cs101\n"
-	doc := viewtest.Render(t, enrollments.PreviewPage(enrollments.PreviewView{Source: source}))
-	if got := viewtest.ByTestID(doc, "confirm-form").Find(`input[name="pairs"]`).AttrOr("value", ""); got != source {
-		t.Errorf("confirm carries %q, want %q", got, source)
-	}
-	doc = viewtest.Render(t, enrollments.IndexPage(enrollments.IndexView{Paste: source, Error: "bad"}))
+	doc := viewtest.Render(t, enrollments.IndexPage(enrollments.IndexView{Paste: source, Error: "bad"}))
 	if got := viewtest.ByTestID(doc, "enroll-paste").Text(); got != source {
 		t.Errorf("the paste box holds %q, want %q", got, source)
 	}

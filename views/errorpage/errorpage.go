@@ -8,12 +8,15 @@ import (
 )
 
 // View is an error page. Title overrides the heading chosen for Status;
-// Message is already safe to show (no internal details).
+// Message is already safe to show (no internal details). Reference is the
+// request's id, which a person quotes to support and support finds in the
+// logs.
 type View struct {
-	Base    layout.Base
-	Status  int
-	Title   string
-	Message string
+	Base      layout.Base
+	Status    int
+	Title     string
+	Message   string
+	Reference string
 }
 
 // friendlyHeadings replace the terse status texts people see most often.

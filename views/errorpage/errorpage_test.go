@@ -55,3 +55,15 @@ func TestErrorPage_ShowsStatusAndEscapedMessage(t *testing.T) {
 		t.Errorf("message = %q, want %q", got, msg)
 	}
 }
+
+func TestErrorPage_ShowsTheReferenceToQuoteToSupport(t *testing.T) {
+	t.Parallel()
+	doc := viewtest.Render(t, errorpage.ErrorPage(errorpage.View{Status: 500, Reference: "01JREF"}))
+	if got := viewtest.ByTestID(doc, "error-reference").Text(); got != "01JREF" {
+		t.Errorf("reference = %q", got)
+	}
+	doc = viewtest.Render(t, errorpage.ErrorPage(errorpage.View{Status: 500}))
+	if viewtest.ByTestID(doc, "error-reference").Length() != 0 {
+		t.Error("a reference shown without one")
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/seatplan/seatplan/views/layout"
+	"github.com/seatplan/seatplan/views/lists"
 )
 
 // ListView is the plans page: a search, one page of plans, a create form.
@@ -78,20 +79,32 @@ func (r LicenseRow) Revocable() bool { return r.Status == "assigned" || r.Status
 type AssignmentView struct {
 	PlanID  string
 	Error   string
+	Notice  string // a list that changes nothing: not an error, but no job either
+	Pasted  string // the pasted text, kept when the list is refused or started over
 	Preview *Preview
 	Job     *JobView
 }
 
-// Preview is what an uploaded list would do; nothing has changed yet.
+// Preview is what a staged list would do; nothing has changed yet.
 type Preview struct {
-	PlanID                           string
+	PlanID string
+	ID     string // the staged list the confirm names
+	Source lists.Source
+	// Column is the column the confirm reads, as the preview did; "" for a pasted list.
+	Column                           string
 	New, AlreadyLicensed, Duplicates int
+	Sample                           []string // the first new or licensed addresses, as pages show them
 	Problems                         []Problem
+	ProblemCount                     int // len(Problems) is at most MaxProblemsShown
 	Needed, Available                int
-	Acceptable                       bool
-	// Addresses is the valid list, one per line, sent back on Confirm.
-	Addresses string
+	// Acceptable: confirming starts a job, once the invalid entries are skipped.
+	Acceptable bool
 }
+
+// MaxProblemsShown bounds the invalid entries a preview lists.
+const MaxProblemsShown = 500
+
+func (p Preview) startOverURL() string { return planURL(p.PlanID) + "/assignments/new?from=" + p.ID }
 
 // Problem is an invalid line of the list.
 type Problem struct {

@@ -45,13 +45,20 @@ func TestPlanPage_EscapesUserTextAndOnlyLiveLicensesAreRevocable(t *testing.T) {
 	}
 }
 
-func TestPreviewPanel_InvalidLinesBlockConfirm(t *testing.T) {
+func TestPreviewPanel_InvalidLinesOnlyAssignBySkippingThem(t *testing.T) {
 	t.Parallel()
-	doc := viewtest.Render(t, plans.PreviewPanel(plans.Preview{PlanID: "P1", New: 2, Needed: 2, Available: 5,
-		Problems: []plans.Problem{{Line: 7, Value: hostile, Reason: "missing @"}}}))
+	doc := viewtest.Render(t, plans.PreviewPanel(plans.Preview{PlanID: "P1", ID: "L1", New: 2, Needed: 2, Available: 5, Acceptable: true,
+		Problems: []plans.Problem{{Line: 7, Value: hostile, Reason: "missing @"}}, ProblemCount: 1}))
 	viewtest.AssertCSPSafe(t, doc)
 	if viewtest.ByTestID(doc, "confirm-assignment").Length() != 0 {
-		t.Error("a list with invalid lines offers Confirm")
+		t.Error("a list with invalid lines offers a plain Confirm")
+	}
+	skip := viewtest.ByTestID(doc, "confirm-skip-invalid")
+	if v, _ := skip.Attr("value"); skip.Length() != 1 || v != "true" || !strings.Contains(skip.Text(), "skip the 1 invalid") {
+		t.Errorf("skip choice: %q", skip.Text())
+	}
+	if id, _ := skip.Closest("form").Find(`input[name="preview"]`).Attr("value"); id != "L1" {
+		t.Errorf("the confirm names preview %q, want L1", id)
 	}
 	if got := viewtest.ByTestID(doc, "preview-problem").Find("td").First().Text(); got != "7" {
 		t.Errorf("problem line %q", got)

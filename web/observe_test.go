@@ -1,0 +1,164 @@
+package web
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/storetest"
+)
+
+// loggedServer is a server whose JSON log lines (info and up) the test reads.
+func loggedServer(t *testing.T) (*httptest.Server, *syncBuffer, *store.Store) {
+	t.Helper()
+	st := store.New(storetest.NewPool(t))
+	logs := &syncBuffer{}
+	srv := httptest.NewServer(NewServer(Deps{
+		Store: st, Logger: slog.New(slog.NewJSONHandler(logs, nil)), TokenTTL: time.Hour,
+		Sessions: NewSessions(make([]byte, 64), make([]byte, 32), false),
+	}))
+	t.Cleanup(srv.Close)
+	return srv, logs, st
+}
+
+// linesOf are the log lines naming request id; raw lines, to catch a key written twice.
+func (b *syncBuffer) linesOf(id string) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []string
+	for line := range strings.Lines(b.buf.String()) {
+		if strings.Contains(line, `"`+id+`"`) {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+func TestRequestID_KeptFromTheClientIntoTheAnswerTheErrorBodyAndEveryLogLine(t *testing.T) {
+	t.Parallel()
+	srv, logs, _ := loggedServer(t)
+	const id = "lb-7f3a9c.42:edge"
+	req, _ := http.NewRequest("GET", srv.URL+"/api/v1/plans", nil) // no token: 401
+	req.Header.Set("X-Request-Id", id)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("X-Request-Id") != id || body["request_id"] != id {
+		t.Fatalf("answer %d, X-Request-Id %q, body %v", resp.StatusCode, resp.Header.Get("X-Request-Id"), body)
+	}
+	waitForLine(t, logs, id, `"msg":"request"`)
+}
+
+func TestRequestID_AnInsaneOneIsReplacedAndTheReplacementLeadsFromTheErrorToItsLogLines(t *testing.T) {
+	t.Parallel()
+	srv, logs, _ := loggedServer(t)
+	for _, sent := range []string{"", "two words", `x"},"level":"ERROR`, strings.Repeat("a", 129)} {
+		req, _ := http.NewRequest("GET", srv.URL+"/api/v1/nothing", nil)
+		req.Header.Set("X-Request-Id", sent)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct {
+			RequestID string `json:"request_id"`
+		}
+		json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		got := resp.Header.Get("X-Request-Id")
+		if got == "" || got == sent || body.RequestID != got || !saneRequestID(got) {
+			t.Errorf("sent %q: header %q, body %q", sent, got, body.RequestID)
+			continue
+		}
+		waitForLine(t, logs, got, `"status":404`)
+	}
+}
+
+func TestRequestID_AnInternalErrorNamesItOnThePageAndInBothItsLogLines(t *testing.T) {
+	t.Parallel()
+	srv, logs, st := loggedServer(t)
+	// Sign in first, then take the database away: the page's session lookup fails.
+	b := &testBundle{srv: srv, store: st}
+	client := b.browser(t)
+	b.person(t, "ops@example.com", store.RoleSupport)
+	b.signIn(t, client, "ops@example.com", "correct horse battery")
+	st.Pool().Close()
+	resp := get(t, client, srv.URL+"/plans")
+	if resp.StatusCode != http.StatusInternalServerError {
+		t.Fatalf("status %d, want 500", resp.StatusCode)
+	}
+	id := resp.Header.Get("X-Request-Id")
+	if ref := doc(t, resp).Find(`[data-testid="error-reference"]`).Text(); id == "" || ref != id {
+		t.Fatalf("page reference %q, header %q", ref, id)
+	}
+	failure := waitForLine(t, logs, id, `"msg":"request failed"`)
+	waitForLine(t, logs, id, `"msg":"request"`)
+	if n := strings.Count(failure, `"request_id"`); n != 1 {
+		t.Errorf("the failure line names the request %d times: %s", n, failure)
+	}
+}
+
+// waitForLine returns the log line naming request id that contains want;
+// the access line is written just after the answer.
+func waitForLine(t *testing.T, logs *syncBuffer, id, want string) string {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		for _, l := range logs.linesOf(id) {
+			if strings.Contains(l, want) {
+				return l
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no log line with %s names request %s; lines naming it: %v", want, id, logs.linesOf(id))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestAccessLog_ProbesScrapesAndAssetsAreDebugPagesAreInfo(t *testing.T) {
+	t.Parallel()
+	srv, logs, _ := loggedServer(t)
+	quiet := []string{"/healthz", "/readyz", "/static/css/app.css", "/metrics"}
+	for _, path := range append(quiet, "/login") {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	waitForLogged(t, logs, "/login")
+	for _, path := range quiet {
+		for _, l := range logs.lines() {
+			if l["path"] == path {
+				t.Errorf("%s logged at %v: %v", path, l["level"], l)
+			}
+		}
+	}
+}
+
+func waitForLogged(t *testing.T, logs *syncBuffer, path string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		for _, l := range logs.lines() {
+			if l["path"] == path && l["level"] == "INFO" {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no info line for %s: %v", path, logs.lines())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

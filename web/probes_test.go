@@ -1,0 +1,138 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/seatplan/seatplan/handlers"
+	"github.com/seatplan/seatplan/migrations"
+	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/licensing"
+	"github.com/seatplan/seatplan/store/storetest"
+)
+
+type probeAnswer struct {
+	status int
+	Status string            `json:"status"`
+	Checks map[string]string `json:"checks"`
+}
+
+func probe(t *testing.T, url string) probeAnswer {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	a := probeAnswer{status: resp.StatusCode}
+	if err := json.NewDecoder(resp.Body).Decode(&a); err != nil {
+		t.Fatalf("%s: %v", url, err)
+	}
+	return a
+}
+
+// waitForProbe polls url until it answers status, and returns that answer.
+func waitForProbe(t *testing.T, url string, status int) probeAnswer {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		a := probe(t, url)
+		if a.status == status {
+			return a
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s kept answering %d %v, want %d", url, a.status, a.Checks, status)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// probedServer is a server whose license cache the test runs and stops.
+type probedServer struct {
+	url      string
+	st       *store.Store
+	licenses *handlers.LicenseCache
+}
+
+func newProbedServer(t *testing.T) *probedServer {
+	t.Helper()
+	st := store.New(storetest.NewPool(t))
+	keyring, err := licensing.NewKeyring(licensing.GenerateKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	licenses := handlers.NewLicenseCache(st, keyring)
+	srv := httptest.NewServer(NewServer(Deps{Store: st, Logger: slog.New(slog.DiscardHandler), Keyring: keyring, Licenses: licenses,
+		Sessions: NewSessions(make([]byte, 64), make([]byte, 32), false)}))
+	t.Cleanup(srv.Close)
+	return &probedServer{url: srv.URL, st: st, licenses: licenses}
+}
+
+// listen runs the license cache until the returned stop is called.
+func (p *probedServer) listen(t *testing.T) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); p.licenses.Run(ctx) }()
+	stop = func() { cancel(); <-done }
+	t.Cleanup(stop)
+	return stop
+}
+
+func TestReadyz_UnreadyWhileTheLicenseCacheIsNotListeningReadyAgainAfter(t *testing.T) {
+	t.Parallel()
+	p := newProbedServer(t)
+	if a := probe(t, p.url+"/readyz"); a.status != http.StatusServiceUnavailable || a.Checks["license_changes"] != "not listening" {
+		t.Errorf("before the cache listens: %d %v", a.status, a.Checks)
+	}
+	stop := p.listen(t)
+	waitForProbe(t, p.url+"/readyz", http.StatusOK)
+	stop()
+	a := probe(t, p.url+"/readyz")
+	if a.status != http.StatusServiceUnavailable || a.Status != "unready" || a.Checks["license_changes"] != "not listening" || a.Checks["database"] != "ok" {
+		t.Errorf("with the cache stopped: %d %s %v", a.status, a.Status, a.Checks)
+	}
+	if h := probe(t, p.url+"/healthz"); h.status != http.StatusOK {
+		t.Errorf("/healthz with the cache stopped: %d (alive and the database answers)", h.status)
+	}
+	p.listen(t)
+	if a := waitForProbe(t, p.url+"/readyz", http.StatusOK); a.Status != "ready" {
+		t.Errorf("listening again: %v", a)
+	}
+}
+
+func TestReadyz_UnreadyWhileMigrationsAreBehind(t *testing.T) {
+	t.Parallel()
+	p := newProbedServer(t)
+	p.listen(t)
+	waitForProbe(t, p.url+"/readyz", http.StatusOK)
+	ctx := context.Background()
+	if err := migrations.Down(ctx, p.st.Pool()); err != nil {
+		t.Fatal(err)
+	}
+	if a := probe(t, p.url+"/readyz"); a.status != http.StatusServiceUnavailable || a.Checks["migrations"] != "pending" {
+		t.Errorf("one migration rolled back: %d %v", a.status, a.Checks)
+	}
+	if err := migrations.Up(ctx, p.st.Pool()); err != nil {
+		t.Fatal(err)
+	}
+	if a := probe(t, p.url+"/readyz"); a.status != http.StatusOK || a.Checks["migrations"] != "current" {
+		t.Errorf("migrated again: %d %v", a.status, a.Checks)
+	}
+}
+
+func TestReadyz_AndHealthzUnavailableWithoutTheDatabase(t *testing.T) {
+	t.Parallel()
+	p := newProbedServer(t)
+	p.st.Pool().Close()
+	if a := probe(t, p.url+"/readyz"); a.status != http.StatusServiceUnavailable || a.Checks["database"] != "unreachable" {
+		t.Errorf("/readyz: %d %v", a.status, a.Checks)
+	}
+	if a := probe(t, p.url+"/healthz"); a.status != http.StatusServiceUnavailable {
+		t.Errorf("/healthz: %d", a.status)
+	}
+}
