@@ -18,8 +18,8 @@ import (
 
 	"golang.org/x/crypto/hkdf"
 
-	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/handlers"
+	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/store/licensing"
 	"github.com/seatplan/seatplan/web"
 )

@@ -101,8 +101,8 @@ func serveCommand(ctx context.Context, args []string, getenv func(string) string
 		Sessions: web.NewSessions(hashKey, blockKey, cfg.production()),
 		Keyring:  keyring, Licenses: licenses,
 		Jobs: jobs, LeaseTTL: cfg.LeaseTTL,
-		Lists:          web.ListLimits{MaxBytes: cfg.MaxUploadBytes, MaxEntries: cfg.MaxListEntries},
-		Metrics:        m, MetricsToken: cfg.MetricsToken,
+		Lists:   web.ListLimits{MaxBytes: cfg.MaxUploadBytes, MaxEntries: cfg.MaxListEntries},
+		Metrics: m, MetricsToken: cfg.MetricsToken,
 		TrustedProxies: trusted, HSTSMaxAge: hsts,
 	})
 
