@@ -19,6 +19,8 @@ type ListView struct {
 	Rows   []Row
 	Pager  layout.Pager
 	Create PlanForm
+	// CanCreate shows the create form (admins only).
+	CanCreate bool
 }
 
 // Row is one plan in the list.
@@ -46,6 +48,8 @@ type PlanView struct {
 	Edit       PlanForm
 	Licenses   LicensesView
 	Assignment AssignmentView
+	// CanAssign shows the assignment area (admins only).
+	CanAssign bool
 }
 
 // Segment is one status's share of the plan's licenses.
@@ -64,6 +68,8 @@ type LicensesView struct {
 	PlanID, Q, Status string
 	Rows              []LicenseRow
 	NextURL           string
+	// CanRevoke shows the revoke buttons (admins only).
+	CanRevoke bool
 }
 
 // LicenseRow is one license.
