@@ -171,10 +171,12 @@ var reasonNames = map[store.Reason]string{
 	store.ReasonNothingToUndo:            "nothing_to_undo",
 	store.ReasonPreviewNotFound:          "preview_not_found",
 	store.ReasonPreviewExpired:           "preview_expired",
-	store.ReasonTooManyAttempts:          "too_many_attempts",
-	store.ReasonBusy:                     "busy",
 	store.ReasonActivationLimit:          "activation_limit",
 	store.ReasonInstanceAlreadyActivated: "instance_already_activated",
+	store.ReasonTooManyAttempts:          "too_many_attempts",
+	store.ReasonBusy:                     "busy",
+	store.ReasonInvalidText:              "invalid_text",
+	store.ReasonCrossOrigin:              "cross_origin",
 }
 
 // edgeError is the "error" member of a refusal that only the HTTP edge
@@ -189,11 +191,6 @@ type badParameter string
 func refuse(code store.Code, name edgeError, format string, args ...any) error {
 	return &store.Error{Code: code, Message: fmt.Sprintf(format, args...), Detail: name}
 }
-
-// ErrCrossOrigin refuses a request that another site's page sent and that
-// would change data (the cross-origin guard's answer).
-var ErrCrossOrigin = refuse(store.EForbidden, "cross_origin",
-	"This request came from another site and would change data, so it was refused. Use Seatplan's own pages, or call the API without browser cookies.")
 
 // describe fills in the members that tell a client how to put things right.
 func describe(body *ErrorBody, detail any) {
@@ -227,10 +224,10 @@ func describe(body *ErrorBody, detail any) {
 			body.Conflicts[i] = ConflictBody{BlockID: c.BlockID, OpID: c.OpID, Actor: c.Actor, At: c.At, Source: c.Source, Summary: c.Summary}
 		}
 		body.Repairs, body.BlockID = d.Repairs, d.BlockID
-	case badText:
-		body.Error, body.Field = "invalid_text", string(d)
-	case store.ActivationLimit:
-		body.Limit, body.InstancesURL = &d.Limit, paths.PlanInstances(d.PlanID)
+	case store.InstancesOfPlan:
+		body.InstancesURL, body.Limit = paths.PlanInstances(d.PlanID), d.Limit
+	case store.FieldName:
+		body.Field = string(d)
 	case badParameter:
 		body.Error, body.Parameter = "invalid_parameter", string(d)
 	case listRefusal:

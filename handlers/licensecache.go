@@ -119,27 +119,6 @@ func NewLicenseCache(st licenseSource, signer LicenseSigner) *LicenseCache {
 	}
 }
 
-// knownUnknown reports whether id cannot be an activation: not of the form
-// the server makes, or recently not found.
-func (c *LicenseCache) knownUnknown(id string) bool {
-	if !store.IsID(id) {
-		return true
-	}
-	c.unknownMu.Lock()
-	defer c.unknownMu.Unlock()
-	until, ok := c.unknown[id]
-	return ok && c.now().Before(until)
-}
-
-func (c *LicenseCache) rememberUnknown(id string) {
-	c.unknownMu.Lock()
-	defer c.unknownMu.Unlock()
-	if len(c.unknown) >= maxUnknownIDs {
-		clear(c.unknown)
-	}
-	c.unknown[id] = c.now().Add(unknownFor)
-}
-
 // LicenseObserver hears how refreshes and the cache fare, for metrics.
 type LicenseObserver interface {
 	// Refreshed reports one refresh's outcome: one of the Refresh… values.
@@ -181,6 +160,27 @@ func (unobserved) Notified()          {}
 // ReportTo makes the cache report to o; call it before Run and before
 // serving.
 func (c *LicenseCache) ReportTo(o LicenseObserver) { c.obs = o }
+
+// knownUnknown reports whether id cannot be an activation: not of the form
+// the server makes, or recently not found.
+func (c *LicenseCache) knownUnknown(id string) bool {
+	if !store.IsID(id) {
+		return true
+	}
+	c.unknownMu.Lock()
+	defer c.unknownMu.Unlock()
+	until, ok := c.unknown[id]
+	return ok && c.now().Before(until)
+}
+
+func (c *LicenseCache) rememberUnknown(id string) {
+	c.unknownMu.Lock()
+	defer c.unknownMu.Unlock()
+	if len(c.unknown) >= maxUnknownIDs {
+		clear(c.unknown)
+	}
+	c.unknown[id] = c.now().Add(unknownFor)
+}
 
 // Run listens for license changes and writes refresh times until ctx ends,
 // then writes the last ones.

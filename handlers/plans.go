@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/csvsafe"
 	"github.com/seatplan/seatplan/views/layout"
+	"github.com/seatplan/seatplan/views/paths"
 	"github.com/seatplan/seatplan/views/plans"
 )
 
@@ -93,7 +95,7 @@ func CreatePlanPage(st planPages, sessions SessionManager) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Created plan "+p.Name+".", "/plans/"+p.ID)
+		flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Created plan "+p.Name+".", paths.Plan(p.ID))
 	})
 }
 
@@ -119,7 +121,7 @@ func planPage(r *http.Request, st planPages, now func() time.Time) (plans.PlanVi
 		v.Licenses.Rows = append(v.Licenses.Rows, plans.LicenseRow{Email: l.Email, Status: string(l.Status), ActivationKey: l.ActivationKey, AssignedAt: l.AssignedAt})
 	}
 	if lic.NextCursor != "" {
-		v.Licenses.NextURL = "/plans/" + id + "?" + url.Values{"q": {v.Licenses.Q}, "status": {v.Licenses.Status}, "after": {lic.NextCursor}}.Encode()
+		v.Licenses.NextURL = paths.Plan(id) + "?" + url.Values{"q": {v.Licenses.Q}, "status": {v.Licenses.Status}, "after": {lic.NextCursor}}.Encode()
 	}
 	held, ok, err := st.HeldLock(ctx, store.PlanLockName(id))
 	if err != nil {
@@ -197,7 +199,7 @@ func UpdatePlanPage(st planPages, sessions SessionManager, now func() time.Time)
 			Fail(w, r, err)
 			return
 		}
-		flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Saved plan "+p.Name+".", "/plans/"+p.ID)
+		flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Saved plan "+p.Name+".", paths.Plan(p.ID))
 	})
 }
 
@@ -212,7 +214,7 @@ func RevokeLicensesPage(st planPages, sessions SessionManager) http.Handler {
 			emails = []string{only}
 		}
 		if len(emails) == 0 {
-			flashAndRedirect(w, r, sessions, layout.FlashError, "Nothing was revoked: tick the licenses to revoke first.", "/plans/"+r.PathValue("id"))
+			flashAndRedirect(w, r, sessions, layout.FlashError, "Nothing was revoked: tick the licenses to revoke first.", paths.Plan(r.PathValue("id")))
 			return
 		}
 		n, err := st.RevokeLicenses(r.Context(), r.PathValue("id"), emails, mustActor(r))
@@ -220,7 +222,7 @@ func RevokeLicensesPage(st planPages, sessions SessionManager) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		flashAndRedirect(w, r, sessions, layout.FlashSuccess, fmt.Sprintf("Revoked %d licenses.", n), "/plans/"+r.PathValue("id"))
+		flashAndRedirect(w, r, sessions, layout.FlashSuccess, fmt.Sprintf("Revoked %d licenses.", n), paths.Plan(r.PathValue("id")))
 	})
 }
 
@@ -237,7 +239,7 @@ func LicensesCSV(st planPages) http.Handler {
 		cw := csv.NewWriter(w)
 		cw.Write([]string{"id", "email", "status", "activation_key", "assigned_at", "revoked_at"})
 		err := st.EachLicense(r.Context(), id, func(l store.License) error {
-			return cw.Write([]string{strconv.FormatInt(l.ID, 10), csvSafe(l.Email), string(l.Status), l.ActivationKey, csvTime(l.AssignedAt), csvTime(l.RevokedAt)})
+			return cw.Write([]string{strconv.FormatInt(l.ID, 10), csvsafe.Cell(l.Email), string(l.Status), l.ActivationKey, csvTime(l.AssignedAt), csvTime(l.RevokedAt)})
 		})
 		cw.Flush()
 		if err == nil {
@@ -255,12 +257,4 @@ func csvTime(t *time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339)
-}
-
-// csvSafe stops a spreadsheet from running a cell as a formula.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }

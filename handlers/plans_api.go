@@ -14,49 +14,10 @@ type planKeeper interface {
 	UpdatePlan(ctx context.Context, id string, u store.PlanUpdate, by store.Actor) (store.Plan, error)
 	Plan(ctx context.Context, id string) (store.Plan, error)
 	ListPlans(ctx context.Context, f store.PlanFilter) (store.PlanPage, error)
-	ListLicenses(ctx context.Context, planID string, f store.LicenseFilter) (store.LicensePage, error)
-	RevokeLicenses(ctx context.Context, planID string, emails []string, by store.Actor) (int, error)
 	InstancesPerLicense(ctx context.Context, planID string) (int, error)
 	SetInstancesPerLicense(ctx context.Context, planID string, n int, by store.Actor) error
-}
-
-// validInstances refuses an instances per license out of range, or asked
-// for by anyone but an admin, before any other change of the request is
-// made.
-func (req PlanRequest) validInstances(by store.Actor) error {
-	n := req.InstancesPerLicense
-	switch {
-	case n == nil:
-		return nil
-	case !by.Is(store.RoleAdmin):
-		return store.Errorf(store.EForbidden, "Only admins change how many instances a license may be active on.")
-	case *n < 1 || *n > store.MaxInstancesPerLicense:
-		return &store.Error{Code: store.EInvalid, Reason: store.ReasonInvalidPlan,
-			Message: fmt.Sprintf("Instances per license must be between 1 and %d.", store.MaxInstancesPerLicense),
-			Detail:  store.FieldProblems{"instances_per_license": "out of range"}}
-	}
-	return nil
-}
-
-// answerPlan writes one plan, after setting its instances per license when
-// the request asked to; a plan answered on its own says how many instances
-// each license may be active on (a list leaves that out, to stay one read
-// per page).
-func answerPlan(w http.ResponseWriter, r *http.Request, st planKeeper, status int, p store.Plan, req PlanRequest) {
-	if req.InstancesPerLicense != nil {
-		if err := st.SetInstancesPerLicense(r.Context(), p.ID, *req.InstancesPerLicense, mustActor(r)); err != nil {
-			Fail(w, r, err)
-			return
-		}
-	}
-	n, err := st.InstancesPerLicense(r.Context(), p.ID)
-	if err != nil {
-		Fail(w, r, err)
-		return
-	}
-	out := planOut(p)
-	out.InstancesPerLicense = &n
-	writeJSON(w, status, out)
+	ListLicenses(ctx context.Context, planID string, f store.LicenseFilter) (store.LicensePage, error)
+	RevokeLicenses(ctx context.Context, planID string, emails []string, by store.Actor) (int, error)
 }
 
 // ListPlansAPI answers GET /api/v1/plans?q=&cursor=.
@@ -76,6 +37,38 @@ func ListPlansAPI(st planKeeper) http.Handler {
 	})
 }
 
+// validInstances refuses an out-of-range instances per license before any
+// other change of the request is made.
+func (req PlanRequest) validInstances() error {
+	if n := req.InstancesPerLicense; n != nil && (*n < 1 || *n > store.MaxInstancesPerLicense) {
+		return &store.Error{Code: store.EInvalid, Reason: store.ReasonInvalidPlan,
+			Message: fmt.Sprintf("Instances per license must be between 1 and %d.", store.MaxInstancesPerLicense),
+			Detail:  store.FieldProblems{"instances_per_license": "out of range"}}
+	}
+	return nil
+}
+
+// answerPlan writes the plan, after setting its instances per license when
+// the request asked to. A plan answered on its own says how many instances
+// each of its licenses may be active on (a list leaves that out, to stay one
+// read per page).
+func answerPlan(w http.ResponseWriter, r *http.Request, st planKeeper, status int, p store.Plan, req PlanRequest) {
+	if req.InstancesPerLicense != nil {
+		if err := st.SetInstancesPerLicense(r.Context(), p.ID, *req.InstancesPerLicense, mustActor(r)); err != nil {
+			Fail(w, r, err)
+			return
+		}
+	}
+	n, err := st.InstancesPerLicense(r.Context(), p.ID)
+	if err != nil {
+		Fail(w, r, err)
+		return
+	}
+	out := planOut(p)
+	out.InstancesPerLicense = &n
+	writeJSON(w, status, out)
+}
+
 // CreatePlanAPI answers POST /api/v1/plans with 201 and the plan.
 func CreatePlanAPI(st planKeeper) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -84,7 +77,7 @@ func CreatePlanAPI(st planKeeper) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		if err := req.validInstances(mustActor(r)); err != nil {
+		if err := req.validInstances(); err != nil {
 			Fail(w, r, err)
 			return
 		}
@@ -125,8 +118,12 @@ func UpdatePlanAPI(st planKeeper) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		if err := req.validInstances(mustActor(r)); err != nil {
+		if err := req.validInstances(); err != nil {
 			Fail(w, r, err)
+			return
+		}
+		if req.InstancesPerLicense != nil && !mustActor(r).Is(store.RoleAdmin) {
+			Fail(w, r, store.Errorf(store.EForbidden, "Only admins change how many instances a license may be active on."))
 			return
 		}
 		p, err := st.UpdatePlan(r.Context(), r.PathValue("id"),

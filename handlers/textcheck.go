@@ -30,12 +30,10 @@ func textProblem(s string) string {
 	return ""
 }
 
-// badText names the field whose bytes were refused.
-type badText string
-
 // badField is the refusal of one field's bytes.
 func badField(field, problem string) error {
-	return &store.Error{Code: store.EBadRequest, Message: fmt.Sprintf("The field %s %s.", field, problem), Detail: badText(field)}
+	return &store.Error{Code: store.EBadRequest, Reason: store.ReasonInvalidText, Message: fmt.Sprintf("The field %s %s.", field, problem),
+		Detail: store.FieldName(field)}
 }
 
 // CheckRequestText refuses a request whose path values or query hold NUL

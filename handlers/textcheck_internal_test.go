@@ -13,14 +13,18 @@ import (
 	"github.com/seatplan/seatplan/store"
 )
 
+func fieldOf(e *store.Error) string {
+	f, _ := e.Detail.(store.FieldName)
+	return string(f)
+}
+
 func refusedField(t *testing.T, err error) string {
 	t.Helper()
 	e, ok := errors.AsType[*store.Error](err)
-	field, named := e.Detail.(badText)
-	if !ok || e.Code != store.EBadRequest || !named {
-		t.Fatalf("got %v, want a 400 naming a field", err)
+	if !ok || e.Code != store.EBadRequest || e.Reason != store.ReasonInvalidText {
+		t.Fatalf("got %v, want a 400 invalid_text", err)
 	}
-	return string(field)
+	return fieldOf(e)
 }
 
 func TestCheckJSONText_NamesTheFieldWithNULOrInvalidUTF8(t *testing.T) {
@@ -89,7 +93,7 @@ func FuzzRequestText(f *testing.F) {
 				t.Fatalf("%s: %q passed", where, s)
 			}
 			if err != nil {
-				if e, ok := errors.AsType[*store.Error](err); !ok || e.Code != store.EBadRequest || e.Detail.(badText) == "" {
+				if e, ok := errors.AsType[*store.Error](err); !ok || e.Code != store.EBadRequest || fieldOf(e) == "" {
 					t.Fatalf("%s: %q refused with %v", where, s, err)
 				}
 			}

@@ -41,14 +41,14 @@ type ErrorBody struct {
 	Conflicts []ConflictBody `json:"conflicts,omitzero"`
 	Repairs   []string       `json:"repairs,omitzero"`
 	BlockID   string         `json:"block_id,omitzero"`
+	// activation_limit, instance_already_activated: where instances are
+	// freed, and how many one license may have
+	InstancesURL string `json:"instances_url,omitzero"`
+	Limit        int    `json:"limit,omitzero"`
+	// invalid_text: the input at fault
+	Field string `json:"field,omitzero"`
 	// invalid_parameter: the query parameter at fault
 	Parameter string `json:"parameter,omitzero"`
-	// invalid_text: the field holding NUL or invalid UTF-8
-	Field string `json:"field,omitzero"`
-	// activation_limit: the most instances per license, and the page where
-	// an admin frees one
-	Limit        *int   `json:"limit,omitzero"`
-	InstancesURL string `json:"instances_url,omitzero"`
 	// the list reader's refusals
 	Line       int      `json:"line,omitzero"`
 	LooksLike  string   `json:"looks_like,omitzero"`

@@ -14,8 +14,7 @@ type PlanRequest struct {
 	Seats     *int       `json:"seats"`
 	StartsAt  *time.Time `json:"starts_at"`
 	ExpiresAt *time.Time `json:"expires_at"`
-	// InstancesPerLicense is how many instances one license may be active
-	// on at once (admins only).
+	// InstancesPerLicense is how many instances one license may be active on.
 	InstancesPerLicense *int `json:"instances_per_license"`
 }
 
@@ -30,7 +29,7 @@ type Plan struct {
 	CreatedAt      time.Time  `json:"created_at"`
 	UpdatedAt      time.Time  `json:"updated_at"`
 	Counts         PlanCounts `json:"counts"`
-	// InstancesPerLicense is in the answers about one plan, not in lists.
+	// InstancesPerLicense is answered for one plan, not in lists.
 	InstancesPerLicense *int `json:"instances_per_license,omitzero"`
 }
 

@@ -140,7 +140,7 @@ func (s *Store) Activate(ctx context.Context, licenseKey, instanceID, secret str
 			licenseID, instanceID).Scan(&act.ID, &held)
 		switch {
 		case err == nil:
-			if err := renewalAllowed(held, secret); err != nil {
+			if err := renewalAllowed(held, secret, planID); err != nil {
 				return err
 			}
 			act.Renewed = true
@@ -191,11 +191,12 @@ func (s *Store) Activate(ctx context.Context, licenseKey, instanceID, secret str
 }
 
 // renewalAllowed admits a renewal only with the activation's current secret.
-func renewalAllowed(held []byte, secret string) error {
+func renewalAllowed(held []byte, secret, planID string) error {
 	if secret == "" {
 		return &Error{Code: EConflict, Reason: ReasonInstanceAlreadyActivated,
 			Message: "This instance already holds an activation of this license. To renew it, send its current activation secret " +
-				"as Authorization: Bearer <secret>; if the secret is lost, an administrator deactivates the instance on the plan's instances page first."}
+				"as Authorization: Bearer <secret>; if the secret is lost, an administrator deactivates the instance on the plan's instances page first.",
+			Detail: InstancesOfPlan{PlanID: planID}}
 	}
 	if subtle.ConstantTimeCompare(held, hashSecret(secret)) != 1 {
 		return ErrActivationSecret
@@ -211,7 +212,7 @@ func activationLimit(planID string, perLicense int) error {
 	return &Error{Code: EConflict, Reason: ReasonActivationLimit,
 		Message: fmt.Sprintf("This license is already active on %s, the most its plan allows. To free one, an administrator deactivates an instance "+
 			"on the plan's instances page, or raises the plan's instances per license.", instances),
-		Detail: ActivationLimit{PlanID: planID, Limit: perLicense}}
+		Detail: InstancesOfPlan{PlanID: planID, Limit: perLicense}}
 }
 
 // DeactivateInstance ends one activation of a plan's license: its secret
@@ -366,10 +367,15 @@ func (s *Store) PlanInstances(ctx context.Context, planID, before string, limit 
 	if err != nil {
 		return InstancePage{}, err
 	}
+	// activations_plan_idx, read backwards from the cursor: one page of rows.
+	args := []any{planID, limit + 1}
+	cursor := ""
+	if before != "" {
+		args, cursor = append(args, before), " AND a.id < $3"
+	}
 	rows, err := s.pool.Query(ctx, `SELECT a.id, a.instance_id, l.id, coalesce(l.email, ''), l.status, a.created_at, a.last_refresh_at, a.revoked_at IS NOT NULL
 		FROM activations a JOIN licenses l ON l.id = a.license_id
-		WHERE l.plan_id = $1 AND ($2 = '' OR a.id < $2)
-		ORDER BY a.id DESC LIMIT $3`, planID, before, limit+1)
+		WHERE a.plan_id = $1`+cursor+` ORDER BY a.id DESC LIMIT $2`, args...)
 	if err != nil {
 		return InstancePage{}, fmt.Errorf("list instances of plan %s: %w", planID, err)
 	}

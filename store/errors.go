@@ -40,7 +40,7 @@ type Error struct {
 	// the message says it all.
 	Detail any
 	// RetryAfter, when set, is how long the client should wait before
-	// trying again (the Retry-After header).
+	// trying again.
 	RetryAfter time.Duration
 }
 
@@ -87,10 +87,12 @@ const (
 	ReasonNothingToUndo
 	ReasonPreviewNotFound
 	ReasonPreviewExpired
-	ReasonTooManyAttempts // RetryAfter says how long to wait
-	ReasonBusy            // RetryAfter says how long to wait
-	ReasonActivationLimit // Detail: ActivationLimit
-	ReasonInstanceAlreadyActivated
+	ReasonActivationLimit          // Detail: InstancesOfPlan
+	ReasonInstanceAlreadyActivated // Detail: InstancesOfPlan
+	ReasonTooManyAttempts
+	ReasonBusy
+	ReasonInvalidText // Detail: FieldName
+	ReasonCrossOrigin
 	// ReasonCount bounds the reasons, for the edge's check that it names each.
 	ReasonCount
 )
@@ -109,12 +111,14 @@ type (
 	CurrentVersion string
 	// CurrentChildren are a block's children as they are now.
 	CurrentChildren []string
-	// ActivationLimit is the most instances a license of the plan may be
-	// active on, all of them taken.
-	ActivationLimit struct {
+	// InstancesOfPlan is where an instance of a plan's license can be
+	// freed, and how many each license may have (0 when beside the point).
+	InstancesOfPlan struct {
 		PlanID string
 		Limit  int
 	}
+	// FieldName names the one input at fault.
+	FieldName string
 	// CourseCreated is when the course came to exist.
 	CourseCreated time.Time
 	// LaterChanges are why an undo was refused: the later changes it would

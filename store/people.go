@@ -93,8 +93,8 @@ func (s *Store) CreatePerson(ctx context.Context, np NewPerson, by Actor) (Perso
 func (s *Store) Authenticate(ctx context.Context, email, password, remoteIP string) (Person, error) {
 	email = strings.TrimSpace(email)
 	if len(email) > MaxEmailLength {
-		return Person{}, &Error{Code: EBadRequest, Message: fmt.Sprintf("The email address is longer than %d characters.", MaxEmailLength),
-			Detail: FieldProblems{"email": "too long"}}
+		return Person{}, &Error{Code: EBadRequest, Reason: ReasonInvalidText, Message: fmt.Sprintf("The email address is longer than %d characters.", MaxEmailLength),
+			Detail: FieldName("email")}
 	}
 	claim, err := s.claimSignIn(ctx, email, remoteIP)
 	if err != nil {

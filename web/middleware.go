@@ -114,10 +114,13 @@ var protections = http.Header{
 func crossOriginProtection(next http.Handler) http.Handler {
 	p := http.NewCrossOriginProtection()
 	p.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		handlers.Fail(w, r, handlers.ErrCrossOrigin)
+		handlers.Fail(w, r, errCrossOrigin)
 	}))
 	return p.Handler(next)
 }
+
+var errCrossOrigin = &store.Error{Code: store.EForbidden, Reason: store.ReasonCrossOrigin,
+	Message: "This request came from another site and would change data, so it was refused. Use Seatplan's own pages, or call the API without browser cookies."}
 
 // checkText refuses, with a 400 naming the field, a path value or query
 // value that holds NUL or invalid UTF-8, before any handler or statement
@@ -152,7 +155,7 @@ func loadSession(st sessionResolver, sess *Sessions) middleware {
 				p, err := st.PersonBySession(ctx, token)
 				switch {
 				case err == nil:
-					ctx = handlers.WithActor(ctx, p.Actor())
+					ctx = handlers.WithPerson(ctx, p)
 				case store.ErrorCode(err) == store.EUnauthorized:
 					sess.End(w, r) // revoked or expired: forget the cookie
 				default:

@@ -114,6 +114,7 @@ func bindConfig(fs *flag.FlagSet, getenv func(string) string) *config {
 	fs.Int64Var(&c.MaxUploadBytes, "max-upload-bytes", int64(intEnv("SEATPLAN_MAX_UPLOAD_BYTES", handlers.MaxUpload)), "largest accepted upload or list body, in bytes (env SEATPLAN_MAX_UPLOAD_BYTES)")
 	fs.IntVar(&c.MaxListEntries, "max-list-entries", intEnv("SEATPLAN_MAX_LIST_ENTRIES", 200_000), "most entries in one email or enrollment list (env SEATPLAN_MAX_LIST_ENTRIES)")
 	fs.StringVar(&c.LogLevel, "log-level", env("SEATPLAN_LOG_LEVEL", "info"), "debug, info, warn or error (env SEATPLAN_LOG_LEVEL)")
+	fs.StringVar(&c.MetricsToken, "metrics-token", env("SEATPLAN_METRICS_TOKEN", ""), "bearer token that lets clients other than loopback scrape /metrics (env SEATPLAN_METRICS_TOKEN)")
 	def := store.DefaultSignInThrottle()
 	fs.IntVar(&c.SignIn.AccountAttempts, "sign-in-attempts", intEnv("SEATPLAN_SIGN_IN_ATTEMPTS", def.AccountAttempts), "password checks per account within 15 minutes before back-off starts (env SEATPLAN_SIGN_IN_ATTEMPTS)")
 	fs.IntVar(&c.SignIn.AddressAttempts, "sign-in-address-attempts", intEnv("SEATPLAN_SIGN_IN_ADDRESS_ATTEMPTS", def.AddressAttempts), "password checks per client address within 15 minutes before back-off starts (env SEATPLAN_SIGN_IN_ADDRESS_ATTEMPTS)")
@@ -122,7 +123,6 @@ func bindConfig(fs *flag.FlagSet, getenv func(string) string) *config {
 	fs.IntVar(&c.SignIn.PasswordChecks, "password-checks", intEnv("SEATPLAN_PASSWORD_CHECKS", def.PasswordChecks), "password hash comparisons run at once for sign-in and password change (env SEATPLAN_PASSWORD_CHECKS)")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("SEATPLAN_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For is believed; empty believes none (env SEATPLAN_TRUSTED_PROXIES)")
 	fs.DurationVar(&c.HSTSMaxAge, "hsts-max-age", durationEnv("SEATPLAN_HSTS_MAX_AGE", 365*24*time.Hour), "Strict-Transport-Security max-age sent in production; 0 sends none (env SEATPLAN_HSTS_MAX_AGE)")
-	fs.StringVar(&c.MetricsToken, "metrics-token", env("SEATPLAN_METRICS_TOKEN", ""), "bearer token that lets clients other than loopback scrape /metrics (env SEATPLAN_METRICS_TOKEN)")
 	fs.BoolVar(&c.Demo, "demo", boolEnv("SEATPLAN_DEMO", true), "load demo data into an empty database (development only; env SEATPLAN_DEMO=false to skip)")
 	return c
 }

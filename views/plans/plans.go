@@ -5,6 +5,7 @@ package plans
 
 import (
 	"fmt"
+	"github.com/seatplan/seatplan/views/paths"
 	"strconv"
 	"time"
 
@@ -110,7 +111,14 @@ type Preview struct {
 // MaxProblemsShown bounds the invalid entries a preview lists.
 const MaxProblemsShown = 500
 
-func (p Preview) startOverURL() string { return planURL(p.PlanID) + "/assignments/new?from=" + p.ID }
+func invalidEntries(n int) string {
+	if n == 1 {
+		return "entry is not a valid address"
+	}
+	return "entries are not valid addresses"
+}
+
+func (p Preview) startOverURL() string { return paths.NewAssignment(p.PlanID, p.ID) }
 
 // Problem is an invalid line of the list.
 type Problem struct {
@@ -152,13 +160,9 @@ func (j JobView) progressClass() string {
 	return ""
 }
 
-func (j JobView) url() string { return "/plans/" + j.PlanID + "/jobs/" + j.ID }
-
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func date(t time.Time) string { return t.UTC().Format(time.DateOnly) }
-
-func planURL(id string) string { return "/plans/" + id }
 
 func usageSummary(segments []Segment) string {
 	s := ""
