@@ -349,7 +349,7 @@ func AssignLicensesPage(st assignmentPages, q JobQueue, lim ListLimits, ttl time
 			http.Redirect(w, r, paths.PlanAssignment(id, job.ID), http.StatusSeeOther)
 			return
 		}
-		jv, err := jobView(r.Context(), st, st, id, job.ID)
+		jv, err := jobView(r.Context(), st, st, id, job.ID, now())
 		if err != nil {
 			Fail(w, r, err)
 			return
@@ -362,9 +362,9 @@ func AssignLicensesPage(st assignmentPages, q JobQueue, lim ListLimits, ttl time
 }
 
 // JobProgress is the fragment the progress bar polls.
-func JobProgress(st assignmentPages) http.Handler {
+func JobProgress(st assignmentPages, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		jv, err := jobView(r.Context(), st, st, r.PathValue("id"), r.PathValue("job"))
+		jv, err := jobView(r.Context(), st, st, r.PathValue("id"), r.PathValue("job"), now())
 		if err != nil {
 			Fail(w, r, err)
 			return
@@ -387,7 +387,7 @@ type planReader interface {
 	Plan(ctx context.Context, id string) (store.Plan, error)
 }
 
-func jobView(ctx context.Context, st planReader, jobs jobReader, planID, jobID string) (plans.JobView, error) {
+func jobView(ctx context.Context, st planReader, jobs jobReader, planID, jobID string, now time.Time) (plans.JobView, error) {
 	j, err := jobs.Job(ctx, jobID)
 	if err != nil {
 		return plans.JobView{}, err
@@ -397,7 +397,7 @@ func jobView(ctx context.Context, st planReader, jobs jobReader, planID, jobID s
 	}
 	v := plans.JobView{PlanID: planID, ID: j.ID, Status: string(j.Status), Done: j.Done, Total: j.Total,
 		Finished: j.Finished(), Failed: j.Status == store.JobFailed, Error: j.Error,
-		Interrupted: j.Interrupted, Interruption: j.Interruption}
+		Interrupted: j.Interrupted, Interruption: j.Interruption, Left: timeLeft(j, now)}
 	if j.Status == store.JobSucceeded {
 		var res store.AssignmentResult
 		if err := json.Unmarshal(j.Result, &res); err != nil {
@@ -412,4 +412,17 @@ func jobView(ctx context.Context, st planReader, jobs jobReader, planID, jobID s
 		v.Unassigned, v.Used = p.Counts.Unassigned, p.Counts.Assigned+p.Counts.Activated
 	}
 	return v, nil
+}
+
+// timeLeft estimates how long a running job still needs from its pace so
+// far; zero when there is nothing to go by yet.
+func timeLeft(j store.Job, now time.Time) time.Duration {
+	if j.Finished() || j.StartedAt == nil || j.Done <= 0 || j.Total <= j.Done {
+		return 0
+	}
+	elapsed := now.Sub(*j.StartedAt)
+	if elapsed <= 0 {
+		return 0
+	}
+	return time.Duration(float64(elapsed) * float64(j.Total-j.Done) / float64(j.Done))
 }

@@ -35,6 +35,22 @@ type CourseView struct {
 	Key, Title string
 	Tree       TreeNode
 	Editor     *EditorView
+	Staff      StaffView
+}
+
+// StaffView is who may author the course; admins add and remove them.
+type StaffView struct {
+	CourseKey string
+	Members   []StaffMember
+	CanManage bool
+	// Who is what was typed into the add form, Errors its problem.
+	Who    string
+	Errors layout.FieldErrors
+}
+
+// StaffMember is a person or API client on the course's staff.
+type StaffMember struct {
+	Kind, ID, Name, Role string
 }
 
 // Crumb is one step of a block's path in the tree.
@@ -63,6 +79,51 @@ type EditorView struct {
 	IsRoot      bool
 	Error       string
 	Conflict    *Conflict
+	// Typed are the fields with inputs of their own (a body, a weight, a
+	// URL); Fields stays the advanced view of all of them as JSON.
+	Typed  []TypedField
+	Errors layout.FieldErrors
+}
+
+// TypedField is one field of a block with an input of its own.
+type TypedField struct {
+	Key, Label, Hint string
+	Kind             FieldKind
+	Value            string
+}
+
+// FieldKind says which input a typed field gets.
+type FieldKind string
+
+const (
+	FieldHTML    FieldKind = "html"
+	FieldNumber  FieldKind = "number"
+	FieldInteger FieldKind = "integer"
+	FieldURL     FieldKind = "url"
+)
+
+func (f TypedField) inputID() string { return "field-" + f.Key }
+
+// inputType is the input for the field's kind; a refused value is shown in
+// a text input, since a number input would blank what was typed.
+func (f TypedField) inputType(refused bool) string {
+	if refused {
+		return "text"
+	}
+	switch f.Kind {
+	case FieldNumber, FieldInteger:
+		return "number"
+	case FieldURL:
+		return "url"
+	}
+	return "text"
+}
+
+func (f TypedField) step() string {
+	if f.Kind == FieldNumber {
+		return "any"
+	}
+	return "1"
 }
 
 // Conflict is shown when the block changed since the form was loaded: who

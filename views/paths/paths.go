@@ -21,6 +21,14 @@ func withQuery(u string, q url.Values) string {
 	return u + "?" + q.Encode()
 }
 
+// People and API clients.
+
+// Person is a colleague's entry on the people page; actions go below it.
+func Person(id string) string { return "/people/" + seg(id) }
+
+// Client is an API client's entry on the clients page; actions go below it.
+func Client(id string) string { return "/clients/" + seg(id) }
+
 // Plans.
 
 // Plan is a plan's page.
@@ -29,6 +37,11 @@ func Plan(id string) string { return "/plans/" + seg(id) }
 // PlanAction is a form of the plan's page: "revocations", "courses",
 // "instances", "licenses.csv", "assignments", "assignments/preview"…
 func PlanAction(id, action string) string { return Plan(id) + "/" + action }
+
+// LicensesCSV exports a plan's licenses found by a search and a status.
+func LicensesCSV(planID, q, status string) string {
+	return withQuery(PlanAction(planID, "licenses.csv"), url.Values{"q": {q}, "status": {status}})
+}
 
 // PlanJob is a job's progress fragment on its plan.
 func PlanJob(planID, jobID string) string { return Plan(planID) + "/jobs/" + seg(jobID) }
@@ -82,6 +95,9 @@ func CourseUnenroll(key string) string { return "/enrollments/courses/" + seg(ke
 
 // Course is a course's editor page.
 func Course(key string) string { return "/courses/" + seg(key) }
+
+// CourseStaff is the course's staff: who may author it besides the roles.
+func CourseStaff(key string) string { return Course(key) + "/staff" }
 
 // CourseBlock is the editor page with a block open.
 func CourseBlock(key, id string) string { return withQuery(Course(key), url.Values{"block": {id}}) }
