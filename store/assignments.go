@@ -274,7 +274,7 @@ func (s *Store) RunAssignment(ctx context.Context, a Assignment, lease Lock) (As
 			if err != nil {
 				return fmt.Errorf("read the assigned list: %w", err)
 			}
-			enrolled, err := enrollAssignees(ctx, tx, a.PlanID, emails, by, false)
+			enrolled, err := enrollAssignees(ctx, tx, a.PlanID, emails, by, nil)
 			if err != nil {
 				return err
 			}

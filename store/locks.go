@@ -27,8 +27,26 @@ type Lock struct {
 }
 
 // PlanLockName and CourseLockName name the locks that serialise bulk work.
-func PlanLockName(planID string) string      { return "plan:" + planID }
-func CourseLockName(courseKey string) string { return "course:" + courseKey }
+func PlanLockName(planID string) string      { return lockKindPlan + ":" + planID }
+func CourseLockName(courseKey string) string { return lockKindCourse + ":" + courseKey }
+
+// The kinds of lock are named as jobs name their subjects.
+const (
+	lockKindPlan   = "plan"
+	lockKindCourse = "course"
+)
+
+// LockSubject undoes PlanLockName and CourseLockName: what the lock guards
+// ("plan" or "course", as jobs name their subjects) and its id. ok is false
+// for locks of any other kind.
+func LockSubject(name string) (subjectType, subjectID string, ok bool) {
+	for _, kind := range []string{lockKindPlan, lockKindCourse} {
+		if id, found := strings.CutPrefix(name, kind+":"); found && id != "" {
+			return kind, id, true
+		}
+	}
+	return "", "", false
+}
 
 // LockKind is the part of a lock's name that says what it guards ("plan",
 // "course"), without the id: what metrics may be labelled with.
