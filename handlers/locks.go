@@ -15,8 +15,8 @@ type lockKeeper interface {
 	ForceReleaseLock(ctx context.Context, name string, by store.Actor) error
 }
 
-// Locks lists the held locks; support may release one left by crashed work.
-func Locks(st lockKeeper, now func() time.Time) http.Handler {
+// LocksPage lists the held locks; support may release one left by crashed work.
+func LocksPage(st lockKeeper, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		held, err := st.HeldLocks(r.Context())
 		if err != nil {
@@ -33,8 +33,8 @@ func Locks(st lockKeeper, now func() time.Time) http.Handler {
 	})
 }
 
-// ReleaseLock is support's way out when a crashed holder left a lock behind.
-func ReleaseLock(st lockKeeper, sessions SessionManager) http.Handler {
+// ReleaseLockPage is support's way out when a crashed holder left a lock behind.
+func ReleaseLockPage(st lockKeeper, sessions SessionManager) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := r.PathValue("name")
 		if err := st.ForceReleaseLock(r.Context(), name, mustActor(r)); err != nil {
