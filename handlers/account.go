@@ -23,20 +23,21 @@ func accountView(r *http.Request, errMsg string) account.View {
 }
 
 type passwordChanger interface {
-	ChangePassword(ctx context.Context, personID, current, next string) error
+	ChangePassword(ctx context.Context, personID, current, next, remoteIP string) error
 	CreateSession(ctx context.Context, personID string, ttl time.Duration) (string, error)
 }
 
 // ChangePasswordPage ends every session of the person, then signs this browser in again.
-func ChangePasswordPage(st passwordChanger, sessions SessionManager) http.Handler {
+func ChangePasswordPage(st passwordChanger, sessions SessionManager, clientAddr ClientAddress) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !readForm(w, r, maxFormBody) {
 			return
 		}
 		a := mustActor(r)
-		err := st.ChangePassword(r.Context(), a.ID, r.PostFormValue("current_password"), r.PostFormValue("new_password"))
-		if store.ErrorCode(err) == store.EInvalid {
-			render(w, r, http.StatusUnprocessableEntity, account.AccountPage(accountView(r, err.Error())))
+		err := st.ChangePassword(r.Context(), a.ID, r.PostFormValue("current_password"), r.PostFormValue("new_password"), clientAddr(r))
+		if code := store.ErrorCode(err); code == store.EInvalid || code == store.ERateLimited {
+			setRetryAfter(w, err)
+			render(w, r, statusOf(err), account.AccountPage(accountView(r, err.Error())))
 			return
 		}
 		var token string

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -41,20 +40,26 @@ type authenticator interface {
 	Audit(ctx context.Context, e store.AuditEntry) error
 }
 
+// ClientAddress tells the address of the client behind a request (the
+// server resolves it through its trusted proxies).
+type ClientAddress func(r *http.Request) string
+
 // Login checks the credentials and starts a session.
-func Login(st authenticator, sessions SessionManager) http.Handler {
+func Login(st authenticator, sessions SessionManager, clientAddr ClientAddress) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !readForm(w, r, maxFormBody) {
 			return
 		}
 		email, next := r.PostFormValue("email"), safeNext(r.PostFormValue("next"))
-		p, err := st.Authenticate(r.Context(), email, r.PostFormValue("password"), remoteIP(r))
+		addr := clientAddr(r)
+		p, err := st.Authenticate(r.Context(), email, r.PostFormValue("password"), addr)
 		if err != nil {
 			code := store.ErrorCode(err)
-			if code != store.EUnauthorized && code != store.ERateLimited {
+			if code != store.EUnauthorized && code != store.ERateLimited && code != store.EBadRequest {
 				Fail(w, r, err)
 				return
 			}
+			setRetryAfter(w, err)
 			v := auth.LoginView{Base: basePage(r, "Sign in"), Email: email, Next: next, Error: err.Error(), RateLimited: code == store.ERateLimited}
 			render(w, r, statusOf(err), auth.LoginPage(v))
 			return
@@ -65,7 +70,7 @@ func Login(st authenticator, sessions SessionManager) http.Handler {
 		}
 		if err == nil {
 			err = st.Audit(r.Context(), store.AuditEntry{Actor: p.Actor(), Action: "person.sign_in", SubjectType: "person", SubjectID: p.ID,
-				Summary: "Signed in from " + remoteIP(r)})
+				Summary: "Signed in from " + addr})
 		}
 		if err != nil {
 			Fail(w, r, err)
@@ -105,12 +110,4 @@ func safeNext(next string) string {
 		return "/"
 	}
 	return next
-}
-
-func remoteIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

@@ -19,6 +19,7 @@ const (
 	flashesKey
 	loggerKey
 	requestKey
+	clientAddressKey
 )
 
 // WithActor records who is making the request (set by the auth middleware).

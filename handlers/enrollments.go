@@ -23,7 +23,8 @@ type enroller interface {
 }
 
 // EnrollAPI answers POST /api/v1/enrollments: a JSON list
-// {"enrollments":[{"email","course"}]} or a CSV of email,course.
+// {"enrollments":[{"email","course"}]}, or a table of email and course
+// columns (CSV or .xlsx) whose columns ?column= and ?course_column= may name.
 func EnrollAPI(st enroller, lim ListLimits) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		pairs, refused, err := readEnrollmentBody(w, r, lim)
@@ -57,12 +58,13 @@ func readEnrollmentBody(w http.ResponseWriter, r *http.Request, lim ListLimits) 
 			entries[i] = emaillist.Pair{Email: e.Email, Course: e.Course}
 		}
 		pairs, refused, err = emaillist.CheckPairs(entries, lim.parser())
-	case "text/csv", "application/csv", "text/plain":
+	case "text/csv", "application/csv", "text/plain", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+		// The reader tells a workbook from text by its content.
 		var list emaillist.Pairs
 		list, err = emaillist.ReadPairs(http.MaxBytesReader(w, r.Body, lim.MaxBytes), lim.options(r))
 		pairs, refused = list.Pairs, list.Problems
 	default:
-		return nil, nil, refuse(EUnsupported, "unsupported_media_type", `Send {"enrollments":[{"email","course"}]} as application/json, or email,course lines as text/csv.`)
+		return nil, nil, refuse(EUnsupported, "unsupported_media_type", `Send {"enrollments":[{"email","course"}]} as application/json, or email,course lines as text/csv, or an .xlsx workbook.`)
 	}
 	if err != nil {
 		return nil, nil, listError(err)
@@ -77,6 +79,7 @@ type enrollmentPages interface {
 	EnrollAndKeepResult(ctx context.Context, pairs []emaillist.Pair, refused []emaillist.PairProblem, by store.Actor, download store.Download) (store.EnrollmentResult, error)
 	EnrollmentCounts(ctx context.Context) ([]store.CourseEnrollmentCount, error)
 	EnrollmentResultByID(ctx context.Context, id string) (store.StoredEnrollmentResult, error)
+	PreviewEnrollment(ctx context.Context, pairs []emaillist.Pair) ([]store.CoursePreview, error)
 	StageList(ctx context.Context, l store.StagedList, by store.Actor) (store.StagedList, error)
 	StagedListFor(ctx context.Context, id, purpose, planID string, by store.Actor) (store.StagedList, error)
 	DropStagedList(ctx context.Context, id string) error
@@ -166,28 +169,17 @@ func renderEnrollmentPreview(w http.ResponseWriter, r *http.Request, st enrollme
 		Fail(w, r, err)
 		return
 	}
-	counts, err := st.EnrollmentCounts(r.Context())
+	courses, err := st.PreviewEnrollment(r.Context(), list.Pairs)
 	if err != nil {
 		Fail(w, r, err)
 		return
-	}
-	known := make(map[string]bool, len(counts))
-	for _, c := range counts {
-		known[c.Key] = true
 	}
 	v := enrollments.PreviewView{Base: basePage(r, "Preview enrollment"), ID: l.ID,
 		Source: sourceView(l, list.Layout, paths.EnrollmentPreview(l.ID), "#enrollment-preview-area", true),
 		Column: columnParam(list.Layout.Email), CourseColumn: columnParam(list.Layout.Course),
 		Entries: len(list.Pairs) + len(list.Problems), Pairs: len(list.Pairs), ProblemCount: len(list.Problems)}
-	perCourse := map[string]int{}
-	for _, p := range list.Pairs {
-		if perCourse[p.Course] == 0 {
-			v.Courses = append(v.Courses, enrollments.PreviewCourse{Key: p.Course, Known: known[p.Course]})
-		}
-		perCourse[p.Course]++
-	}
-	for i := range v.Courses {
-		v.Courses[i].Pairs = perCourse[v.Courses[i].Key]
+	for _, c := range courses {
+		v.Courses = append(v.Courses, enrollments.PreviewCourse{Key: c.Key, Pairs: c.Pairs, AlreadyEnrolled: c.AlreadyEnrolled, Known: c.Known})
 	}
 	for _, p := range list.Problems[:min(len(list.Problems), enrollments.MaxProblemsShown)] {
 		v.Problems = append(v.Problems, enrollments.Problem{Index: p.Index, Line: p.Line, Email: p.Email, Course: p.Course, Reason: p.Reason})

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/seatplan/seatplan/store/emaillist"
 	"github.com/seatplan/seatplan/views/errorpage"
 	"github.com/seatplan/seatplan/views/layout"
+	"github.com/seatplan/seatplan/views/paths"
 )
 
 // statusOf is the one place where error codes become HTTP statuses.
@@ -58,6 +60,7 @@ const retryAfterOutage = "5"
 // errors are logged here, once, and shown only as "Internal error."
 func Fail(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(err)
+	setRetryAfter(w, err)
 	switch status {
 	case http.StatusInternalServerError:
 		loggerFrom(r.Context()).Error("request failed", "err", err)
@@ -85,6 +88,14 @@ func Fail(w http.ResponseWriter, r *http.Request, err error) {
 		v.Base.Blocked = lockBanner(locked)
 	}
 	render(w, r, status, errorpage.ErrorPage(v))
+}
+
+// setRetryAfter tells a refused client when to come back, when the error
+// says so.
+func setRetryAfter(w http.ResponseWriter, err error) {
+	if e, ok := errors.AsType[*store.Error](err); ok && e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+	}
 }
 
 // userMessage is what a person may see: store errors speak for themselves;
@@ -131,35 +142,41 @@ func apiError(err error) ErrorBody {
 
 // reasonNames are the "error" members that refine a status, by reason.
 var reasonNames = map[store.Reason]string{
-	store.ReasonEmptyList:             "empty_list",
-	store.ReasonInvalidEmails:         "invalid_emails",
-	store.ReasonNotEnoughSeats:        "not_enough_seats",
-	store.ReasonInvalidPlan:           "invalid_plan",
-	store.ReasonSeatsInUse:            "seats_in_use",
-	store.ReasonInvalidActivation:     "invalid_activation",
-	store.ReasonUnknownLicenseKey:     "unknown_license_key",
-	store.ReasonLicenseRevoked:        "license_revoked",
-	store.ReasonLicenseExpired:        "license_expired",
-	store.ReasonUnknownActivation:     "unknown_activation",
-	store.ReasonWrongActivationSecret: "invalid_activation_secret",
-	store.ReasonInvalidClient:         "invalid_client",
-	store.ReasonInvalidToken:          "invalid_token",
-	store.ReasonLeaseLost:             "lease_lost",
-	store.ReasonLeaseSuperseded:       "lease_superseded",
-	store.ReasonRetryTooLate:          "retry_too_late",
-	store.ReasonUnknownBlockType:      "unknown_block_type",
-	store.ReasonInvalidPlacement:      "invalid_placement",
-	store.ReasonInvalidFields:         "invalid_fields",
-	store.ReasonVersionMismatch:       "version_mismatch",
-	store.ReasonNotAPermutation:       "not_a_permutation",
-	store.ReasonVersionOfOtherCourse:  "version_of_other_course",
-	store.ReasonVersionOfOtherBlock:   "version_of_other_block",
-	store.ReasonParentDeleted:         "parent_deleted",
-	store.ReasonBeforeCourseExisted:   "before_course_existed",
-	store.ReasonLaterChanges:          "conflict",
-	store.ReasonNothingToUndo:         "nothing_to_undo",
-	store.ReasonPreviewNotFound:       "preview_not_found",
-	store.ReasonPreviewExpired:        "preview_expired",
+	store.ReasonEmptyList:                "empty_list",
+	store.ReasonInvalidEmails:            "invalid_emails",
+	store.ReasonNotEnoughSeats:           "not_enough_seats",
+	store.ReasonInvalidPlan:              "invalid_plan",
+	store.ReasonSeatsInUse:               "seats_in_use",
+	store.ReasonInvalidActivation:        "invalid_activation",
+	store.ReasonUnknownLicenseKey:        "unknown_license_key",
+	store.ReasonLicenseRevoked:           "license_revoked",
+	store.ReasonLicenseExpired:           "license_expired",
+	store.ReasonUnknownActivation:        "unknown_activation",
+	store.ReasonWrongActivationSecret:    "invalid_activation_secret",
+	store.ReasonInvalidClient:            "invalid_client",
+	store.ReasonInvalidToken:             "invalid_token",
+	store.ReasonLeaseLost:                "lease_lost",
+	store.ReasonLeaseSuperseded:          "lease_superseded",
+	store.ReasonRetryTooLate:             "retry_too_late",
+	store.ReasonUnknownBlockType:         "unknown_block_type",
+	store.ReasonInvalidPlacement:         "invalid_placement",
+	store.ReasonInvalidFields:            "invalid_fields",
+	store.ReasonVersionMismatch:          "version_mismatch",
+	store.ReasonNotAPermutation:          "not_a_permutation",
+	store.ReasonVersionOfOtherCourse:     "version_of_other_course",
+	store.ReasonVersionOfOtherBlock:      "version_of_other_block",
+	store.ReasonParentDeleted:            "parent_deleted",
+	store.ReasonBeforeCourseExisted:      "before_course_existed",
+	store.ReasonLaterChanges:             "conflict",
+	store.ReasonNothingToUndo:            "nothing_to_undo",
+	store.ReasonPreviewNotFound:          "preview_not_found",
+	store.ReasonPreviewExpired:           "preview_expired",
+	store.ReasonActivationLimit:          "activation_limit",
+	store.ReasonInstanceAlreadyActivated: "instance_already_activated",
+	store.ReasonTooManyAttempts:          "too_many_attempts",
+	store.ReasonBusy:                     "busy",
+	store.ReasonInvalidText:              "invalid_text",
+	store.ReasonCrossOrigin:              "cross_origin",
 }
 
 // edgeError is the "error" member of a refusal that only the HTTP edge
@@ -207,6 +224,10 @@ func describe(body *ErrorBody, detail any) {
 			body.Conflicts[i] = ConflictBody{BlockID: c.BlockID, OpID: c.OpID, Actor: c.Actor, At: c.At, Source: c.Source, Summary: c.Summary}
 		}
 		body.Repairs, body.BlockID = d.Repairs, d.BlockID
+	case store.InstancesOfPlan:
+		body.InstancesURL, body.Limit = paths.PlanInstances(d.PlanID), d.Limit
+	case store.FieldName:
+		body.Field = string(d)
 	case badParameter:
 		body.Error, body.Parameter = "invalid_parameter", string(d)
 	case listRefusal:

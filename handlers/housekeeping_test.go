@@ -29,8 +29,9 @@ func TestHousekeepingWorker_PrunesExpiredRowsAndLogsWhatItRemoved(t *testing.T) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Two expired sessions and tokens, one live of each; three login
-	// failures from an hour ago, out of the throttling window.
+	// Two expired sessions and tokens, one live of each; three failed
+	// sign-ins from an hour ago (one account, one address: two counters),
+	// out of the throttling window.
 	for _, ttl := range []time.Duration{-time.Hour, -time.Minute, time.Hour} {
 		if _, err := st.CreateSession(ctx, p.ID, ttl); err != nil {
 			t.Fatal(err)
@@ -63,13 +64,13 @@ func TestHousekeepingWorker_PrunesExpiredRowsAndLogsWhatItRemoved(t *testing.T) 
 	if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
 		t.Fatalf("log %q: %v", logs.String(), err)
 	}
-	want := map[string]int64{"web_sessions": 2, "api_tokens": 2, "login_failures": 3}
+	want := map[string]int64{"web_sessions": 2, "api_tokens": 2, "sign_in_attempts": 2}
 	for table, n := range want {
 		if line.Removed[table] != n {
 			t.Errorf("logged %d rows removed from %s, want %d (log: %s)", line.Removed[table], table, n, logs.String())
 		}
 	}
-	for table, left := range map[string]int{"web_sessions": 1, "api_tokens": 1, "login_failures": 0} {
+	for table, left := range map[string]int{"web_sessions": 1, "api_tokens": 1, "sign_in_attempts": 0} {
 		var n int
 		if err := pool.QueryRow(ctx, `SELECT count(*) FROM `+table).Scan(&n); err != nil || n != left {
 			t.Errorf("%s: %d rows left (%v), want %d", table, n, err, left)

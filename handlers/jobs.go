@@ -24,10 +24,15 @@ type jobReader interface {
 	Job(ctx context.Context, id string) (store.Job, error)
 }
 
-// JobStatus answers GET /api/v1/jobs/{id}.
-func JobStatus(st jobReader) http.Handler {
+type visibleJobReader interface {
+	JobSeenBy(ctx context.Context, id string, a store.Actor) (store.Job, error)
+}
+
+// JobStatus answers GET /api/v1/jobs/{id}, for clients that may see the
+// job's plan or course.
+func JobStatus(st visibleJobReader) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		j, err := st.Job(r.Context(), r.PathValue("id"))
+		j, err := st.JobSeenBy(r.Context(), r.PathValue("id"), mustActor(r))
 		if err != nil {
 			Fail(w, r, err)
 			return

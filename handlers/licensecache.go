@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -75,7 +76,20 @@ type LicenseCache struct {
 
 	seenMu sync.Mutex
 	seen   map[string]time.Time // activation id → last refresh, not yet written
+
+	// unknown remembers ids the database did not know, until when, so a
+	// flood of refreshes with one made-up id costs one read, not one each.
+	unknownMu sync.Mutex
+	unknown   map[string]time.Time
 }
+
+// Remembering unknown ids is safe: ids are random ULIDs made by the
+// server, so an id no one was given cannot become an activation later.
+// The map is bounded by starting over when full.
+const (
+	unknownFor    = time.Minute
+	maxUnknownIDs = 10_000
+)
 
 // licenseEntry is what the database said about an activation; immutable.
 type licenseEntry struct {
@@ -101,6 +115,7 @@ func NewLicenseCache(st licenseSource, signer LicenseSigner) *LicenseCache {
 		entries:     map[string]*licenseEntry{},
 		docs:        map[string]*signedLicense{},
 		seen:        map[string]time.Time{},
+		unknown:     map[string]time.Time{},
 	}
 }
 
@@ -145,6 +160,27 @@ func (unobserved) Notified()          {}
 // ReportTo makes the cache report to o; call it before Run and before
 // serving.
 func (c *LicenseCache) ReportTo(o LicenseObserver) { c.obs = o }
+
+// knownUnknown reports whether id cannot be an activation: not of the form
+// the server makes, or recently not found.
+func (c *LicenseCache) knownUnknown(id string) bool {
+	if !store.IsID(id) {
+		return true
+	}
+	c.unknownMu.Lock()
+	defer c.unknownMu.Unlock()
+	until, ok := c.unknown[id]
+	return ok && c.now().Before(until)
+}
+
+func (c *LicenseCache) rememberUnknown(id string) {
+	c.unknownMu.Lock()
+	defer c.unknownMu.Unlock()
+	if len(c.unknown) >= maxUnknownIDs {
+		clear(c.unknown)
+	}
+	c.unknown[id] = c.now().Add(unknownFor)
+}
 
 // Run listens for license changes and writes refresh times until ctx ends,
 // then writes the last ones.
@@ -250,6 +286,9 @@ func (c *LicenseCache) entry(ctx context.Context, id string) (*licenseEntry, err
 		c.obs.CacheLookup(CacheOutage)
 		return e, nil
 	}
+	if c.knownUnknown(id) {
+		return nil, store.ErrUnknownActivation
+	}
 	c.obs.CacheLookup(CacheMiss)
 	v, err, _ := c.loading.Do(id, func() (any, error) {
 		// The read is shared, so no one caller's cancellation ends it.
@@ -257,6 +296,9 @@ func (c *LicenseCache) entry(ctx context.Context, id string) (*licenseEntry, err
 		defer cancel()
 		mark := c.beforeRead()
 		lic, err := c.st.ActivationLicenseByID(readCtx, id)
+		if errors.Is(err, store.ErrUnknownActivation) {
+			c.rememberUnknown(id)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -55,9 +55,10 @@ func TestLicenseCache_ForgetsExactlyWhatAChangeMadeStale(t *testing.T) {
 	l := cacheListener{c}
 	l.Listening()
 
+	activationID := store.NewID() // ids the cache reads have the form the server makes
 	reads := func(want int, what string) {
 		t.Helper()
-		if _, err := c.entry(t.Context(), "act-1"); err != nil {
+		if _, err := c.entry(t.Context(), activationID); err != nil {
 			t.Fatal(err)
 		}
 		if got := src.readCount(); got != want {

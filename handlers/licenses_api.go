@@ -17,11 +17,12 @@ import (
 const maxActivationBody = 4 << 10
 
 type activator interface {
-	Activate(ctx context.Context, licenseKey, instanceID string) (store.Activation, error)
+	Activate(ctx context.Context, licenseKey, instanceID, secret string) (store.Activation, error)
 }
 
 // Activate answers POST /api/v1/activations {"license_key","instance_id"}
-// with 201 and the activation's secret and signed license.
+// with 201 and the activation's secret and signed license. An instance
+// renewing its activation sends its current secret as the bearer token.
 func Activate(st activator, licenses *LicenseCache) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var in ActivationRequest
@@ -29,8 +30,9 @@ func Activate(st activator, licenses *LicenseCache) http.Handler {
 			Fail(w, r, err)
 			return
 		}
+		secret, _ := BearerToken(r)
 		mark := licenses.beforeRead()
-		act, err := st.Activate(r.Context(), in.LicenseKey, in.InstanceID)
+		act, err := st.Activate(r.Context(), in.LicenseKey, in.InstanceID, secret)
 		if err != nil {
 			Fail(w, r, err)
 			return

@@ -164,9 +164,11 @@ func (a *licenseAPI) do(t *testing.T, method, path, body string, header ...strin
 	return resp, raw
 }
 
-func (a *licenseAPI) activate(t *testing.T, key, instance string) (activationAnswer, *http.Response) {
+// activate activates instance; header may carry the current secret
+// (Authorization) to renew an activation.
+func (a *licenseAPI) activate(t *testing.T, key, instance string, header ...string) (activationAnswer, *http.Response) {
 	t.Helper()
-	resp, raw := a.do(t, "POST", "/api/v1/activations", `{"license_key":"`+key+`","instance_id":"`+instance+`"}`)
+	resp, raw := a.do(t, "POST", "/api/v1/activations", `{"license_key":"`+key+`","instance_id":"`+instance+`"}`, header...)
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("activate: %d %s", resp.StatusCode, raw)
 	}
@@ -367,9 +369,9 @@ func TestActivationLicense_ChangesReachTheCache(t *testing.T) {
 		t.Errorf("after the change: %+v %v, want 20 seats", c, err)
 	}
 
-	// Activating again replaces the secret: the cached hash of the old one
-	// must stop working.
-	again, _ := a.activate(t, key, "lms-1")
+	// Renewing the activation replaces the secret: the cached hash of the
+	// old one must stop working.
+	again, _ := a.activate(t, key, "lms-1", "Authorization", "Bearer "+act.Secret)
 	storetest.WaitFor(t, "the replaced secret is refused", func() bool {
 		resp, _ := a.refresh(t, act)
 		return resp.StatusCode == http.StatusUnauthorized
@@ -401,7 +403,7 @@ func TestActivationLicense_ConcurrentRefreshesOfOneLicenseSignOnce(t *testing.T)
 	a := setupLicenseAPI(t, true)
 	a.signer.delay = 20 * time.Millisecond // so the refreshes overlap the signing
 	// Activated through the store: nothing is cached or signed yet.
-	stored, err := a.store.Activate(t.Context(), a.assign(t, "ada@example.edu"), "lms-1")
+	stored, err := a.store.Activate(t.Context(), a.assign(t, "ada@example.edu"), "lms-1", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -432,11 +434,11 @@ func TestActivationLicense_ConcurrentRefreshesOfOneLicenseSignOnce(t *testing.T)
 func TestActivationLicense_SlowSigningOfOneLicenseDoesNotDelayAnother(t *testing.T) {
 	t.Parallel()
 	a := setupLicenseAPI(t, true)
-	slow, err := a.store.Activate(t.Context(), a.assign(t, "ada@example.edu"), "lms-1")
+	slow, err := a.store.Activate(t.Context(), a.assign(t, "ada@example.edu"), "lms-1", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	fast, err := a.store.Activate(t.Context(), a.assign(t, "bob@example.edu"), "lms-2")
+	fast, err := a.store.Activate(t.Context(), a.assign(t, "bob@example.edu"), "lms-2", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -542,5 +544,98 @@ func TestPlanInstances_StaffSeeWhenEachInstanceLastCheckedIn(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("an unknown plan got %d, want 404", resp.StatusCode)
+	}
+}
+
+func TestActivate_BeyondTheLimitIs409AndAnAdminFreesAnInstanceOnThePlanPage(t *testing.T) {
+	t.Parallel()
+	a := setupLicenseAPI(t, false)
+	key := a.assign(t, "ada@example.edu")
+	first, _ := a.activate(t, key, "lms-1")
+
+	resp, raw := a.do(t, "POST", "/api/v1/activations", `{"license_key":"`+key+`","instance_id":"lms-2"}`)
+	var refusal struct {
+		Error        string
+		InstancesURL string `json:"instances_url"`
+	}
+	json.Unmarshal(raw, &refusal)
+	instancesURL := "/plans/" + a.plan.ID + "/instances"
+	if resp.StatusCode != http.StatusConflict || refusal.Error != "activation_limit" || refusal.InstancesURL != instancesURL {
+		t.Fatalf("second instance: %d %s, want 409 activation_limit naming %s", resp.StatusCode, raw, instancesURL)
+	}
+	resp, raw = a.do(t, "POST", "/api/v1/activations", `{"license_key":"`+key+`","instance_id":"lms-1"}`)
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(string(raw), "instance_already_activated") {
+		t.Fatalf("taking over lms-1 without its secret: %d %s, want 409", resp.StatusCode, raw)
+	}
+
+	admin := a.signedIn(t, "admin@example.com", store.RoleAdmin)
+	page, err := admin.Get(a.srv.URL + instancesURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := goquery.NewDocumentFromReader(page.Body)
+	page.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	action, ok := doc.Find(`[data-testid="deactivate-instance"]`).Closest("form").Attr("action")
+	if !ok {
+		t.Fatal("the instances page offers no Deactivate button")
+	}
+	resp, err = admin.PostForm(a.srv.URL+action, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("deactivate: %d", resp.StatusCode)
+	}
+	storetest.WaitFor(t, "the deactivated secret is refused", func() bool {
+		resp, _ := a.refresh(t, first)
+		return resp.StatusCode == http.StatusUnauthorized
+	})
+	a.activate(t, key, "lms-2")
+
+	support := a.signedIn(t, "sam@example.com", store.RoleSupport)
+	resp, err = support.PostForm(a.srv.URL+instancesURL+"/limit", url.Values{"instances_per_license": {"5"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("support changing the limit: %d, want 403", resp.StatusCode)
+	}
+}
+
+func TestActivationLicense_UnknownIDsDoNotCostAReadEach(t *testing.T) {
+	t.Parallel()
+	a := setupLicenseAPI(t, false)
+	made, unknown := "not-an-id-"+strings.Repeat("x", 20), store.NewID()
+	before := a.queries.n.Load()
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Go(func() {
+			id := made
+			if i%2 == 1 {
+				id = unknown
+			}
+			req, _ := http.NewRequest("GET", a.srv.URL+"/api/v1/activations/"+id+"/license", nil)
+			req.Header.Set("Authorization", "Bearer guess")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNotFound {
+				t.Errorf("unknown activation: %d, want 404", resp.StatusCode)
+			}
+		})
+	}
+	wg.Wait()
+	// A made-up id is refused by its form; a well-formed unknown one is
+	// read once (a few times at most, by refreshes that raced the first).
+	if n := a.queries.n.Load() - before; n > 5 {
+		t.Errorf("200 refreshes of unknown activations sent %d queries, want at most a few", n)
 	}
 }

@@ -23,7 +23,7 @@ func LocksPage(st lockKeeper, now func() time.Time) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		v := locks.PageView{Base: basePage(r, "Locks"), CanRelease: mustActor(r).Is(store.RoleSupport)}
+		v := locks.PageView{Base: basePage(r, "Locks"), CanRelease: mustActor(r).Is(store.RoleAdmin, store.RoleSupport)}
 		at := now()
 		for _, l := range held {
 			v.Rows = append(v.Rows, locks.Row{Name: l.Name, Holder: l.Holder, Purpose: l.Purpose, Token: l.Token,
@@ -33,7 +33,7 @@ func LocksPage(st lockKeeper, now func() time.Time) http.Handler {
 	})
 }
 
-// ReleaseLockPage is support's way out when a crashed holder left a lock behind.
+// ReleaseLockPage is how support or an admin frees a lock a crashed holder left behind.
 func ReleaseLockPage(st lockKeeper, sessions SessionManager) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := r.PathValue("name")

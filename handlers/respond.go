@@ -68,7 +68,14 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) erro
 			return refuse(EUnsupported, "unsupported_media_type", "Send the request body as application/json.")
 		}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		return jsonError(err)
+	}
+	if err := checkJSONText(raw); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
@@ -131,6 +138,10 @@ func readForm(w http.ResponseWriter, r *http.Request, limit int64) bool {
 	}
 	if err != nil {
 		Fail(w, r, store.Errorf(store.EBadRequest, "The form could not be read."))
+		return false
+	}
+	if err := checkValues(r.PostForm); err != nil {
+		Fail(w, r, err)
 		return false
 	}
 	return true

@@ -41,6 +41,12 @@ type ErrorBody struct {
 	Conflicts []ConflictBody `json:"conflicts,omitzero"`
 	Repairs   []string       `json:"repairs,omitzero"`
 	BlockID   string         `json:"block_id,omitzero"`
+	// activation_limit, instance_already_activated: where instances are
+	// freed, and how many one license may have
+	InstancesURL string `json:"instances_url,omitzero"`
+	Limit        int    `json:"limit,omitzero"`
+	// invalid_text: the input at fault
+	Field string `json:"field,omitzero"`
 	// invalid_parameter: the query parameter at fault
 	Parameter string `json:"parameter,omitzero"`
 	// the list reader's refusals

@@ -14,6 +14,8 @@ type PlanRequest struct {
 	Seats     *int       `json:"seats"`
 	StartsAt  *time.Time `json:"starts_at"`
 	ExpiresAt *time.Time `json:"expires_at"`
+	// InstancesPerLicense is how many instances one license may be active on.
+	InstancesPerLicense *int `json:"instances_per_license"`
 }
 
 // Plan is a subscription plan and how its seats are used.
@@ -27,6 +29,8 @@ type Plan struct {
 	CreatedAt      time.Time  `json:"created_at"`
 	UpdatedAt      time.Time  `json:"updated_at"`
 	Counts         PlanCounts `json:"counts"`
+	// InstancesPerLicense is answered for one plan, not in lists.
+	InstancesPerLicense *int `json:"instances_per_license,omitzero"`
 }
 
 // PlanCounts are a plan's licenses by status.

@@ -84,12 +84,17 @@ func visibleASCII(s string, max int) bool {
 	return true
 }
 
+// MaxInstancesPerLicense bounds a plan's instances per license.
+const MaxInstancesPerLicense = 1000
+
 // Activate binds the license holding licenseKey to instanceID and returns
-// a new secret for the instance. Activating again from the same instance
-// is idempotent: it returns the same activation id (with a fresh secret,
-// since only the old one's hash is kept). Revoked licenses and those of
-// expired plans cannot be activated.
-func (s *Store) Activate(ctx context.Context, licenseKey, instanceID string) (Activation, error) {
+// a new secret for the instance. An instance that holds a live activation
+// of the license renews it only with its current secret (the activation id
+// stays, the secret is replaced): whoever merely knows the license key
+// cannot take the instance over. A new instance is activated only while the
+// license is live on fewer instances than its plan allows. Revoked licenses
+// and those of expired plans cannot be activated.
+func (s *Store) Activate(ctx context.Context, licenseKey, instanceID, secret string) (Activation, error) {
 	problems := map[string]string{}
 	if !visibleASCII(licenseKey, maxLicenseKeyLength) {
 		problems["license_key"] = fmt.Sprintf("The license key must be 1 to %d visible ASCII characters without spaces.", maxLicenseKeyLength)
@@ -105,14 +110,18 @@ func (s *Store) Activate(ctx context.Context, licenseKey, instanceID string) (Ac
 	now := s.Now()
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		// The license row lock serialises activations of one license with
-		// its revocation. The plan lock is not taken: activating moves a
-		// seat from assigned to activated, both in use, so no seat count
-		// changes, and an activation must not wait behind a bulk assignment.
+		// each other, with deactivations and with its revocation, so the
+		// count of live instances below cannot be raced. The plan lock is
+		// not taken: activating moves a seat from assigned to activated,
+		// both in use, so no seat count changes, and an activation must not
+		// wait behind a bulk assignment.
 		var licenseID int64
 		var status LicenseStatus
+		var planID string
 		var planExpires time.Time
-		err := tx.QueryRow(ctx, `SELECT l.id, l.status, p.expires_at FROM licenses l JOIN plans p ON p.id = l.plan_id
-			WHERE l.activation_key = $1 FOR UPDATE OF l`, licenseKey).Scan(&licenseID, &status, &planExpires)
+		var perLicense int
+		err := tx.QueryRow(ctx, `SELECT l.id, l.status, p.id, p.expires_at, p.instances_per_license FROM licenses l JOIN plans p ON p.id = l.plan_id
+			WHERE l.activation_key = $1 FOR UPDATE OF l`, licenseKey).Scan(&licenseID, &status, &planID, &planExpires, &perLicense)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return &Error{Code: ENotFound, Reason: ReasonUnknownLicenseKey, Message: "No license has this license key; check it against the key your administrator sent."}
 		}
@@ -126,15 +135,36 @@ func (s *Store) Activate(ctx context.Context, licenseKey, instanceID string) (Ac
 			return &Error{Code: EConflict, Reason: ReasonLicenseExpired,
 				Message: fmt.Sprintf("This license's plan expired on %s; it cannot be activated until the plan is extended.", planExpires.UTC().Format(time.DateOnly))}
 		}
-		// Invariant: one live activation per (license, instance), kept by
-		// the partial unique index activations_live_key.
-		newID := NewID()
-		if err := tx.QueryRow(ctx, `INSERT INTO activations (id, license_id, instance_id, secret_hash, created_at) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (license_id, instance_id) WHERE revoked_at IS NULL DO UPDATE SET secret_hash = EXCLUDED.secret_hash
-			RETURNING id`, newID, licenseID, instanceID, hashSecret(act.Secret), now).Scan(&act.ID); err != nil {
-			return fmt.Errorf("record activation: %w", err)
+		var held []byte
+		err = tx.QueryRow(ctx, `SELECT id, secret_hash FROM activations WHERE license_id = $1 AND instance_id = $2 AND revoked_at IS NULL`,
+			licenseID, instanceID).Scan(&act.ID, &held)
+		switch {
+		case err == nil:
+			if err := renewalAllowed(held, secret, planID); err != nil {
+				return err
+			}
+			act.Renewed = true
+			if _, err := tx.Exec(ctx, `UPDATE activations SET secret_hash = $2 WHERE id = $1`, act.ID, hashSecret(act.Secret)); err != nil {
+				return fmt.Errorf("renew activation: %w", err)
+			}
+		case errors.Is(err, pgx.ErrNoRows):
+			// Invariant: at most instances_per_license live activations per
+			// license, checked in the insert itself under the row lock.
+			// (activations_live_key keeps one per license and instance.)
+			act.ID = NewID()
+			tag, err := tx.Exec(ctx, `INSERT INTO activations (id, license_id, instance_id, secret_hash, created_at)
+				SELECT $1, $2, $3, $4, $5
+				WHERE (SELECT count(*) FROM activations WHERE license_id = $2 AND revoked_at IS NULL) < $6`,
+				act.ID, licenseID, instanceID, hashSecret(act.Secret), now, perLicense)
+			if err != nil {
+				return fmt.Errorf("record activation: %w", err)
+			}
+			if tag.RowsAffected() == 0 {
+				return activationLimit(planID, perLicense)
+			}
+		default:
+			return fmt.Errorf("find activation of instance: %w", err)
 		}
-		act.Renewed = act.ID != newID
 		// The BEFORE UPDATE trigger moves changed_at with the status.
 		if _, err := tx.Exec(ctx, `UPDATE licenses SET status = 'activated', activated_at = $2 WHERE id = $1 AND status = 'assigned'`,
 			licenseID, now); err != nil {
@@ -160,6 +190,98 @@ func (s *Store) Activate(ctx context.Context, licenseKey, instanceID string) (Ac
 	return act, nil
 }
 
+// renewalAllowed admits a renewal only with the activation's current secret.
+func renewalAllowed(held []byte, secret, planID string) error {
+	if secret == "" {
+		return &Error{Code: EConflict, Reason: ReasonInstanceAlreadyActivated,
+			Message: "This instance already holds an activation of this license. To renew it, send its current activation secret " +
+				"as Authorization: Bearer <secret>; if the secret is lost, an administrator deactivates the instance on the plan's instances page first.",
+			Detail: InstancesOfPlan{PlanID: planID}}
+	}
+	if subtle.ConstantTimeCompare(held, hashSecret(secret)) != 1 {
+		return ErrActivationSecret
+	}
+	return nil
+}
+
+func activationLimit(planID string, perLicense int) error {
+	instances := "1 instance"
+	if perLicense != 1 {
+		instances = fmt.Sprintf("%d instances", perLicense)
+	}
+	return &Error{Code: EConflict, Reason: ReasonActivationLimit,
+		Message: fmt.Sprintf("This license is already active on %s, the most its plan allows. To free one, an administrator deactivates an instance "+
+			"on the plan's instances page, or raises the plan's instances per license.", instances),
+		Detail: InstancesOfPlan{PlanID: planID, Limit: perLicense}}
+}
+
+// DeactivateInstance ends one activation of a plan's license: its secret
+// stops working at once (in every process, through the change
+// notification) and the license may be activated on another instance.
+func (s *Store) DeactivateInstance(ctx context.Context, planID, activationID string, by Actor) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		var licenseID int64
+		var instanceID, email string
+		// The license row lock first, as Activate takes it.
+		err := tx.QueryRow(ctx, `SELECT l.id, a.instance_id, coalesce(l.email, '') FROM activations a JOIN licenses l ON l.id = a.license_id
+			WHERE a.id = $1 AND l.plan_id = $2 AND a.revoked_at IS NULL FOR UPDATE OF l, a`, activationID, planID).Scan(&licenseID, &instanceID, &email)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return Errorf(ENotFound, "This plan has no live activation %q; it may have been deactivated already.", activationID)
+		}
+		if err != nil {
+			return fmt.Errorf("find activation %s: %w", activationID, err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE activations SET revoked_at = $2 WHERE id = $1`, activationID, s.Now()); err != nil {
+			return fmt.Errorf("deactivate %s: %w", activationID, err)
+		}
+		return writeAudit(ctx, tx, AuditEntry{Actor: by, Action: "activation.deactivate", SubjectType: "license", SubjectID: strconv.FormatInt(licenseID, 10),
+			Summary: fmt.Sprintf("Deactivated instance %s of the license of %s", instanceID, email),
+			Detail:  map[string]any{"activation_id": activationID, "instance_id": instanceID, "plan_id": planID}})
+	})
+}
+
+// InstancesPerLicense is how many instances one license of the plan may be
+// active on at once.
+func (s *Store) InstancesPerLicense(ctx context.Context, planID string) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT instances_per_license FROM plans WHERE id = $1`, planID).Scan(&n)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, Errorf(ENotFound, "There is no plan %q.", planID)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read instances per license of plan %s: %w", planID, err)
+	}
+	return n, nil
+}
+
+// SetInstancesPerLicense changes how many instances one license of the plan
+// may be active on. Lowering it deactivates nobody: it only refuses new
+// activations until enough are deactivated.
+func (s *Store) SetInstancesPerLicense(ctx context.Context, planID string, n int, by Actor) error {
+	if n < 1 || n > MaxInstancesPerLicense {
+		return &Error{Code: EInvalid, Reason: ReasonInvalidPlan, Message: fmt.Sprintf("Instances per license must be between 1 and %d.", MaxInstancesPerLicense),
+			Detail: FieldProblems{"instances_per_license": "out of range"}}
+	}
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		var old int
+		var name string
+		err := tx.QueryRow(ctx, `UPDATE plans p SET instances_per_license = $2 FROM plans o WHERE p.id = $1 AND o.id = p.id
+			RETURNING o.instances_per_license, p.name`, planID, n).Scan(&old, &name)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return Errorf(ENotFound, "There is no plan %q.", planID)
+		}
+		if err != nil {
+			return fmt.Errorf("set instances per license of plan %s: %w", planID, err)
+		}
+		if old == n {
+			return nil
+		}
+		return writeAudit(ctx, tx, AuditEntry{Actor: by, Action: "plan.update", SubjectType: "plan", SubjectID: planID,
+			Summary: fmt.Sprintf("Changed plan %s: instances per license %d → %d", name, old, n),
+			Detail:  map[string]any{"before": map[string]any{"instances_per_license": old}, "after": map[string]any{"instances_per_license": n}}})
+	})
+}
+
 func joinProblems(problems map[string]string, order ...string) string {
 	msg := ""
 	for _, field := range order {
@@ -179,13 +301,16 @@ func joinProblems(problems map[string]string, order ...string) string {
 func (s *Store) ActivationLicenseByID(ctx context.Context, id string) (ActivationLicense, error) {
 	a, err := scanActivationLicense(s.pool.QueryRow(ctx, `SELECT `+activationLicenseColumns+` WHERE a.id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return ActivationLicense{}, &Error{Code: ENotFound, Reason: ReasonUnknownActivation, Message: "There is no activation with this id; activate the license again."}
+		return ActivationLicense{}, ErrUnknownActivation
 	}
 	if err != nil {
 		return ActivationLicense{}, fmt.Errorf("read activation %s: %w", id, err)
 	}
 	return a, nil
 }
+
+// ErrUnknownActivation answers an activation id that names no activation.
+var ErrUnknownActivation = &Error{Code: ENotFound, Reason: ReasonUnknownActivation, Message: "There is no activation with this id; activate the license again."}
 
 // ErrActivationSecret answers a wrong, missing or revoked activation secret
 // (see ActivationLicense.SecretMatches).
@@ -242,10 +367,15 @@ func (s *Store) PlanInstances(ctx context.Context, planID, before string, limit 
 	if err != nil {
 		return InstancePage{}, err
 	}
+	// activations_plan_idx, read backwards from the cursor: one page of rows.
+	args := []any{planID, limit + 1}
+	cursor := ""
+	if before != "" {
+		args, cursor = append(args, before), " AND a.id < $3"
+	}
 	rows, err := s.pool.Query(ctx, `SELECT a.id, a.instance_id, l.id, coalesce(l.email, ''), l.status, a.created_at, a.last_refresh_at, a.revoked_at IS NOT NULL
 		FROM activations a JOIN licenses l ON l.id = a.license_id
-		WHERE l.plan_id = $1 AND ($2 = '' OR a.id < $2)
-		ORDER BY a.id DESC LIMIT $3`, planID, before, limit+1)
+		WHERE a.plan_id = $1`+cursor+` ORDER BY a.id DESC LIMIT $2`, args...)
 	if err != nil {
 		return InstancePage{}, fmt.Errorf("list instances of plan %s: %w", planID, err)
 	}

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 )
@@ -64,7 +63,7 @@ func TestActivate_SameInstanceAgainKeepsTheActivationAndReplacesTheSecret(t *tes
 	f := setupActivation(t)
 	ctx := t.Context()
 
-	first, err := f.store.Activate(ctx, f.key, "lms-1")
+	first, err := f.store.Activate(ctx, f.key, "lms-1", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +71,7 @@ func TestActivate_SameInstanceAgainKeepsTheActivationAndReplacesTheSecret(t *tes
 		first.License.PlanID != f.plan.ID || first.License.Seats != 3 || first.License.InstanceID != "lms-1" {
 		t.Fatalf("first activation: %+v", first)
 	}
-	again, err := f.store.Activate(ctx, f.key, "lms-1")
+	again, err := f.store.Activate(ctx, f.key, "lms-1", first.Secret)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +85,10 @@ func TestActivate_SameInstanceAgainKeepsTheActivationAndReplacesTheSecret(t *tes
 	if stored.SecretMatches(first.Secret) || !stored.SecretMatches(again.Secret) {
 		t.Error("after activating again the old secret should fail and the new one work")
 	}
-	other, err := f.store.Activate(ctx, f.key, "lms-2")
+	if err := f.store.SetInstancesPerLicense(ctx, f.plan.ID, 2, SystemActor); err != nil {
+		t.Fatal(err)
+	}
+	other, err := f.store.Activate(ctx, f.key, "lms-2", "")
 	if err != nil || other.ID == first.ID || other.Renewed {
 		t.Errorf("another instance: %+v, %v; want a second activation", other, err)
 	}
@@ -98,53 +100,25 @@ func TestActivate_SameInstanceAgainKeepsTheActivationAndReplacesTheSecret(t *tes
 	}
 }
 
-func TestActivate_ConcurrentActivationsFromOneInstanceMakeOne(t *testing.T) {
-	t.Parallel()
-	f := setupActivation(t)
-	const n = 16
-	ids := make([]string, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			a, err := f.store.Activate(context.Background(), f.key, "lms-1")
-			if err != nil {
-				t.Error(err)
-			}
-			ids[i] = a.ID
-		})
-	}
-	wg.Wait()
-	for _, id := range ids {
-		if id != ids[0] {
-			t.Fatalf("activation ids differ: %v", ids)
-		}
-	}
-	var rows int
-	f.store.pool.QueryRow(t.Context(), `SELECT count(*) FROM activations`).Scan(&rows)
-	if rows != 1 {
-		t.Errorf("%d activation rows, want 1", rows)
-	}
-}
-
 func TestActivate_RefusesRevokedExpiredUnknownAndMalformed(t *testing.T) {
 	t.Parallel()
 	f := setupActivation(t)
 	ctx := t.Context()
 
-	_, err := f.store.Activate(ctx, "no-such-key", "lms-1")
+	_, err := f.store.Activate(ctx, "no-such-key", "lms-1", "")
 	wantErrorReason(t, err, ENotFound, ReasonUnknownLicenseKey)
-	_, err = f.store.Activate(ctx, "bad key with spaces", "lms-1")
+	_, err = f.store.Activate(ctx, "bad key with spaces", "lms-1", "")
 	wantErrorReason(t, err, EInvalid, ReasonInvalidActivation)
-	_, err = f.store.Activate(ctx, f.key, "")
+	_, err = f.store.Activate(ctx, f.key, "", "")
 	wantErrorReason(t, err, EInvalid, ReasonInvalidActivation)
 
 	expired := New(f.store.pool)
 	expired.Now = func() time.Time { return f.plan.ExpiresAt.Add(time.Second) }
-	_, err = expired.Activate(ctx, f.key, "lms-1")
+	_, err = expired.Activate(ctx, f.key, "lms-1", "")
 	wantErrorReason(t, err, EConflict, ReasonLicenseExpired)
 
 	revokeByID(t, f.store, f.licenseID)
-	_, err = f.store.Activate(ctx, f.key, "lms-1")
+	_, err = f.store.Activate(ctx, f.key, "lms-1", "")
 	wantErrorReason(t, err, EForbidden, ReasonLicenseRevoked)
 
 	var rows int
@@ -157,7 +131,7 @@ func TestActivate_RefusesRevokedExpiredUnknownAndMalformed(t *testing.T) {
 func TestActivationLicenseByID_UnknownIDWrongAndRevokedSecrets(t *testing.T) {
 	t.Parallel()
 	f := setupActivation(t)
-	a, err := f.store.Activate(t.Context(), f.key, "lms-1")
+	a, err := f.store.Activate(t.Context(), f.key, "lms-1", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +153,7 @@ func TestLicenseChangedAt_MovesWithEveryLicenseChangeAndPlanTerms(t *testing.T) 
 	t.Parallel()
 	f := setupActivation(t)
 	ctx := t.Context()
-	a, err := f.store.Activate(ctx, f.key, "lms-1")
+	a, err := f.store.Activate(ctx, f.key, "lms-1", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,12 +244,12 @@ func TestWatchLicenseChanges_TriggersNotifyEveryChangeThatAltersADocument(t *tes
 			<-l.changed
 		}
 	}
-	a, err := f.store.Activate(ctx, f.key, "lms-1")
+	a, err := f.store.Activate(ctx, f.key, "lms-1", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	expectNotification("an activation")
-	if _, err := f.store.Activate(ctx, f.key, "lms-1"); err != nil {
+	if _, err := f.store.Activate(ctx, f.key, "lms-1", a.Secret); err != nil {
 		t.Fatal(err)
 	}
 	expectNotification("a renewed secret")
@@ -320,7 +294,7 @@ func TestRecordActivationRefreshes_KeepsTheLatestTimeAndListsInstances(t *testin
 	t.Parallel()
 	f := setupActivation(t)
 	ctx := t.Context()
-	a, err := f.store.Activate(ctx, f.key, "lms-1")
+	a, err := f.store.Activate(ctx, f.key, "lms-1", "")
 	if err != nil {
 		t.Fatal(err)
 	}

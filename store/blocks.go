@@ -139,8 +139,8 @@ func validName(name string) (string, error) {
 	if name == "" {
 		return "", Errorf(EInvalid, "A block needs a display name.")
 	}
-	if n := len([]rune(name)); n > 200 {
-		return "", Errorf(EInvalid, "The display name is %d characters long; the limit is 200.", n)
+	if err := tooLong("display name", name, MaxNameLength); err != nil {
+		return "", err
 	}
 	return name, nil
 }

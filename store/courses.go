@@ -99,6 +99,9 @@ func (s *Store) CreateCourse(ctx context.Context, key, title string, by Actor, s
 	if title == "" {
 		return Course{}, Errorf(EInvalid, "A course needs a title.")
 	}
+	if err := tooLong("course title", title, MaxNameLength); err != nil {
+		return Course{}, err
+	}
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		_, err := tx.Exec(ctx, `INSERT INTO courses (key, title) VALUES ($1, $2)`, key, title)
 		var pgErr *pgconn.PgError

@@ -312,7 +312,7 @@ type EnrollmentPage struct {
 func (s *Store) CourseEnrollments(ctx context.Context, courseKey string, f EnrollmentFilter) (EnrollmentPage, error) {
 	limit := pageLimit(f.Limit)
 	page := EnrollmentPage{CourseKey: courseKey}
-	err := s.pool.QueryRow(ctx, `SELECT title, (SELECT count(*) FROM enrollments WHERE course_key = $1) FROM courses WHERE key = $1`, courseKey).
+	err := s.pool.QueryRow(ctx, `SELECT title, enrolled FROM courses WHERE key = $1`, courseKey).
 		Scan(&page.CourseTitle, &page.Total)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return page, Errorf(ENotFound, "There is no course %q.", courseKey)
@@ -356,10 +356,10 @@ type CourseEnrollmentCount struct {
 	Enrolled   int
 }
 
-// EnrollmentCounts lists every course with its number of enrollments.
+// EnrollmentCounts lists every course with its number of enrollments, kept
+// on the course's row with every enrollment change.
 func (s *Store) EnrollmentCounts(ctx context.Context) ([]CourseEnrollmentCount, error) {
-	rows, err := s.pool.Query(ctx, `SELECT c.key, c.title, (SELECT count(*) FROM enrollments e WHERE e.course_key = c.key)
-		FROM courses c ORDER BY c.key`)
+	rows, err := s.pool.Query(ctx, `SELECT c.key, c.title, c.enrolled FROM courses c ORDER BY c.key`)
 	if err != nil {
 		return nil, fmt.Errorf("count enrollments: %w", err)
 	}
@@ -502,4 +502,30 @@ func (s *Store) EnrollPlanLicensees(ctx context.Context, planID string, by Actor
 		return err
 	})
 	return res, err
+}
+
+// CoursePreview is what a list would do in one course it names.
+type CoursePreview struct {
+	Key             string
+	Pairs           int  // the list's pairs naming the course
+	AlreadyEnrolled int  // of those, learners enrolled already (reported, not enrolled twice)
+	Known           bool // the course exists; an unknown course's pairs become problems
+}
+
+// PreviewEnrollment counts, per course in the order the list first names
+// it, what enrolling pairs would do; nothing changes.
+func (s *Store) PreviewEnrollment(ctx context.Context, pairs []emaillist.Pair) ([]CoursePreview, error) {
+	emails, courses := make([]string, len(pairs)), make([]string, len(pairs))
+	for i, p := range pairs {
+		emails[i], courses[i] = p.Email, p.Course
+	}
+	rows, err := s.pool.Query(ctx, `SELECT l.course, count(*), count(e.email), c.key IS NOT NULL
+		FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS l(email, course, n)
+		LEFT JOIN courses c ON c.key = l.course
+		LEFT JOIN enrollments e ON e.course_key = l.course AND e.email = l.email
+		GROUP BY l.course, c.key ORDER BY min(l.n)`, emails, courses)
+	if err != nil {
+		return nil, fmt.Errorf("preview enrollment: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[CoursePreview])
 }

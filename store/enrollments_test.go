@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -377,5 +378,28 @@ func TestUnenroll_RemovesOneEnrollmentAndIsAudited(t *testing.T) {
 	audit, _ := s.ListAudit(ctx, AuditFilter{Action: "enrollment.delete"})
 	if len(audit.Entries) != 1 {
 		t.Errorf("%d unenroll audit entries, want 1", len(audit.Entries))
+	}
+}
+
+func TestPreviewEnrollment_CountsPerCourseInListOrderWithoutChangingAnything(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := context.Background()
+	seedCourses(t, s, "A", "B")
+	pairs, problems := parseEnrollmentCSV(t, "a@x.io,B\nb@x.io,Z\nc@x.io,B\n")
+	if _, err := s.Enroll(ctx, pairs[:1], nil, testActor("x")); err != nil {
+		t.Fatal(err)
+	}
+	before := enrollmentCount(t, s)
+	got, err := s.PreviewEnrollment(ctx, pairs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []CoursePreview{{Key: "B", Pairs: 2, AlreadyEnrolled: 1, Known: true}, {Key: "Z", Pairs: 1}}
+	if !reflect.DeepEqual(got, want) || len(problems) != 0 {
+		t.Errorf("preview %+v, want %+v", got, want)
+	}
+	if enrollmentCount(t, s) != before {
+		t.Error("the preview enrolled someone")
 	}
 }

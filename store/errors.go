@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -38,6 +39,9 @@ type Error struct {
 	// (the list's problems, the seats short, the later changes); nil when
 	// the message says it all.
 	Detail any
+	// RetryAfter, when set, is how long the client should wait before
+	// trying again.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -45,7 +49,7 @@ func (e *Error) Error() string { return e.Message }
 // Is makes errors.Is(err, ErrNotFound) true for every not-found Error.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
-	return ok && t.Code == e.Code && t.Reason == NoReason && t.Detail == nil
+	return ok && t.Code == e.Code && t.Reason == NoReason && t.Detail == nil && t.RetryAfter == 0
 }
 
 // Reason is why a request was refused, more precisely than its Code. The
@@ -83,6 +87,12 @@ const (
 	ReasonNothingToUndo
 	ReasonPreviewNotFound
 	ReasonPreviewExpired
+	ReasonActivationLimit          // Detail: InstancesOfPlan
+	ReasonInstanceAlreadyActivated // Detail: InstancesOfPlan
+	ReasonTooManyAttempts
+	ReasonBusy
+	ReasonInvalidText // Detail: FieldName
+	ReasonCrossOrigin
 	// ReasonCount bounds the reasons, for the edge's check that it names each.
 	ReasonCount
 )
@@ -101,6 +111,14 @@ type (
 	CurrentVersion string
 	// CurrentChildren are a block's children as they are now.
 	CurrentChildren []string
+	// InstancesOfPlan is where an instance of a plan's license can be
+	// freed, and how many each license may have (0 when beside the point).
+	InstancesOfPlan struct {
+		PlanID string
+		Limit  int
+	}
+	// FieldName names the one input at fault.
+	FieldName string
 	// CourseCreated is when the course came to exist.
 	CourseCreated time.Time
 	// LaterChanges are why an undo was refused: the later changes it would
@@ -190,4 +208,17 @@ func (e *ErrLocked) ExpiresInSeconds() int {
 		return 0
 	}
 	return int((d + time.Second - 1) / time.Second)
+}
+
+// MaxNameLength bounds every name and title people type (plans, courses,
+// blocks, people), in characters: checked before the database, so a
+// pasted essay is a clear refusal rather than an index error.
+const MaxNameLength = 200
+
+// tooLong refuses text longer than max characters, naming what it is.
+func tooLong(what, s string, max int) error {
+	if n := utf8.RuneCountInString(s); n > max {
+		return Errorf(EInvalid, "The %s is %d characters long; the limit is %d.", what, n, max)
+	}
+	return nil
 }

@@ -73,6 +73,11 @@ func (s *Store) CourseHistory(ctx context.Context, course string, f HistoryFilte
 	if _, err := authorizeCourse(ctx, s.pool, course, a, rightView, false); err != nil {
 		return HistoryPage{}, err
 	}
+	// The cursor is a version id this list handed out; anything else would
+	// silently page from a made-up point.
+	if f.Before != "" && !IsID(f.Before) {
+		return HistoryPage{}, Errorf(EBadRequest, "The cursor %q is not one this list handed out; start again without it.", f.Before)
+	}
 	return listVersions(ctx, s.pool, course, f)
 }
 

@@ -20,7 +20,7 @@ type pruneRule struct {
 var prunable = []pruneRule{
 	{table: "web_sessions", column: "expires_at"},
 	{table: "api_tokens", column: "expires_at"},
-	{table: "login_failures", column: "at", keep: loginFailureWindow}, // older ones no longer count
+	{table: "sign_in_attempts", column: "last_at", keep: throttleWindow}, // their window ended: they count no more
 	{table: "enrollment_results", column: "created_at", keep: resultRetention},
 	{table: "staged_lists", column: "expires_at"},
 }

@@ -35,7 +35,7 @@ func seedExpiring(t *testing.T, s *Store, expired, live int) {
 			}{
 				{`INSERT INTO web_sessions (token_hash, person_id, expires_at) VALUES ($1, $2, $3)`, []any{hashSecret(NewID()), p.ID, at}},
 				{`INSERT INTO api_tokens (token_hash, client_id, expires_at) VALUES ($1, $2, $3)`, []any{hashSecret(NewID()), creds.ClientID, at}},
-				{`INSERT INTO login_failures (email, remote_ip, at) VALUES ($1, '127.0.0.1', $2)`, []any{"x@example.com", old}},
+				{`INSERT INTO sign_in_attempts (key, attempts, next_at, last_at) VALUES ($1, 1, $2, $2)`, []any{hashSecret(NewID()), old}},
 				{`INSERT INTO enrollment_results (id, created_at, actor_name, enrolled, existing, outcome) VALUES ($1, $2, 'x', $3, 0, '')`, []any{NewID(), old, i}},
 				{`INSERT INTO staged_lists (id, purpose, owner_kind, owner_id, body, expires_at) VALUES ($1, 'enrollment', 'person', $2, '', $3)`, []any{NewID(), p.ID, at}},
 			} {

@@ -147,6 +147,35 @@ func (s *Store) Job(ctx context.Context, id string) (Job, error) {
 	return j, nil
 }
 
+// JobSeenBy returns the job when a may see its subject: a plan's jobs are
+// for admins and support, a course's for those who may see the course.
+// Whoever started a job may always follow it. Any other job reads as
+// unknown, so its id reveals nothing.
+func (s *Store) JobSeenBy(ctx context.Context, id string, a Actor) (Job, error) {
+	j, err := s.Job(ctx, id)
+	if err != nil {
+		return Job{}, err
+	}
+	if j.CreatedBy.Kind == a.Kind && j.CreatedBy.ID == a.ID {
+		return j, nil
+	}
+	switch j.SubjectType {
+	case "plan":
+		if a.Is(RoleAdmin, RoleSupport) {
+			return j, nil
+		}
+	case "course":
+		_, err := authorizeCourse(ctx, s.pool, j.SubjectID, a, rightView, false)
+		if err == nil {
+			return j, nil
+		}
+		if code := ErrorCode(err); code != EForbidden && code != ENotFound {
+			return Job{}, err
+		}
+	}
+	return Job{}, Errorf(ENotFound, "There is no job %q.", id)
+}
+
 // LatestJob returns the newest job about a subject (e.g. a plan), if any.
 func (s *Store) LatestJob(ctx context.Context, subjectType, subjectID string) (Job, bool, error) {
 	j, err := scanJob(s.pool.QueryRow(ctx, `SELECT `+jobColumns+` FROM jobs j

@@ -39,13 +39,6 @@ type NewPerson struct {
 // MinPasswordLength is the shortest password accepted.
 const MinPasswordLength = 10
 
-// Login throttling: after this many failures for one email address within the
-// window, further attempts are refused until the window moves on.
-const (
-	maxLoginFailures   = 5
-	loginFailureWindow = 15 * time.Minute
-)
-
 const personColumns = `id, email, name, role, created_at`
 
 func scanPerson(row pgx.Row) (Person, error) {
@@ -67,6 +60,9 @@ func (s *Store) CreatePerson(ctx context.Context, np NewPerson, by Actor) (Perso
 		return Person{}, Errorf(EInvalid, "The password must be at least %d characters long.", MinPasswordLength)
 	}
 	name := strings.TrimSpace(np.Name)
+	if err := tooLong("name", name, MaxNameLength); err != nil {
+		return Person{}, err
+	}
 	if name == "" {
 		name, _, _ = strings.Cut(email, "@")
 	}
@@ -90,43 +86,44 @@ func (s *Store) CreatePerson(ctx context.Context, np NewPerson, by Actor) (Perso
 	return p, err
 }
 
-// Authenticate checks an email and password. Unknown addresses and wrong
-// passwords get the same answer; repeated failures are throttled.
+// Authenticate checks an email and password from a client address.
+// Unknown addresses and wrong passwords get the same answer; attempts are
+// throttled per account and per address before any password is compared
+// (see SignInThrottle).
 func (s *Store) Authenticate(ctx context.Context, email, password, remoteIP string) (Person, error) {
 	email = strings.TrimSpace(email)
-	var failures int
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM login_failures
-		WHERE lower(email) = lower($1) AND at > $2`, email, s.Now().Add(-loginFailureWindow)).Scan(&failures); err != nil {
-		return Person{}, fmt.Errorf("count login failures: %w", err)
+	if len(email) > MaxEmailLength {
+		return Person{}, &Error{Code: EBadRequest, Reason: ReasonInvalidText, Message: fmt.Sprintf("The email address is longer than %d characters.", MaxEmailLength),
+			Detail: FieldName("email")}
 	}
-	if failures >= maxLoginFailures {
-		return Person{}, &Error{Code: ERateLimited, Message: "Too many failed sign-in attempts for this address. Wait 15 minutes and try again."}
+	claim, err := s.claimSignIn(ctx, email, remoteIP)
+	if err != nil {
+		return Person{}, err
 	}
-
 	var p Person
 	var hash string
-	err := s.pool.QueryRow(ctx, `SELECT `+personColumns+`, password_hash FROM people WHERE lower(email) = lower($1)`, email).
+	err = s.pool.QueryRow(ctx, `SELECT `+personColumns+`, password_hash FROM people WHERE lower(email) = lower($1)`, email).
 		Scan(&p.ID, &p.Email, &p.Name, &p.Role, &p.CreatedAt, &hash)
 	if errors.Is(err, pgx.ErrNoRows) {
 		hash = s.dummyHash()
 	} else if err != nil {
 		return Person{}, fmt.Errorf("find person: %w", err)
 	}
-	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil || p.ID == "" {
-		if _, err := s.pool.Exec(ctx, `INSERT INTO login_failures (email, remote_ip, at) VALUES ($1, $2, $3)`, email, remoteIP, s.Now()); err != nil {
-			return Person{}, fmt.Errorf("record login failure: %w", err)
-		}
+	ok, err := s.checkPassword(ctx, hash, password)
+	if err != nil {
+		return Person{}, err
+	}
+	if !ok || p.ID == "" {
 		return Person{}, &Error{Code: EUnauthorized, Message: "The email address or password is incorrect."}
 	}
-	if _, err := s.pool.Exec(ctx, `DELETE FROM login_failures WHERE lower(email) = lower($1)`, email); err != nil {
-		return Person{}, fmt.Errorf("clear login failures: %w", err)
-	}
-	return p, nil
+	return p, s.succeeded(ctx, claim)
 }
 
 // ChangePassword sets a new password after checking the current one, and
-// ends every session of that person (the caller starts a fresh one).
-func (s *Store) ChangePassword(ctx context.Context, personID, current, next string) error {
+// ends every session of that person (the caller starts a fresh one). The
+// check of the current password is throttled as sign-in is, so a session
+// left open cannot be used to guess it.
+func (s *Store) ChangePassword(ctx context.Context, personID, current, next, remoteIP string) error {
 	if len(next) < MinPasswordLength {
 		return Errorf(EInvalid, "The new password must be at least %d characters long.", MinPasswordLength)
 	}
@@ -138,8 +135,19 @@ func (s *Store) ChangePassword(ctx context.Context, personID, current, next stri
 	if err != nil {
 		return fmt.Errorf("find person: %w", err)
 	}
-	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(current)) != nil {
+	claim, err := s.claimSignIn(ctx, email, remoteIP)
+	if err != nil {
+		return err
+	}
+	ok, err := s.checkPassword(ctx, hash, current)
+	if err != nil {
+		return err
+	}
+	if !ok {
 		return &Error{Code: EInvalid, Message: "The current password is incorrect."}
+	}
+	if err := s.succeeded(ctx, claim); err != nil {
+		return err
 	}
 	newHash, err := bcrypt.GenerateFromPassword([]byte(next), s.PasswordCost)
 	if err != nil {

@@ -84,6 +84,8 @@ func validatePlan(name string, seats int, starts, expires time.Time) error {
 	problems := map[string]string{}
 	if strings.TrimSpace(name) == "" {
 		problems["name"] = "A plan needs a name."
+	} else if err := tooLong("plan name", name, MaxNameLength); err != nil {
+		problems["name"] = err.Error()
 	}
 	if seats < 0 || seats > MaxSeats {
 		problems["seats"] = fmt.Sprintf("Seats must be between 0 and %d.", MaxSeats)

@@ -32,13 +32,18 @@ type Store struct {
 	// before use.
 	Locks LockObserver
 
-	dummyOnce sync.Once
-	dummy     string
+	// Throttle bounds password guessing; set it before the first sign-in.
+	Throttle SignInThrottle
+
+	dummyOnce    sync.Once
+	dummy        string
+	throttleOnce sync.Once
+	passwordGate chan struct{}
 }
 
 // New returns a Store over pool.
 func New(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool, Now: time.Now, PasswordCost: bcrypt.DefaultCost, Locks: unobserved{}}
+	return &Store{pool: pool, Now: time.Now, PasswordCost: bcrypt.DefaultCost, Locks: unobserved{}, Throttle: DefaultSignInThrottle()}
 }
 
 // Pool exposes the connection pool to the job queue, which shares it.
@@ -70,6 +75,13 @@ func (s *Store) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 
 // NewID returns a new ULID: sortable by creation time, unique across processes.
 func NewID() string { return ulid.Make().String() }
+
+// IsID reports whether s has the form of an id NewID makes: a cheap check
+// that lets made-up ids be refused without a query.
+func IsID(s string) bool {
+	_, err := ulid.ParseStrict(s)
+	return err == nil
+}
 
 // newSecret returns a random 256-bit token, URL-safe.
 func newSecret() string {

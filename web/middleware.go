@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/klauspost/compress/gzhttp"
 
@@ -81,15 +82,23 @@ func (v *oneVary) Flush() { http.NewResponseController(v.ResponseWriter).Flush()
 // Unwrap lets http.ResponseController reach the real writer.
 func (v *oneVary) Unwrap() http.ResponseWriter { return v.ResponseWriter }
 
-// securityHeaders applies the same protections to every answer.
-func securityHeaders(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := w.Header()
-		for name, value := range protections {
-			h[name] = value // shared, never modified: no allocation per request
-		}
-		next.ServeHTTP(w, r)
-	})
+// securityHeaders applies the same protections to every answer, and tells
+// browsers to use HTTPS only when hstsMaxAge is positive.
+func securityHeaders(hstsMaxAge time.Duration) middleware {
+	headers := protections
+	if hstsMaxAge > 0 {
+		headers = protections.Clone()
+		headers.Set("Strict-Transport-Security", fmt.Sprintf("max-age=%d; includeSubDomains", int64(hstsMaxAge/time.Second)))
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := w.Header()
+			for name, value := range headers {
+				h[name] = value // shared, never modified: no allocation per request
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
 }
 
 var protections = http.Header{
@@ -101,8 +110,35 @@ var protections = http.Header{
 
 // crossOriginProtection refuses unsafe cross-site browser requests (CSRF).
 // Non-browser API clients send no Sec-Fetch-Site or Origin and pass.
+// Refusals use the one error writer: JSON on the API, a page elsewhere.
 func crossOriginProtection(next http.Handler) http.Handler {
-	return http.NewCrossOriginProtection().Handler(next)
+	p := http.NewCrossOriginProtection()
+	p.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		handlers.Fail(w, r, errCrossOrigin)
+	}))
+	return p.Handler(next)
+}
+
+var errCrossOrigin = &store.Error{Code: store.EForbidden, Reason: store.ReasonCrossOrigin,
+	Message: "This request came from another site and would change data, so it was refused. Use Seatplan's own pages, or call the API without browser cookies."}
+
+// checkText refuses, with a 400 naming the field, a path value or query
+// value that holds NUL or invalid UTF-8, before any handler or statement
+// sees it.
+func checkText(mux *http.ServeMux) middleware {
+	patternOf := func(r *http.Request) string {
+		_, pattern := mux.Handler(r)
+		return pattern
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if err := handlers.CheckRequestText(r, patternOf); err != nil {
+				handlers.Fail(w, r, err)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
 }
 
 type sessionResolver interface {

@@ -22,9 +22,10 @@ import (
 
 // apiBundle is a server with running job workers and a bearer token.
 type apiBundle struct {
-	srv   *httptest.Server
-	store *store.Store
-	token string
+	srv      *httptest.Server
+	store    *store.Store
+	token    string
+	sessions *Sessions
 }
 
 func setupAPI(t *testing.T, role store.Role, lim handlers.ListLimits) *apiBundle {
@@ -42,9 +43,10 @@ func setupAPI(t *testing.T, role store.Role, lim handlers.ListLimits) *apiBundle
 	hashKey, blockKey := make([]byte, 64), make([]byte, 32)
 	rand.Read(hashKey)
 	rand.Read(blockKey)
+	sessions := NewSessions(hashKey, blockKey, false)
 	srv := httptest.NewServer(NewServer(Deps{
 		Store: st, Logger: slog.New(slog.DiscardHandler), TokenTTL: time.Hour,
-		Sessions: NewSessions(hashKey, blockKey, false),
+		Sessions: sessions,
 		Jobs:     jobs, LeaseTTL: time.Minute, Lists: lim,
 	}))
 	t.Cleanup(func() {
@@ -61,7 +63,7 @@ func setupAPI(t *testing.T, role store.Role, lim handlers.ListLimits) *apiBundle
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &apiBundle{srv: srv, store: st, token: tok.Token}
+	return &apiBundle{srv: srv, store: st, token: tok.Token, sessions: sessions}
 }
 
 var defaultLimits = handlers.ListLimits{MaxBytes: 1 << 20, MaxEntries: 1000}
@@ -138,7 +140,7 @@ func TestAssignmentsAPI_AcceptsTextCSVAndJSONAndRunsTheJob(t *testing.T) {
 
 func TestAssignmentsAPI_JobReportsTheResult(t *testing.T) {
 	t.Parallel()
-	b := setupAPI(t, store.RoleSupport, defaultLimits)
+	b := setupAPI(t, store.RoleAdmin, defaultLimits)
 	id := b.createPlan(t, 5)
 	b.waitJob(t, mustAccept(t, b, id, "a@example.com"))
 	j := b.waitJob(t, mustAccept(t, b, id, "a@example.com\nb@example.com\nB@example.com"))
@@ -277,5 +279,24 @@ func TestPlansAPI_SeatChangesTheDatabaseCannotHonourAreRefused(t *testing.T) {
 	_, p := b.call(t, "GET", "/api/v1/plans/"+id, "", nil)
 	if p["seats"] != 3.0 || p["counts"].(map[string]any)["unassigned"] != 1.0 {
 		t.Errorf("refused changes changed the plan: %v", p)
+	}
+}
+
+func TestPlansAPI_InstancesPerLicenseIsEditableAndBounded(t *testing.T) {
+	t.Parallel()
+	b := setupAPI(t, store.RoleAdmin, defaultLimits)
+	id := b.createPlan(t, 2)
+	if status, p := b.call(t, "GET", "/api/v1/plans/"+id, "", nil); status != http.StatusOK || p["instances_per_license"] != 1.0 {
+		t.Fatalf("new plan: %d %v, want 1 instance per license", status, p["instances_per_license"])
+	}
+	if status, p := b.call(t, "PATCH", "/api/v1/plans/"+id, "application/json", strings.NewReader(`{"instances_per_license":3}`)); status != http.StatusOK || p["instances_per_license"] != 3.0 {
+		t.Fatalf("patch: %d %v", status, p)
+	}
+	status, p := b.call(t, "PATCH", "/api/v1/plans/"+id, "application/json", strings.NewReader(`{"name":"Renamed","instances_per_license":0}`))
+	if status != http.StatusUnprocessableEntity {
+		t.Fatalf("zero instances: %d %v, want 422", status, p)
+	}
+	if _, p := b.call(t, "GET", "/api/v1/plans/"+id, "", nil); p["name"] != "Acme" || p["instances_per_license"] != 3.0 {
+		t.Errorf("a refused patch changed the plan: %v", p)
 	}
 }

@@ -5,6 +5,7 @@ package web
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/seatplan/seatplan/handlers"
@@ -38,6 +39,12 @@ type Deps struct {
 	Metrics *metrics.Metrics
 	// MetricsToken lets clients other than loopback scrape /metrics.
 	MetricsToken string
+	// TrustedProxies are the peers whose X-Forwarded-For is believed; none
+	// by default.
+	TrustedProxies []netip.Prefix
+	// HSTSMaxAge, when positive, sends Strict-Transport-Security (set in
+	// production, where the server sits behind HTTPS).
+	HSTSMaxAge time.Duration
 }
 
 // NewServer returns the whole application as one handler.
@@ -58,8 +65,9 @@ func NewServer(d Deps) http.Handler {
 		observe(logger, d.Metrics), // outermost: a panic's 500 is named, logged and counted too
 		recoverPanics,
 		compress,
-		securityHeaders,
+		securityHeaders(d.HSTSMaxAge),
 		crossOriginProtection,
+		checkText(mux),
 		loadSession(d.Store, d.Sessions),
 	)
 }

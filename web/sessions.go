@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/gorilla/sessions"
 
@@ -62,11 +63,38 @@ func (s *Sessions) End(w http.ResponseWriter, r *http.Request) error {
 	return sess.Save(r, w)
 }
 
+// The cookie holds at most 4 KiB once encrypted and encoded, and flash
+// messages may quote what people typed (a plan's name, a block id from the
+// URL): each is cut to maxFlashBytes and only the newest maxFlashes are
+// kept, so the cookie always fits.
+const (
+	maxFlashBytes = 400
+	maxFlashes    = 3
+	flashesKey    = "_flash" // where gorilla/sessions keeps them
+)
+
 // Flash queues a message for the next full page.
 func (s *Sessions) Flash(w http.ResponseWriter, r *http.Request, f layout.Flash) error {
 	sess := s.session(r)
-	sess.AddFlash(f.Kind + "\n" + f.Message) // a plain string needs no gob registration
+	if queued, _ := sess.Values[flashesKey].([]any); len(queued) >= maxFlashes {
+		sess.Values[flashesKey] = queued[len(queued)-maxFlashes+1:]
+	}
+	sess.AddFlash(f.Kind + "\n" + truncateUTF8(f.Message, maxFlashBytes)) // a plain string needs no gob registration
 	return sess.Save(r, w)
+}
+
+// truncateUTF8 cuts s to at most max bytes on a character boundary, marking
+// the cut with an ellipsis.
+func truncateUTF8(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	const ellipsis = "…"
+	cut := max - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + ellipsis
 }
 
 // popFlashes takes the queued messages out of the session.

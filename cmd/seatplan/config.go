@@ -19,7 +19,9 @@ import (
 	"golang.org/x/crypto/hkdf"
 
 	"github.com/seatplan/seatplan/handlers"
+	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/store/licensing"
+	"github.com/seatplan/seatplan/web"
 )
 
 // config is everything that can be set by flag or environment variable; a
@@ -37,6 +39,11 @@ type config struct {
 	LogLevel       string
 	Demo           bool
 	MetricsToken   string
+
+	// Sign-in throttling and the edge: see store.SignInThrottle.
+	SignIn         store.SignInThrottle
+	TrustedProxies string
+	HSTSMaxAge     time.Duration
 
 	// SigningKey signs license documents; PreviousSigningKeys are the
 	// public halves of retired ones, still published for verification.
@@ -108,6 +115,14 @@ func bindConfig(fs *flag.FlagSet, getenv func(string) string) *config {
 	fs.IntVar(&c.MaxListEntries, "max-list-entries", intEnv("SEATPLAN_MAX_LIST_ENTRIES", 200_000), "most entries in one email or enrollment list (env SEATPLAN_MAX_LIST_ENTRIES)")
 	fs.StringVar(&c.LogLevel, "log-level", env("SEATPLAN_LOG_LEVEL", "info"), "debug, info, warn or error (env SEATPLAN_LOG_LEVEL)")
 	fs.StringVar(&c.MetricsToken, "metrics-token", env("SEATPLAN_METRICS_TOKEN", ""), "bearer token that lets clients other than loopback scrape /metrics (env SEATPLAN_METRICS_TOKEN)")
+	def := store.DefaultSignInThrottle()
+	fs.IntVar(&c.SignIn.AccountAttempts, "sign-in-attempts", intEnv("SEATPLAN_SIGN_IN_ATTEMPTS", def.AccountAttempts), "password checks per account within 15 minutes before back-off starts (env SEATPLAN_SIGN_IN_ATTEMPTS)")
+	fs.IntVar(&c.SignIn.AddressAttempts, "sign-in-address-attempts", intEnv("SEATPLAN_SIGN_IN_ADDRESS_ATTEMPTS", def.AddressAttempts), "password checks per client address within 15 minutes before back-off starts (env SEATPLAN_SIGN_IN_ADDRESS_ATTEMPTS)")
+	fs.DurationVar(&c.SignIn.Backoff, "sign-in-backoff", durationEnv("SEATPLAN_SIGN_IN_BACKOFF", def.Backoff), "first wait once the free attempts are used; doubles each time (env SEATPLAN_SIGN_IN_BACKOFF)")
+	fs.DurationVar(&c.SignIn.MaxBackoff, "sign-in-max-backoff", durationEnv("SEATPLAN_SIGN_IN_MAX_BACKOFF", def.MaxBackoff), "longest wait between password checks for one account or address (env SEATPLAN_SIGN_IN_MAX_BACKOFF)")
+	fs.IntVar(&c.SignIn.PasswordChecks, "password-checks", intEnv("SEATPLAN_PASSWORD_CHECKS", def.PasswordChecks), "password hash comparisons run at once for sign-in and password change (env SEATPLAN_PASSWORD_CHECKS)")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", env("SEATPLAN_TRUSTED_PROXIES", ""), "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For is believed; empty believes none (env SEATPLAN_TRUSTED_PROXIES)")
+	fs.DurationVar(&c.HSTSMaxAge, "hsts-max-age", durationEnv("SEATPLAN_HSTS_MAX_AGE", 365*24*time.Hour), "Strict-Transport-Security max-age sent in production; 0 sends none (env SEATPLAN_HSTS_MAX_AGE)")
 	fs.BoolVar(&c.Demo, "demo", boolEnv("SEATPLAN_DEMO", true), "load demo data into an empty database (development only; env SEATPLAN_DEMO=false to skip)")
 	return c
 }
@@ -126,6 +141,18 @@ func (c *config) validate() error {
 	}
 	if c.LeaseTTL <= 0 {
 		return fmt.Errorf("-lease-ttl must be a positive duration, not %s", c.LeaseTTL)
+	}
+	if c.SignIn.AccountAttempts < 1 || c.SignIn.AddressAttempts < 1 || c.SignIn.PasswordChecks < 1 {
+		return errors.New("-sign-in-attempts, -sign-in-address-attempts and -password-checks must be at least 1")
+	}
+	if c.SignIn.Backoff <= 0 || c.SignIn.MaxBackoff < c.SignIn.Backoff {
+		return fmt.Errorf("-sign-in-backoff must be positive and at most -sign-in-max-backoff (%s, %s)", c.SignIn.Backoff, c.SignIn.MaxBackoff)
+	}
+	if _, err := web.ParseTrustedProxies(c.TrustedProxies); err != nil {
+		return fmt.Errorf("-trusted-proxies: %w", err)
+	}
+	if c.HSTSMaxAge < 0 {
+		return fmt.Errorf("-hsts-max-age must not be negative, not %s", c.HSTSMaxAge)
 	}
 	if c.SessionKey != "" && len(c.SessionKey) < 32 {
 		return errors.New("the session key must be at least 32 bytes long")
@@ -185,13 +212,31 @@ func (c *config) devSecret(name string, generate func() string) (string, error) 
 	return secret, nil
 }
 
+// sessionSecret is the configured session secret, or development's own.
+func (c *config) sessionSecret() (string, error) {
+	if c.SessionKey != "" {
+		return c.SessionKey, nil
+	}
+	return c.devSecret("session.key", func() string { return hex.EncodeToString(randomBytes(32)) })
+}
+
+// throttleKey derives the key of the sign-in counters' hashes from the
+// session secret, which every process of one deployment shares already.
+func (c *config) throttleKey() ([]byte, error) {
+	secret, err := c.sessionSecret()
+	if err != nil {
+		return nil, err
+	}
+	key := make([]byte, 32)
+	_, err = io.ReadFull(hkdf.New(sha256.New, []byte(secret), nil, []byte("seatplan sign-in throttle")), key)
+	return key, err
+}
+
 // sessionKeys derives the cookie signing and encryption keys from one secret.
 func (c *config) sessionKeys() (hashKey, blockKey []byte, err error) {
-	secret := c.SessionKey
-	if secret == "" {
-		if secret, err = c.devSecret("session.key", func() string { return hex.EncodeToString(randomBytes(32)) }); err != nil {
-			return nil, nil, err
-		}
+	secret, err := c.sessionSecret()
+	if err != nil {
+		return nil, nil, err
 	}
 	r := hkdf.New(sha256.New, []byte(secret), nil, []byte("seatplan session cookie"))
 	hashKey, blockKey = make([]byte, 64), make([]byte, 32)

@@ -91,7 +91,7 @@ func TestBrowser_DestructiveActionsAskFirstAndCancelChangesNothing(t *testing.T)
 
 	b := newBrowser(t)
 	d := watchDialogs(t, b)
-	if err := signInInBrowser(b, s.URL, "support@example.com", store.DemoPassword); err != nil {
+	if err := signInInBrowser(b, s.URL, "admin@example.com", store.DemoPassword); err != nil {
 		t.Fatal(err)
 	}
 	if err := chromedp.Do(b, chromedp.WaitVisible(testid("dashboard-card")), chromedp.Navigate(s.URL+"/plans/"+planID),

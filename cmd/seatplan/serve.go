@@ -52,6 +52,15 @@ func serveCommand(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return err
 	}
+	st.Throttle = cfg.SignIn
+	if st.Throttle.Key, err = cfg.throttleKey(); err != nil {
+		return err
+	}
+	trusted, _ := web.ParseTrustedProxies(cfg.TrustedProxies) // validated with the config
+	var hsts time.Duration
+	if cfg.production() {
+		hsts = cfg.HSTSMaxAge
+	}
 	keyring, err := cfg.keyring()
 	if err != nil {
 		return err
@@ -94,6 +103,7 @@ func serveCommand(ctx context.Context, args []string, getenv func(string) string
 		Jobs: jobs, LeaseTTL: cfg.LeaseTTL,
 		Lists:   web.ListLimits{MaxBytes: cfg.MaxUploadBytes, MaxEntries: cfg.MaxListEntries},
 		Metrics: m, MetricsToken: cfg.MetricsToken,
+		TrustedProxies: trusted, HSTSMaxAge: hsts,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)

@@ -140,5 +140,8 @@ func APIBlock(course, id string) string { return APICourse(course) + "/blocks/" 
 // APIActivationLicense is where an activated instance refreshes its license.
 func APIActivationLicense(id string) string { return "/api/v1/activations/" + seg(id) + "/license" }
 
+// PlanInstances is the plan page that lists (and deactivates) its instances.
+func PlanInstances(id string) string { return Plan(id) + "/instances" }
+
 // BlockHistory is the change log of one block.
 func BlockHistory(key, id string) string { return CourseHistory(key, url.Values{"block": {id}}) }

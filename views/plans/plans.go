@@ -105,6 +105,13 @@ type Preview struct {
 // MaxProblemsShown bounds the invalid entries a preview lists.
 const MaxProblemsShown = 500
 
+func invalidEntries(n int) string {
+	if n == 1 {
+		return "entry is not a valid address"
+	}
+	return "entries are not valid addresses"
+}
+
 func (p Preview) startOverURL() string { return paths.NewAssignment(p.PlanID, p.ID) }
 
 // Problem is an invalid line of the list.
