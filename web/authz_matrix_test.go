@@ -61,6 +61,7 @@ var roleMatrix = map[string][]identity{
 	"POST /api/v1/activations":             public,
 	"GET /api/v1/activations/{id}/license": public,
 	"GET /api/v1/license-signing-key":      public,
+	"GET /api/v1/openapi.json":             public,
 	"/":                                    public,
 
 	"POST /logout":           people,
