@@ -10,8 +10,8 @@ import (
 	"github.com/seatplan/seatplan/views/layout"
 )
 
-// Account shows who is signed in and the password change form.
-func Account() http.Handler {
+// AccountPage shows who is signed in and the password change form.
+func AccountPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		render(w, r, http.StatusOK, account.AccountPage(accountView(r, "")))
 	})
@@ -27,8 +27,8 @@ type passwordChanger interface {
 	CreateSession(ctx context.Context, personID string, ttl time.Duration) (string, error)
 }
 
-// ChangePassword ends every session of the person, then signs this browser in again.
-func ChangePassword(st passwordChanger, sessions SessionManager, clientAddr ClientAddress) http.Handler {
+// ChangePasswordPage ends every session of the person, then signs this browser in again.
+func ChangePasswordPage(st passwordChanger, sessions SessionManager, clientAddr ClientAddress) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !readForm(w, r, maxFormBody) {
 			return

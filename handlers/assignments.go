@@ -361,8 +361,8 @@ func AssignLicensesPage(st assignmentPages, q JobQueue, lim ListLimits, ttl time
 	})
 }
 
-// JobProgress is the fragment the progress bar polls.
-func JobProgress(st assignmentPages, now func() time.Time) http.Handler {
+// JobProgressPage is the fragment the progress bar polls.
+func JobProgressPage(st assignmentPages, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		jv, err := jobView(r.Context(), st, st, r.PathValue("id"), r.PathValue("job"), now())
 		if err != nil {

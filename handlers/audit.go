@@ -15,8 +15,8 @@ type auditReader interface {
 	AuditActions(ctx context.Context) ([]string, error)
 }
 
-// AuditLog pages through the audit trail with search and an action filter.
-func AuditLog(st auditReader) http.Handler {
+// AuditLogPage pages through the audit trail with search and an action filter.
+func AuditLogPage(st auditReader) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		f := store.AuditFilter{Q: q.Get("q"), Action: q.Get("action"), Limit: 50}

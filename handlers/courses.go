@@ -20,9 +20,9 @@ type courseLister interface {
 	CreateCourse(ctx context.Context, key, title string, by store.Actor, src store.Source) (store.Course, error)
 }
 
-// Courses lists the courses the person may see, with a create form for
+// CoursesPage lists the courses the person may see, with a create form for
 // authors and admins.
-func Courses(st courseLister) http.Handler {
+func CoursesPage(st courseLister) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		renderCourseList(w, r, st, http.StatusOK, courses.ListView{})
 	})
@@ -369,9 +369,9 @@ func DeleteBlockPage(st blockEditor, sessions SessionManager) http.Handler {
 	})
 }
 
-// BlockChanges is polled while a block is open: it names the changes others
+// BlockChangesPage is polled while a block is open: it names the changes others
 // made to it since the version the editor was loaded from.
-func BlockChanges(st historyReader) http.Handler {
+func BlockChangesPage(st historyReader) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		course, id, since := r.PathValue("course"), r.PathValue("block"), r.URL.Query().Get("since")
 		me := mustActor(r)

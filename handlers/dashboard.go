@@ -18,8 +18,8 @@ type dashboardReader interface {
 	ListAudit(ctx context.Context, f store.AuditFilter) (store.AuditPage, error)
 }
 
-// Dashboard is the landing page after sign-in.
-func Dashboard(st dashboardReader) http.Handler {
+// DashboardPage is the landing page after sign-in.
+func DashboardPage(st dashboardReader) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		o, err := st.ReadOverview(r.Context())
 		if err != nil {

@@ -28,7 +28,7 @@ func TestDashboard_LinksOnlyToPagesTheRoleMayOpen(t *testing.T) {
 			r := httptest.NewRequest(http.MethodGet, "/", nil)
 			r = r.WithContext(WithActor(r.Context(), store.Actor{Kind: store.ActorPerson, ID: "p1", Name: "p@example.com", Role: role}))
 			w := httptest.NewRecorder()
-			Dashboard(fakeDashboard{}).ServeHTTP(w, r)
+			DashboardPage(fakeDashboard{}).ServeHTTP(w, r)
 			if w.Code != http.StatusOK {
 				t.Fatalf("status %d", w.Code)
 			}

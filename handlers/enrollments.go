@@ -85,9 +85,9 @@ type enrollmentPages interface {
 	DropStagedList(ctx context.Context, id string) error
 }
 
-// Enrollments shows the upload form and the courses with their learners;
+// EnrollmentsPage shows the upload form and the courses with their learners;
 // ?from= names a preview whose pasted text goes back in the form ("Start over").
-func Enrollments(st enrollmentPages) http.Handler {
+func EnrollmentsPage(st enrollmentPages) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		paste := ""
 		if from := r.URL.Query().Get("from"); from != "" {
@@ -125,10 +125,10 @@ func readStagedPairs(l store.StagedList, lim ListLimits, column, courseColumn st
 	return list, listError(err)
 }
 
-// PreviewEnrollments reads an uploaded or pasted list, keeps it on the
+// PreviewEnrollmentsPage reads an uploaded or pasted list, keeps it on the
 // server and shows what it would do; nothing changes. A list that cannot be
 // read is answered with the upload form and the reason, the pasted text kept.
-func PreviewEnrollments(st enrollmentPages, lim ListLimits) http.Handler {
+func PreviewEnrollmentsPage(st enrollmentPages, lim ListLimits) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		l, err := readUpload(w, r, lim, "pairs")
 		var list emaillist.Pairs
@@ -143,9 +143,9 @@ func PreviewEnrollments(st enrollmentPages, lim ListLimits) http.Handler {
 	})
 }
 
-// EnrollmentPreview shows the preview of a staged list again, read with the
+// EnrollmentPreviewPage shows the preview of a staged list again, read with the
 // columns picked (?column=&course_column=).
-func EnrollmentPreview(st enrollmentPages, lim ListLimits) http.Handler {
+func EnrollmentPreviewPage(st enrollmentPages, lim ListLimits) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		l, err := st.StagedListFor(r.Context(), r.PathValue("preview"), store.ListForEnrollment, "", mustActor(r))
 		var list emaillist.Pairs
@@ -187,9 +187,9 @@ func renderEnrollmentPreview(w http.ResponseWriter, r *http.Request, st enrollme
 	page(w, r, http.StatusOK, enrollments.PreviewPage(v), enrollments.Preview(v))
 }
 
-// ConfirmEnrollments enrolls the staged list the preview names, read with
+// ConfirmEnrollmentsPage enrolls the staged list the preview names, read with
 // the columns it showed, and shows the result.
-func ConfirmEnrollments(st enrollmentPages, lim ListLimits) http.Handler {
+func ConfirmEnrollmentsPage(st enrollmentPages, lim ListLimits) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !readForm(w, r, maxFormBody) {
 			return
@@ -238,9 +238,9 @@ func outcomeCSV(pairs []store.PairResult) string {
 	return buf.String()
 }
 
-// EnrollmentResult shows a kept result, or downloads it as CSV when the
+// EnrollmentResultPage shows a kept result, or downloads it as CSV when the
 // name ends in .csv (ServeMux wildcards match whole path segments only).
-func EnrollmentResult(st enrollmentPages) http.Handler {
+func EnrollmentResultPage(st enrollmentPages) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := r.PathValue("name")
 		id, asCSV := strings.CutSuffix(name, ".csv")
@@ -269,8 +269,8 @@ type courseEnrollments interface {
 	Unenroll(ctx context.Context, courseKey, email string, by store.Actor) error
 }
 
-// CourseLearners lists a course's enrollments with search and pagination.
-func CourseLearners(st courseEnrollments) http.Handler {
+// CourseLearnersPage lists a course's enrollments with search and pagination.
+func CourseLearnersPage(st courseEnrollments) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.PathValue("key")
 		q := r.URL.Query()
@@ -295,9 +295,9 @@ func CourseLearners(st courseEnrollments) http.Handler {
 	})
 }
 
-// Unenroll removes one learner from a course and returns to the list (an
+// UnenrollPage removes one learner from a course and returns to the list (an
 // htmx request follows the redirect and gets the list fragment).
-func Unenroll(st courseEnrollments, sessions SessionManager) http.Handler {
+func UnenrollPage(st courseEnrollments, sessions SessionManager) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !readForm(w, r, maxFormBody) {
 			return
@@ -325,9 +325,9 @@ type planCourses interface {
 	EnrollPlanLicensees(ctx context.Context, planID string, by store.Actor, download store.Download) (store.EnrollmentResult, error)
 }
 
-// PlanCourses shows a plan's courses: a fragment the plan page embeds, or a
+// PlanCoursesPage shows a plan's courses: a fragment the plan page embeds, or a
 // page of its own on a plain request.
-func PlanCourses(st planCourses) http.Handler {
+func PlanCoursesPage(st planCourses) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		renderPlanCourses(w, r, st, http.StatusOK, "")
 	})
@@ -356,15 +356,15 @@ func renderPlanCourses(w http.ResponseWriter, r *http.Request, st planCourses, s
 	page(w, r, status, enrollments.PlanCoursesPage(v), enrollments.PlanCourses(v))
 }
 
-// LinkPlanCourse links a course to a plan; UnlinkPlanCourse undoes it.
-func LinkPlanCourse(st planCourses) http.Handler {
+// LinkPlanCoursePage links a course to a plan; UnlinkPlanCourse undoes it.
+func LinkPlanCoursePage(st planCourses) http.Handler {
 	return changePlanCourses(st, func(ctx context.Context, r *http.Request) error {
 		return st.LinkPlanCourse(ctx, r.PathValue("id"), r.FormValue("course"), mustActor(r))
 	})
 }
 
-// UnlinkPlanCourse stops enrolling a plan's licensees in a course.
-func UnlinkPlanCourse(st planCourses) http.Handler {
+// UnlinkPlanCoursePage stops enrolling a plan's licensees in a course.
+func UnlinkPlanCoursePage(st planCourses) http.Handler {
 	return changePlanCourses(st, func(ctx context.Context, r *http.Request) error {
 		return st.UnlinkPlanCourse(ctx, r.PathValue("id"), r.PathValue("key"), mustActor(r))
 	})
@@ -389,9 +389,9 @@ func changePlanCourses(st planCourses, change func(ctx context.Context, r *http.
 	})
 }
 
-// EnrollPlanLicensees enrolls a plan's current licensees in its courses and
+// EnrollPlanLicenseesPage enrolls a plan's current licensees in its courses and
 // shows the result.
-func EnrollPlanLicensees(st planCourses) http.Handler {
+func EnrollPlanLicenseesPage(st planCourses) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		res, err := st.EnrollPlanLicensees(r.Context(), r.PathValue("id"), mustActor(r), outcomeCSV)
 		if err != nil {

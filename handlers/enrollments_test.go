@@ -151,7 +151,7 @@ func TestEnrollmentPages_PreviewChangesNothingAndConfirmShowsTheResult(t *testin
 	st := enrollmentStore(t)
 	list := "email,course\na@example.com,cs101\nnot-an-email,cs101\nb@example.com,gone\n"
 
-	rec := postForm(t, as(enrollingAdmin, PreviewEnrollments(st, generous)), "/enrollments/preview", list)
+	rec := postForm(t, as(enrollingAdmin, PreviewEnrollmentsPage(st, generous)), "/enrollments/preview", list)
 	if rec.Code != http.StatusOK {
 		t.Fatalf("preview: %d %s", rec.Code, rec.Body)
 	}
@@ -174,7 +174,7 @@ func TestEnrollmentPages_PreviewChangesNothingAndConfirmShowsTheResult(t *testin
 		req := httptest.NewRequest("POST", "/enrollments", strings.NewReader(url.Values{"preview": {preview}}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		rec := httptest.NewRecorder()
-		as(by, ConfirmEnrollments(st, generous)).ServeHTTP(rec, req)
+		as(by, ConfirmEnrollmentsPage(st, generous)).ServeHTTP(rec, req)
 		return rec
 	}
 	// Another person's preview is not theirs to confirm.
@@ -195,7 +195,7 @@ func TestEnrollmentPages_PreviewChangesNothingAndConfirmShowsTheResult(t *testin
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle("GET /enrollments/results/{name}", as(enrollingAdmin, EnrollmentResult(st)))
+	mux.Handle("GET /enrollments/results/{name}", as(enrollingAdmin, EnrollmentResultPage(st)))
 	result := httptest.NewRecorder()
 	mux.ServeHTTP(result, httptest.NewRequest("GET", location, nil))
 	doc, _ = goquery.NewDocumentFromReader(result.Body)
@@ -222,8 +222,8 @@ func TestEnrollmentPages_TheCourseColumnCanBePickedOnTheStoredList(t *testing.T)
 	// and the first other column holds names.
 	list := "Name;Mail;Gruppe\r\nAnn;ann@example.com;cs101\r\nBo;bo@example.com;cs102\r\n"
 	mux := http.NewServeMux()
-	mux.Handle("POST /enrollments/preview", as(enrollingAdmin, PreviewEnrollments(st, generous)))
-	mux.Handle("GET /enrollments/previews/{preview}", as(enrollingAdmin, EnrollmentPreview(st, generous)))
+	mux.Handle("POST /enrollments/preview", as(enrollingAdmin, PreviewEnrollmentsPage(st, generous)))
+	mux.Handle("GET /enrollments/previews/{preview}", as(enrollingAdmin, EnrollmentPreviewPage(st, generous)))
 	rec := postForm(t, mux, "/enrollments/preview", list)
 	doc, _ := goquery.NewDocumentFromReader(rec.Body)
 	if got := doc.Find(`[data-testid="source-separator"]`).Text(); rec.Code != http.StatusOK || got != "semicolons" {
@@ -255,7 +255,7 @@ func TestEnrollmentPages_TheCourseColumnCanBePickedOnTheStoredList(t *testing.T)
 
 func TestEnrollmentPages_MalformedUploadIsShownOnTheFormWithItsLine(t *testing.T) {
 	t.Parallel()
-	rec := postForm(t, as(enrollingAdmin, PreviewEnrollments(enrollmentStore(t), generous)), "/enrollments/preview", "a@example.com,cs101\n\"open,cs101\n")
+	rec := postForm(t, as(enrollingAdmin, PreviewEnrollmentsPage(enrollmentStore(t), generous)), "/enrollments/preview", "a@example.com,cs101\n\"open,cs101\n")
 	doc, _ := goquery.NewDocumentFromReader(rec.Body)
 	if msg := doc.Find(`[data-testid="upload-error"]`).Text(); rec.Code != http.StatusUnprocessableEntity || !strings.Contains(msg, "line 2") {
 		t.Errorf("%d %q", rec.Code, msg)
@@ -275,8 +275,8 @@ func TestCourseLearners_PagesSearchesAndUnenrollsWithHtmx(t *testing.T) {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /enrollments/courses/{key}", as(enrollingAdmin, CourseLearners(st)))
-	mux.Handle("POST /enrollments/courses/{key}/unenroll", as(enrollingAdmin, Unenroll(st, nil)))
+	mux.Handle("GET /enrollments/courses/{key}", as(enrollingAdmin, CourseLearnersPage(st)))
+	mux.Handle("POST /enrollments/courses/{key}/unenroll", as(enrollingAdmin, UnenrollPage(st, nil)))
 
 	rec := httptest.NewRecorder()
 	mux.ServeHTTP(rec, httptest.NewRequest("GET", "/enrollments/courses/cs101", nil))
@@ -315,9 +315,9 @@ func TestPlanCourses_LinkAndUnlinkAnswerWithTheSection(t *testing.T) {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /plans/{id}/courses", as(enrollingAdmin, PlanCourses(st)))
-	mux.Handle("POST /plans/{id}/courses", as(enrollingAdmin, LinkPlanCourse(st)))
-	mux.Handle("POST /plans/{id}/courses/{key}/unlink", as(enrollingAdmin, UnlinkPlanCourse(st)))
+	mux.Handle("GET /plans/{id}/courses", as(enrollingAdmin, PlanCoursesPage(st)))
+	mux.Handle("POST /plans/{id}/courses", as(enrollingAdmin, LinkPlanCoursePage(st)))
+	mux.Handle("POST /plans/{id}/courses/{key}/unlink", as(enrollingAdmin, UnlinkPlanCoursePage(st)))
 	post := func(path, form string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest("POST", path, strings.NewReader(form))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -357,7 +357,7 @@ func mustParse(t *testing.T, csv string) ([]emaillist.Pair, []emaillist.PairProb
 
 func TestEnrollmentPages_UploadOverTheLimitIs413OnTheForm(t *testing.T) {
 	t.Parallel()
-	h := as(enrollingAdmin, PreviewEnrollments(enrollmentStore(t), ListLimits{MaxBytes: 64, MaxEntries: 10}))
+	h := as(enrollingAdmin, PreviewEnrollmentsPage(enrollmentStore(t), ListLimits{MaxBytes: 64, MaxEntries: 10}))
 	rec := postForm(t, h, "/enrollments/preview", strings.Repeat("a@example.com,cs101\n", 10))
 	doc, _ := goquery.NewDocumentFromReader(rec.Body)
 	if msg := doc.Find(`[data-testid="upload-error"]`).Text(); rec.Code != http.StatusRequestEntityTooLarge || !strings.Contains(msg, "64 bytes") {

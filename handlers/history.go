@@ -182,9 +182,9 @@ type revertPageStore interface {
 	RevertOperation(ctx context.Context, course, opID string, force bool, by store.Actor) (store.RevertResult, error)
 }
 
-// UndoOperationPreview shows what undoing an operation writes and who
+// UndoOperationPreviewPage shows what undoing an operation writes and who
 // changed the same blocks since, before anything happens.
-func UndoOperationPreview(st revertPageStore, sessions SessionManager) http.Handler {
+func UndoOperationPreviewPage(st revertPageStore, sessions SessionManager) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		renderUndoPreview(w, r, st, sessions, http.StatusOK, "")
 	})
@@ -231,10 +231,10 @@ func plannedRows(o store.Outline, cs []store.PlannedChange) []courses.PlannedRow
 	return rows
 }
 
-// UndoOperation undoes an operation as the preview showed it; force=1 is
+// UndoOperationPage undoes an operation as the preview showed it; force=1 is
 // the second confirmation that overwrites later changes. If someone changed
 // the same blocks meanwhile, the preview comes back with them.
-func UndoOperation(st revertPageStore, sessions SessionManager) http.Handler {
+func UndoOperationPage(st revertPageStore, sessions SessionManager) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !readForm(w, r, maxFormBody) {
 			return
@@ -270,9 +270,9 @@ type restorePageStore interface {
 	RestoreCourse(ctx context.Context, course string, at time.Time, by store.Actor) (store.RevertResult, error)
 }
 
-// RestorePreview shows the course as it was at ?at= and what restoring it
+// RestorePreviewPage shows the course as it was at ?at= and what restoring it
 // writes, and asks to confirm.
-func RestorePreview(st restorePageStore, sessions SessionManager) http.Handler {
+func RestorePreviewPage(st restorePageStore, sessions SessionManager) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, course, me := r.Context(), r.PathValue("course"), mustActor(r)
 		at, err := parseInstant(r.URL.Query().Get("at"))

@@ -48,8 +48,8 @@ func lockSubject(ctx context.Context, st lockKeeper, name string) (label, href s
 	return name, "", nil
 }
 
-// Locks lists the held locks; support may release one left by crashed work.
-func Locks(st lockKeeper, now func() time.Time) http.Handler {
+// LocksPage lists the held locks; support may release one left by crashed work.
+func LocksPage(st lockKeeper, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		held, err := st.HeldLocks(r.Context())
 		if err != nil {
@@ -71,8 +71,8 @@ func Locks(st lockKeeper, now func() time.Time) http.Handler {
 	})
 }
 
-// ReleaseLock is how support or an admin frees a lock a crashed holder left behind.
-func ReleaseLock(st lockKeeper, sessions SessionManager) http.Handler {
+// ReleaseLockPage is how support or an admin frees a lock a crashed holder left behind.
+func ReleaseLockPage(st lockKeeper, sessions SessionManager) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := r.PathValue("name")
 		if err := st.ForceReleaseLock(r.Context(), name, mustActor(r)); err != nil {

@@ -21,10 +21,10 @@ type instanceLister interface {
 // instancesPerPage keeps the plan page's list short; older ones are a click away.
 const instancesPerPage = 25
 
-// PlanInstances answers GET /plans/{id}/instances: the plan's activated
+// PlanInstancesPage answers GET /plans/{id}/instances: the plan's activated
 // instances and when each last checked in. The plan page embeds the
 // fragment with hx-get; without htmx it is a page of its own.
-func PlanInstances(st instanceLister) http.Handler {
+func PlanInstancesPage(st instanceLister) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
 		p, err := st.PlanInstances(r.Context(), id, r.URL.Query().Get("before"), instancesPerPage)

@@ -77,7 +77,7 @@ func BenchmarkPlanPages(b *testing.B) {
 				{"plans-api", "/api/v1/plans?limit=50", handlers.ListPlansAPI(st)},
 				{"plan-page", "/plans/" + planID, handlers.PlanPage(st, st, st.Now)},
 				{"plan-api", "/api/v1/plans/" + planID, handlers.PlanAPI(st)},
-				{"dashboard", "/", handlers.Dashboard(st)},
+				{"dashboard", "/", handlers.DashboardPage(st)},
 			} {
 				b.Run(tc.name, func(b *testing.B) {
 					var ds []time.Duration
