@@ -279,7 +279,7 @@ func userFixable(err error) bool {
 const previewSample = 5
 
 func previewView(pv store.AssignmentPreview, l store.StagedList, list emaillist.Emails) *plans.Preview {
-	pickURL := "/plans/" + pv.PlanID + "/assignments/previews/" + l.ID
+	pickURL := paths.AssignmentPreview(pv.PlanID, l.ID)
 	p := &plans.Preview{PlanID: pv.PlanID, ID: l.ID, Source: sourceView(l, list.Layout, pickURL, "#assignment", false),
 		Column: columnParam(list.Layout.Email), New: pv.New, AlreadyLicensed: pv.AlreadyLicensed, Duplicates: pv.Duplicates,
 		ProblemCount: len(pv.Problems), Needed: pv.Needed, Available: pv.Available, Acceptable: pv.Acceptable()}
@@ -346,7 +346,7 @@ func AssignLicensesPage(st assignmentPages, q JobQueue, lim ListLimits, ttl time
 			loggerFrom(r.Context()).Warn("drop a confirmed preview", "preview", l.ID, "err", err)
 		}
 		if !isHTMX(r) {
-			http.Redirect(w, r, "/plans/"+id+"?job="+job.ID+"#assignment", http.StatusSeeOther)
+			http.Redirect(w, r, paths.PlanAssignment(id, job.ID), http.StatusSeeOther)
 			return
 		}
 		jv, err := jobView(r.Context(), st, st, id, job.ID, now())
@@ -355,7 +355,7 @@ func AssignLicensesPage(st assignmentPages, q JobQueue, lim ListLimits, ttl time
 			return
 		}
 		if jv.Finished {
-			w.Header().Set("HX-Redirect", "/plans/"+id+"?job="+jv.ID+"#assignment")
+			w.Header().Set("HX-Redirect", paths.PlanAssignment(id, jv.ID))
 		}
 		render(w, r, http.StatusAccepted, plans.Assignment(plans.AssignmentView{PlanID: id, Job: &jv}))
 	})
@@ -378,7 +378,7 @@ func JobProgress(st assignmentPages, now func() time.Time) http.Handler {
 // reloads it at the job's own URL, which shows the result without polling.
 func renderProgress(w http.ResponseWriter, r *http.Request, status int, jv plans.JobView) {
 	if jv.Finished {
-		w.Header().Set("HX-Redirect", "/plans/"+jv.PlanID+"?job="+jv.ID+"#assignment")
+		w.Header().Set("HX-Redirect", paths.PlanAssignment(jv.PlanID, jv.ID))
 	}
 	render(w, r, status, plans.Progress(jv))
 }

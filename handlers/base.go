@@ -34,7 +34,11 @@ func basePage(r *http.Request, title string) layout.Base {
 	if !ok || a.Kind != store.ActorPerson {
 		return b
 	}
-	b.User = &layout.User{Name: a.Name, Email: a.Name, Role: string(a.Role)}
+	p, signedIn := personFrom(r.Context())
+	if !signedIn { // an actor alone names a person by their email
+		p = store.Person{Email: a.Name}
+	}
+	b.User = &layout.User{Name: p.Name, Email: p.Email, Role: string(a.Role)}
 	active, ok := activeNav(r.URL.Path)
 	for _, n := range navigation {
 		if len(n.roles) == 0 || a.Is(n.roles...) {

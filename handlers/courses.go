@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/views/courses"
 	"github.com/seatplan/seatplan/views/layout"
+	"github.com/seatplan/seatplan/views/paths"
 )
 
 type courseLister interface {
@@ -58,7 +58,7 @@ func CreateCoursePage(st courseLister) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		http.Redirect(w, r, "/courses/"+url.PathEscape(c.Key), http.StatusSeeOther)
+		http.Redirect(w, r, paths.Course(c.Key), http.StatusSeeOther)
 	})
 }
 
@@ -177,10 +177,6 @@ func prettyJSON(raw json.RawMessage) string {
 	return buf.String()
 }
 
-func blockPageURL(course, id string) string {
-	return "/courses/" + url.PathEscape(course) + "?block=" + url.QueryEscape(id)
-}
-
 // EditBlockPage saves the edit form. The form carries the version it was
 // loaded from: if the block changed since, the page shows who changed what
 // and offers to overwrite (the second submit carries the newer version).
@@ -210,7 +206,7 @@ func EditBlockPage(st coursePageStore, sessions SessionManager) http.Handler {
 			mustActor(r), store.SourceUI)
 		switch store.ErrorCode(err) {
 		case "":
-			flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Saved "+b.DisplayName+".", blockPageURL(course, id))
+			flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Saved "+b.DisplayName+".", paths.CourseBlock(course, id))
 		case store.EPrecondition:
 			conflict, err := conflictSince(ctx, st, course, id, loaded, mustActor(r))
 			if err != nil {
@@ -314,7 +310,7 @@ func finishBlockAction(w http.ResponseWriter, r *http.Request, sessions SessionM
 		if store.ErrorCode(err) == store.EPrecondition {
 			msg = "Someone else changed this block meanwhile; look at it again and repeat your change."
 		}
-		flashAndRedirect(w, r, sessions, layout.FlashError, msg, blockPageURL(r.PathValue("course"), r.PathValue("block")))
+		flashAndRedirect(w, r, sessions, layout.FlashError, msg, paths.CourseBlock(r.PathValue("course"), r.PathValue("block")))
 	default:
 		Fail(w, r, err)
 	}
@@ -329,7 +325,7 @@ func AddBlockPage(st blockEditor, sessions SessionManager) http.Handler {
 		course, parent := r.PathValue("course"), r.PathValue("block")
 		b, err := st.CreateBlock(r.Context(), course, store.NewBlock{ParentID: parent, Type: store.BlockType(r.PostFormValue("type")),
 			DisplayName: r.PostFormValue("display_name")}, mustActor(r), store.SourceUI)
-		finishBlockAction(w, r, sessions, err, "Added "+b.DisplayName+".", blockPageURL(course, b.ID))
+		finishBlockAction(w, r, sessions, err, "Added "+b.DisplayName+".", paths.CourseBlock(course, b.ID))
 	})
 }
 
@@ -353,7 +349,7 @@ func ReorderBlockPage(st blockEditor, sessions SessionManager) http.Handler {
 			}
 			_, err = st.ReorderChildren(ctx, course, id, children, r.PostFormValue("version"), mustActor(r), store.SourceUI)
 		}
-		finishBlockAction(w, r, sessions, err, "Moved.", blockPageURL(course, id))
+		finishBlockAction(w, r, sessions, err, "Moved.", paths.CourseBlock(course, id))
 	})
 }
 
@@ -369,7 +365,7 @@ func DeleteBlockPage(st blockEditor, sessions SessionManager) http.Handler {
 			err = st.DeleteBlock(ctx, course, id, r.PostFormValue("version"), mustActor(r), store.SourceUI)
 		}
 		finishBlockAction(w, r, sessions, err, "Deleted "+b.DisplayName+"; undo it from the change log if that was a mistake.",
-			blockPageURL(course, b.ParentID))
+			paths.CourseBlock(course, b.ParentID))
 	})
 }
 
@@ -432,7 +428,7 @@ func AddCourseStaffPage(st staffKeeper, sessions SessionManager) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Added "+who.Name+" to the course staff.", coursePath(course)+"#course-staff")
+		flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Added "+who.Name+" to the course staff.", paths.Course(course)+"#course-staff")
 	})
 }
 
@@ -448,9 +444,9 @@ func RemoveCourseStaffPage(st staffKeeper, sessions SessionManager) http.Handler
 		if err == nil {
 			name, err = st.RemoveCourseStaff(r.Context(), course, kind, r.PostFormValue("id"), mustActor(r))
 		}
-		if refusedOnPage(w, r, sessions, err, coursePath(course)) {
+		if refusedOnPage(w, r, sessions, err, paths.Course(course)) {
 			return
 		}
-		flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Removed "+name+" from the course staff.", coursePath(course)+"#course-staff")
+		flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Removed "+name+" from the course staff.", paths.Course(course)+"#course-staff")
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/seatplan/seatplan/views/audit"
 	"github.com/seatplan/seatplan/views/dashboard"
 	"github.com/seatplan/seatplan/views/layout"
+	"github.com/seatplan/seatplan/views/paths"
 )
 
 type dashboardReader interface {
@@ -59,7 +60,7 @@ func Dashboard(st dashboardReader) http.Handler {
 		for i, e := range recent.Entries {
 			if d, ok := e.Detail.(map[string]any); ok && d["op_id"] != nil && d["course"] != nil {
 				course := fmt.Sprint(d["course"])
-				v.Recent[i].Subject, v.Recent[i].SubjectHref = "Course "+course, coursePath(course)
+				v.Recent[i].Subject, v.Recent[i].SubjectHref = "Course "+course, paths.Course(course)
 			}
 		}
 		render(w, r, http.StatusOK, dashboard.DashboardPage(v))
@@ -80,9 +81,9 @@ func auditRows(entries []store.AuditEntry) []audit.Row {
 func auditSubject(kind, id string) (label, href string) {
 	switch kind {
 	case "plan":
-		return "Plan", planPath(id)
+		return "Plan", paths.Plan(id)
 	case "course":
-		return "Course " + id, coursePath(id)
+		return "Course " + id, paths.Course(id)
 	case "person":
 		return "Person", "/people"
 	case "client":

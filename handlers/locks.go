@@ -8,6 +8,7 @@ import (
 	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/views/layout"
 	"github.com/seatplan/seatplan/views/locks"
+	"github.com/seatplan/seatplan/views/paths"
 )
 
 type lockKeeper interface {
@@ -40,9 +41,9 @@ func lockSubject(ctx context.Context, st lockKeeper, name string) (label, href s
 		if err != nil {
 			return "", "", err
 		}
-		return "Plan " + p.Name, planPath(id), nil
+		return "Plan " + p.Name, paths.Plan(id), nil
 	case "course":
-		return "Course " + id, coursePath(id), nil
+		return "Course " + id, paths.Course(id), nil
 	}
 	return name, "", nil
 }
@@ -94,9 +95,9 @@ type lockWatcher interface {
 func lockPollURL(name string) string {
 	switch kind, id, _ := store.LockSubject(name); kind {
 	case "plan":
-		return planPath(id) + "/lock"
+		return paths.Plan(id) + "/lock"
 	case "course":
-		return coursePath(id) + "/lock"
+		return paths.Course(id) + "/lock"
 	}
 	return ""
 }

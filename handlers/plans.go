@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/csvsafe"
 	"github.com/seatplan/seatplan/views/layout"
+	"github.com/seatplan/seatplan/views/paths"
 	"github.com/seatplan/seatplan/views/plans"
 )
 
@@ -154,7 +156,7 @@ func CreatePlanPage(st planPages, sessions SessionManager) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Created plan "+p.Name+".", "/plans/"+p.ID)
+		flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Created plan "+p.Name+".", paths.Plan(p.ID))
 	})
 }
 
@@ -191,7 +193,7 @@ func planPage(r *http.Request, st planPages, now func() time.Time) (plans.PlanVi
 			filters.Set(k, q.Get(k))
 		}
 	}
-	v.Licenses.Pager = rangePager(planPath(id), filters, pageFrom(q), len(v.Licenses.Rows), total, lic.NextCursor, lic.PrevCursor)
+	v.Licenses.Pager = rangePager(paths.Plan(id), filters, pageFrom(q), len(v.Licenses.Rows), total, lic.NextCursor, lic.PrevCursor)
 	if v.Base.Blocked, err = pageBanner(r, st, store.PlanLockName(id), now()); err != nil {
 		return plans.PlanView{}, err
 	}
@@ -268,7 +270,7 @@ func UpdatePlanPage(st planPages, sessions SessionManager, now func() time.Time)
 			Fail(w, r, err)
 			return
 		}
-		flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Saved plan "+p.Name+".", "/plans/"+p.ID)
+		flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Saved plan "+p.Name+".", paths.Plan(p.ID))
 	})
 }
 
@@ -283,7 +285,7 @@ func RevokeLicensesPage(st planPages, sessions SessionManager) http.Handler {
 			emails = []string{only}
 		}
 		if len(emails) == 0 {
-			flashAndRedirect(w, r, sessions, layout.FlashError, "Nothing was revoked: tick the licenses to revoke first.", "/plans/"+r.PathValue("id"))
+			flashAndRedirect(w, r, sessions, layout.FlashError, "Nothing was revoked: tick the licenses to revoke first.", paths.Plan(r.PathValue("id")))
 			return
 		}
 		n, err := st.RevokeLicenses(r.Context(), r.PathValue("id"), emails, mustActor(r))
@@ -295,7 +297,7 @@ func RevokeLicensesPage(st planPages, sessions SessionManager) http.Handler {
 		if n == 1 {
 			freed = "its seat is free."
 		}
-		flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Revoked "+layout.Plural(n, "license", "licenses")+"; "+freed, "/plans/"+r.PathValue("id"))
+		flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Revoked "+layout.Plural(n, "license", "licenses")+"; "+freed, paths.Plan(r.PathValue("id")))
 	})
 }
 
@@ -330,7 +332,7 @@ func LicensesCSV(st planPages) http.Handler {
 			if !shown(l) {
 				return nil
 			}
-			return cw.Write([]string{strconv.FormatInt(l.ID, 10), csvSafe(l.Email), string(l.Status), l.ActivationKey, csvTime(l.AssignedAt), csvTime(l.RevokedAt)})
+			return cw.Write([]string{strconv.FormatInt(l.ID, 10), csvsafe.Cell(l.Email), string(l.Status), l.ActivationKey, csvTime(l.AssignedAt), csvTime(l.RevokedAt)})
 		})
 		cw.Flush()
 		if err == nil {
@@ -371,12 +373,4 @@ func csvTime(t *time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339)
-}
-
-// csvSafe stops a spreadsheet from running a cell as a formula.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }

@@ -367,10 +367,15 @@ func (s *Store) PlanInstances(ctx context.Context, planID, before string, limit 
 	if err != nil {
 		return InstancePage{}, err
 	}
+	// activations_plan_idx, read backwards from the cursor: one page of rows.
+	args := []any{planID, limit + 1}
+	cursor := ""
+	if before != "" {
+		args, cursor = append(args, before), " AND a.id < $3"
+	}
 	rows, err := s.pool.Query(ctx, `SELECT a.id, a.instance_id, l.id, coalesce(l.email, ''), l.status, a.created_at, a.last_refresh_at, a.revoked_at IS NOT NULL
 		FROM activations a JOIN licenses l ON l.id = a.license_id
-		WHERE l.plan_id = $1 AND ($2 = '' OR a.id < $2)
-		ORDER BY a.id DESC LIMIT $3`, planID, before, limit+1)
+		WHERE a.plan_id = $1`+cursor+` ORDER BY a.id DESC LIMIT $2`, args...)
 	if err != nil {
 		return InstancePage{}, fmt.Errorf("list instances of plan %s: %w", planID, err)
 	}

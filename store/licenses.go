@@ -61,8 +61,14 @@ func ParseLicenseStatus(s string) (LicenseStatus, error) {
 }
 
 // ListLicenses pages through a plan's licenses by id (keyset), filtered by
-// status and email prefix; the indexes on (plan_id, status, id) and
-// (plan_id, email) serve both filters.
+// status and email prefix. A page costs what it shows, however many licenses
+// the plan has: each status is read from licenses_plan_status_idx in id order,
+// at most one page of each, and the pages merged. One scan of the plan in id
+// order would step over every free seat to find the few held ones (or the
+// other way round); the status of each scan is a parameter of the lateral
+// subquery, so the planner cannot guess that one status fills the plan and
+// walk the primary key instead. An email search reads the matching live
+// addresses from licenses_live_email_key.
 func (s *Store) ListLicenses(ctx context.Context, planID string, f LicenseFilter) (LicensePage, error) {
 	if err := planExists(ctx, s.pool, planID); err != nil {
 		return LicensePage{}, err
@@ -86,18 +92,40 @@ func (s *Store) ListLicenses(ctx context.Context, planID string, f LicenseFilter
 	if limit <= 0 || limit > 500 { // wider than pageLimit: the API may ask for 500 at a time
 		limit = 50
 	}
+	statuses := []LicenseStatus{status}
+	if status == "" {
+		statuses = []LicenseStatus{LicenseAssigned, LicenseActivated, LicenseRevoked}
+		if !f.ExcludeUnassigned {
+			statuses = append(statuses, LicenseUnassigned)
+		}
+	}
 	// Paging back reads the rows before the cursor newest-id first, then
 	// turns them round.
 	cmp, dir := ">", "ASC"
 	if back {
 		cmp, dir = "<", "DESC"
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+licenseColumns+` FROM licenses
-		WHERE plan_id = $1 AND ($2 = '' OR status = $2) AND NOT ($2 = '' AND $6 AND status = 'unassigned')
-		  AND ($3 = '' OR email LIKE $3 || '%')
-		  AND id `+cmp+` $4
-		ORDER BY id `+dir+` LIMIT $5`,
-		planID, status, escapeLike(strings.ToLower(strings.TrimSpace(f.Q))), at, limit+1, f.ExcludeUnassigned)
+	args := []any{planID, at, limit + 1}
+	var sql string
+	if q := escapeLike(strings.ToLower(strings.TrimSpace(f.Q))); q != "" {
+		// Live licenses from licenses_live_email_key by prefix, revoked ones
+		// from the plan's revoked rows; free seats have no address.
+		sql = `SELECT * FROM (
+				(SELECT ` + licenseColumns + ` FROM licenses WHERE plan_id = $1 AND status IN ('assigned', 'activated')
+				   AND status = ANY($4) AND email LIKE $5 || '%' AND id ` + cmp + ` $2)
+				UNION ALL
+				(SELECT ` + licenseColumns + ` FROM licenses WHERE plan_id = $1 AND status = 'revoked'
+				   AND 'revoked' = ANY($4) AND email LIKE $5 || '%' AND id ` + cmp + ` $2 ORDER BY id ` + dir + ` LIMIT $3)) l
+			ORDER BY id ` + dir + ` LIMIT $3`
+		args = append(args, statuses, q)
+	} else {
+		sql = `SELECT l.* FROM unnest($4::text[]) s (status) CROSS JOIN LATERAL (
+				SELECT ` + licenseColumns + ` FROM licenses WHERE plan_id = $1 AND status = s.status AND id ` + cmp + ` $2
+				ORDER BY id ` + dir + ` LIMIT $3) l
+			ORDER BY l.id ` + dir + ` LIMIT $3`
+		args = append(args, statuses)
+	}
+	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return LicensePage{}, fmt.Errorf("list licenses of plan %s: %w", planID, err)
 	}

@@ -192,7 +192,7 @@ func (s *Store) ExtendLock(ctx context.Context, l Lock, ttl time.Duration) (Lock
 		FROM held WHERE locks.name = held.held_name AND held.live
 		RETURNING `+lockColumns, l.Name, l.Token, ttl.Milliseconds()))
 	if errors.Is(err, pgx.ErrNoRows) {
-		s.Locks.LeaseLost(LockKind(l.Name))
+		s.noteLost(ctx, s.pool, l)
 		return Lock{}, ErrLeaseLost
 	}
 	if pgErr, busy := errors.AsType[*pgconn.PgError](err); busy && pgErr.Code == "55P03" { // lock_not_available
@@ -289,13 +289,25 @@ func (s *Store) checkFence(ctx context.Context, tx pgx.Tx, l Lock) error {
 		WHERE name = $1 AND token = $2 AND released_at IS NULL AND expires_at > clock_timestamp()
 		FOR SHARE`, l.Name, l.Token).Scan(&ok)
 	if errors.Is(err, pgx.ErrNoRows) {
-		s.Locks.LeaseLost(LockKind(l.Name))
+		s.noteLost(ctx, tx, l)
 		return ErrLeaseLost
 	}
 	if err != nil {
 		return fmt.Errorf("check lease %s: %w", l.Name, err)
 	}
 	return nil
+}
+
+// noteLost reports lease l found gone, unless it was released (by its own
+// work, whose last heartbeat may race the release, or by support): only an
+// expiry or a takeover means the work came too late.
+func (s *Store) noteLost(ctx context.Context, q querier, l Lock) {
+	var released bool
+	err := q.QueryRow(ctx, `SELECT released_at IS NOT NULL FROM locks WHERE name = $1 AND token = $2`, l.Name, l.Token).Scan(&released)
+	if err == nil && released {
+		return
+	}
+	s.Locks.LeaseLost(LockKind(l.Name))
 }
 
 // underLease runs fn in a transaction that first checks lease l, so the

@@ -13,7 +13,28 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/seatplan/seatplan/store/storetest"
 )
+
+// newRaceStore is newTestStore with a pool wide enough for workers racing
+// at once: an assignment holds one connection for its transaction and takes
+// another to publish progress, so racers must not run the pool dry.
+func newRaceStore(t *testing.T, workers int) *Store {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(storetest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxConns = int32(2*workers + 2)
+	pool, err := pgxpool.NewWithConfig(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return New(pool)
+}
 
 // waitForLockWait waits until some backend of the test's database is waiting
 // for a row lock, so a test knows its statement is queued behind another
@@ -107,6 +128,50 @@ func TestSeatInvariant_TheDatabaseRefusesWhatWouldBreakIt(t *testing.T) {
 	}
 }
 
+// seatWorkKinds is how many kinds of work randomSeatWork does.
+const seatWorkKinds = 5
+
+// randomSeatWork does one random piece of work on a plan that moves its
+// seats or licenses: an assignment, a revocation, a seat change, an
+// activation, or a rogue writer's seat change from a stale read. It returns
+// which kind it did and the error it got, if that is not a refusal racing
+// work may get.
+func randomSeatWork(ctx context.Context, t *testing.T, s *Store, planID string, rng *rand.Rand, worker int) (int, error) {
+	address := func() string { return fmt.Sprintf("user%03d@example.com", rng.IntN(120)) }
+	var err error
+	op := rng.IntN(seatWorkKinds)
+	switch op {
+	case 0:
+		var list []string
+		for range 1 + rng.IntN(15) {
+			list = append(list, address())
+		}
+		_, err = s.AssignNow(ctx, planID, mustList(t, strings.Join(list, "\n")), testActor("admin"))
+	case 1:
+		_, err = s.RevokeLicenses(ctx, planID, []string{address(), address()}, testActor("support"))
+	case 2:
+		seats := rng.IntN(60)
+		_, err = s.UpdatePlan(ctx, planID, PlanUpdate{Seats: &seats}, testActor("support"))
+	case 3:
+		var key string
+		if err = s.pool.QueryRow(ctx, `SELECT activation_key FROM licenses WHERE plan_id = $1 AND status = 'assigned'
+			ORDER BY random() LIMIT 1`, planID).Scan(&key); err == nil {
+			_, err = s.Activate(ctx, key, fmt.Sprintf("instance-%d", worker), "")
+		} else if errors.Is(err, pgx.ErrNoRows) {
+			err = nil
+		}
+	case 4:
+		err = lowerSeatsFromAStaleRead(ctx, s, planID, rng.IntN(10))
+	}
+	if err != nil && expectedRefusal(err) {
+		return op, errRaceRefused
+	}
+	return op, err
+}
+
+// errRaceRefused stands for a refusal that racing work may get.
+var errRaceRefused = errors.New("refused")
+
 // Seat changes, assignments, revocations and activations race in rounds;
 // after every round the plan has no more live licenses than seats, its free
 // rows are exactly its free seats, and its kept counts equal a fresh count.
@@ -115,47 +180,23 @@ func TestSeatInvariant_TheDatabaseRefusesWhatWouldBreakIt(t *testing.T) {
 // would break the invariant.
 func TestSeatInvariant_HoldsUnderRacingSeatChangesAssignmentsAndRevocations(t *testing.T) {
 	t.Parallel()
-	s := newTestStore(t)
+	const rounds, workers = 8, 10
+	s := newRaceStore(t, workers)
 	ctx := context.Background()
 	p := newPlan(t, s, 40)
-	address := func(i int) string { return fmt.Sprintf("user%03d@example.com", i) }
-	const rounds, workers, people = 8, 10, 120
 	var unexpected sync.Map
-	var succeeded [5]atomic.Int64
+	var succeeded [seatWorkKinds]atomic.Int64
 	for round := range rounds {
 		var wg sync.WaitGroup
 		for w := range workers {
 			wg.Go(func() {
 				rng := rand.New(rand.NewPCG(uint64(round), uint64(w)))
 				for range 4 {
-					var err error
-					op := rng.IntN(len(succeeded))
-					switch op {
-					case 0: // an assignment of a few addresses
-						var list []string
-						for range 1 + rng.IntN(15) {
-							list = append(list, address(rng.IntN(people)))
-						}
-						_, err = s.AssignNow(ctx, p.ID, mustList(t, strings.Join(list, "\n")), testActor("admin"))
-					case 1: // a revocation
-						_, err = s.RevokeLicenses(ctx, p.ID, []string{address(rng.IntN(people)), address(rng.IntN(people))}, testActor("support"))
-					case 2: // a seat change
-						seats := rng.IntN(60)
-						_, err = s.UpdatePlan(ctx, p.ID, PlanUpdate{Seats: &seats}, testActor("support"))
-					case 3: // an activation of some assigned license
-						var key string
-						if err = s.pool.QueryRow(ctx, `SELECT activation_key FROM licenses WHERE plan_id = $1 AND status = 'assigned'
-							ORDER BY random() LIMIT 1`, p.ID).Scan(&key); err == nil {
-							_, err = s.Activate(ctx, key, fmt.Sprintf("instance-%d", w), "")
-						} else if errors.Is(err, pgx.ErrNoRows) {
-							err = nil
-						}
-					case 4: // the rogue writer
-						err = lowerSeatsFromAStaleRead(ctx, s, p.ID, rng.IntN(10))
-					}
-					if err == nil {
+					switch op, err := randomSeatWork(ctx, t, s, p.ID, rng, w); err {
+					case nil:
 						succeeded[op].Add(1)
-					} else if !expectedRefusal(err) {
+					case errRaceRefused:
+					default:
 						unexpected.Store(err.Error(), true)
 					}
 				}
@@ -172,6 +213,46 @@ func TestSeatInvariant_HoldsUnderRacingSeatChangesAssignmentsAndRevocations(t *t
 		if succeeded[op].Load() == 0 {
 			t.Errorf("work of kind %d never succeeded: the race tested nothing", op)
 		}
+	}
+}
+
+// After random work on several plans at once, every page's counts (the
+// plans list, one plan, the dashboard's seats in use) equal a fresh count.
+func TestKeptCounts_EqualAFreshCountAfterRandomConcurrentWork(t *testing.T) {
+	t.Parallel()
+	const workers = 9
+	s := newRaceStore(t, workers)
+	ctx := context.Background()
+	plans := []Plan{newPlan(t, s, 30), newPlan(t, s, 45), newPlan(t, s, 10)}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(99, uint64(w)))
+			for range 8 {
+				if _, err := randomSeatWork(ctx, t, s, plans[rng.IntN(len(plans))].ID, rng, w); err != nil && err != errRaceRefused {
+					t.Errorf("work: %v", err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	page, err := s.ListPlans(ctx, PlanFilter{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := 0
+	for _, p := range page.Plans {
+		counted := countLicenses(t, s, p.ID)
+		if p.Counts != counted {
+			t.Errorf("plans list: plan %s counts %+v, counted %+v", p.ID, p.Counts, counted)
+		}
+		if one, _ := s.Plan(ctx, p.ID); one.Counts != counted {
+			t.Errorf("plan %s: counts %+v, counted %+v", p.ID, one.Counts, counted)
+		}
+		live += counted.InUse()
+	}
+	if o, err := s.ReadOverview(ctx); err != nil || o.SeatsUsed != live {
+		t.Errorf("dashboard: %d seats in use (%v), counted %d", o.SeatsUsed, err, live)
 	}
 }
 
@@ -208,4 +289,32 @@ func expectedRefusal(err error) bool {
 	}
 	pgErr, ok := errors.AsType[*pgconn.PgError](err)
 	return ok && pgErr.Code == "23514"
+}
+
+// An activation moves a seat between two in-use states, so it leaves the
+// plan's row alone: it completes while bulk work holds that row, and the
+// activated count (kept beside the plan) moves with it.
+func TestActivate_DoesNotWaitForTheRowLockOfBulkWorkOnThePlan(t *testing.T) {
+	t.Parallel()
+	f := setupActivation(t)
+	ctx := context.Background()
+	tx, err := f.store.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM plans WHERE id = $1 FOR UPDATE`, f.plan.ID); err != nil {
+		t.Fatal(err)
+	}
+	quick, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if _, err := f.store.Activate(quick, f.key, "lms-1", ""); err != nil {
+		t.Fatalf("activating while the plan's row is locked: %v", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := checkSeatInvariants(t, f.store, f.plan.ID); got.Counts.Activated != 1 || got.Counts.Assigned != 0 {
+		t.Errorf("counts after the activation: %+v", got.Counts)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/storetest"
 )
 
 // signedInAdmin returns a cookie-holding client signed in as an admin of b.
@@ -91,14 +92,14 @@ func TestPlanPage_UploadPreviewConfirmAndProgress(t *testing.T) {
 	if resp.StatusCode != http.StatusAccepted || d.Find("progress").Length() != 1 {
 		t.Fatalf("confirm: %d %s", resp.StatusCode, d.Text())
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for poll != "" && time.Now().Before(deadline) {
-		d = doc(t, get(t, c, b.srv.URL+poll, "HX-Request", "true"))
-		if status, _ := d.Find(`[data-testid="job-progress"]`).Attr("data-status"); status == "succeeded" {
-			break
+	storetest.WaitWithin(t, 20*time.Second, "the progress fragment says succeeded", func() bool {
+		if poll == "" {
+			return true
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		d = doc(t, get(t, c, b.srv.URL+poll, "HX-Request", "true"))
+		status, _ := d.Find(`[data-testid="job-progress"]`).Attr("data-status")
+		return status == "succeeded"
+	})
 	if v, _ := d.Find("progress").Attr("value"); v != "100" || d.Find(`[data-testid="job-used"]`).Text() != "2" {
 		t.Fatalf("finished fragment: progress %q, %s", v, d.Text())
 	}

@@ -28,10 +28,10 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	staffClient := requireClient(st, store.RoleAdmin, store.RoleSupport)
 	adminClient := requireClient(st, store.RoleAdmin)
 
-	mux.Handle("GET /healthz", handlers.Health(st))
-	mux.Handle("GET /readyz", handlers.Ready(st, d.Licenses))
-	mux.Handle("GET /metrics", handlers.Metrics(scrape(d.Metrics), d.MetricsToken))
-	mux.Handle("GET /static/", http.StripPrefix("/static/", static.Handler()))
+	mux.Handle("GET /healthz", quiet(handlers.Health(st)))
+	mux.Handle("GET /readyz", quiet(handlers.Ready(st, d.Licenses)))
+	mux.Handle("GET /metrics", quiet(handlers.Metrics(scrape(d.Metrics), d.MetricsToken)))
+	mux.Handle("GET /static/", quiet(http.StripPrefix("/static/", static.Handler())))
 
 	mux.Handle("GET /login", handlers.LoginPage())
 	mux.Handle("POST /login", handlers.Login(st, sess, d.clientAddress))

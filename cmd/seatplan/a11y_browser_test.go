@@ -85,7 +85,8 @@ func newA11yFixture(t *testing.T, s *server, st *store.Store) a11yFixture {
 	if err != nil || len(ops.Operations) == 0 {
 		t.Fatalf("the demo course has no operations (%v)", err)
 	}
-	res, err := st.EnrollAndKeepResult(ctx, []emaillist.Pair{{Index: 0, Email: "ann@a11y.example", Course: course}}, nil, store.SystemActor)
+	res, err := st.EnrollAndKeepResult(ctx, []emaillist.Pair{{Index: 0, Email: "ann@a11y.example", Course: course}}, nil, store.SystemActor,
+		func([]store.PairResult) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/storetest"
 )
 
 // evalBool reads one fact from the page; a failed evaluation reads as false,
@@ -65,13 +66,13 @@ func TestBrowser_BlockedBannerFollowsTheLockAndGoesAwayWhenItFrees(t *testing.T)
 	if got := evalString(b, `document.querySelector('[data-testid="lock-job-done"]').textContent`); !strings.Contains(got, "400 of 1,000") {
 		t.Errorf("the banner shows the job at %q, want 400 of 1,000", got)
 	}
-	waitUntil(t, "the upload form's Preview is disabled while the lock is held", 10*time.Second, func() bool { return evalBool(b, previewDisabled) })
+	storetest.WaitWithin(t, 10*time.Second, "the upload form's Preview is disabled while the lock is held", func() bool { return evalBool(b, previewDisabled) })
 
 	// The banner follows the job as it moves on.
 	if err := st.ReportProgress(ctx, jobID, 700, 1000); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the banner shows the job's new progress", 15*time.Second, func() bool {
+	storetest.WaitWithin(t, 15*time.Second, "the banner shows the job's new progress", func() bool {
 		return strings.Contains(evalString(b, `(document.querySelector('[data-testid="lock-job-done"]') || {}).textContent || ""`), "700 of 1,000")
 	})
 
@@ -86,10 +87,10 @@ func TestBrowser_BlockedBannerFollowsTheLockAndGoesAwayWhenItFrees(t *testing.T)
 	if err := st.ReleaseLock(ctx, lock); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the banner goes away once the lock is free", 15*time.Second, func() bool {
+	storetest.WaitWithin(t, 15*time.Second, "the banner goes away once the lock is free", func() bool {
 		return evalBool(b, `document.querySelector('[data-testid="blocked-banner"]') === null && document.querySelector('[data-testid="lock-freed"]') !== null`)
 	})
-	waitUntil(t, "Preview works again", 5*time.Second, func() bool { return evalBool(b, "!"+previewDisabled) })
+	storetest.WaitWithin(t, 5*time.Second, "Preview works again", func() bool { return evalBool(b, "!"+previewDisabled) })
 	if got := evalString(b, `document.querySelector('[data-testid="upload-text"]').value`); got != "new@banner.example" {
 		t.Errorf("the pasted list reads %q after the banner went", got)
 	}
@@ -116,7 +117,7 @@ func TestBrowser_BlockedBannerFollowsTheLockAndGoesAwayWhenItFrees(t *testing.T)
 	if err := chromedp.Do(b, chromedp.Click(testid("lock-retry")), chromedp.WaitVisible(testid("lock-freed"))); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "Confirm works again", 5*time.Second, func() bool {
+	storetest.WaitWithin(t, 5*time.Second, "Confirm works again", func() bool {
 		return evalBool(b, `!document.querySelector('[data-testid="confirm-assignment"]').disabled`)
 	})
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/storetest"
 )
 
 func TestBrowser_AuthorEditsLeafBlocksWithTypedInputs(t *testing.T) {
@@ -62,7 +63,7 @@ func TestBrowser_AuthorEditsLeafBlocksWithTypedInputs(t *testing.T) {
 	if err := chromedp.Do(b, chromedp.SendKeys(testid("field-body"), "<p>Read <em>chapter 2</em>.</p>")); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the preview shows the body", 10*time.Second, func() bool {
+	storetest.WaitWithin(t, 10*time.Second, "the preview shows the body", func() bool {
 		return strings.Contains(evalString(b, `document.querySelector('[data-testid="html-preview"]').srcdoc`), "<em>chapter 2</em>")
 	})
 	if err := chromedp.Do(b, chromedp.Click(testid("save-block")), chromedp.WaitVisible(testid("flash"))); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/storetest"
 )
 
 // mainPage is a page people use daily, and the name of its screenshots.
@@ -93,7 +94,7 @@ func TestBrowser_MainPagesFitAPhoneAndLeadBackByBreadcrumbs(t *testing.T) {
 				t.Fatalf("%s: %v", p.path, err)
 			}
 			// Fragments the page loads itself (courses, instances) settle first.
-			waitUntil(t, p.path+" loads its fragments", 15*time.Second, func() bool {
+			storetest.WaitWithin(t, 15*time.Second, p.path+" loads its fragments", func() bool {
 				return evalBool(b, `document.readyState === "complete" && !Array.from(document.querySelectorAll("p.muted")).some(p => p.textContent.startsWith("Loading"))`)
 			})
 			if size.name == "phone" {

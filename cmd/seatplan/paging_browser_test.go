@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/storetest"
 )
 
 func TestBrowser_ListsPageBackAndForthWithTotals(t *testing.T) {
@@ -50,7 +51,7 @@ func TestBrowser_ListsPageBackAndForthWithTotals(t *testing.T) {
 		if err := chromedp.Do(b, chromedp.Click(testid(id))); err != nil {
 			t.Fatal(err)
 		}
-		waitUntil(t, "the page after "+id, 15*time.Second, func() bool { s := summary(); return s != "" && s != before })
+		storetest.WaitWithin(t, 15*time.Second, "the page after "+id, func() bool { s := summary(); return s != "" && s != before })
 	}
 
 	// The licenses of a plan: 120, in pages of 50, forward to the end and back.

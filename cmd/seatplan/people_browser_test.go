@@ -11,6 +11,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/storetest"
 )
 
 // textOf reads an element's text by its data-testid.
@@ -89,7 +90,7 @@ func TestBrowser_AdminAddsAPersonAndAnAPIClientThroughThePages(t *testing.T) {
 	if m := d.waitMessage(t, 1); !strings.Contains(m, "grace@example.com") {
 		t.Errorf("the deactivation asks %q", m)
 	}
-	waitUntil(t, "the person reads as deactivated", 15*time.Second, func() bool {
+	storetest.WaitWithin(t, 15*time.Second, "the person reads as deactivated", func() bool {
 		return evalBool(b, `document.querySelector('[data-email="grace@example.com"] [data-testid="person-deactivated"]') !== null`)
 	})
 	if err := chromedp.Do(grace, chromedp.Navigate(s.URL+"/account"), chromedp.WaitVisible(`input[name="password"]`)); err != nil {

@@ -3,7 +3,6 @@
 package courses
 
 import (
-	"net/url"
 	"strconv"
 	"time"
 
@@ -271,39 +270,6 @@ type UndoConfirmView struct {
 	Entry     Entry
 	Later     []ChangeRow
 	Overwrite []DiffRow
-}
-
-func courseURL(key string) string { return "/courses/" + url.PathEscape(key) }
-
-func blockURL(key, id string) string { return courseURL(key) + "?block=" + url.QueryEscape(id) }
-
-func blockActionURL(key, id, action string) string {
-	return courseURL(key) + "/blocks/" + url.PathEscape(id) + "/" + action
-}
-
-func historyURL(key string) string { return courseURL(key) + "/history" }
-func staffURL(key string) string   { return courseURL(key) + "/staff" }
-
-func blockHistoryURL(key, id string) string { return historyURL(key) + "?block=" + url.QueryEscape(id) }
-
-func operationURL(key, op string) string {
-	return courseURL(key) + "/operations/" + url.PathEscape(op)
-}
-
-func undoOperationURL(key, op string) string { return operationURL(key, op) + "/undo" }
-
-func restoreURL(key string) string { return courseURL(key) + "/restore" }
-
-func restoreAtURL(key, at string) string { return restoreURL(key) + "?at=" + url.QueryEscape(at) }
-
-func treeAtURL(key, at string) string { return courseURL(key) + "/tree?at=" + url.QueryEscape(at) }
-
-func undoURL(key, version string) string {
-	return historyURL(key) + "/" + url.PathEscape(version) + "/undo"
-}
-
-func changesURL(key, id, since string) string {
-	return blockActionURL(key, id, "changes") + "?since=" + url.QueryEscape(since)
 }
 
 func (v HistoryView) filtered() bool { return v.Block != "" || v.Actor != "" || v.Source != "" }

@@ -70,6 +70,3 @@ type ShownSecret struct {
 	Name, ClientID, ClientSecret string
 	Rotated                      bool
 }
-
-func peoplePath(id string) string { return "/people/" + id }
-func clientPath(id string) string { return "/clients/" + id }

@@ -4,12 +4,12 @@
 package plans
 
 import (
-	"net/url"
 	"strconv"
 	"time"
 
 	"github.com/seatplan/seatplan/views/layout"
 	"github.com/seatplan/seatplan/views/lists"
+	"github.com/seatplan/seatplan/views/paths"
 )
 
 // ListView is the plans page: a search, one page of plans, a create form.
@@ -104,19 +104,7 @@ type LicensesView struct {
 }
 
 // csvURL exports what the table shows: the same search and status.
-func (v LicensesView) csvURL() string {
-	q := url.Values{}
-	if v.Q != "" {
-		q.Set("q", v.Q)
-	}
-	if v.Status != "" {
-		q.Set("status", v.Status)
-	}
-	if len(q) == 0 {
-		return planURL(v.PlanID) + "/licenses.csv"
-	}
-	return planURL(v.PlanID) + "/licenses.csv?" + q.Encode()
-}
+func (v LicensesView) csvURL() string { return paths.LicensesCSV(v.PlanID, v.Q, v.Status) }
 
 // LicenseRow is one license.
 type LicenseRow struct {
@@ -156,7 +144,14 @@ type Preview struct {
 // MaxProblemsShown bounds the invalid entries a preview lists.
 const MaxProblemsShown = 500
 
-func (p Preview) startOverURL() string { return planURL(p.PlanID) + "/assignments/new?from=" + p.ID }
+func invalidEntries(n int) string {
+	if n == 1 {
+		return "entry is not a valid address"
+	}
+	return "entries are not valid addresses"
+}
+
+func (p Preview) startOverURL() string { return paths.NewAssignment(p.PlanID, p.ID) }
 
 // Problem is an invalid line of the list.
 type Problem struct {
@@ -214,13 +209,9 @@ func (j JobView) progressClass() string {
 	return "progress-running"
 }
 
-func (j JobView) url() string { return "/plans/" + j.PlanID + "/jobs/" + j.ID }
-
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func date(t time.Time) string { return t.UTC().Format(time.DateOnly) }
-
-func planURL(id string) string { return "/plans/" + id }
 
 func usageSummary(segments []Segment) string {
 	s := ""
