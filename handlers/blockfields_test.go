@@ -66,3 +66,29 @@ func TestTypedFieldsOf_ReadsTheBlocksValues(t *testing.T) {
 		t.Error("a vertical has typed fields")
 	}
 }
+
+func FuzzMergeTypedFields(f *testing.F) {
+	f.Add("problem", `{"weight": 1}`, "0.5", "3")
+	f.Add("video", `{}`, "https://example.com/v.mp4", "-1")
+	f.Add("html", `{"body": `, "<p>x</p>", "")
+	f.Add("problem", `[1]`, "1e309", "9999999999999999999999")
+	f.Fuzz(func(t *testing.T, typ, raw, a, b string) {
+		form := url.Values{}
+		for _, defs := range typedFields {
+			for i, d := range defs {
+				form.Set(typedFieldForm(d.Key), []string{a, b}[i%2])
+			}
+		}
+		merged, typed, errs := mergeTypedFields(store.BlockType(typ), raw, form)
+		if len(errs) > 0 || len(typed) == 0 {
+			if merged != raw {
+				t.Fatalf("a refused or untyped form changed the fields: %q → %q", raw, merged)
+			}
+			return
+		}
+		var m map[string]any
+		if json.Unmarshal([]byte(raw), &m) == nil && json.Unmarshal([]byte(merged), &m) != nil {
+			t.Fatalf("merged fields are not a JSON object: %q", merged)
+		}
+	})
+}

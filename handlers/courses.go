@@ -91,7 +91,7 @@ func renderCoursePage(w http.ResponseWriter, r *http.Request, st coursePageStore
 		Fail(w, r, err)
 		return
 	}
-	v := courses.CourseView{Base: basePage(r, o.Course.Title), Key: course, Title: o.Course.Title}
+	v := courses.CourseView{Base: withCrumbs(basePage(r, o.Course.Title), layout.Crumb{Label: o.Course.Title}), Key: course, Title: o.Course.Title}
 	if v.Base.Blocked, err = pageBanner(r, st, store.CourseLockName(course), time.Now()); err != nil {
 		Fail(w, r, err)
 		return

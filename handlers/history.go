@@ -74,7 +74,7 @@ func HistoryPage(st historyPageStore) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		v := courses.HistoryView{Base: basePage(r, "Change log · "+o.Course.Title), Key: course, Title: o.Course.Title,
+		v := courses.HistoryView{Base: courseCrumbs(basePage(r, "Change log · "+o.Course.Title), course, o.Course.Title, "Change log"), Key: course, Title: o.Course.Title,
 			Block: f.Block, Actor: f.Actor, Source: string(f.Source), Blocks: blockOptions(o, f.Block), Actors: actors, CanUndo: canUndo}
 		names := o.Names()
 		for _, op := range page.Operations {
@@ -162,7 +162,7 @@ func OperationPage(st historyPageStore) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		v := courses.OperationView{Base: basePage(r, op.Summary), Key: course, Title: o.Course.Title, CanUndo: canUndo}
+		v := courses.OperationView{Base: courseCrumbs(basePage(r, op.Summary), course, o.Course.Title, "Change log", "One change"), Key: course, Title: o.Course.Title, CanUndo: canUndo}
 		shown := versions[:min(len(versions), operationPageSize)]
 		v.Op = operationRow(o, o.Names(), op, shown)
 		if after != "" {
@@ -299,7 +299,7 @@ func RestorePreviewPage(st restorePageStore, sessions SessionManager) http.Handl
 			Fail(w, r, err)
 			return
 		}
-		v := courses.RestoreView{Base: basePage(r, "Restore the course?"), Key: course, Title: o.Course.Title, At: at, AtParam: formatInstant(at),
+		v := courses.RestoreView{Base: courseCrumbs(basePage(r, "Restore the course?"), course, o.Course.Title, "Change log", "Restore"), Key: course, Title: o.Course.Title, At: at, AtParam: formatInstant(at),
 			Tree: pastNode(tree), Changes: plannedRows(o, p.Changes), Deletes: p.Deletes, Restores: p.Restores, Updates: p.Updates,
 			More: p.Unlisted}
 		render(w, r, http.StatusOK, courses.RestorePage(v))
@@ -355,7 +355,7 @@ func PastTreePage(st restorePageStore) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		render(w, r, http.StatusOK, courses.PastTreePage(courses.PastTreeView{Base: basePage(r, c.Course.Title+" as it was"), Key: course,
+		render(w, r, http.StatusOK, courses.PastTreePage(courses.PastTreeView{Base: courseCrumbs(basePage(r, c.Course.Title+" as it was"), course, c.Course.Title, "Change log", "As it was"), Key: course,
 			Title: c.Course.Title, At: at, AtParam: formatInstant(at), Tree: pastNode(tree), Blocks: tree.Count(), CanUndo: canUndo}))
 	})
 }
@@ -415,4 +415,18 @@ func UndoPage(st historyPageStore, sessions SessionManager) http.Handler {
 		flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Undid: "+v.Summary+". This undo is in the log too and can be undone.",
 			historyPageURL(course, store.OperationFilter{}, 0))
 	})
+}
+
+// courseCrumbs leads from the courses list to a page of one course's change
+// log: the course, then steps ("Change log", then the page itself).
+func courseCrumbs(b layout.Base, course, title string, steps ...string) layout.Base {
+	crumbs := []layout.Crumb{{Label: title, Href: paths.Course(course)}}
+	for i, s := range steps {
+		c := layout.Crumb{Label: s}
+		if i == 0 && len(steps) > 1 {
+			c.Href = paths.CourseHistory(course, nil)
+		}
+		crumbs = append(crumbs, c)
+	}
+	return withCrumbs(b, crumbs...)
 }

@@ -69,6 +69,7 @@
     const held = document.querySelector("[data-lock-held]") !== null;
     for (const guard of document.querySelectorAll("[data-lock-guard]")) {
       for (const button of guard.querySelectorAll('button[type="submit"], input[type="submit"]')) {
+        if (button.form && button.form.method === "get") continue; // searching changes nothing
         if (held && !button.disabled) {
           button.disabled = true;
           button.dataset.lockDisabled = "";
