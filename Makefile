@@ -5,7 +5,7 @@ GO ?= go
 HTMX := static/vendor/htmx.min.js
 export SEATPLAN_DATA_DIR ?= .data
 
-.PHONY: run build test bench generate api-doc check-generated vet deps-postgres deps-chromium deps-cc deps-java clean
+.PHONY: run build test bench generate api-doc check-generated vet lint deps-postgres deps-chromium deps-cc deps-java clean
 
 ## run: build, start the embedded PostgreSQL, load demo data, serve http://127.0.0.1:8080
 run: build deps-postgres
@@ -15,8 +15,8 @@ run: build deps-postgres
 build: $(HTMX)
 	$(GO) build -o bin/seatplan ./cmd/seatplan
 
-## test: vet, templ drift check, and every test (store, handlers, views, end-to-end in Chromium)
-test: $(HTMX) deps-postgres deps-chromium deps-cc deps-java vet check-generated
+## test: vet, staticcheck, tidy modules, templ drift check, and every test (store, handlers, views, end-to-end in Chromium)
+test: $(HTMX) deps-postgres deps-chromium deps-cc deps-java vet lint check-generated
 	$(GO) test -race -count=1 -timeout 15m ./...
 
 ## bench: the performance targets, written to bench.out; summarised in docs/BENCHMARKS.md
@@ -33,6 +33,11 @@ api-doc:
 
 vet:
 	$(GO) vet ./...
+
+# staticcheck is pinned as a tool in go.mod; go.mod and go.sum must be tidy.
+lint:
+	$(GO) tool staticcheck ./...
+	$(GO) mod tidy -diff
 
 # The generated *_templ.go files are committed; CI fails when they drift.
 check-generated: generate

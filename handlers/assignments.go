@@ -279,7 +279,7 @@ func userFixable(err error) bool {
 const previewSample = 5
 
 func previewView(pv store.AssignmentPreview, l store.StagedList, list emaillist.Emails) *plans.Preview {
-	pickURL := "/plans/" + pv.PlanID + "/assignments/previews/" + l.ID
+	pickURL := paths.AssignmentPreview(pv.PlanID, l.ID)
 	p := &plans.Preview{PlanID: pv.PlanID, ID: l.ID, Source: sourceView(l, list.Layout, pickURL, "#assignment", false),
 		Column: columnParam(list.Layout.Email), New: pv.New, AlreadyLicensed: pv.AlreadyLicensed, Duplicates: pv.Duplicates,
 		ProblemCount: len(pv.Problems), Needed: pv.Needed, Available: pv.Available, Acceptable: pv.Acceptable()}
@@ -346,25 +346,25 @@ func AssignLicensesPage(st assignmentPages, q JobQueue, lim ListLimits, ttl time
 			loggerFrom(r.Context()).Warn("drop a confirmed preview", "preview", l.ID, "err", err)
 		}
 		if !isHTMX(r) {
-			http.Redirect(w, r, "/plans/"+id+"?job="+job.ID+"#assignment", http.StatusSeeOther)
+			http.Redirect(w, r, paths.PlanAssignment(id, job.ID), http.StatusSeeOther)
 			return
 		}
-		jv, err := jobView(r.Context(), st, st, id, job.ID)
+		jv, err := jobView(r.Context(), st, st, id, job.ID, now())
 		if err != nil {
 			Fail(w, r, err)
 			return
 		}
 		if jv.Finished {
-			w.Header().Set("HX-Redirect", "/plans/"+id+"?job="+jv.ID+"#assignment")
+			w.Header().Set("HX-Redirect", paths.PlanAssignment(id, jv.ID))
 		}
 		render(w, r, http.StatusAccepted, plans.Assignment(plans.AssignmentView{PlanID: id, Job: &jv}))
 	})
 }
 
 // JobProgress is the fragment the progress bar polls.
-func JobProgress(st assignmentPages) http.Handler {
+func JobProgress(st assignmentPages, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		jv, err := jobView(r.Context(), st, st, r.PathValue("id"), r.PathValue("job"))
+		jv, err := jobView(r.Context(), st, st, r.PathValue("id"), r.PathValue("job"), now())
 		if err != nil {
 			Fail(w, r, err)
 			return
@@ -378,7 +378,7 @@ func JobProgress(st assignmentPages) http.Handler {
 // reloads it at the job's own URL, which shows the result without polling.
 func renderProgress(w http.ResponseWriter, r *http.Request, status int, jv plans.JobView) {
 	if jv.Finished {
-		w.Header().Set("HX-Redirect", "/plans/"+jv.PlanID+"?job="+jv.ID+"#assignment")
+		w.Header().Set("HX-Redirect", paths.PlanAssignment(jv.PlanID, jv.ID))
 	}
 	render(w, r, status, plans.Progress(jv))
 }
@@ -387,7 +387,7 @@ type planReader interface {
 	Plan(ctx context.Context, id string) (store.Plan, error)
 }
 
-func jobView(ctx context.Context, st planReader, jobs jobReader, planID, jobID string) (plans.JobView, error) {
+func jobView(ctx context.Context, st planReader, jobs jobReader, planID, jobID string, now time.Time) (plans.JobView, error) {
 	j, err := jobs.Job(ctx, jobID)
 	if err != nil {
 		return plans.JobView{}, err
@@ -397,7 +397,7 @@ func jobView(ctx context.Context, st planReader, jobs jobReader, planID, jobID s
 	}
 	v := plans.JobView{PlanID: planID, ID: j.ID, Status: string(j.Status), Done: j.Done, Total: j.Total,
 		Finished: j.Finished(), Failed: j.Status == store.JobFailed, Error: j.Error,
-		Interrupted: j.Interrupted, Interruption: j.Interruption}
+		Interrupted: j.Interrupted, Interruption: j.Interruption, Left: timeLeft(j, now)}
 	if j.Status == store.JobSucceeded {
 		var res store.AssignmentResult
 		if err := json.Unmarshal(j.Result, &res); err != nil {
@@ -412,4 +412,17 @@ func jobView(ctx context.Context, st planReader, jobs jobReader, planID, jobID s
 		v.Unassigned, v.Used = p.Counts.Unassigned, p.Counts.Assigned+p.Counts.Activated
 	}
 	return v, nil
+}
+
+// timeLeft estimates how long a running job still needs from its pace so
+// far; zero when there is nothing to go by yet.
+func timeLeft(j store.Job, now time.Time) time.Duration {
+	if j.Finished() || j.StartedAt == nil || j.Done <= 0 || j.Total <= j.Done {
+		return 0
+	}
+	elapsed := now.Sub(*j.StartedAt)
+	if elapsed <= 0 {
+		return 0
+	}
+	return time.Duration(float64(elapsed) * float64(j.Total-j.Done) / float64(j.Done))
 }

@@ -15,6 +15,7 @@ type ctxKey int
 
 const (
 	actorKey ctxKey = iota
+	personKey
 	flashesKey
 	loggerKey
 	requestKey
@@ -24,6 +25,18 @@ const (
 // WithActor records who is making the request (set by the auth middleware).
 func WithActor(ctx context.Context, a store.Actor) context.Context {
 	return context.WithValue(ctx, actorKey, a)
+}
+
+// WithPerson records the signed-in person, for the pages to show; their
+// actor is recorded with WithActor.
+func WithPerson(ctx context.Context, p store.Person) context.Context {
+	return context.WithValue(WithActor(ctx, p.Actor()), personKey, p)
+}
+
+// personFrom returns the signed-in person.
+func personFrom(ctx context.Context) (store.Person, bool) {
+	p, ok := ctx.Value(personKey).(store.Person)
+	return p, ok
 }
 
 // ActorFrom returns who is making the request.

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/views/courses"
 	"github.com/seatplan/seatplan/views/layout"
+	"github.com/seatplan/seatplan/views/paths"
 )
 
 type courseLister interface {
@@ -58,7 +58,7 @@ func CreateCoursePage(st courseLister) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		http.Redirect(w, r, "/courses/"+url.PathEscape(c.Key), http.StatusSeeOther)
+		http.Redirect(w, r, paths.Course(c.Key), http.StatusSeeOther)
 	})
 }
 
@@ -71,7 +71,8 @@ type coursePageStore interface {
 	CourseOutline(ctx context.Context, course string, a store.Actor) (store.Outline, error)
 	CanEditCourse(ctx context.Context, course string, a store.Actor) (bool, error)
 	Version(ctx context.Context, course, versionID string, a store.Actor) (store.BlockVersion, error)
-	HeldLock(ctx context.Context, name string) (store.Lock, bool, error)
+	CourseStaff(ctx context.Context, key string, a store.Actor) ([]store.StaffMember, error)
+	lockWatcher
 }
 
 // CoursePage shows a course's outline and, with ?block=, that block's editor.
@@ -81,9 +82,9 @@ func CoursePage(st coursePageStore) http.Handler {
 	})
 }
 
-// renderCoursePage draws the course page; edit lets a refused save refill
-// the editor with what the person typed.
-func renderCoursePage(w http.ResponseWriter, r *http.Request, st coursePageStore, blockID string, status int, edit func(*courses.EditorView)) {
+// renderCoursePage draws the course page; adjust lets a refused form refill
+// itself with what the person typed.
+func renderCoursePage(w http.ResponseWriter, r *http.Request, st coursePageStore, blockID string, status int, adjust func(*courses.CourseView)) {
 	ctx, course := r.Context(), r.PathValue("course")
 	o, err := st.CourseOutline(ctx, course, mustActor(r))
 	if err != nil {
@@ -91,11 +92,9 @@ func renderCoursePage(w http.ResponseWriter, r *http.Request, st coursePageStore
 		return
 	}
 	v := courses.CourseView{Base: basePage(r, o.Course.Title), Key: course, Title: o.Course.Title}
-	if held, ok, err := st.HeldLock(ctx, store.CourseLockName(course)); err != nil {
+	if v.Base.Blocked, err = pageBanner(r, st, store.CourseLockName(course), time.Now()); err != nil {
 		Fail(w, r, err)
 		return
-	} else if ok {
-		v.Base.Blocked = heldBanner(r, held, time.Now())
 	}
 	v.Tree = treeOf(o, o.Course.RootBlockID, blockID)
 	if blockID != "" {
@@ -110,11 +109,32 @@ func renderCoursePage(w http.ResponseWriter, r *http.Request, st coursePageStore
 			return
 		}
 		v.Editor = editorOf(o, b, canEdit)
-		if edit != nil {
-			edit(v.Editor)
-		}
+	}
+	if v.Staff, err = staffView(r, st, course); err != nil {
+		Fail(w, r, err)
+		return
+	}
+	if adjust != nil {
+		adjust(&v)
 	}
 	render(w, r, status, courses.CoursePage(v))
+}
+
+type staffReader interface {
+	CourseStaff(ctx context.Context, key string, a store.Actor) ([]store.StaffMember, error)
+}
+
+// staffView is the course's staff section; admins manage it.
+func staffView(r *http.Request, st staffReader, course string) (courses.StaffView, error) {
+	members, err := st.CourseStaff(r.Context(), course, mustActor(r))
+	if err != nil {
+		return courses.StaffView{}, err
+	}
+	v := courses.StaffView{CourseKey: course, CanManage: mustActor(r).Is(store.RoleAdmin)}
+	for _, m := range members {
+		v.Members = append(v.Members, courses.StaffMember{Kind: string(m.Kind), ID: m.ID, Name: m.Name, Role: string(m.Role)})
+	}
+	return v, nil
 }
 
 func treeOf(o store.Outline, id, selected string) courses.TreeNode {
@@ -128,7 +148,7 @@ func treeOf(o store.Outline, id, selected string) courses.TreeNode {
 
 func editorOf(o store.Outline, b store.Block, canEdit bool) *courses.EditorView {
 	e := &courses.EditorView{CourseKey: b.CourseKey, BlockID: b.ID, Type: string(b.Type), DisplayName: b.DisplayName,
-		Fields: prettyJSON(b.Fields), Version: b.VersionID, CanEdit: canEdit, IsRoot: b.Type == store.BlockCourse,
+		Fields: prettyJSON(b.Fields), Typed: typedFieldsOf(b.Type, b.Fields), Version: b.VersionID, CanEdit: canEdit, IsRoot: b.Type == store.BlockCourse,
 		Path: crumbs(o, b.ID)}
 	for i, c := range b.Children {
 		child := o.Blocks[c]
@@ -157,10 +177,6 @@ func prettyJSON(raw json.RawMessage) string {
 	return buf.String()
 }
 
-func blockPageURL(course, id string) string {
-	return "/courses/" + url.PathEscape(course) + "?block=" + url.QueryEscape(id)
-}
-
 // EditBlockPage saves the edit form. The form carries the version it was
 // loaded from: if the block changed since, the page shows who changed what
 // and offers to overwrite (the second submit carries the newer version).
@@ -170,24 +186,38 @@ func EditBlockPage(st coursePageStore, sessions SessionManager) http.Handler {
 			return
 		}
 		ctx, course, id := r.Context(), r.PathValue("course"), r.PathValue("block")
-		name, fields, loaded := r.PostFormValue("display_name"), r.PostFormValue("fields"), r.PostFormValue("version")
-		keepInput := func(e *courses.EditorView) { e.DisplayName, e.Fields = name, fields }
+		name, raw, loaded := r.PostFormValue("display_name"), r.PostFormValue("fields"), r.PostFormValue("version")
+		fields, typed, problems := mergeTypedFields(store.BlockType(r.PostFormValue("block_type")), raw, r.PostForm)
+		keepInput := func(v *courses.CourseView) {
+			v.Editor.DisplayName, v.Editor.Fields = name, raw
+			if len(typed) > 0 {
+				v.Editor.Typed = typed
+			}
+			v.Editor.Errors = problems
+		}
+		if len(problems) > 0 {
+			renderCoursePage(w, r, st, id, http.StatusUnprocessableEntity, func(v *courses.CourseView) {
+				keepInput(v)
+				v.Editor.Version = loaded
+			})
+			return
+		}
 		b, err := st.UpdateBlock(ctx, course, id, store.BlockUpdate{DisplayName: &name, Fields: json.RawMessage(fields), IfMatch: loaded},
 			mustActor(r), store.SourceUI)
 		switch store.ErrorCode(err) {
 		case "":
-			flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Saved "+b.DisplayName+".", blockPageURL(course, id))
+			flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Saved "+b.DisplayName+".", paths.CourseBlock(course, id))
 		case store.EPrecondition:
 			conflict, err := conflictSince(ctx, st, course, id, loaded, mustActor(r))
 			if err != nil {
 				Fail(w, r, err)
 				return
 			}
-			renderCoursePage(w, r, st, id, http.StatusConflict, func(e *courses.EditorView) { keepInput(e); e.Conflict = conflict })
+			renderCoursePage(w, r, st, id, http.StatusConflict, func(v *courses.CourseView) { keepInput(v); v.Editor.Conflict = conflict })
 		case store.EInvalid, store.ETooLarge:
-			renderCoursePage(w, r, st, id, statusOf(err), func(e *courses.EditorView) {
-				keepInput(e)
-				e.Version, e.Error = loaded, err.Error()
+			renderCoursePage(w, r, st, id, statusOf(err), func(v *courses.CourseView) {
+				keepInput(v)
+				v.Editor.Version, v.Editor.Error = loaded, err.Error()
 			})
 		default:
 			Fail(w, r, err)
@@ -280,7 +310,7 @@ func finishBlockAction(w http.ResponseWriter, r *http.Request, sessions SessionM
 		if store.ErrorCode(err) == store.EPrecondition {
 			msg = "Someone else changed this block meanwhile; look at it again and repeat your change."
 		}
-		flashAndRedirect(w, r, sessions, layout.FlashError, msg, blockPageURL(r.PathValue("course"), r.PathValue("block")))
+		flashAndRedirect(w, r, sessions, layout.FlashError, msg, paths.CourseBlock(r.PathValue("course"), r.PathValue("block")))
 	default:
 		Fail(w, r, err)
 	}
@@ -295,7 +325,7 @@ func AddBlockPage(st blockEditor, sessions SessionManager) http.Handler {
 		course, parent := r.PathValue("course"), r.PathValue("block")
 		b, err := st.CreateBlock(r.Context(), course, store.NewBlock{ParentID: parent, Type: store.BlockType(r.PostFormValue("type")),
 			DisplayName: r.PostFormValue("display_name")}, mustActor(r), store.SourceUI)
-		finishBlockAction(w, r, sessions, err, "Added "+b.DisplayName+".", blockPageURL(course, b.ID))
+		finishBlockAction(w, r, sessions, err, "Added "+b.DisplayName+".", paths.CourseBlock(course, b.ID))
 	})
 }
 
@@ -319,7 +349,7 @@ func ReorderBlockPage(st blockEditor, sessions SessionManager) http.Handler {
 			}
 			_, err = st.ReorderChildren(ctx, course, id, children, r.PostFormValue("version"), mustActor(r), store.SourceUI)
 		}
-		finishBlockAction(w, r, sessions, err, "Moved.", blockPageURL(course, id))
+		finishBlockAction(w, r, sessions, err, "Moved.", paths.CourseBlock(course, id))
 	})
 }
 
@@ -335,7 +365,7 @@ func DeleteBlockPage(st blockEditor, sessions SessionManager) http.Handler {
 			err = st.DeleteBlock(ctx, course, id, r.PostFormValue("version"), mustActor(r), store.SourceUI)
 		}
 		finishBlockAction(w, r, sessions, err, "Deleted "+b.DisplayName+"; undo it from the change log if that was a mistake.",
-			blockPageURL(course, b.ParentID))
+			paths.CourseBlock(course, b.ParentID))
 	})
 }
 
@@ -367,4 +397,56 @@ func blockLabel(o store.Outline, id string) string {
 		names = append(names, p.DisplayName)
 	}
 	return strings.Join(names, " / ")
+}
+
+type staffKeeper interface {
+	coursePageStore
+	FindStaffCandidate(ctx context.Context, who string) (store.Actor, error)
+	AddCourseStaff(ctx context.Context, key string, who store.Actor, by store.Actor) error
+	RemoveCourseStaff(ctx context.Context, key string, kind store.ActorKind, id string, by store.Actor) (string, error)
+}
+
+// AddCourseStaffPage puts a person or API client on the course's staff;
+// a name nobody has comes back on the form, as typed.
+func AddCourseStaffPage(st staffKeeper, sessions SessionManager) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !readForm(w, r, maxFormBody) {
+			return
+		}
+		course, typed := r.PathValue("course"), r.PostFormValue("who")
+		who, err := st.FindStaffCandidate(r.Context(), typed)
+		if err == nil {
+			err = st.AddCourseStaff(r.Context(), course, who, mustActor(r))
+		}
+		if store.ErrorCode(err) == store.EInvalid {
+			renderCoursePage(w, r, st, "", http.StatusUnprocessableEntity, func(v *courses.CourseView) {
+				v.Staff.Who, v.Staff.Errors = typed, layout.FieldErrors{"who": err.Error()}
+			})
+			return
+		}
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Added "+who.Name+" to the course staff.", paths.Course(course)+"#course-staff")
+	})
+}
+
+// RemoveCourseStaffPage takes a person or API client off the course's staff.
+func RemoveCourseStaffPage(st staffKeeper, sessions SessionManager) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !readForm(w, r, maxFormBody) {
+			return
+		}
+		course := r.PathValue("course")
+		kind, err := store.ParseStaffKind(r.PostFormValue("kind"))
+		var name string
+		if err == nil {
+			name, err = st.RemoveCourseStaff(r.Context(), course, kind, r.PostFormValue("id"), mustActor(r))
+		}
+		if refusedOnPage(w, r, sessions, err, paths.Course(course)) {
+			return
+		}
+		flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Removed "+name+" from the course staff.", paths.Course(course)+"#course-staff")
+	})
 }

@@ -25,3 +25,19 @@ func TestDiffRows_ShowEachFieldAndChildrenByName(t *testing.T) {
 		t.Errorf("diff\n got %+v\nwant %+v", got, want)
 	}
 }
+
+func TestOutcomeCSV_OneLineAnEntryWithUserTextMadeSafe(t *testing.T) {
+	t.Parallel()
+	got := outcomeCSV([]store.PairResult{
+		{Index: 0, Line: 2, Email: "ada@example.com", Course: "cs101", Outcome: store.OutcomeEnrolled},
+		{Index: 1, Line: 3, Email: "=HYPERLINK(1)", Course: "\tcs", Outcome: store.OutcomeProblem, Reason: "not an email address"},
+		{Index: 2, Email: "bo@example.com", Course: "cs101", Outcome: store.OutcomeExisting},
+	})
+	want := "index,line,email,course,result,reason\n" +
+		"0,2,ada@example.com,cs101," + string(store.OutcomeEnrolled) + ",\n" +
+		"1,3,'=HYPERLINK(1),'\tcs," + string(store.OutcomeProblem) + ",not an email address\n" +
+		"2,,bo@example.com,cs101," + string(store.OutcomeExisting) + ",\n"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}

@@ -3,16 +3,19 @@ package handlers
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"io"
 	"mime"
 	"net/http"
-	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/csvsafe"
 	"github.com/seatplan/seatplan/store/emaillist"
 	"github.com/seatplan/seatplan/views/enrollments"
 	"github.com/seatplan/seatplan/views/layout"
+	"github.com/seatplan/seatplan/views/paths"
 )
 
 type enroller interface {
@@ -20,7 +23,8 @@ type enroller interface {
 }
 
 // EnrollAPI answers POST /api/v1/enrollments: a JSON list
-// {"enrollments":[{"email","course"}]} or a CSV of email,course.
+// {"enrollments":[{"email","course"}]}, or a table of email and course
+// columns (CSV or .xlsx) whose columns ?column= and ?course_column= may name.
 func EnrollAPI(st enroller, lim ListLimits) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		pairs, refused, err := readEnrollmentBody(w, r, lim)
@@ -54,12 +58,13 @@ func readEnrollmentBody(w http.ResponseWriter, r *http.Request, lim ListLimits) 
 			entries[i] = emaillist.Pair{Email: e.Email, Course: e.Course}
 		}
 		pairs, refused, err = emaillist.CheckPairs(entries, lim.parser())
-	case "text/csv", "application/csv", "text/plain":
+	case "text/csv", "application/csv", "text/plain", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":
+		// The reader tells a workbook from text by its content.
 		var list emaillist.Pairs
 		list, err = emaillist.ReadPairs(http.MaxBytesReader(w, r.Body, lim.MaxBytes), lim.options(r))
 		pairs, refused = list.Pairs, list.Problems
 	default:
-		return nil, nil, refuse(EUnsupported, "unsupported_media_type", `Send {"enrollments":[{"email","course"}]} as application/json, or email,course lines as text/csv.`)
+		return nil, nil, refuse(EUnsupported, "unsupported_media_type", `Send {"enrollments":[{"email","course"}]} as application/json, or email,course lines as text/csv, or an .xlsx workbook.`)
 	}
 	if err != nil {
 		return nil, nil, listError(err)
@@ -71,9 +76,10 @@ func readEnrollmentBody(w http.ResponseWriter, r *http.Request, lim ListLimits) 
 }
 
 type enrollmentPages interface {
-	EnrollAndKeepResult(ctx context.Context, pairs []emaillist.Pair, refused []emaillist.PairProblem, by store.Actor) (store.EnrollmentResult, error)
+	EnrollAndKeepResult(ctx context.Context, pairs []emaillist.Pair, refused []emaillist.PairProblem, by store.Actor, download store.Download) (store.EnrollmentResult, error)
 	EnrollmentCounts(ctx context.Context) ([]store.CourseEnrollmentCount, error)
 	EnrollmentResultByID(ctx context.Context, id string) (store.StoredEnrollmentResult, error)
+	PreviewEnrollment(ctx context.Context, pairs []emaillist.Pair) ([]store.CoursePreview, error)
 	StageList(ctx context.Context, l store.StagedList, by store.Actor) (store.StagedList, error)
 	StagedListFor(ctx context.Context, id, purpose, planID string, by store.Actor) (store.StagedList, error)
 	DropStagedList(ctx context.Context, id string) error
@@ -163,28 +169,17 @@ func renderEnrollmentPreview(w http.ResponseWriter, r *http.Request, st enrollme
 		Fail(w, r, err)
 		return
 	}
-	counts, err := st.EnrollmentCounts(r.Context())
+	courses, err := st.PreviewEnrollment(r.Context(), list.Pairs)
 	if err != nil {
 		Fail(w, r, err)
 		return
 	}
-	known := make(map[string]bool, len(counts))
-	for _, c := range counts {
-		known[c.Key] = true
-	}
 	v := enrollments.PreviewView{Base: basePage(r, "Preview enrollment"), ID: l.ID,
-		Source: sourceView(l, list.Layout, "/enrollments/previews/"+l.ID, "#enrollment-preview-area", true),
+		Source: sourceView(l, list.Layout, paths.EnrollmentPreview(l.ID), "#enrollment-preview-area", true),
 		Column: columnParam(list.Layout.Email), CourseColumn: columnParam(list.Layout.Course),
 		Entries: len(list.Pairs) + len(list.Problems), Pairs: len(list.Pairs), ProblemCount: len(list.Problems)}
-	perCourse := map[string]int{}
-	for _, p := range list.Pairs {
-		if perCourse[p.Course] == 0 {
-			v.Courses = append(v.Courses, enrollments.PreviewCourse{Key: p.Course, Known: known[p.Course]})
-		}
-		perCourse[p.Course]++
-	}
-	for i := range v.Courses {
-		v.Courses[i].Pairs = perCourse[v.Courses[i].Key]
+	for _, c := range courses {
+		v.Courses = append(v.Courses, enrollments.PreviewCourse{Key: c.Key, Pairs: c.Pairs, AlreadyEnrolled: c.AlreadyEnrolled, Known: c.Known})
 	}
 	for _, p := range list.Problems[:min(len(list.Problems), enrollments.MaxProblemsShown)] {
 		v.Problems = append(v.Problems, enrollments.Problem{Index: p.Index, Line: p.Line, Email: p.Email, Course: p.Course, Reason: p.Reason})
@@ -212,7 +207,7 @@ func ConfirmEnrollments(st enrollmentPages, lim ListLimits) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		res, err := st.EnrollAndKeepResult(r.Context(), list.Pairs, list.Problems, mustActor(r))
+		res, err := st.EnrollAndKeepResult(r.Context(), list.Pairs, list.Problems, mustActor(r), outcomeCSV)
 		if err != nil {
 			Fail(w, r, err)
 			return
@@ -221,8 +216,26 @@ func ConfirmEnrollments(st enrollmentPages, lim ListLimits) http.Handler {
 		if err := st.DropStagedList(context.WithoutCancel(r.Context()), l.ID); err != nil {
 			loggerFrom(r.Context()).Warn("drop a confirmed preview", "preview", l.ID, "err", err)
 		}
-		http.Redirect(w, r, "/enrollments/results/"+res.ID, http.StatusSeeOther)
+		http.Redirect(w, r, paths.EnrollmentResult(res.ID), http.StatusSeeOther)
 	})
+}
+
+// outcomeCSV is the download a bulk enrollment keeps: one line per entry,
+// what became of it and why, with the user's text made safe to open in a
+// spreadsheet.
+func outcomeCSV(pairs []store.PairResult) string {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write([]string{"index", "line", "email", "course", "result", "reason"})
+	for _, p := range pairs {
+		line := ""
+		if p.Line > 0 {
+			line = strconv.Itoa(p.Line)
+		}
+		w.Write([]string{strconv.Itoa(p.Index), line, csvsafe.Cell(p.Email), csvsafe.Cell(p.Course), string(p.Outcome), p.Reason})
+	}
+	w.Flush()
+	return buf.String()
 }
 
 // EnrollmentResult shows a kept result, or downloads it as CSV when the
@@ -239,11 +252,11 @@ func EnrollmentResult(st enrollmentPages) http.Handler {
 		if asCSV {
 			w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 			w.Header().Set("Content-Disposition", `attachment; filename="enrollment-`+res.ID+`.csv"`)
-			io.WriteString(w, res.CSV)
+			io.WriteString(w, res.Download)
 			return
 		}
 		v := enrollments.ResultView{Base: basePage(r, "Enrollment result"), At: res.CreatedAt, By: res.ActorName,
-			Enrolled: res.Enrolled, Existing: res.Existing, ProblemCount: len(res.Problems), CSVURL: "/enrollments/results/" + res.ID + ".csv"}
+			Enrolled: res.Enrolled, Existing: res.Existing, ProblemCount: len(res.Problems), CSVURL: paths.EnrollmentResultCSV(res.ID)}
 		for _, p := range res.Problems[:min(len(res.Problems), enrollments.MaxProblemsShown)] {
 			v.Problems = append(v.Problems, enrollments.Problem{Index: p.Index, Line: p.Line, Email: p.Email, Course: p.Course, Reason: p.Reason})
 		}
@@ -272,28 +285,13 @@ func CourseLearners(st courseEnrollments) http.Handler {
 			v.Rows = append(v.Rows, enrollments.EnrollmentRow{Email: e.Email, By: e.EnrolledBy, At: e.EnrolledAt})
 		}
 		if f.After != "" {
-			v.Pager.PrevURL = courseLearnersURL(key, f.Q, "")
+			v.Pager.PrevURL = paths.CourseLearners(key, f.Q, "")
 		}
 		if res.NextAfter != "" {
-			v.Pager.NextURL = courseLearnersURL(key, f.Q, res.NextAfter)
+			v.Pager.NextURL = paths.CourseLearners(key, f.Q, res.NextAfter)
 		}
 		page(w, r, http.StatusOK, enrollments.CoursePage(v), enrollments.CourseEnrollments(v))
 	})
-}
-
-func courseLearnersURL(key, q, after string) string {
-	vals := url.Values{}
-	if q != "" {
-		vals.Set("q", q)
-	}
-	if after != "" {
-		vals.Set("after", after)
-	}
-	u := "/enrollments/courses/" + url.PathEscape(key)
-	if len(vals) > 0 {
-		u += "?" + vals.Encode()
-	}
-	return u
 }
 
 // Unenroll removes one learner from a course and returns to the list (an
@@ -314,7 +312,7 @@ func Unenroll(st courseEnrollments, sessions SessionManager) http.Handler {
 				return
 			}
 		}
-		http.Redirect(w, r, courseLearnersURL(key, r.FormValue("q"), ""), http.StatusSeeOther)
+		http.Redirect(w, r, paths.CourseLearners(key, r.FormValue("q"), ""), http.StatusSeeOther)
 	})
 }
 
@@ -323,7 +321,7 @@ type planCourses interface {
 	PlanCourses(ctx context.Context, planID string) (store.PlanCourseList, error)
 	LinkPlanCourse(ctx context.Context, planID, courseKey string, by store.Actor) error
 	UnlinkPlanCourse(ctx context.Context, planID, courseKey string, by store.Actor) error
-	EnrollPlanLicensees(ctx context.Context, planID string, by store.Actor) (store.EnrollmentResult, error)
+	EnrollPlanLicensees(ctx context.Context, planID string, by store.Actor, download store.Download) (store.EnrollmentResult, error)
 }
 
 // PlanCourses shows a plan's courses: a fragment the plan page embeds, or a
@@ -385,7 +383,7 @@ func changePlanCourses(st planCourses, change func(ctx context.Context, r *http.
 			Fail(w, r, err)
 			return
 		}
-		http.Redirect(w, r, "/plans/"+url.PathEscape(r.PathValue("id"))+"/courses", http.StatusSeeOther)
+		http.Redirect(w, r, paths.PlanAction(r.PathValue("id"), "courses"), http.StatusSeeOther)
 	})
 }
 
@@ -393,7 +391,7 @@ func changePlanCourses(st planCourses, change func(ctx context.Context, r *http.
 // shows the result.
 func EnrollPlanLicensees(st planCourses) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		res, err := st.EnrollPlanLicensees(r.Context(), r.PathValue("id"), mustActor(r))
+		res, err := st.EnrollPlanLicensees(r.Context(), r.PathValue("id"), mustActor(r), outcomeCSV)
 		if err != nil {
 			Fail(w, r, err)
 			return
@@ -402,6 +400,6 @@ func EnrollPlanLicensees(st planCourses) http.Handler {
 			renderPlanCourses(w, r, st, http.StatusUnprocessableEntity, "Link a course first: this plan has no courses to enroll its licensees in.")
 			return
 		}
-		http.Redirect(w, r, "/enrollments/results/"+res.ID, http.StatusSeeOther)
+		http.Redirect(w, r, paths.EnrollmentResult(res.ID), http.StatusSeeOther)
 	})
 }

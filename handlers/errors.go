@@ -146,6 +146,7 @@ var reasonNames = map[store.Reason]string{
 	store.ReasonInvalidEmails:            "invalid_emails",
 	store.ReasonNotEnoughSeats:           "not_enough_seats",
 	store.ReasonInvalidPlan:              "invalid_plan",
+	store.ReasonLastAdmin:                "last_admin",
 	store.ReasonSeatsInUse:               "seats_in_use",
 	store.ReasonInvalidActivation:        "invalid_activation",
 	store.ReasonUnknownLicenseKey:        "unknown_license_key",
@@ -240,16 +241,8 @@ func describe(body *ErrorBody, detail any) {
 // lockBanner turns a refusal into the "Blocked by another process" banner.
 func lockBanner(e *store.ErrLocked) *layout.LockBanner {
 	return &layout.LockBanner{LockName: e.Lock.Name, Holder: e.Lock.Holder, Purpose: e.Lock.Purpose,
-		AcquiredAt: e.Lock.AcquiredAt, ExpiresAt: e.Lock.ExpiresAt, ExpiresInSeconds: e.ExpiresInSeconds()}
-}
-
-// heldBanner is the banner of a page whose lock is held as of now. The
-// viewer's own lock (a job they started) shows as their work in progress.
-func heldBanner(r *http.Request, held store.Lock, now time.Time) *layout.LockBanner {
-	b := lockBanner(&store.ErrLocked{Lock: held, Now: now})
-	viewer, ok := ActorFrom(r.Context())
-	b.Yours = ok && viewer.Kind == held.HolderKind && viewer.ID == held.HolderID
-	return b
+		AcquiredAt: e.Lock.AcquiredAt, ExpiresAt: e.Lock.ExpiresAt, ExpiresInSeconds: e.ExpiresInSeconds(),
+		PollURL: lockPollURL(e.Lock.Name)}
 }
 
 // EMethodNotAllowed is a 405; it only arises here, at the HTTP edge.

@@ -11,6 +11,7 @@ import (
 	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/views/courses"
 	"github.com/seatplan/seatplan/views/layout"
+	"github.com/seatplan/seatplan/views/paths"
 )
 
 type historyPageStore interface {
@@ -129,17 +130,7 @@ func entryOf(o store.Outline, names map[string]string, v store.BlockVersion) cou
 
 // historyPageURL keeps the filters; a zero cursor is the newest page.
 func historyPageURL(course string, f store.OperationFilter, cursor store.OperationCursor) string {
-	q := url.Values{}
-	for k, v := range map[string]string{"block": f.Block, "actor": f.Actor, "source": string(f.Source), "cursor": cursor.String()} {
-		if v != "" {
-			q.Set(k, v)
-		}
-	}
-	u := "/courses/" + url.PathEscape(course) + "/history"
-	if len(q) > 0 {
-		u += "?" + q.Encode()
-	}
-	return u
+	return paths.CourseHistory(course, url.Values{"block": {f.Block}, "actor": {f.Actor}, "source": {string(f.Source)}, "cursor": {cursor.String()}})
 }
 
 // operationPageSize is the number of block changes on an operation's page.
@@ -174,12 +165,11 @@ func OperationPage(st historyPageStore) http.Handler {
 		v := courses.OperationView{Base: basePage(r, op.Summary), Key: course, Title: o.Course.Title, CanUndo: canUndo}
 		shown := versions[:min(len(versions), operationPageSize)]
 		v.Op = operationRow(o, o.Names(), op, shown)
-		base := "/courses/" + url.PathEscape(course) + "/operations/" + url.PathEscape(op.ID)
 		if after != "" {
-			v.Pager.PrevURL = base
+			v.Pager.PrevURL = paths.Operation(course, op.ID, "")
 		}
 		if len(versions) > operationPageSize {
-			v.Pager.NextURL = base + "?after=" + url.QueryEscape(shown[len(shown)-1].BlockID)
+			v.Pager.NextURL = paths.Operation(course, op.ID, shown[len(shown)-1].BlockID)
 		}
 		render(w, r, http.StatusOK, courses.OperationPage(v))
 	})
@@ -332,7 +322,7 @@ func RestoreCoursePage(st restorePageStore, sessions SessionManager) http.Handle
 		switch store.ErrorCode(err) {
 		case "":
 			flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Restored the course to how it was at "+at.UTC().Format("2006-01-02 15:04:05 UTC")+
-				". The restore is in the change log and can be undone too.", "/courses/"+url.PathEscape(course))
+				". The restore is in the change log and can be undone too.", paths.Course(course))
 		case store.EInvalid:
 			flashAndRedirect(w, r, sessions, layout.FlashError, err.Error(), historyPageURL(course, store.OperationFilter{}, 0))
 		default:

@@ -110,7 +110,7 @@ func setupLicenseAPI(t *testing.T, listen bool) *licenseAPI {
 		done := make(chan struct{})
 		go func() { defer close(done); a.cache.Run(ctx) }()
 		t.Cleanup(func() { cancel(); <-done })
-		waitUntil(t, "the cache listens", a.cache.Listening)
+		storetest.WaitFor(t, "the cache listens", a.cache.Listening)
 	}
 	hashKey, blockKey := make([]byte, 64), make([]byte, 32)
 	rand.Read(hashKey)
@@ -124,17 +124,6 @@ func setupLicenseAPI(t *testing.T, listen bool) *licenseAPI {
 		t.Fatal(err)
 	}
 	return a
-}
-
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // assign gives a free seat to email, as a bulk assignment does, and
@@ -202,7 +191,7 @@ func (a *licenseAPI) refresh(t *testing.T, act activationAnswer, header ...strin
 func (a *licenseAPI) waitForNotModified(t *testing.T, act activationAnswer, etag string) {
 	t.Helper()
 	a.heardEverything(t)
-	waitUntil(t, "a refresh answers 304", func() bool {
+	storetest.WaitFor(t, "a refresh answers 304", func() bool {
 		resp, _ := a.refresh(t, act, "If-None-Match", etag)
 		return resp.StatusCode == http.StatusNotModified
 	})
@@ -217,7 +206,7 @@ func (a *licenseAPI) heardEverything(t *testing.T) {
 	if _, err := a.pool.Exec(t.Context(), `SELECT pg_notify($1, $2)`, store.LicenseChangedChannel, fence); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the cache hears the fence", func() bool { return handlers.HeardChangeOf(a.cache, fence) })
+	storetest.WaitFor(t, "the cache hears the fence", func() bool { return handlers.HeardChangeOf(a.cache, fence) })
 }
 
 func (a *licenseAPI) jwks(t *testing.T) licensing.JWKS {
@@ -371,7 +360,7 @@ func TestActivationLicense_ChangesReachTheCache(t *testing.T) {
 	var doc struct {
 		JWS string `json:"jws"`
 	}
-	waitUntil(t, "the new terms are served", func() bool {
+	storetest.WaitFor(t, "the new terms are served", func() bool {
 		resp, raw := a.refresh(t, act, "If-None-Match", etag)
 		json.Unmarshal(raw, &doc)
 		return resp.StatusCode == http.StatusOK && resp.Header.Get("ETag") != etag
@@ -383,7 +372,7 @@ func TestActivationLicense_ChangesReachTheCache(t *testing.T) {
 	// Renewing the activation replaces the secret: the cached hash of the
 	// old one must stop working.
 	again, _ := a.activate(t, key, "lms-1", "Authorization", "Bearer "+act.Secret)
-	waitUntil(t, "the replaced secret is refused", func() bool {
+	storetest.WaitFor(t, "the replaced secret is refused", func() bool {
 		resp, _ := a.refresh(t, act)
 		return resp.StatusCode == http.StatusUnauthorized
 	})
@@ -403,7 +392,7 @@ func TestActivationLicense_WithoutListeningRereadsAfterASecond(t *testing.T) {
 	if _, err := a.pool.Exec(t.Context(), `UPDATE licenses SET email = 'ada.l@example.edu' WHERE activation_key IS NOT NULL`); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the change is served without notifications", func() bool {
+	storetest.WaitFor(t, "the change is served without notifications", func() bool {
 		resp, _ := a.refresh(t, act, "If-None-Match", etag)
 		return resp.StatusCode == http.StatusOK
 	})
@@ -601,7 +590,7 @@ func TestActivate_BeyondTheLimitIs409AndAnAdminFreesAnInstanceOnThePlanPage(t *t
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("deactivate: %d", resp.StatusCode)
 	}
-	waitUntil(t, "the deactivated secret is refused", func() bool {
+	storetest.WaitFor(t, "the deactivated secret is refused", func() bool {
 		resp, _ := a.refresh(t, first)
 		return resp.StatusCode == http.StatusUnauthorized
 	})

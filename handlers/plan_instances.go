@@ -37,7 +37,7 @@ func PlanInstances(st instanceLister) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		planURL := "/plans/" + url.PathEscape(id)
+		planURL := paths.Plan(id)
 		a, _ := ActorFrom(r.Context())
 		list := activations.InstancesView{PerLicense: perLicense, LimitURL: paths.PlanInstances(id) + "/limit"}
 		if a.Is(store.RoleAdmin) {

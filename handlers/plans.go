@@ -12,13 +12,17 @@ import (
 	"time"
 
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/csvsafe"
 	"github.com/seatplan/seatplan/views/layout"
+	"github.com/seatplan/seatplan/views/paths"
 	"github.com/seatplan/seatplan/views/plans"
 )
 
 type planPages interface {
 	planKeeper
-	HeldLock(ctx context.Context, name string) (store.Lock, bool, error)
+	lockWatcher
+	CountPlans(ctx context.Context, q string) (int, error)
+	CountLicenses(ctx context.Context, planID string, f store.LicenseFilter) (int, error)
 	EachLicense(ctx context.Context, planID string, fn func(store.License) error) error
 }
 
@@ -31,46 +35,103 @@ func PlansPage(st planPages) http.Handler {
 
 func renderPlans(w http.ResponseWriter, r *http.Request, st planPages, status int, form plans.PlanForm) {
 	q := r.URL.Query()
-	page, err := st.ListPlans(r.Context(), store.PlanFilter{Q: q.Get("q"), After: q.Get("after")})
+	sort, err := store.ParsePlanSort(q.Get("sort"))
 	if err != nil {
 		Fail(w, r, err)
 		return
 	}
-	v := plans.ListView{Base: basePage(r, "Plans"), Q: q.Get("q"), Create: form}
+	desc := q.Get("dir") == "desc"
+	f := store.PlanFilter{Q: q.Get("q"), After: q.Get("after"), Before: q.Get("before"), Sort: sort, Desc: desc, Limit: listPageSize}
+	page, err := st.ListPlans(r.Context(), f)
+	if err != nil {
+		Fail(w, r, err)
+		return
+	}
+	total, err := st.CountPlans(r.Context(), f.Q)
+	if err != nil {
+		Fail(w, r, err)
+		return
+	}
+	v := plans.ListView{Base: basePage(r, "Plans"), Q: f.Q, Create: form}
 	for _, p := range page.Plans {
 		v.Rows = append(v.Rows, plans.Row{ID: p.ID, Name: p.Name, Seats: p.Seats, Used: p.Counts.Assigned + p.Counts.Activated,
 			StartsAt: p.StartsAt, ExpiresAt: p.ExpiresAt})
 	}
-	if page.NextAfter != "" {
-		v.Pager.NextURL = "/plans?" + url.Values{"q": {v.Q}, "after": {page.NextAfter}}.Encode()
+	// The list's URL keeps its search and order; the pager adds cursors.
+	filters := url.Values{}
+	if f.Q != "" {
+		filters.Set("q", f.Q)
 	}
+	if q.Get("sort") != "" || desc {
+		v.Sort, v.Dir = string(sort), map[bool]string{false: "asc", true: "desc"}[desc]
+		filters.Set("sort", v.Sort)
+		filters.Set("dir", v.Dir)
+	}
+	v.Pager = rangePager("/plans", filters, pageFrom(q), len(v.Rows), total, page.NextAfter, page.PrevBefore)
+	column := func(s store.PlanSort) plans.SortColumn {
+		c := url.Values{"sort": {string(s)}}
+		if f.Q != "" {
+			c.Set("q", f.Q)
+		}
+		if s != sort {
+			return plans.SortColumn{Href: "/plans?" + c.Encode()}
+		}
+		order := "ascending"
+		if desc {
+			order = "descending"
+		} else {
+			c.Set("dir", "desc") // a second click turns the order round
+		}
+		return plans.SortColumn{Href: "/plans?" + c.Encode(), Order: order}
+	}
+	v.SortName, v.SortSeats, v.SortExpires = column(store.PlanSortName), column(store.PlanSortSeats), column(store.PlanSortExpires)
 	render(w, r, status, plans.PlansPage(v))
 }
 
 // parsePlanForm reads the create or edit form; blank dates are left unset.
-func parsePlanForm(r *http.Request) (plans.PlanForm, store.PlanUpdate, error) {
+// Its problems come by field, for the form to show beside each input.
+func parsePlanForm(r *http.Request) (plans.PlanForm, store.PlanUpdate, layout.FieldErrors) {
 	f := plans.PlanForm{Name: r.PostFormValue("name"), Seats: r.PostFormValue("seats"),
 		StartsAt: r.PostFormValue("starts_at"), ExpiresAt: r.PostFormValue("expires_at")}
 	u := store.PlanUpdate{Name: &f.Name}
-	seats, err := strconv.Atoi(strings.TrimSpace(f.Seats))
-	if err != nil {
-		return f, u, store.Errorf(store.EInvalid, "Seats must be a whole number, not %q.", f.Seats)
+	errs := layout.FieldErrors{}
+	if seats, err := strconv.Atoi(strings.TrimSpace(f.Seats)); err != nil {
+		errs["seats"] = fmt.Sprintf("Seats must be a whole number, not %q.", f.Seats)
+	} else {
+		u.Seats = &seats
 	}
-	u.Seats = &seats
 	for _, d := range []struct {
-		value, label string
-		into         **time.Time
-	}{{f.StartsAt, "start", &u.StartsAt}, {f.ExpiresAt, "expiry", &u.ExpiresAt}} {
+		value, field, label string
+		into                **time.Time
+	}{{f.StartsAt, "starts_at", "start", &u.StartsAt}, {f.ExpiresAt, "expires_at", "expiry", &u.ExpiresAt}} {
 		if strings.TrimSpace(d.value) == "" {
 			continue
 		}
 		t, err := time.Parse(time.DateOnly, strings.TrimSpace(d.value))
 		if err != nil {
-			return f, u, store.Errorf(store.EInvalid, "The %s date %q is not a date like 2026-12-31.", d.label, d.value)
+			errs[d.field] = fmt.Sprintf("The %s date %q is not a date like 2026-12-31.", d.label, d.value)
+			continue
 		}
 		*d.into = &t
 	}
-	return f, u, nil
+	return f, u, errs
+}
+
+// planProblems are a refused plan's problems by field, from the store's
+// own check; a problem it does not place goes with the name.
+func planProblems(err error) layout.FieldErrors {
+	errs := layout.FieldErrors{}
+	if e, ok := errors.AsType[*store.Error](err); ok {
+		if fields, ok := e.Detail.(store.FieldProblems); ok {
+			for k, v := range fields {
+				errs[k] = v
+			}
+		}
+	}
+	if len(errs) == 0 {
+		errs["name"] = err.Error()
+	}
+	return errs
 }
 
 // CreatePlanPage handles the create form.
@@ -79,13 +140,15 @@ func CreatePlanPage(st planPages, sessions SessionManager) http.Handler {
 		if !readForm(w, r, maxFormBody) {
 			return
 		}
-		f, u, err := parsePlanForm(r)
-		var p store.Plan
-		if err == nil {
-			p, err = st.CreatePlan(r.Context(), store.NewPlan{Name: *u.Name, Seats: *u.Seats, StartsAt: u.StartsAt, ExpiresAt: u.ExpiresAt}, mustActor(r))
+		f, u, problems := parsePlanForm(r)
+		if len(problems) > 0 {
+			f.Errors = problems
+			renderPlans(w, r, st, http.StatusUnprocessableEntity, f)
+			return
 		}
+		p, err := st.CreatePlan(r.Context(), store.NewPlan{Name: *u.Name, Seats: *u.Seats, StartsAt: u.StartsAt, ExpiresAt: u.ExpiresAt}, mustActor(r))
 		if store.ErrorCode(err) == store.EInvalid {
-			f.Error = err.Error()
+			f.Errors = planProblems(err)
 			renderPlans(w, r, st, http.StatusUnprocessableEntity, f)
 			return
 		}
@@ -93,7 +156,7 @@ func CreatePlanPage(st planPages, sessions SessionManager) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Created plan "+p.Name+".", "/plans/"+p.ID)
+		flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Created plan "+p.Name+".", paths.Plan(p.ID))
 	})
 }
 
@@ -104,12 +167,19 @@ func planPage(r *http.Request, st planPages, now func() time.Time) (plans.PlanVi
 	if err != nil {
 		return plans.PlanView{}, err
 	}
-	lic, err := st.ListLicenses(ctx, id, store.LicenseFilter{Status: store.LicenseStatus(q.Get("status")), ExcludeUnassigned: true, Q: q.Get("q"), After: q.Get("after")})
+	lf := store.LicenseFilter{Status: store.LicenseStatus(q.Get("status")), ExcludeUnassigned: true, Q: q.Get("q"),
+		After: q.Get("after"), Before: q.Get("before"), Limit: listPageSize}
+	lic, err := st.ListLicenses(ctx, id, lf)
 	if err != nil {
 		return plans.PlanView{}, err
 	}
-	v := plans.PlanView{Base: basePage(r, p.Name), ID: p.ID, Name: p.Name, Seats: p.Seats,
+	total, err := st.CountLicenses(ctx, id, lf)
+	if err != nil {
+		return plans.PlanView{}, err
+	}
+	v := plans.PlanView{Base: withCrumbs(basePage(r, p.Name), layout.Crumb{Label: p.Name}), ID: p.ID, Name: p.Name, Seats: p.Seats,
 		StartsAt: p.StartsAt, ExpiresAt: p.ExpiresAt, TermsAt: p.TermsChangedAt, Usage: usage(p.Counts),
+		Used: p.Counts.Assigned + p.Counts.Activated, Free: p.Counts.Unassigned,
 		Edit: plans.PlanForm{Name: p.Name, Seats: strconv.Itoa(p.Seats), StartsAt: p.StartsAt.UTC().Format(time.DateOnly),
 			ExpiresAt: p.ExpiresAt.UTC().Format(time.DateOnly)},
 		Licenses:   plans.LicensesView{PlanID: id, Q: q.Get("q"), Status: q.Get("status")},
@@ -117,15 +187,15 @@ func planPage(r *http.Request, st planPages, now func() time.Time) (plans.PlanVi
 	for _, l := range lic.Licenses {
 		v.Licenses.Rows = append(v.Licenses.Rows, plans.LicenseRow{Email: l.Email, Status: string(l.Status), ActivationKey: l.ActivationKey, AssignedAt: l.AssignedAt})
 	}
-	if lic.NextCursor != "" {
-		v.Licenses.NextURL = "/plans/" + id + "?" + url.Values{"q": {v.Licenses.Q}, "status": {v.Licenses.Status}, "after": {lic.NextCursor}}.Encode()
+	filters := url.Values{}
+	for _, k := range []string{"q", "status"} {
+		if q.Get(k) != "" {
+			filters.Set(k, q.Get(k))
+		}
 	}
-	held, ok, err := st.HeldLock(ctx, store.PlanLockName(id))
-	if err != nil {
+	v.Licenses.Pager = rangePager(paths.Plan(id), filters, pageFrom(q), len(v.Licenses.Rows), total, lic.NextCursor, lic.PrevCursor)
+	if v.Base.Blocked, err = pageBanner(r, st, store.PlanLockName(id), now()); err != nil {
 		return plans.PlanView{}, err
-	}
-	if ok {
-		v.Base.Blocked = heldBanner(r, held, now())
 	}
 	return v, nil
 }
@@ -159,7 +229,7 @@ func PlanPage(st planPages, jobs jobReader, now func() time.Time) http.Handler {
 			return
 		}
 		if id := r.URL.Query().Get("job"); id != "" {
-			jv, err := jobView(r.Context(), st, jobs, r.PathValue("id"), id)
+			jv, err := jobView(r.Context(), st, jobs, r.PathValue("id"), id, now())
 			if err != nil {
 				Fail(w, r, err)
 				return
@@ -176,18 +246,22 @@ func UpdatePlanPage(st planPages, sessions SessionManager, now func() time.Time)
 		if !readForm(w, r, maxFormBody) {
 			return
 		}
-		f, u, err := parsePlanForm(r)
+		f, u, problems := parsePlanForm(r)
 		var p store.Plan
-		if err == nil {
+		var err error
+		if len(problems) == 0 {
 			p, err = st.UpdatePlan(r.Context(), r.PathValue("id"), u, mustActor(r))
+			if store.ErrorCode(err) == store.EInvalid {
+				problems = planProblems(err)
+			}
 		}
-		if store.ErrorCode(err) == store.EInvalid {
+		if len(problems) > 0 {
 			v, verr := planPage(r, st, now)
 			if verr != nil {
 				Fail(w, r, verr)
 				return
 			}
-			f.Error = err.Error()
+			f.Errors = problems
 			v.Edit = f
 			render(w, r, http.StatusUnprocessableEntity, plans.PlanPage(v))
 			return
@@ -196,7 +270,7 @@ func UpdatePlanPage(st planPages, sessions SessionManager, now func() time.Time)
 			Fail(w, r, err)
 			return
 		}
-		flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Saved plan "+p.Name+".", "/plans/"+p.ID)
+		flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Saved plan "+p.Name+".", paths.Plan(p.ID))
 	})
 }
 
@@ -211,7 +285,7 @@ func RevokeLicensesPage(st planPages, sessions SessionManager) http.Handler {
 			emails = []string{only}
 		}
 		if len(emails) == 0 {
-			flashAndRedirect(w, r, sessions, layout.FlashError, "Nothing was revoked: tick the licenses to revoke first.", "/plans/"+r.PathValue("id"))
+			flashAndRedirect(w, r, sessions, layout.FlashError, "Nothing was revoked: tick the licenses to revoke first.", paths.Plan(r.PathValue("id")))
 			return
 		}
 		n, err := st.RevokeLicenses(r.Context(), r.PathValue("id"), emails, mustActor(r))
@@ -219,24 +293,46 @@ func RevokeLicensesPage(st planPages, sessions SessionManager) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		flashAndRedirect(w, r, sessions, layout.FlashSuccess, fmt.Sprintf("Revoked %d licenses.", n), "/plans/"+r.PathValue("id"))
+		freed := "their seats are free."
+		if n == 1 {
+			freed = "its seat is free."
+		}
+		flashAndRedirect(w, r, sessions, layout.FlashSuccess, "Revoked "+layout.Plural(n, "license", "licenses")+"; "+freed, paths.Plan(r.PathValue("id")))
 	})
 }
 
-// LicensesCSV exports every license of a plan, streamed.
+// LicensesCSV exports the licenses the plan page shows with the same
+// search and status filter (free seats only when asked for), streamed, in a
+// file named after the plan.
 func LicensesCSV(st planPages) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.PathValue("id")
-		if _, err := st.Plan(r.Context(), id); err != nil {
+		id, q := r.PathValue("id"), r.URL.Query()
+		p, err := st.Plan(r.Context(), id)
+		if err != nil {
 			Fail(w, r, err)
 			return
 		}
+		status, err := store.ParseLicenseStatus(q.Get("status"))
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		prefix := strings.ToLower(strings.TrimSpace(q.Get("q")))
+		shown := func(l store.License) bool {
+			if status == "" && l.Status == store.LicenseUnassigned || status != "" && l.Status != status {
+				return false
+			}
+			return strings.HasPrefix(strings.ToLower(l.Email), prefix)
+		}
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		w.Header().Set("Content-Disposition", `attachment; filename="licenses-`+id+`.csv"`)
+		w.Header().Set("Content-Disposition", `attachment; filename="`+fileSlug(p.Name)+`-licenses.csv"`)
 		cw := csv.NewWriter(w)
 		cw.Write([]string{"id", "email", "status", "activation_key", "assigned_at", "revoked_at"})
-		err := st.EachLicense(r.Context(), id, func(l store.License) error {
-			return cw.Write([]string{strconv.FormatInt(l.ID, 10), csvSafe(l.Email), string(l.Status), l.ActivationKey, csvTime(l.AssignedAt), csvTime(l.RevokedAt)})
+		err = st.EachLicense(r.Context(), id, func(l store.License) error {
+			if !shown(l) {
+				return nil
+			}
+			return cw.Write([]string{strconv.FormatInt(l.ID, 10), csvsafe.Cell(l.Email), string(l.Status), l.ActivationKey, csvTime(l.AssignedAt), csvTime(l.RevokedAt)})
 		})
 		cw.Flush()
 		if err == nil {
@@ -249,17 +345,32 @@ func LicensesCSV(st planPages) http.Handler {
 	})
 }
 
+// fileSlug makes a name safe as a download's file name: lower-case ASCII
+// letters and digits joined by hyphens ("Globex Corp." → "globex-corp").
+func fileSlug(name string) string {
+	var b strings.Builder
+	hyphen := false
+	for _, c := range strings.ToLower(name) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+			if hyphen && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(c)
+			hyphen = false
+		default:
+			hyphen = true
+		}
+	}
+	if b.Len() == 0 {
+		return "plan"
+	}
+	return b.String()
+}
+
 func csvTime(t *time.Time) string {
 	if t == nil {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339)
-}
-
-// csvSafe stops a spreadsheet from running a cell as a formula.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }

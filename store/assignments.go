@@ -63,9 +63,13 @@ func (s *Store) PreviewAssignment(ctx context.Context, planID string, list email
 	if err != nil {
 		return AssignmentPreview{}, err
 	}
-	already, err := countLicensed(ctx, s.pool, planID, list.Addresses)
-	if err != nil {
-		return AssignmentPreview{}, err
+	// A plan without live licenses has none of the list's: the count, a
+	// probe per address, is only needed when it has some.
+	already := 0
+	if p.Counts.Assigned+p.Counts.Activated > 0 {
+		if already, err = countLicensed(ctx, s.pool, planID, list.Addresses); err != nil {
+			return AssignmentPreview{}, err
+		}
 	}
 	return previewOf(p, list, already), nil
 }
@@ -270,7 +274,7 @@ func (s *Store) RunAssignment(ctx context.Context, a Assignment, lease Lock) (As
 			if err != nil {
 				return fmt.Errorf("read the assigned list: %w", err)
 			}
-			enrolled, err := enrollAssignees(ctx, tx, a.PlanID, emails, by, false)
+			enrolled, err := enrollAssignees(ctx, tx, a.PlanID, emails, by, nil)
 			if err != nil {
 				return err
 			}

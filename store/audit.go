@@ -51,6 +51,8 @@ func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
 type AuditFilter struct {
 	Q      string // matches summary, actor or subject, case-insensitively
 	Action string
+	// By, when set, keeps only what that person or client did.
+	By     *Actor
 	Before int64
 	Limit  int
 }
@@ -73,6 +75,9 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter) (AuditPage, error)
 	}
 	if f.Action != "" {
 		where = append(where, "action = "+arg(f.Action))
+	}
+	if f.By != nil {
+		where = append(where, "actor_kind = "+arg(f.By.Kind)+" AND actor_id = "+arg(f.By.ID))
 	}
 	if q := strings.TrimSpace(f.Q); q != "" {
 		p := arg("%" + escapeLike(q) + "%")

@@ -1,13 +1,10 @@
 package store
 
 import (
-	"bytes"
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -58,17 +55,21 @@ type EnrollmentResult struct {
 // enrolled; pairs already enrolled are reported as existing. One audit entry
 // records the counts.
 func (s *Store) Enroll(ctx context.Context, pairs []emaillist.Pair, refused []emaillist.PairProblem, by Actor) (EnrollmentResult, error) {
-	return s.enrollInTx(ctx, pairs, refused, by, false)
+	return s.enrollInTx(ctx, pairs, refused, by, nil)
 }
 
 // EnrollAndKeepResult is Enroll that also keeps the per-pair result, for a
 // person to download (EnrollmentResultByID) for 30 days. Storing 100,000
 // lines costs about a tenth of the call, so only the pages ask for it.
-func (s *Store) EnrollAndKeepResult(ctx context.Context, pairs []emaillist.Pair, refused []emaillist.PairProblem, by Actor) (EnrollmentResult, error) {
-	return s.enrollInTx(ctx, pairs, refused, by, true)
+func (s *Store) EnrollAndKeepResult(ctx context.Context, pairs []emaillist.Pair, refused []emaillist.PairProblem, by Actor, download Download) (EnrollmentResult, error) {
+	return s.enrollInTx(ctx, pairs, refused, by, download)
 }
 
-func (s *Store) enrollInTx(ctx context.Context, pairs []emaillist.Pair, refused []emaillist.PairProblem, by Actor, keep bool) (EnrollmentResult, error) {
+// Download writes the per-entry results of a call as the file a person
+// downloads; the store keeps what it writes, as it is.
+type Download func(pairs []PairResult) string
+
+func (s *Store) enrollInTx(ctx context.Context, pairs []emaillist.Pair, refused []emaillist.PairProblem, by Actor, keep Download) (EnrollmentResult, error) {
 	var res EnrollmentResult
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
@@ -82,9 +83,9 @@ func (s *Store) enrollInTx(ctx context.Context, pairs []emaillist.Pair, refused 
 }
 
 // enroll is Enroll inside the caller's transaction, so license assignment
-// can enroll its assignees in the same transaction as it assigns them. keep
-// stores the result for download.
-func enroll(ctx context.Context, tx pgx.Tx, pairs []emaillist.Pair, refused []emaillist.PairProblem, by Actor, keep bool) (EnrollmentResult, error) {
+// can enroll its assignees in the same transaction as it assigns them. keep,
+// when not nil, writes the result that is kept for download.
+func enroll(ctx context.Context, tx pgx.Tx, pairs []emaillist.Pair, refused []emaillist.PairProblem, by Actor, keep Download) (EnrollmentResult, error) {
 	res := EnrollmentResult{ID: NewID(), Pairs: make([]PairResult, 0, len(pairs)+len(refused))}
 	staged, refused := recheckPairs(pairs, refused)
 	notEnrolled, err := insertEnrollments(ctx, tx, staged, by)
@@ -115,8 +116,8 @@ func enroll(ctx context.Context, tx pgx.Tx, pairs []emaillist.Pair, refused []em
 			res.Problems = append(res.Problems, EnrollmentProblem{Index: r.Index, Line: r.Line, Email: r.Email, Course: r.Course, Reason: r.Reason})
 		}
 	}
-	if keep {
-		if err := saveEnrollmentResult(ctx, tx, res, by); err != nil {
+	if keep != nil {
+		if err := saveEnrollmentResult(ctx, tx, res, by, keep(res.Pairs)); err != nil {
 			return EnrollmentResult{}, err
 		}
 	}
@@ -228,7 +229,7 @@ func insertEnrollments(ctx context.Context, tx pgx.Tx, staged []emaillist.Pair, 
 const resultRetention = 30 * 24 * time.Hour
 
 // saveEnrollmentResult keeps the result for download and prunes old ones.
-func saveEnrollmentResult(ctx context.Context, tx pgx.Tx, res EnrollmentResult, by Actor) error {
+func saveEnrollmentResult(ctx context.Context, tx pgx.Tx, res EnrollmentResult, by Actor, download string) error {
 	if _, err := tx.Exec(ctx, `DELETE FROM enrollment_results WHERE created_at < now() - $1::interval`, resultRetention.String()); err != nil {
 		return fmt.Errorf("prune enrollment results: %w", err)
 	}
@@ -237,7 +238,7 @@ func saveEnrollmentResult(ctx context.Context, tx pgx.Tx, res EnrollmentResult, 
 		problems = []EnrollmentProblem{} // the column holds a JSON array, never null
 	}
 	_, err := tx.Exec(ctx, `INSERT INTO enrollment_results (id, actor_name, enrolled, existing, problems, outcome) VALUES ($1, $2, $3, $4, $5, $6)`,
-		res.ID, by.Name, res.Enrolled, res.Existing, problems, outcomeCSV(res.Pairs))
+		res.ID, by.Name, res.Enrolled, res.Existing, problems, download)
 	if err != nil {
 		return fmt.Errorf("save enrollment result: %w", err)
 	}
@@ -254,33 +255,8 @@ type EnrollmentProblem struct {
 	Reason string `json:"reason"`
 }
 
-// outcomeCSV is the downloadable per-entry result of a call.
-func outcomeCSV(pairs []PairResult) string {
-	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	w.Write([]string{"index", "line", "email", "course", "result", "reason"})
-	for _, p := range pairs {
-		line := ""
-		if p.Line > 0 {
-			line = strconv.Itoa(p.Line)
-		}
-		w.Write([]string{strconv.Itoa(p.Index), line, csvSafe(p.Email), csvSafe(p.Course), string(p.Outcome), p.Reason})
-	}
-	w.Flush()
-	return buf.String()
-}
-
-// csvSafe keeps a spreadsheet from running a formula a user typed into the
-// list (CSV injection): such a cell is prefixed with a quote.
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
 // StoredEnrollmentResult is a kept result: counts and problems for the page,
-// the per-entry CSV for download.
+// the per-entry results for download.
 type StoredEnrollmentResult struct {
 	ID        string
 	CreatedAt time.Time
@@ -288,14 +264,14 @@ type StoredEnrollmentResult struct {
 	Enrolled  int
 	Existing  int
 	Problems  []EnrollmentProblem
-	CSV       string
+	Download  string // as the caller's Download wrote it
 }
 
 // EnrollmentResultByID returns a kept result.
 func (s *Store) EnrollmentResultByID(ctx context.Context, id string) (StoredEnrollmentResult, error) {
 	var r StoredEnrollmentResult
 	err := s.pool.QueryRow(ctx, `SELECT id, created_at, actor_name, enrolled, existing, problems, outcome FROM enrollment_results WHERE id = $1`, id).
-		Scan(&r.ID, &r.CreatedAt, &r.ActorName, &r.Enrolled, &r.Existing, &r.Problems, &r.CSV)
+		Scan(&r.ID, &r.CreatedAt, &r.ActorName, &r.Enrolled, &r.Existing, &r.Problems, &r.Download)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return r, Errorf(ENotFound, "There is no enrollment result %q; results are kept for 30 days.", id)
 	}
@@ -482,9 +458,9 @@ func (s *Store) UnlinkPlanCourse(ctx context.Context, planID, courseKey string, 
 // them) in every course linked to the plan, through the same core as Enroll,
 // inside the caller's transaction: license assignment calls it in the
 // transaction that assigns the licenses, so both commit or neither does.
-// keep stores the result for download. With no linked course it does
+// keep, when not nil, writes the result kept for download. With no linked course it does
 // nothing and returns a result with no ID.
-func enrollAssignees(ctx context.Context, tx pgx.Tx, planID string, emails []string, by Actor, keep bool) (EnrollmentResult, error) {
+func enrollAssignees(ctx context.Context, tx pgx.Tx, planID string, emails []string, by Actor, keep Download) (EnrollmentResult, error) {
 	rows, err := tx.Query(ctx, `SELECT course_key FROM plan_courses WHERE plan_id = $1 ORDER BY course_key`, planID)
 	if err != nil {
 		return EnrollmentResult{}, fmt.Errorf("read courses of plan %s: %w", planID, err)
@@ -508,7 +484,7 @@ func enrollAssignees(ctx context.Context, tx pgx.Tx, planID string, emails []str
 // EnrollPlanLicensees enrolls everyone holding a live license of the plan in
 // the plan's courses: what assignment does for new assignees, for the people
 // assigned before a course was linked. The result is kept for download.
-func (s *Store) EnrollPlanLicensees(ctx context.Context, planID string, by Actor) (EnrollmentResult, error) {
+func (s *Store) EnrollPlanLicensees(ctx context.Context, planID string, by Actor, download Download) (EnrollmentResult, error) {
 	var res EnrollmentResult
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if _, err := lockPlanRow(ctx, tx, planID); err != nil {
@@ -522,8 +498,34 @@ func (s *Store) EnrollPlanLicensees(ctx context.Context, planID string, by Actor
 		if err != nil {
 			return fmt.Errorf("read licensees of plan %s: %w", planID, err)
 		}
-		res, err = enrollAssignees(ctx, tx, planID, emails, by, true)
+		res, err = enrollAssignees(ctx, tx, planID, emails, by, download)
 		return err
 	})
 	return res, err
+}
+
+// CoursePreview is what a list would do in one course it names.
+type CoursePreview struct {
+	Key             string
+	Pairs           int  // the list's pairs naming the course
+	AlreadyEnrolled int  // of those, learners enrolled already (reported, not enrolled twice)
+	Known           bool // the course exists; an unknown course's pairs become problems
+}
+
+// PreviewEnrollment counts, per course in the order the list first names
+// it, what enrolling pairs would do; nothing changes.
+func (s *Store) PreviewEnrollment(ctx context.Context, pairs []emaillist.Pair) ([]CoursePreview, error) {
+	emails, courses := make([]string, len(pairs)), make([]string, len(pairs))
+	for i, p := range pairs {
+		emails[i], courses[i] = p.Email, p.Course
+	}
+	rows, err := s.pool.Query(ctx, `SELECT l.course, count(*), count(e.email), c.key IS NOT NULL
+		FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS l(email, course, n)
+		LEFT JOIN courses c ON c.key = l.course
+		LEFT JOIN enrollments e ON e.course_key = l.course AND e.email = l.email
+		GROUP BY l.course, c.key ORDER BY min(l.n)`, emails, courses)
+	if err != nil {
+		return nil, fmt.Errorf("preview enrollment: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[CoursePreview])
 }

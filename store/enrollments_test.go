@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -61,7 +62,7 @@ func TestEnroll_GoodPairsAreEnrolledWhileOthersAreReportedWithTheirIndex(t *test
 		"not-an-email,cs101",    // 3: refused by the parser
 		"new@example.com,cs102", // 4: enrolled
 	}, "\n"))
-	res, err := s.EnrollAndKeepResult(ctx, pairs, refused, enrollingAdmin)
+	res, err := s.EnrollAndKeepResult(ctx, pairs, refused, enrollingAdmin, listOutcomes)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,9 +95,18 @@ func TestEnroll_GoodPairsAreEnrolledWhileOthersAreReportedWithTheirIndex(t *test
 	if kept.Enrolled != 2 || kept.Existing != 1 || len(kept.Problems) != 2 || kept.Problems[0] != res.Problems[0] {
 		t.Errorf("kept result %+v", kept)
 	}
-	if lines := strings.Split(strings.TrimSpace(kept.CSV), "\n"); len(lines) != 6 || lines[3] != "2,4,new@example.com,nope,problem,unknown course" {
-		t.Errorf("result CSV:\n%s", kept.CSV)
+	if lines := strings.Split(strings.TrimSpace(kept.Download), "\n"); len(lines) != 5 || lines[2] != "2 4 new@example.com nope problem unknown course" {
+		t.Errorf("kept download:\n%s", kept.Download)
 	}
+}
+
+// listOutcomes writes a call's results one line an entry, as a Download.
+func listOutcomes(pairs []PairResult) string {
+	var b strings.Builder
+	for _, p := range pairs {
+		fmt.Fprintf(&b, "%d %d %s %s %s %s\n", p.Index, p.Line, p.Email, p.Course, p.Outcome, p.Reason)
+	}
+	return b.String()
 }
 
 func TestEnroll_WritesOneAuditEntryWithTheCounts(t *testing.T) {
@@ -229,10 +239,10 @@ func TestEnrollAssignees_EnrollsInEveryLinkedCourseAndRunsTwiceInOneTransaction(
 	var first, second EnrollmentResult
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		if first, err = enrollAssignees(ctx, tx, p.ID, []string{"a@example.com", "b@example.com"}, enrollingAdmin, false); err != nil {
+		if first, err = enrollAssignees(ctx, tx, p.ID, []string{"a@example.com", "b@example.com"}, enrollingAdmin, nil); err != nil {
 			return err
 		}
-		second, err = enrollAssignees(ctx, tx, p.ID, []string{"b@example.com", "c@example.com"}, enrollingAdmin, false)
+		second, err = enrollAssignees(ctx, tx, p.ID, []string{"b@example.com", "c@example.com"}, enrollingAdmin, nil)
 		return err
 	})
 	if err != nil {
@@ -265,7 +275,7 @@ func TestEnrollPlanLicensees_EnrollsLiveLicenseHolders(t *testing.T) {
 		WHERE id IN (SELECT id FROM licenses WHERE plan_id = $1 LIMIT 2)`, p.ID); err != nil {
 		t.Fatal(err)
 	}
-	res, err := s.EnrollPlanLicensees(ctx, p.ID, enrollingAdmin)
+	res, err := s.EnrollPlanLicensees(ctx, p.ID, enrollingAdmin, listOutcomes)
 	if err != nil || res.Enrolled != 2 {
 		t.Errorf("enrolled %+v, %v; want 2", res, err)
 	}
@@ -368,5 +378,28 @@ func TestUnenroll_RemovesOneEnrollmentAndIsAudited(t *testing.T) {
 	audit, _ := s.ListAudit(ctx, AuditFilter{Action: "enrollment.delete"})
 	if len(audit.Entries) != 1 {
 		t.Errorf("%d unenroll audit entries, want 1", len(audit.Entries))
+	}
+}
+
+func TestPreviewEnrollment_CountsPerCourseInListOrderWithoutChangingAnything(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := context.Background()
+	seedCourses(t, s, "A", "B")
+	pairs, problems := parseEnrollmentCSV(t, "a@x.io,B\nb@x.io,Z\nc@x.io,B\n")
+	if _, err := s.Enroll(ctx, pairs[:1], nil, testActor("x")); err != nil {
+		t.Fatal(err)
+	}
+	before := enrollmentCount(t, s)
+	got, err := s.PreviewEnrollment(ctx, pairs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []CoursePreview{{Key: "B", Pairs: 2, AlreadyEnrolled: 1, Known: true}, {Key: "Z", Pairs: 1}}
+	if !reflect.DeepEqual(got, want) || len(problems) != 0 {
+		t.Errorf("preview %+v, want %+v", got, want)
+	}
+	if enrollmentCount(t, s) != before {
+		t.Error("the preview enrolled someone")
 	}
 }

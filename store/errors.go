@@ -93,6 +93,7 @@ const (
 	ReasonBusy
 	ReasonInvalidText // Detail: FieldName
 	ReasonCrossOrigin
+	ReasonLastAdmin
 	// ReasonCount bounds the reasons, for the edge's check that it names each.
 	ReasonCount
 )

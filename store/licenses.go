@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -30,14 +31,16 @@ type LicenseFilter struct {
 	ExcludeUnassigned bool
 	Q                 string // email prefix, case-insensitive
 	After             string // cursor: NextCursor of the previous page
+	Before            string // cursor: PrevCursor of the next page (paging back); set at most one
 	Limit             int
 }
 
 // LicensePage is one page of licenses.
 type LicensePage struct {
 	Licenses []License
-	// NextCursor continues the list; "" at the end.
-	NextCursor string
+	// NextCursor continues the list; "" at the end. PrevCursor goes back a
+	// page; "" on the first.
+	NextCursor, PrevCursor string
 }
 
 const licenseColumns = `id, plan_id, status, coalesce(email, ''), coalesce(activation_key, ''), assigned_at, revoked_at, changed_at`
@@ -74,10 +77,15 @@ func (s *Store) ListLicenses(ctx context.Context, planID string, f LicenseFilter
 	if err != nil {
 		return LicensePage{}, err
 	}
-	var after int64
-	if f.After != "" {
-		if after, err = strconv.ParseInt(f.After, 10, 64); err != nil || after < 0 {
-			return LicensePage{}, Errorf(EBadRequest, "The cursor %q is not one this server gave out; start from the first page.", f.After)
+	back := f.Before != ""
+	cursor := f.After
+	if back {
+		cursor = f.Before
+	}
+	var at int64
+	if cursor != "" {
+		if at, err = strconv.ParseInt(cursor, 10, 64); err != nil || at < 0 {
+			return LicensePage{}, Errorf(EBadRequest, "The cursor %q is not one this server gave out; start from the first page.", cursor)
 		}
 	}
 	limit := f.Limit
@@ -91,23 +99,30 @@ func (s *Store) ListLicenses(ctx context.Context, planID string, f LicenseFilter
 			statuses = append(statuses, LicenseUnassigned)
 		}
 	}
-	args := []any{planID, after, limit + 1}
+	// Paging back reads the rows before the cursor newest-id first, then
+	// turns them round.
+	cmp, dir := ">", "ASC"
+	if back {
+		cmp, dir = "<", "DESC"
+	}
+	args := []any{planID, at, limit + 1}
 	var sql string
 	if q := escapeLike(strings.ToLower(strings.TrimSpace(f.Q))); q != "" {
 		// Live licenses from licenses_live_email_key by prefix, revoked ones
 		// from the plan's revoked rows; free seats have no address.
 		sql = `SELECT * FROM (
 				(SELECT ` + licenseColumns + ` FROM licenses WHERE plan_id = $1 AND status IN ('assigned', 'activated')
-				   AND status = ANY($4) AND email LIKE $5 || '%' AND id > $2)
+				   AND status = ANY($4) AND email LIKE $5 || '%' AND id ` + cmp + ` $2)
 				UNION ALL
 				(SELECT ` + licenseColumns + ` FROM licenses WHERE plan_id = $1 AND status = 'revoked'
-				   AND 'revoked' = ANY($4) AND email LIKE $5 || '%' AND id > $2 ORDER BY id LIMIT $3)) l
-			ORDER BY id LIMIT $3`
+				   AND 'revoked' = ANY($4) AND email LIKE $5 || '%' AND id ` + cmp + ` $2 ORDER BY id ` + dir + ` LIMIT $3)) l
+			ORDER BY id ` + dir + ` LIMIT $3`
 		args = append(args, statuses, q)
 	} else {
 		sql = `SELECT l.* FROM unnest($4::text[]) s (status) CROSS JOIN LATERAL (
-				SELECT ` + licenseColumns + ` FROM licenses WHERE plan_id = $1 AND status = s.status AND id > $2 ORDER BY id LIMIT $3) l
-			ORDER BY l.id LIMIT $3`
+				SELECT ` + licenseColumns + ` FROM licenses WHERE plan_id = $1 AND status = s.status AND id ` + cmp + ` $2
+				ORDER BY id ` + dir + ` LIMIT $3) l
+			ORDER BY l.id ` + dir + ` LIMIT $3`
 		args = append(args, statuses)
 	}
 	rows, err := s.pool.Query(ctx, sql, args...)
@@ -119,8 +134,66 @@ func (s *Store) ListLicenses(ctx context.Context, planID string, f LicenseFilter
 		return LicensePage{}, fmt.Errorf("list licenses of plan %s: %w", planID, err)
 	}
 	var page LicensePage
-	page.Licenses, page.NextCursor = trimPage(list, limit, func(l License) string { return strconv.FormatInt(l.ID, 10) })
+	var more string
+	key := func(l License) string { return strconv.FormatInt(l.ID, 10) }
+	page.Licenses, more = trimPage(list, limit, key)
+	n := len(page.Licenses)
+	if back {
+		slices.Reverse(page.Licenses)
+		if n > 0 {
+			page.NextCursor = key(page.Licenses[n-1])
+			if more != "" {
+				page.PrevCursor = key(page.Licenses[0])
+			}
+		}
+		return page, nil
+	}
+	page.NextCursor = more
+	if f.After != "" && n > 0 {
+		page.PrevCursor = key(page.Licenses[0])
+	}
 	return page, nil
+}
+
+// CountLicenses counts the licenses a filter finds, for the list's total:
+// from the plan's kept counts when only the status filters, by counting the
+// matching email range otherwise.
+func (s *Store) CountLicenses(ctx context.Context, planID string, f LicenseFilter) (int, error) {
+	status, err := ParseLicenseStatus(string(f.Status))
+	if err != nil {
+		return 0, err
+	}
+	q := escapeLike(strings.ToLower(strings.TrimSpace(f.Q)))
+	if q == "" {
+		p, err := s.Plan(ctx, planID)
+		if err != nil {
+			return 0, err
+		}
+		c := p.Counts
+		switch status {
+		case LicenseUnassigned:
+			return c.Unassigned, nil
+		case LicenseAssigned:
+			return c.Assigned, nil
+		case LicenseActivated:
+			return c.Activated, nil
+		case LicenseRevoked:
+			return c.Revoked, nil
+		}
+		n := c.Assigned + c.Activated + c.Revoked
+		if !f.ExcludeUnassigned {
+			n += c.Unassigned
+		}
+		return n, nil
+	}
+	var n int
+	err = s.pool.QueryRow(ctx, `SELECT count(*) FROM licenses
+		WHERE plan_id = $1 AND ($2 = '' OR status = $2) AND NOT ($2 = '' AND $4 AND status = 'unassigned')
+		  AND email LIKE $3 || '%'`, planID, status, q, f.ExcludeUnassigned).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count licenses of plan %s: %w", planID, err)
+	}
+	return n, nil
 }
 
 // EachLicense streams every license of a plan in id order to fn (the CSV

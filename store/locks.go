@@ -27,8 +27,26 @@ type Lock struct {
 }
 
 // PlanLockName and CourseLockName name the locks that serialise bulk work.
-func PlanLockName(planID string) string      { return "plan:" + planID }
-func CourseLockName(courseKey string) string { return "course:" + courseKey }
+func PlanLockName(planID string) string      { return lockKindPlan + ":" + planID }
+func CourseLockName(courseKey string) string { return lockKindCourse + ":" + courseKey }
+
+// The kinds of lock are named as jobs name their subjects.
+const (
+	lockKindPlan   = "plan"
+	lockKindCourse = "course"
+)
+
+// LockSubject undoes PlanLockName and CourseLockName: what the lock guards
+// ("plan" or "course", as jobs name their subjects) and its id. ok is false
+// for locks of any other kind.
+func LockSubject(name string) (subjectType, subjectID string, ok bool) {
+	for _, kind := range []string{lockKindPlan, lockKindCourse} {
+		if id, found := strings.CutPrefix(name, kind+":"); found && id != "" {
+			return kind, id, true
+		}
+	}
+	return "", "", false
+}
 
 // LockKind is the part of a lock's name that says what it guards ("plan",
 // "course"), without the id: what metrics may be labelled with.
@@ -174,7 +192,7 @@ func (s *Store) ExtendLock(ctx context.Context, l Lock, ttl time.Duration) (Lock
 		FROM held WHERE locks.name = held.held_name AND held.live
 		RETURNING `+lockColumns, l.Name, l.Token, ttl.Milliseconds()))
 	if errors.Is(err, pgx.ErrNoRows) {
-		s.Locks.LeaseLost(LockKind(l.Name))
+		s.noteLost(ctx, s.pool, l)
 		return Lock{}, ErrLeaseLost
 	}
 	if pgErr, busy := errors.AsType[*pgconn.PgError](err); busy && pgErr.Code == "55P03" { // lock_not_available
@@ -271,13 +289,25 @@ func (s *Store) checkFence(ctx context.Context, tx pgx.Tx, l Lock) error {
 		WHERE name = $1 AND token = $2 AND released_at IS NULL AND expires_at > clock_timestamp()
 		FOR SHARE`, l.Name, l.Token).Scan(&ok)
 	if errors.Is(err, pgx.ErrNoRows) {
-		s.Locks.LeaseLost(LockKind(l.Name))
+		s.noteLost(ctx, tx, l)
 		return ErrLeaseLost
 	}
 	if err != nil {
 		return fmt.Errorf("check lease %s: %w", l.Name, err)
 	}
 	return nil
+}
+
+// noteLost reports lease l found gone, unless it was released (by its own
+// work, whose last heartbeat may race the release, or by support): only an
+// expiry or a takeover means the work came too late.
+func (s *Store) noteLost(ctx context.Context, q querier, l Lock) {
+	var released bool
+	err := q.QueryRow(ctx, `SELECT released_at IS NOT NULL FROM locks WHERE name = $1 AND token = $2`, l.Name, l.Token).Scan(&released)
+	if err == nil && released {
+		return
+	}
+	s.Locks.LeaseLost(LockKind(l.Name))
 }
 
 // underLease runs fn in a transaction that first checks lease l, so the

@@ -303,3 +303,21 @@ func BenchmarkLockAcquireRelease(b *testing.B) {
 	b.ReportMetric(float64(took[len(took)/2].Microseconds()), "p50-µs")
 	b.ReportMetric(float64(took[len(took)*99/100].Microseconds()), "p99-µs")
 }
+
+func TestLockSubject_UndoesTheLockNames(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string][2]string{
+		PlanLockName("01HPLAN"):                     {"plan", "01HPLAN"},
+		CourseLockName("course-v1:Demo+CS101+2026"): {"course", "course-v1:Demo+CS101+2026"},
+	} {
+		kind, id, ok := LockSubject(name)
+		if !ok || kind != want[0] || id != want[1] {
+			t.Errorf("LockSubject(%q) = %q, %q, %v; want %q, %q", name, kind, id, ok, want[0], want[1])
+		}
+	}
+	for _, name := range []string{"", "plan:", "migrations", "nightly:report"} {
+		if _, _, ok := LockSubject(name); ok {
+			t.Errorf("LockSubject(%q) claims a subject", name)
+		}
+	}
+}

@@ -21,7 +21,7 @@ type Overview struct {
 func (s *Store) ReadOverview(ctx context.Context) (Overview, error) {
 	var o Overview
 	err := s.pool.QueryRow(ctx, `SELECT
-		(SELECT count(*) FROM people),
+		(SELECT count(*) FROM people WHERE deactivated_at IS NULL),
 		(SELECT count(*) FROM api_clients WHERE disabled_at IS NULL),
 		(SELECT count(*) FROM locks WHERE released_at IS NULL AND expires_at > clock_timestamp()),
 		(SELECT count(*) FROM plans),

@@ -102,7 +102,7 @@ func (s *Store) Authenticate(ctx context.Context, email, password, remoteIP stri
 	}
 	var p Person
 	var hash string
-	err = s.pool.QueryRow(ctx, `SELECT `+personColumns+`, password_hash FROM people WHERE lower(email) = lower($1)`, email).
+	err = s.pool.QueryRow(ctx, `SELECT `+personColumns+`, password_hash FROM people WHERE lower(email) = lower($1) AND deactivated_at IS NULL`, email).
 		Scan(&p.ID, &p.Email, &p.Name, &p.Role, &p.CreatedAt, &hash)
 	if errors.Is(err, pgx.ErrNoRows) {
 		hash = s.dummyHash()
@@ -180,7 +180,7 @@ func (s *Store) CreateSession(ctx context.Context, personID string, ttl time.Dur
 func (s *Store) PersonBySession(ctx context.Context, token string) (Person, error) {
 	p, err := scanPerson(s.pool.QueryRow(ctx, `SELECT p.id, p.email, p.name, p.role, p.created_at
 		FROM web_sessions w JOIN people p ON p.id = w.person_id
-		WHERE w.token_hash = $1 AND w.expires_at > $2`, hashSecret(token), s.Now()))
+		WHERE w.token_hash = $1 AND w.expires_at > $2 AND p.deactivated_at IS NULL`, hashSecret(token), s.Now()))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Person{}, ErrUnauthorized
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -285,28 +286,72 @@ func (s *Store) Plan(ctx context.Context, id string) (Plan, error) {
 	return p, nil
 }
 
-// PlanFilter pages through plans by name. After is the id of the last plan
-// of the previous page.
+// PlanFilter pages through plans in one of the PlanSorts. After is the id of
+// the last plan of the previous page, Before the id of the first plan of the
+// next one (paging back); set at most one.
 type PlanFilter struct {
-	Q     string
-	After string
-	Limit int
+	Q             string
+	After, Before string
+	Sort          PlanSort // "" sorts by name
+	Desc          bool
+	Limit         int
 }
 
-// PlanPage is one page of plans, ordered by name.
+// PlanSort is a column plans can be listed by; ties go by id.
+type PlanSort string
+
+const (
+	PlanSortName    PlanSort = "name"
+	PlanSortSeats   PlanSort = "seats"
+	PlanSortExpires PlanSort = "expires"
+)
+
+// planSortColumns are the plans columns behind each PlanSort.
+var planSortColumns = map[PlanSort]string{PlanSortName: "name", PlanSortSeats: "seats", PlanSortExpires: "expires_at"}
+
+// ParsePlanSort accepts the sortable columns, and "" for the name.
+func ParsePlanSort(s string) (PlanSort, error) {
+	if s == "" {
+		return PlanSortName, nil
+	}
+	if _, ok := planSortColumns[PlanSort(s)]; ok {
+		return PlanSort(s), nil
+	}
+	return "", Errorf(EBadRequest, "Plans cannot be sorted by %q: use name, seats or expires.", s)
+}
+
+// PlanPage is one page of plans.
 type PlanPage struct {
 	Plans []Plan
-	// NextAfter is the cursor of the next page; "" at the end.
-	NextAfter string
+	// NextAfter continues the list; "" at the end. PrevBefore goes back a
+	// page; "" on the first.
+	NextAfter, PrevBefore string
 }
 
-// ListPlans pages through plans by (name, id) with an optional name search.
+// ListPlans pages through plans by (sort column, id) both ways (keyset),
+// with an optional name search.
 func (s *Store) ListPlans(ctx context.Context, f PlanFilter) (PlanPage, error) {
 	limit := pageLimit(f.Limit)
-	rows, err := s.pool.Query(ctx, `SELECT `+planColumns+planFrom+`
-		WHERE ($1 = '' OR p.name ILIKE '%' || $1 || '%')
-		  AND ($2 = '' OR (p.name, p.id) > (SELECT name, id FROM plans WHERE id = $2))
-		ORDER BY p.name, p.id LIMIT $3`, escapeLike(strings.TrimSpace(f.Q)), f.After, limit+1)
+	sort, err := ParsePlanSort(string(f.Sort))
+	if err != nil {
+		return PlanPage{}, err
+	}
+	col := planSortColumns[sort]
+	// Paging back reads the rows before the cursor in the opposite order,
+	// then turns them round.
+	back := f.Before != ""
+	cursor, cmp, dir := f.After, ">", "ASC"
+	if back {
+		cursor = f.Before
+	}
+	if f.Desc != back {
+		cmp, dir = "<", "DESC"
+	}
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(`SELECT `+planColumns+planFrom+`
+		WHERE ($1 = '' OR p.name ILIKE '%%' || $1 || '%%')
+		  AND ($2 = '' OR (p.%[1]s, p.id) %[2]s (SELECT c.%[1]s, c.id FROM plans c WHERE c.id = $2))
+		ORDER BY p.%[1]s %[3]s, p.id %[3]s LIMIT $3`, col, cmp, dir),
+		escapeLike(strings.TrimSpace(f.Q)), cursor, limit+1)
 	if err != nil {
 		return PlanPage{}, fmt.Errorf("list plans: %w", err)
 	}
@@ -315,6 +360,32 @@ func (s *Store) ListPlans(ctx context.Context, f PlanFilter) (PlanPage, error) {
 		return PlanPage{}, fmt.Errorf("list plans: %w", err)
 	}
 	var page PlanPage
-	page.Plans, page.NextAfter = trimPage(plans, limit, func(p Plan) string { return p.ID })
+	var more string
+	page.Plans, more = trimPage(plans, limit, func(p Plan) string { return p.ID })
+	if back {
+		slices.Reverse(page.Plans)
+		if n := len(page.Plans); n > 0 {
+			page.NextAfter = page.Plans[n-1].ID
+			if more != "" {
+				page.PrevBefore = page.Plans[0].ID
+			}
+		}
+		return page, nil
+	}
+	page.NextAfter = more
+	if f.After != "" && len(page.Plans) > 0 {
+		page.PrevBefore = page.Plans[0].ID
+	}
 	return page, nil
+}
+
+// CountPlans counts the plans a name search finds, for the list's total.
+func (s *Store) CountPlans(ctx context.Context, q string) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM plans p WHERE ($1 = '' OR p.name ILIKE '%' || $1 || '%')`,
+		escapeLike(strings.TrimSpace(q))).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count plans: %w", err)
+	}
+	return n, nil
 }

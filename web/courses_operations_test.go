@@ -158,7 +158,7 @@ func TestDashboard_RecentActivityNamesTheCourseOfEachOperation(t *testing.T) {
 	cb.person(t, "help@example.com", store.RoleSupport)
 	c := cb.browser(t)
 	cb.signIn(t, c, "help@example.com", "correct horse battery")
-	rename := doc(t, get(t, c, cb.srv.URL+"/")).Find(`[data-testid="recent-activity-item"]:contains("block.update")`)
+	rename := doc(t, get(t, c, cb.srv.URL+"/")).Find(`[data-testid="recent-activity-item"]:has([title="block.update"])`)
 	if text := rename.Text(); rename.Length() != 1 || !strings.Contains(text, cb.key) || strings.Contains(text, cb.leaf.ID) {
 		t.Errorf("the rename reads %q in the recent activity, want a change to course %s", text, cb.key)
 	}

@@ -70,7 +70,8 @@ func NewJobClient(st *store.Store, logger *slog.Logger, leaseTTL time.Duration, 
 
 	var middleware []rivertype.Middleware
 	if m != nil {
-		middleware = append(middleware, m.JobMiddleware())
+		middleware = append(middleware, m.JobMiddleware(handlers.AssignLicensesArgs{}.Kind(),
+			handlers.ImportCourseArgs{}.Kind(), handlers.HousekeepingArgs{}.Kind()))
 	}
 	client, err := river.NewClient(riverpgxv5.New(st.Pool()), &river.Config{
 		ID:                   workerID(),

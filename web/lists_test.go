@@ -236,3 +236,23 @@ func TestAssignmentPage_StartOverKeepsThePastedText(t *testing.T) {
 		t.Errorf("the form after Start over holds %q, want %q", got, pasted)
 	}
 }
+
+func TestEnrollmentsAPI_ReadsAWorkbookWithTheColumnsNamed(t *testing.T) {
+	t.Parallel()
+	b := setupAPI(t, store.RoleAdmin, defaultLimits)
+	for _, key := range []string{"cs101", "cs102"} {
+		if status, body := b.call(t, "POST", "/api/v1/courses", "application/json", strings.NewReader(`{"key":"`+key+`","title":"Course"}`)); status != http.StatusCreated {
+			t.Fatalf("create course: %d %v", status, body)
+		}
+	}
+	// "Gruppe" names no course the reader knows of, and "Notiz" comes first.
+	book := xlsx(t, []any{"Mail", "Notiz", "Gruppe"}, []any{"ann@example.com", "vip", "cs101"}, []any{"bo@example.com", "", "cs102"})
+	status, body := b.call(t, "POST", "/api/v1/enrollments?course_column=Gruppe", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", bytes.NewReader(book))
+	if problems, _ := body["problems"].([]any); status != http.StatusOK || body["enrolled"] != 2.0 || len(problems) != 0 {
+		t.Errorf("%d %v, want both pairs enrolled", status, body)
+	}
+	status, body = b.call(t, "POST", "/api/v1/enrollments?course_column=9", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", bytes.NewReader(book))
+	if status != 422 || body["error"] != "unknown_column" {
+		t.Errorf("an unknown course column: %d %v", status, body)
+	}
+}

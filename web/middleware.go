@@ -155,7 +155,7 @@ func loadSession(st sessionResolver, sess *Sessions) middleware {
 				p, err := st.PersonBySession(ctx, token)
 				switch {
 				case err == nil:
-					ctx = handlers.WithActor(ctx, p.Actor())
+					ctx = handlers.WithPerson(ctx, p)
 				case store.ErrorCode(err) == store.EUnauthorized:
 					sess.End(w, r) // revoked or expired: forget the cookie
 				default:

@@ -34,14 +34,16 @@ func saneRequestID(id string) bool {
 	return true
 }
 
-// quietRoutes are asked all the time by machines (probes, scrapes, the
-// pages' own assets); their access lines are debug, so an info log shows
-// what people did.
-var quietRoutes = map[string]bool{
-	"GET /healthz": true,
-	"GET /readyz":  true,
-	"GET /metrics": true,
-	"GET /static/": true,
+// quiet marks a route that machines ask all the time (probes, scrapes, the
+// pages' own assets): its access lines are debug, so an info log shows what
+// people did.
+func quiet(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rec, ok := r.Context().Value(routeKey{}).(*statusRecorder); ok {
+			rec.quiet = true
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // observe names every request (X-Request-Id, kept from the client when
@@ -70,7 +72,7 @@ func observe(logger *slog.Logger, m *metrics.Metrics) middleware {
 				m.ObserveRequest(pattern, r.Method, status, took)
 			}
 			level := slog.LevelInfo
-			if quietRoutes[pattern] {
+			if rec.quiet {
 				level = slog.LevelDebug
 			}
 			logger.LogAttrs(ctx, level, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
@@ -81,8 +83,8 @@ func observe(logger *slog.Logger, m *metrics.Metrics) middleware {
 }
 
 // routeKey finds a request's statusRecorder in its context, where routed
-// leaves the pattern the mux chose: the mux sets it on the request it was
-// given, a copy that observe never sees.
+// leaves the pattern the mux chose (the mux sets it on the request it was
+// given, a copy that observe never sees) and quiet its mark.
 type routeKey struct{}
 
 // route is the label of the pattern that served the request.
@@ -115,6 +117,7 @@ type statusRecorder struct {
 	status  int
 	bytes   int
 	pattern string
+	quiet   bool
 }
 
 func (s *statusRecorder) WriteHeader(code int) {
@@ -145,7 +148,12 @@ type namingRequests struct {
 	named bool
 }
 
-func withRequestIDs(h slog.Handler) slog.Handler { return namingRequests{Handler: h} }
+func withRequestIDs(h slog.Handler) slog.Handler {
+	if _, already := h.(namingRequests); already {
+		return h // a logger shared by two servers names each request once
+	}
+	return namingRequests{Handler: h}
+}
 
 func (n namingRequests) Handle(ctx context.Context, rec slog.Record) error {
 	if !n.named {

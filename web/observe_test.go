@@ -162,3 +162,32 @@ func waitForLogged(t *testing.T, logs *syncBuffer, path string) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// FuzzRequestID: whatever X-Request-Id a client sends, the answer names the
+// request with a sane id (the client's own when it was sane), and its access
+// line is one log line that names that id.
+func FuzzRequestID(f *testing.F) {
+	for _, seed := range []string{"", "abc", "01JF3Q8W2ZK6T9V4N0R7XG5B1M", "lb-1.2:3_4", "a b", "x\ny", "x\r\nSet-Cookie: a=b",
+		`"},{"level":"ERROR"`, "é", strings.Repeat("z", 128), strings.Repeat("z", 129), "\x00"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, sent string) {
+		var logs strings.Builder
+		logger := slog.New(withRequestIDs(slog.NewTextHandler(&logs, nil)))
+		h := observe(logger, nil)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+		r := httptest.NewRequest("GET", "/x", nil)
+		r.Header["X-Request-Id"] = []string{sent}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		got := w.Header().Get("X-Request-Id")
+		if !saneRequestID(got) || strings.ContainsAny(got, " \r\n\"\\=") {
+			t.Fatalf("sent %q, answered with id %q", sent, got)
+		}
+		if saneRequestID(sent) != (got == sent) {
+			t.Fatalf("sent %q (sane: %v), answered with id %q", sent, saneRequestID(sent), got)
+		}
+		if line := logs.String(); strings.Count(line, "\n") != 1 || !strings.Contains(line, " request_id="+got+"\n") && !strings.Contains(line, " request_id="+got+" ") {
+			t.Fatalf("access line for %q: %q", sent, line)
+		}
+	})
+}

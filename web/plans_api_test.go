@@ -101,16 +101,12 @@ func (b *apiBundle) createPlan(t *testing.T, seats int) string {
 // waitJob polls the job until it finishes.
 func (b *apiBundle) waitJob(t *testing.T, statusURL string) map[string]any {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		_, j := b.call(t, "GET", statusURL, "", nil)
-		if j["status"] == "succeeded" || j["status"] == "failed" {
-			return j
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("job %s did not finish", statusURL)
-	return nil
+	var j map[string]any
+	storetest.WaitWithin(t, 30*time.Second, "job "+statusURL+" finishes", func() bool {
+		_, j = b.call(t, "GET", statusURL, "", nil)
+		return j["status"] == "succeeded" || j["status"] == "failed"
+	})
+	return j
 }
 
 func TestAssignmentsAPI_AcceptsTextCSVAndJSONAndRunsTheJob(t *testing.T) {

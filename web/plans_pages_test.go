@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/storetest"
 )
 
 // signedInAdmin returns a cookie-holding client signed in as an admin of b.
@@ -91,14 +92,14 @@ func TestPlanPage_UploadPreviewConfirmAndProgress(t *testing.T) {
 	if resp.StatusCode != http.StatusAccepted || d.Find("progress").Length() != 1 {
 		t.Fatalf("confirm: %d %s", resp.StatusCode, d.Text())
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for poll != "" && time.Now().Before(deadline) {
-		d = doc(t, get(t, c, b.srv.URL+poll, "HX-Request", "true"))
-		if status, _ := d.Find(`[data-testid="job-progress"]`).Attr("data-status"); status == "succeeded" {
-			break
+	storetest.WaitWithin(t, 20*time.Second, "the progress fragment says succeeded", func() bool {
+		if poll == "" {
+			return true
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		d = doc(t, get(t, c, b.srv.URL+poll, "HX-Request", "true"))
+		status, _ := d.Find(`[data-testid="job-progress"]`).Attr("data-status")
+		return status == "succeeded"
+	})
 	if v, _ := d.Find("progress").Attr("value"); v != "100" || d.Find(`[data-testid="job-used"]`).Text() != "2" {
 		t.Fatalf("finished fragment: progress %q, %s", v, d.Text())
 	}
@@ -110,11 +111,29 @@ func TestPlanPage_UploadPreviewConfirmAndProgress(t *testing.T) {
 	if page.Find(`[data-testid="usage-assigned"] .legend-value`).Text() != "2" || page.Find(`svg rect`).Length() != 2 {
 		t.Errorf("utilization: %s", page.Find(`[data-testid="usage"]`).Text())
 	}
-	csv := get(t, c, b.srv.URL+"/plans/"+id+"/licenses.csv")
-	var out bytes.Buffer
-	out.ReadFrom(csv.Body)
-	if !strings.Contains(out.String(), "a@example.com,assigned,") || strings.Count(out.String(), "\n") != 4 {
-		t.Errorf("csv export:\n%s", out.String())
+	// The export is what the page shows: held licenses (no blank free
+	// seats), narrowed by the same search, in a file named after the plan.
+	export := func(query string) (string, string) {
+		resp := get(t, c, b.srv.URL+"/plans/"+id+"/licenses.csv"+query)
+		var out bytes.Buffer
+		out.ReadFrom(resp.Body)
+		return out.String(), resp.Header.Get("Content-Disposition")
+	}
+	all, disposition := export("")
+	if !strings.Contains(all, "a@example.com,assigned,") || strings.Count(all, "\n") != 3 {
+		t.Errorf("csv export:\n%s", all)
+	}
+	if !strings.Contains(disposition, `-licenses.csv"`) || strings.Contains(disposition, id) {
+		t.Errorf("the export is named %q, want the plan's name", disposition)
+	}
+	if csvURL, _ := page.Find(`[data-testid="licenses-csv"]`).Attr("href"); csvURL != "/plans/"+id+"/licenses.csv?status=assigned" {
+		t.Errorf("the export link of a filtered page is %q", csvURL)
+	}
+	if one, _ := export("?q=B"); strings.Count(one, "\n") != 2 || !strings.Contains(one, "b@example.com") {
+		t.Errorf("csv export of the search q=B:\n%s", one)
+	}
+	if free, _ := export("?status=unassigned"); strings.Count(free, "\n") != 2 {
+		t.Errorf("csv export of the free seats:\n%s", free)
 	}
 }
 
@@ -177,9 +196,23 @@ func TestPlansPage_CreateValidatesAndEditMovesTerms(t *testing.T) {
 	if d := doc(t, get(t, c, b.srv.URL+"/plans")); d.Find(`[data-testid="empty-state"]`).Length() != 1 {
 		t.Error("no empty state without plans")
 	}
-	resp := post(t, c, b.srv.URL+"/plans", "application/x-www-form-urlencoded", []byte("name=Acme&seats=many"))
-	if resp.StatusCode != 422 || !strings.Contains(doc(t, resp).Find(`[data-testid="form-error"]`).Text(), "whole number") {
-		t.Errorf("bad seats: %d", resp.StatusCode)
+	// Each problem shows at its field, which is marked invalid and keeps
+	// what was typed; nothing is created.
+	resp := post(t, c, b.srv.URL+"/plans", "application/x-www-form-urlencoded", []byte("name=Acme&seats=many&expires_at=soon"))
+	d := doc(t, resp)
+	seats := d.Find(`#create-plan-seats`)
+	if resp.StatusCode != 422 || !strings.Contains(d.Find(`[data-field="seats"]`).Text(), "whole number") ||
+		seats.AttrOr("aria-invalid", "") != "true" || seats.AttrOr("aria-describedby", "") != "create-plan-seats-error" ||
+		seats.AttrOr("value", "") != "many" || d.Find(`#create-plan-name`).AttrOr("value", "") != "Acme" ||
+		!strings.Contains(d.Find(`[data-field="expires_at"]`).Text(), "not a date") || d.Find(`#create-plan-name[aria-invalid]`).Length() != 0 {
+		t.Errorf("bad seats and expiry: %d %s", resp.StatusCode, d.Find(`[data-testid="create-plan"]`).Text())
+	}
+	resp = post(t, c, b.srv.URL+"/plans", "application/x-www-form-urlencoded", []byte("name=+&seats=3&starts_at=2027-01-01&expires_at=2026-01-01"))
+	if d := doc(t, resp); resp.StatusCode != 422 || d.Find(`[data-field="name"]`).Length() != 1 || d.Find(`[data-field="expires_at"]`).Length() != 1 {
+		t.Errorf("the store's refusal by field: %d %s", resp.StatusCode, d.Find(`[data-testid="create-plan"]`).Text())
+	}
+	if n, _ := b.store.CountPlans(context.Background(), ""); n != 0 {
+		t.Errorf("refused forms created %d plans", n)
 	}
 	resp = post(t, c, b.srv.URL+"/plans", "application/x-www-form-urlencoded", []byte("name=Acme&seats=4&starts_at=2026-01-01&expires_at=2027-01-01"))
 	loc := resp.Header.Get("Location")

@@ -14,6 +14,7 @@ import (
 	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/store/licensing"
 	"github.com/seatplan/seatplan/store/storetest"
+	"github.com/seatplan/seatplan/web/metrics"
 )
 
 type probeAnswer struct {
@@ -57,6 +58,7 @@ type probedServer struct {
 	url      string
 	st       *store.Store
 	licenses *handlers.LicenseCache
+	metrics  *metrics.Metrics
 }
 
 func newProbedServer(t *testing.T) *probedServer {
@@ -66,11 +68,29 @@ func newProbedServer(t *testing.T) *probedServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	m := metrics.New(st.Pool())
 	licenses := handlers.NewLicenseCache(st, keyring)
+	licenses.ReportTo(m)
 	srv := httptest.NewServer(NewServer(Deps{Store: st, Logger: slog.New(slog.DiscardHandler), Keyring: keyring, Licenses: licenses,
-		Sessions: NewSessions(make([]byte, 64), make([]byte, 32), false)}))
+		Sessions: NewSessions(make([]byte, 64), make([]byte, 32), false), Metrics: m}))
 	t.Cleanup(srv.Close)
-	return &probedServer{url: srv.URL, st: st, licenses: licenses}
+	return &probedServer{url: srv.URL, st: st, licenses: licenses, metrics: m}
+}
+
+// listenerUp reads seatplan_license_listener_up as /metrics would serve it.
+func (p *probedServer) listenerUp(t *testing.T) float64 {
+	t.Helper()
+	families, err := p.metrics.Gatherer().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == "seatplan_license_listener_up" {
+			return f.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatal("no seatplan_license_listener_up")
+	return 0
 }
 
 // listen runs the license cache until the returned stop is called.
@@ -91,7 +111,13 @@ func TestReadyz_UnreadyWhileTheLicenseCacheIsNotListeningReadyAgainAfter(t *test
 	}
 	stop := p.listen(t)
 	waitForProbe(t, p.url+"/readyz", http.StatusOK)
+	if up := p.listenerUp(t); up != 1 {
+		t.Errorf("listener up %v while listening", up)
+	}
 	stop()
+	if up := p.listenerUp(t); up != 0 {
+		t.Errorf("listener up %v with the cache stopped", up)
+	}
 	a := probe(t, p.url+"/readyz")
 	if a.status != http.StatusServiceUnavailable || a.Status != "unready" || a.Checks["license_changes"] != "not listening" || a.Checks["database"] != "ok" {
 		t.Errorf("with the cache stopped: %d %s %v", a.status, a.Status, a.Checks)

@@ -374,7 +374,7 @@ func TestFlash_ShownOnceOnTheNextPage(t *testing.T) {
 		t.Fatalf("release: %d", resp.StatusCode)
 	}
 	first := doc(t, get(t, c, b.srv.URL+"/locks")).Find(`[data-testid="flash"]`).Text()
-	if !strings.Contains(first, "Released the lock plan:x") {
+	if !strings.Contains(first, "Released: Lock on a plan.") {
 		t.Errorf("flash after release: %q", first)
 	}
 	if again := doc(t, get(t, c, b.srv.URL+"/locks")).Find(`[data-testid="flash"]`).Length(); again != 0 {

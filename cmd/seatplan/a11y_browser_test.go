@@ -51,7 +51,8 @@ func pageRoutes(t *testing.T) []string {
 }
 
 // fragmentRoutes answer only the piece of a page that htmx swaps in.
-var fragmentRoutes = []string{"/plans/{id}/jobs/{job}", "/courses/{course}/blocks/{block}/changes"}
+var fragmentRoutes = []string{"/plans/{id}/jobs/{job}", "/courses/{course}/blocks/{block}/changes",
+	"/plans/{id}/lock", "/courses/{course}/lock"}
 
 // a11yFixture is one of everything a page route can name.
 type a11yFixture struct {
@@ -84,7 +85,8 @@ func newA11yFixture(t *testing.T, s *server, st *store.Store) a11yFixture {
 	if err != nil || len(ops.Operations) == 0 {
 		t.Fatalf("the demo course has no operations (%v)", err)
 	}
-	res, err := st.EnrollAndKeepResult(ctx, []emaillist.Pair{{Index: 0, Email: "ann@a11y.example", Course: course}}, nil, store.SystemActor)
+	res, err := st.EnrollAndKeepResult(ctx, []emaillist.Pair{{Index: 0, Email: "ann@a11y.example", Course: course}}, nil, store.SystemActor,
+		func([]store.PairResult) string { return "" })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +186,7 @@ func TestBrowser_EveryPageForEveryRoleIsAccessibleAndValidHTML(t *testing.T) {
 		if err := signInInBrowser(b, s.URL, email, store.DemoPassword); err != nil {
 			t.Fatal(err)
 		}
-		if err := chromedp.Do(b, chromedp.WaitVisible(testid("topbar"))); err != nil {
+		if err := chromedp.Do(b, chromedp.WaitVisible(testid("user-menu"))); err != nil {
 			t.Fatal(err)
 		}
 		hc := htmlClient(t, s.URL, email)

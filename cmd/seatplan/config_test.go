@@ -52,6 +52,7 @@ func TestConfig_Environment(t *testing.T) {
 		"demo FALSE":              {env: []string{"SEATPLAN_DEMO", "FALSE"}, check: func(c *config) bool { return !c.Demo }},
 		"demo 1":                  {env: []string{"SEATPLAN_DEMO", "1"}, check: func(c *config) bool { return c.Demo }},
 		"demo maybe":              {env: []string{"SEATPLAN_DEMO", "maybe"}, wantErr: []string{"SEATPLAN_DEMO", `"maybe"`}},
+		"metrics token":           {env: []string{"SEATPLAN_METRICS_TOKEN", "s3cret"}, check: func(c *config) bool { return c.MetricsToken == "s3cret" }},
 	} {
 		cfg, err := parse("serve", nil, env(t, tc.env...), io.Discard, nil)
 		if len(tc.wantErr) == 0 {

@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/storetest"
 )
 
 // dialogs answers every JavaScript dialog the page opens with the answer
@@ -65,18 +66,6 @@ func (d *dialogs) waitMessage(t *testing.T, n int) string {
 	return ""
 }
 
-// waitUntil polls cond until it holds or the deadline passes.
-func waitUntil(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, timeout)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 func TestBrowser_DestructiveActionsAskFirstAndCancelChangesNothing(t *testing.T) {
 	t.Parallel()
 	getenv := testEnv(t)
@@ -127,7 +116,7 @@ func TestBrowser_DestructiveActionsAskFirstAndCancelChangesNothing(t *testing.T)
 		t.Fatal(err)
 	}
 	d.waitMessage(t, 2)
-	waitUntil(t, "OK revokes the row's license", 15*time.Second, func() bool { return revoked() == 1 })
+	storetest.WaitWithin(t, 15*time.Second, "OK revokes the row's license", func() bool { return revoked() == 1 })
 
 	// Revoke selected: the same, for the ticked rows.
 	if err := chromedp.Do(b, chromedp.WaitVisible(testid("flash")), chromedp.WaitVisible(testid("licenses-table"))); err != nil {
@@ -151,8 +140,8 @@ func TestBrowser_DestructiveActionsAskFirstAndCancelChangesNothing(t *testing.T)
 		t.Fatal(err)
 	}
 	d.waitMessage(t, 4)
-	waitUntil(t, "OK revokes the ticked license", 15*time.Second, func() bool { return revoked() == 2 })
-	waitUntil(t, "the plan page reloads without the revoked license", 15*time.Second, func() bool {
+	storetest.WaitWithin(t, 15*time.Second, "OK revokes the ticked license", func() bool { return revoked() == 2 })
+	storetest.WaitWithin(t, 15*time.Second, "the plan page reloads without the revoked license", func() bool {
 		gone, err := chromedp.Run(b, chromedp.Evaluate[bool](`document.readyState === "complete" && document.querySelector('[data-testid="licenses-table"]') !== null && document.querySelector('input[value="bob@confirm.example"]') === null`))
 		return err == nil && gone
 	})
@@ -188,5 +177,5 @@ func TestBrowser_DestructiveActionsAskFirstAndCancelChangesNothing(t *testing.T)
 		t.Fatal(err)
 	}
 	d.waitMessage(t, 6)
-	waitUntil(t, "OK releases the lock", 15*time.Second, func() bool { return !held() })
+	storetest.WaitWithin(t, 15*time.Second, "OK releases the lock", func() bool { return !held() })
 }

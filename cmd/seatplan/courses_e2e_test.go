@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/storetest"
 )
 
 func TestCoursesAPI_BlocksVersionsAndRestore(t *testing.T) {
@@ -261,7 +262,7 @@ func importCourse(t *testing.T, api *apiClient, course string, tree any) map[str
 		t.Fatalf("import: %d %v", status, accepted)
 	}
 	var job map[string]any
-	waitUntilTrue(t, "the import job succeeds", func() bool {
+	storetest.WaitFor(t, "the import job succeeds", func() bool {
 		_, _, job = api.call("GET", statusURL, nil)
 		if job["status"] == "failed" {
 			t.Fatalf("import job failed: %v", job)

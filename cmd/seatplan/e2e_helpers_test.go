@@ -158,22 +158,35 @@ type apiClient struct {
 	http *http.Client
 }
 
-// newAPIClients registers one API client in the database at dbURL and
-// returns a client of it for each server base URL.
-func newAPIClients(t testing.TB, dbURL, name, role string, bases ...string) []*apiClient {
+// addClient registers an API client with `seatplan client add`, as an
+// operator would, and returns the credentials it printed.
+func addClient(t testing.TB, getenv func(string) string, name, role string) store.ClientCredentials {
 	t.Helper()
-	out, err := runCommand(t, env(t, "DATABASE_URL", dbURL), "", "client", "add", "--name", name, "--role", role)
+	out, err := runCommand(t, getenv, "", "client", "add", "--name", name, "--role", role)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var creds store.ClientCredentials
-	if err := json.Unmarshal([]byte(out), &creds); err != nil {
+	if err := json.Unmarshal([]byte(out), &creds); err != nil || creds.ClientID == "" || creds.ClientSecret == "" {
 		t.Fatalf("client add printed %q: %v", out, err)
 	}
+	return creds
+}
+
+// oauthConfig is a stock x/oauth2 client-credentials configuration for the
+// server at base.
+func oauthConfig(creds store.ClientCredentials, base string) *clientcredentials.Config {
+	return &clientcredentials.Config{ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, TokenURL: base + "/oauth/token"}
+}
+
+// newAPIClients registers one API client in the database at dbURL and
+// returns a client of it for each server base URL.
+func newAPIClients(t testing.TB, dbURL, name, role string, bases ...string) []*apiClient {
+	t.Helper()
+	creds := addClient(t, env(t, "DATABASE_URL", dbURL), name, role)
 	clients := make([]*apiClient, len(bases))
 	for i, base := range bases {
-		cfg := clientcredentials.Config{ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, TokenURL: base + "/oauth/token"}
-		clients[i] = &apiClient{t: t, base: base, http: cfg.Client(context.Background())}
+		clients[i] = &apiClient{t: t, base: base, http: oauthConfig(creds, base).Client(context.Background())}
 	}
 	return clients
 }

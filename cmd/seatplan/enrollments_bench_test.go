@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/store/emaillist"
@@ -36,15 +35,7 @@ func BenchmarkEnroll_BulkVersusOneRequestPerPair(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	out, err := runCommand(b, getenv, "", "client", "add", "--name", "bench", "--role", "admin")
-	if err != nil {
-		b.Fatal(err)
-	}
-	var creds store.ClientCredentials
-	if err := json.Unmarshal([]byte(out), &creds); err != nil {
-		b.Fatal(err)
-	}
-	api := (&clientcredentials.Config{ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, TokenURL: s.URL + "/oauth/token"}).Client(ctx)
+	api := oauthConfig(addClient(b, getenv, "bench", "admin"), s.URL).Client(ctx)
 	st := store.New(pool)
 	// Every round enrolls learners no round enrolled before, so each
 	// measures new enrollments, not the cheaper "existing" path.

@@ -11,9 +11,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"golang.org/x/oauth2/clientcredentials"
 
-	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/store/storetest"
 )
 
@@ -29,14 +27,7 @@ func TestEnrollAPI_TwoServerProcessesEnrollingOverlappingListsMakeEachEnrollment
 	if _, err := pool.Exec(ctx, `INSERT INTO courses (key, title) VALUES ('c1', 'One'), ('c2', 'Two'), ('c3', 'Three')`); err != nil {
 		t.Fatal(err)
 	}
-	out, err := runCommand(t, env(t, "DATABASE_URL", dbURL), "", "client", "add", "--name", "sync", "--role", "admin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var creds store.ClientCredentials
-	if err := json.Unmarshal([]byte(out), &creds); err != nil {
-		t.Fatal(err)
-	}
+	creds := addClient(t, env(t, "DATABASE_URL", dbURL), "sync", "admin")
 	servers := []*serveProcess{
 		startServeProcess(t, []string{"DATABASE_URL=" + dbURL}),
 		startServeProcess(t, []string{"DATABASE_URL=" + dbURL}),
@@ -59,7 +50,7 @@ func TestEnrollAPI_TwoServerProcessesEnrollingOverlappingListsMakeEachEnrollment
 		}
 		srv := servers[c%2]
 		wg.Go(func() {
-			api := (&clientcredentials.Config{ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, TokenURL: srv.URL + "/oauth/token"}).Client(ctx)
+			api := oauthConfig(creds, srv.URL).Client(ctx)
 			resp, err := api.Post(srv.URL+"/api/v1/enrollments", "text/csv", strings.NewReader(csv.String()))
 			if err != nil {
 				t.Error(err)

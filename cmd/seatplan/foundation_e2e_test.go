@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/seatplan/seatplan/store"
 )
@@ -34,16 +33,8 @@ func TestOAuth_StockClientCredentialsClientWorksUnchanged(t *testing.T) {
 	t.Parallel()
 	getenv := testEnv(t)
 	s := startServer(t, getenv, "-demo=false")
-	out, err := runCommand(t, getenv, "", "client", "add", "--name", "LMS sync", "--role", "author")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var creds store.ClientCredentials
-	if err := json.Unmarshal([]byte(out), &creds); err != nil || creds.ClientID == "" || creds.ClientSecret == "" {
-		t.Fatalf("client add printed %q: %v", out, err)
-	}
-	cfg := clientcredentials.Config{ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, TokenURL: s.URL + "/oauth/token"}
-	resp, err := cfg.Client(context.Background()).Get(s.URL + "/api/v1/me")
+	creds := addClient(t, getenv, "LMS sync", "author")
+	resp, err := oauthConfig(creds, s.URL).Client(context.Background()).Get(s.URL + "/api/v1/me")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +45,8 @@ func TestOAuth_StockClientCredentialsClientWorksUnchanged(t *testing.T) {
 		t.Errorf("GET /api/v1/me with the stock client: %d %v", resp.StatusCode, me)
 	}
 
-	bad := clientcredentials.Config{ClientID: creds.ClientID, ClientSecret: "wrong", TokenURL: s.URL + "/oauth/token"}
+	bad := oauthConfig(creds, s.URL)
+	bad.ClientSecret = "wrong"
 	if _, err := bad.Token(context.Background()); err == nil || !strings.Contains(err.Error(), "invalid_client") {
 		t.Errorf("wrong secret: %v, want invalid_client", err)
 	}

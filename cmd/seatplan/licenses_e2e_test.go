@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -101,17 +102,12 @@ func fetchJWKS(t *testing.T, base string) licensing.JWKS {
 // waitForStatus polls until the server answers want to a revalidation with etag.
 func waitForStatus(t *testing.T, base, activationID, secret, etag string, want int) licenseAnswer {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		got := getLicense(t, base, activationID, secret, etag)
-		if got.status == want {
-			return got
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s kept answering %d, want %d", base, got.status, want)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	var got licenseAnswer
+	storetest.WaitFor(t, fmt.Sprintf("%s answers %d to a revalidation", base, want), func() bool {
+		got = getLicense(t, base, activationID, secret, etag)
+		return got.status == want
+	})
+	return got
 }
 
 func TestLicenses_TwoServeProcessesServeATermsChangeWithinASecond(t *testing.T) {
@@ -247,7 +243,7 @@ func TestInstanceClient_AgainstTheRealServer(t *testing.T) {
 	}
 	// A day later the copy is revalidated; the server has the same version.
 	clock.Advance(25 * time.Hour)
-	waitUntilTrue(t, "a daily refresh is answered 304", func() bool {
+	storetest.WaitFor(t, "a daily refresh is answered 304", func() bool {
 		if err := c.MaybeRefresh(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -256,7 +252,7 @@ func TestInstanceClient_AgainstTheRealServer(t *testing.T) {
 	})
 
 	f.changeSeats(t, 30)
-	waitUntilTrue(t, "the instance holds the new terms", func() bool {
+	storetest.WaitFor(t, "the instance holds the new terms", func() bool {
 		clock.Advance(25 * time.Hour)
 		if err := c.MaybeRefresh(ctx); err != nil {
 			t.Fatal(err)
@@ -265,24 +261,13 @@ func TestInstanceClient_AgainstTheRealServer(t *testing.T) {
 		return ok && got.Seats == 30
 	})
 	// Refresh times are written in batches, a few seconds apart.
-	waitUntilTrue(t, "the plan's instance shows a check-in", func() bool {
+	storetest.WaitFor(t, "the plan's instance shows a check-in", func() bool {
 		page, err := f.store.PlanInstances(ctx, f.plan.ID, "", 10)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return len(page.Instances) == 1 && page.Instances[0].LastRefreshAt != nil
 	})
-}
-
-func waitUntilTrue(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func TestInstanceCommand_ActivatesOnceThenRefreshesFromItsState(t *testing.T) {
@@ -309,7 +294,7 @@ func TestInstanceCommand_ActivatesOnceThenRefreshesFromItsState(t *testing.T) {
 		t.Fatalf("second run printed %q, %v; want the saved license %q", again, err, out)
 	}
 	f.changeSeats(t, 12)
-	waitUntilTrue(t, "the command prints the new terms", func() bool {
+	storetest.WaitFor(t, "the command prints the new terms", func() bool {
 		os.Remove(state) // forget the license (not the activation), so the command fetches it now
 		out, err := runCommand(t, getenv, "", "instance", "--server", s.URL, "--state", state)
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/storetest"
 )
 
 // An external tool's import replaces the demo course; support opens the
@@ -70,7 +71,7 @@ func TestBrowser_UndoAnImportFromTheChangeLogBringsTheCourseBack(t *testing.T) {
 	// The click starts a navigation; read the change log once it has loaded,
 	// not the page the click left.
 	var flash, top string
-	waitUntil(t, "the change log shows the undo", 15*time.Second, func() bool {
+	storetest.WaitWithin(t, 15*time.Second, "the change log shows the undo", func() bool {
 		flash, _ = chromedp.Run(ctx, chromedp.Text(testid("flash"), chromedp.AtLeast(0)))
 		top, _ = chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`[data-testid="operation"] [data-testid="op-source"]`), chromedp.AtLeast(0)))
 		return strings.Contains(flash, "Undid") && top == "undo"

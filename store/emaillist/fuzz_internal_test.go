@@ -139,10 +139,7 @@ func FuzzSniffSeparator(f *testing.F) {
 			}
 		}
 		w.Flush()
-		var lines [][]byte
-		for _, l := range bytes.Split(bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), []byte{'\n'}) {
-			lines = append(lines, l)
-		}
+		lines := bytes.Split(bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), []byte{'\n'})
 		if got := sniffSeparator(lines); got != sep {
 			t.Fatalf("sniffed %q, want %q, in %q", got, sep, buf.Bytes())
 		}

@@ -25,12 +25,24 @@ func TestLoginPage_Form(t *testing.T) {
 	if email.AttrOr("value", "") != "ada@example.com" {
 		t.Errorf("email value = %q", email.AttrOr("value", ""))
 	}
-	for _, attr := range []string{"required", "autofocus", "autocomplete"} {
+	for _, attr := range []string{"required", "autocomplete"} {
 		if _, ok := email.Attr(attr); !ok {
 			t.Errorf("email field lacks %s", attr)
 		}
 	}
+	// With the email kept from a refused attempt, the password is what to
+	// type next, so it takes the focus.
 	password := form.Find(`input[name="password"]`)
+	if _, ok := password.Attr("autofocus"); !ok {
+		t.Error("the password field lacks autofocus when the email is filled in")
+	}
+	if _, ok := email.Attr("autofocus"); ok {
+		t.Error("the filled-in email field keeps autofocus")
+	}
+	blank := viewtest.Render(t, auth.LoginPage(auth.LoginView{}))
+	if _, ok := blank.Find(`input[name="email"]`).Attr("autofocus"); !ok {
+		t.Error("an empty sign-in form does not focus the email field")
+	}
 	if password.AttrOr("type", "") != "password" || password.AttrOr("autocomplete", "") != "current-password" {
 		t.Errorf("password field = %v", password.Nodes)
 	}

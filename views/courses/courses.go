@@ -3,7 +3,6 @@
 package courses
 
 import (
-	"net/url"
 	"strconv"
 	"time"
 
@@ -36,6 +35,22 @@ type CourseView struct {
 	Key, Title string
 	Tree       TreeNode
 	Editor     *EditorView
+	Staff      StaffView
+}
+
+// StaffView is who may author the course; admins add and remove them.
+type StaffView struct {
+	CourseKey string
+	Members   []StaffMember
+	CanManage bool
+	// Who is what was typed into the add form, Errors its problem.
+	Who    string
+	Errors layout.FieldErrors
+}
+
+// StaffMember is a person or API client on the course's staff.
+type StaffMember struct {
+	Kind, ID, Name, Role string
 }
 
 // Crumb is one step of a block's path in the tree.
@@ -64,6 +79,51 @@ type EditorView struct {
 	IsRoot      bool
 	Error       string
 	Conflict    *Conflict
+	// Typed are the fields with inputs of their own (a body, a weight, a
+	// URL); Fields stays the advanced view of all of them as JSON.
+	Typed  []TypedField
+	Errors layout.FieldErrors
+}
+
+// TypedField is one field of a block with an input of its own.
+type TypedField struct {
+	Key, Label, Hint string
+	Kind             FieldKind
+	Value            string
+}
+
+// FieldKind says which input a typed field gets.
+type FieldKind string
+
+const (
+	FieldHTML    FieldKind = "html"
+	FieldNumber  FieldKind = "number"
+	FieldInteger FieldKind = "integer"
+	FieldURL     FieldKind = "url"
+)
+
+func (f TypedField) inputID() string { return "field-" + f.Key }
+
+// inputType is the input for the field's kind; a refused value is shown in
+// a text input, since a number input would blank what was typed.
+func (f TypedField) inputType(refused bool) string {
+	if refused {
+		return "text"
+	}
+	switch f.Kind {
+	case FieldNumber, FieldInteger:
+		return "number"
+	case FieldURL:
+		return "url"
+	}
+	return "text"
+}
+
+func (f TypedField) step() string {
+	if f.Kind == FieldNumber {
+		return "any"
+	}
+	return "1"
 }
 
 // Conflict is shown when the block changed since the form was loaded: who
@@ -210,38 +270,6 @@ type UndoConfirmView struct {
 	Entry     Entry
 	Later     []ChangeRow
 	Overwrite []DiffRow
-}
-
-func courseURL(key string) string { return "/courses/" + url.PathEscape(key) }
-
-func blockURL(key, id string) string { return courseURL(key) + "?block=" + url.QueryEscape(id) }
-
-func blockActionURL(key, id, action string) string {
-	return courseURL(key) + "/blocks/" + url.PathEscape(id) + "/" + action
-}
-
-func historyURL(key string) string { return courseURL(key) + "/history" }
-
-func blockHistoryURL(key, id string) string { return historyURL(key) + "?block=" + url.QueryEscape(id) }
-
-func operationURL(key, op string) string {
-	return courseURL(key) + "/operations/" + url.PathEscape(op)
-}
-
-func undoOperationURL(key, op string) string { return operationURL(key, op) + "/undo" }
-
-func restoreURL(key string) string { return courseURL(key) + "/restore" }
-
-func restoreAtURL(key, at string) string { return restoreURL(key) + "?at=" + url.QueryEscape(at) }
-
-func treeAtURL(key, at string) string { return courseURL(key) + "/tree?at=" + url.QueryEscape(at) }
-
-func undoURL(key, version string) string {
-	return historyURL(key) + "/" + url.PathEscape(version) + "/undo"
-}
-
-func changesURL(key, id, since string) string {
-	return blockActionURL(key, id, "changes") + "?since=" + url.QueryEscape(since)
 }
 
 func (v HistoryView) filtered() bool { return v.Block != "" || v.Actor != "" || v.Source != "" }

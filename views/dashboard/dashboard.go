@@ -11,7 +11,10 @@ type DashboardView struct {
 	Base     layout.Base
 	Greeting string
 	Cards    []Card
-	Recent   []audit.Row // empty for people who may not read the audit log
+	Recent   []audit.Row
+	// OwnActivity: Recent is the viewer's own changes only (authors, who do
+	// not read the whole audit log).
+	OwnActivity bool
 }
 
 // Card is one headline number; with an Href the whole card links to its page.

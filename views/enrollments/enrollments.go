@@ -38,11 +38,12 @@ func (p Problem) where() string {
 	return "entry " + strconv.Itoa(p.Index)
 }
 
-// PreviewCourse is one course named by a list, with how many pairs name it.
+// PreviewCourse is one course named by a list, with how many pairs name it
+// and how many of those learners it has already.
 type PreviewCourse struct {
-	Key   string
-	Pairs int
-	Known bool
+	Key                    string
+	Pairs, AlreadyEnrolled int
+	Known                  bool
 }
 
 // PreviewView shows what a staged list holds before anything changes.

@@ -16,6 +16,14 @@ type Base struct {
 	Nav     []NavItem // already filtered by role
 	Flashes []Flash
 	Blocked *LockBanner // shown at the top of the main area when set
+	// Crumbs is the way from the dashboard to this page, this page last.
+	Crumbs []Crumb
+}
+
+// Crumb is one step of the breadcrumbs; the last one, the page itself,
+// needs no Href.
+type Crumb struct {
+	Label, Href string
 }
 
 // User is the signed-in person as the top bar shows them.
@@ -75,14 +83,37 @@ type LockBanner struct {
 	// Yours is set when the viewer holds the lock (a job they started): the
 	// page is busy with their own work, not blocked by someone else's.
 	Yours bool
+	// PollURL answers the banner afresh (or its absence once the lock is
+	// free); the banner polls it, so it follows the lock instead of a clock.
+	PollURL string
+	// Job is the progress of the holder's background job, when one runs.
+	Job *LockJob
+}
+
+// LockJob is how far the lock holder's background job has got.
+type LockJob struct {
+	Done, Total int64
+	// Interrupted: its process stopped and a retry is due.
+	Interrupted bool
+}
+
+func (j LockJob) percent() string {
+	if j.Total <= 0 {
+		return "0"
+	}
+	return strconv.FormatInt(j.Done*100/j.Total, 10)
 }
 
 // The countdown texts are handed to static/js/app.js in data- attributes, so
 // the server's first rendering and the script's updates read the same.
 const (
 	lockCountdownFormat  = "Lock expires in not more than {s} seconds"
-	lockCountdownExpired = "Lock expired — retry now"
+	lockCountdownExpired = "Lock expired — checking again"
 )
+
+// lockPollInterval is how often a shown banner asks whether its lock is
+// still held.
+const lockPollInterval = "2s"
 
 func (l LockBanner) countdownText() string {
 	if l.ExpiresInSeconds <= 0 {
@@ -91,15 +122,27 @@ func (l LockBanner) countdownText() string {
 	return strings.Replace(lockCountdownFormat, "{s}", strconv.Itoa(l.ExpiresInSeconds), 1)
 }
 
-// Pager links to the neighbouring pages of a newest-first list; an empty URL
-// hides its link.
+// Pager links to the neighbouring pages of a list; an empty URL hides (or,
+// for a counted list, disables) its link.
 type Pager struct {
 	PrevURL, NextURL string
 	Summary          string // e.g. "Showing 50 entries"
+	// Total, when set, counts the whole list and From..To (1-based) are the
+	// rows shown: the pager reads "51–100 of 149 ‹ ›", for lists in an order
+	// of their own (by name, by id). Without it, the links read Newer and
+	// Older, for newest-first lists.
+	From, To, Total int
 }
 
 func (p Pager) empty() bool {
-	return p.PrevURL == "" && p.NextURL == "" && p.Summary == ""
+	return p.PrevURL == "" && p.NextURL == "" && p.Summary == "" && p.Total == 0
+}
+
+func (p Pager) rangeText() string {
+	if p.To < p.From {
+		return "0 of " + Number(p.Total)
+	}
+	return Number(p.From) + "–" + Number(p.To) + " of " + Number(p.Total)
 }
 
 // htmxConfig turns off what the CSP (default-src 'self') would block anyway:
@@ -118,4 +161,9 @@ func documentTitle(title string) string {
 	return title + " · Seatplan"
 }
 
-const timestampLayout = "2006-01-02 15:04 UTC"
+// timestampLayout is a moment as pages show it; exactLayout to the second,
+// on hover.
+const (
+	timestampLayout = "2006-01-02 15:04 UTC"
+	exactLayout     = "2006-01-02 15:04:05 UTC"
+)

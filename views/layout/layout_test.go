@@ -170,7 +170,7 @@ func TestBlockedBanner(t *testing.T) {
 		wantCountdown string
 	}{
 		{"Running", 90, "Lock expires in not more than 90 seconds"},
-		{"Expired", 0, "Lock expired — retry now"},
+		{"Expired", 0, "Lock expired — checking again"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

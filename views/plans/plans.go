@@ -4,12 +4,12 @@
 package plans
 
 import (
-	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/seatplan/seatplan/views/layout"
 	"github.com/seatplan/seatplan/views/lists"
+	"github.com/seatplan/seatplan/views/paths"
 )
 
 // ListView is the plans page: a search, one page of plans, a create form.
@@ -19,6 +19,27 @@ type ListView struct {
 	Rows   []Row
 	Pager  layout.Pager
 	Create PlanForm
+	// The sortable columns' headers.
+	SortName, SortSeats, SortExpires SortColumn
+	// Sort and Dir keep the order when searching.
+	Sort, Dir string
+}
+
+// SortColumn is a column header that sorts the list: Href sorts by it (the
+// other way round when it is the sort already), Order is "ascending",
+// "descending" or "" as aria-sort reads it.
+type SortColumn struct {
+	Href, Order string
+}
+
+func (c SortColumn) mark() string {
+	switch c.Order {
+	case "ascending":
+		return "▲"
+	case "descending":
+		return "▼"
+	}
+	return ""
 }
 
 // Row is one plan in the list.
@@ -28,24 +49,40 @@ type Row struct {
 	StartsAt, ExpiresAt time.Time
 }
 
-// PlanForm is the create or edit form with what was typed and what is wrong.
+// PlanForm is the create or edit form with what was typed and what is
+// wrong, by field (name, seats, starts_at, expires_at).
 type PlanForm struct {
 	Name, Seats, StartsAt, ExpiresAt string
-	Error                            string
+	Errors                           layout.FieldErrors
 }
 
 // PlanView is one plan's page.
 type PlanView struct {
-	Base       layout.Base
-	ID, Name   string
-	Seats      int
-	StartsAt   time.Time
-	ExpiresAt  time.Time
-	TermsAt    time.Time
+	Base      layout.Base
+	ID, Name  string
+	Seats     int
+	StartsAt  time.Time
+	ExpiresAt time.Time
+	TermsAt   time.Time
+	// Used (assigned or activated) and Free (unassigned) seats.
+	Used, Free int
 	Usage      []Segment
 	Edit       PlanForm
 	Licenses   LicensesView
 	Assignment AssignmentView
+}
+
+// percentUsed rounds down, so a plan shows 100 % only when it is full, and
+// "<1" rather than 0 while any seat is in use.
+func (v PlanView) percentUsed() string {
+	if v.Seats <= 0 {
+		return "0"
+	}
+	pct := v.Used * 100 / v.Seats
+	if pct == 0 && v.Used > 0 {
+		return "<1"
+	}
+	return strconv.Itoa(pct)
 }
 
 // Segment is one status's share of the plan's licenses.
@@ -59,12 +96,15 @@ type Segment struct {
 func (s Segment) x() string     { return strconv.FormatFloat(s.Offset, 'f', 2, 64) }
 func (s Segment) width() string { return strconv.FormatFloat(s.Width, 'f', 2, 64) }
 
-// LicensesView is the licenses table with its filters and next-page link.
+// LicensesView is the licenses table with its filters and pager.
 type LicensesView struct {
 	PlanID, Q, Status string
 	Rows              []LicenseRow
-	NextURL           string
+	Pager             layout.Pager
 }
+
+// csvURL exports what the table shows: the same search and status.
+func (v LicensesView) csvURL() string { return paths.LicensesCSV(v.PlanID, v.Q, v.Status) }
 
 // LicenseRow is one license.
 type LicenseRow struct {
@@ -104,7 +144,14 @@ type Preview struct {
 // MaxProblemsShown bounds the invalid entries a preview lists.
 const MaxProblemsShown = 500
 
-func (p Preview) startOverURL() string { return planURL(p.PlanID) + "/assignments/new?from=" + p.ID }
+func invalidEntries(n int) string {
+	if n == 1 {
+		return "entry is not a valid address"
+	}
+	return "entries are not valid addresses"
+}
+
+func (p Preview) startOverURL() string { return paths.NewAssignment(p.PlanID, p.ID) }
 
 // Problem is an invalid line of the list.
 type Problem struct {
@@ -127,6 +174,22 @@ type JobView struct {
 	// why) and a retry is due; nothing of it was saved.
 	Interrupted  bool
 	Interruption string
+	// Left is the estimated time still needed; zero when unknown.
+	Left time.Duration
+}
+
+// leftText says how long the job still needs, roughly.
+func (j JobView) leftText() string {
+	switch s := int(j.Left.Round(time.Second).Seconds()); {
+	case j.Left <= 0:
+		return ""
+	case s < 5:
+		return "a few seconds left"
+	case s < 90:
+		return "about " + strconv.Itoa(s) + " s left"
+	default:
+		return "about " + strconv.Itoa((s+30)/60) + " min left"
+	}
 }
 
 func (j JobView) percent() string {
@@ -143,16 +206,12 @@ func (j JobView) progressClass() string {
 	case j.Finished:
 		return "progress-done"
 	}
-	return ""
+	return "progress-running"
 }
-
-func (j JobView) url() string { return "/plans/" + j.PlanID + "/jobs/" + j.ID }
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func date(t time.Time) string { return t.UTC().Format(time.DateOnly) }
-
-func planURL(id string) string { return "/plans/" + id }
 
 func usageSummary(segments []Segment) string {
 	s := ""
@@ -160,7 +219,7 @@ func usageSummary(segments []Segment) string {
 		if i > 0 {
 			s += ", "
 		}
-		s += fmt.Sprintf("%d %s", seg.Count, seg.Label)
+		s += layout.Number(seg.Count) + " " + seg.Label
 	}
 	return s
 }

@@ -19,7 +19,7 @@ func planView() plans.PlanView {
 		ID:   "P1", Name: hostile, Seats: 4, StartsAt: at, ExpiresAt: at.AddDate(1, 0, 0), TermsAt: at,
 		Usage: []plans.Segment{{Status: "unassigned", Label: "unassigned", Count: 2, Width: 50},
 			{Status: "assigned", Label: "assigned", Count: 2, Offset: 50, Width: 50}},
-		Licenses: plans.LicensesView{PlanID: "P1", NextURL: "/plans/P1?after=9", Rows: []plans.LicenseRow{
+		Licenses: plans.LicensesView{PlanID: "P1", Pager: layout.Pager{NextURL: "/plans/P1?after=9"}, Rows: []plans.LicenseRow{
 			{Email: hostile + "@example.com", Status: "assigned", ActivationKey: "ABC", AssignedAt: &at},
 			{Status: "unassigned"},
 		}},

@@ -244,8 +244,28 @@ func (m *Metrics) LockRefused(kind string) { m.lockRefusals.WithLabelValues(kind
 // LeaseLost implements store.LockObserver.
 func (m *Metrics) LeaseLost(kind string) { m.leasesLost.WithLabelValues(kind).Inc() }
 
+// The outcomes of a job attempt.
+const (
+	jobSucceeded = "succeeded"
+	jobFailed    = "failed"  // for good: cancelled by its worker, or no attempts left
+	jobRetried   = "retried" // River runs it again
+	jobSnoozed   = "snoozed"
+)
+
+var jobOutcomes = []string{jobSucceeded, jobFailed, jobRetried, jobSnoozed}
+
 // JobMiddleware times every job attempt River works, by kind and outcome.
-func (m *Metrics) JobMiddleware() rivertype.Middleware { return &jobMiddleware{m: m} }
+// The series of kinds start at zero, so that the first failure of a kind
+// shows as an increase.
+func (m *Metrics) JobMiddleware(kinds ...string) rivertype.Middleware {
+	for _, kind := range kinds {
+		for _, outcome := range jobOutcomes {
+			m.jobs.WithLabelValues(kind, outcome)
+			m.jobDuration.WithLabelValues(kind, outcome)
+		}
+	}
+	return &jobMiddleware{m: m}
+}
 
 type jobMiddleware struct {
 	river.MiddlewareDefaults
@@ -268,13 +288,13 @@ func jobOutcome(job *rivertype.JobRow, err error) string {
 	var snooze *rivertype.JobSnoozeError
 	switch {
 	case err == nil:
-		return "succeeded"
+		return jobSucceeded
 	case errors.As(err, &snooze):
-		return "snoozed"
+		return jobSnoozed
 	case errors.As(err, &cancel) || job.Attempt >= job.MaxAttempts:
-		return "failed"
+		return jobFailed
 	}
-	return "retried"
+	return jobRetried
 }
 
 // buildInfo is seatplan_build_info: always 1, labelled with the module
