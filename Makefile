@@ -17,7 +17,7 @@ build: $(HTMX)
 
 ## test: vet, staticcheck, tidy modules, templ drift check, and every test (store, handlers, views, end-to-end in Chromium)
 test: $(HTMX) deps-postgres deps-chromium deps-cc deps-java vet lint check-generated
-	$(GO) test -race -count=1 -timeout 15m ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 ## bench: the performance targets, written to bench.out; summarised in docs/BENCHMARKS.md
 bench: $(HTMX) deps-postgres

@@ -109,7 +109,7 @@ func renderUploadForm(w http.ResponseWriter, r *http.Request, st enrollmentPages
 		Fail(w, r, err)
 		return
 	}
-	v := enrollments.IndexView{Base: basePage(r, "Enrollments"), Paste: paste, Error: problem}
+	v := enrollments.IndexView{Base: basePage(r, "Enrollments"), Paste: paste, Error: problem, CanEnroll: mustActor(r).Is(store.RoleAdmin)}
 	for _, c := range counts {
 		v.Courses = append(v.Courses, enrollments.CourseRow{Key: c.Key, Title: c.Title, Enrolled: c.Enrolled})
 	}
@@ -280,7 +280,8 @@ func CourseLearners(st courseEnrollments) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		v := enrollments.CourseView{Base: basePage(r, res.CourseTitle), Key: key, Title: res.CourseTitle, Total: res.Total, Q: f.Q}
+		v := enrollments.CourseView{Base: basePage(r, res.CourseTitle), Key: key, Title: res.CourseTitle, Total: res.Total, Q: f.Q,
+			CanUnenroll: mustActor(r).Is(store.RoleAdmin)}
 		for _, e := range res.Enrollments {
 			v.Rows = append(v.Rows, enrollments.EnrollmentRow{Email: e.Email, By: e.EnrolledBy, At: e.EnrolledAt})
 		}
@@ -344,7 +345,8 @@ func renderPlanCourses(w http.ResponseWriter, r *http.Request, st planCourses, s
 		Fail(w, r, err)
 		return
 	}
-	v := enrollments.PlanCoursesView{Base: basePage(r, "Courses of "+p.Name), PlanID: id, PlanName: p.Name, Error: problem}
+	v := enrollments.PlanCoursesView{Base: basePage(r, "Courses of "+p.Name), PlanID: id, PlanName: p.Name, Error: problem,
+		CanLink: mustActor(r).Is(store.RoleAdmin)}
 	for _, c := range l.Linked {
 		v.Linked = append(v.Linked, enrollments.LinkedCourse{Key: c.Key, Title: c.Title, LinkedAt: c.LinkedAt})
 	}

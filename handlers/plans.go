@@ -52,7 +52,7 @@ func renderPlans(w http.ResponseWriter, r *http.Request, st planPages, status in
 		Fail(w, r, err)
 		return
 	}
-	v := plans.ListView{Base: basePage(r, "Plans"), Q: f.Q, Create: form}
+	v := plans.ListView{Base: basePage(r, "Plans"), Q: f.Q, Create: form, CanCreate: mustActor(r).Is(store.RoleAdmin)}
 	for _, p := range page.Plans {
 		v.Rows = append(v.Rows, plans.Row{ID: p.ID, Name: p.Name, Seats: p.Seats, Used: p.Counts.Assigned + p.Counts.Activated,
 			StartsAt: p.StartsAt, ExpiresAt: p.ExpiresAt})
@@ -162,6 +162,7 @@ func CreatePlanPage(st planPages, sessions SessionManager) http.Handler {
 
 // planPage builds a plan's page; the caller fills in what its request changed.
 func planPage(r *http.Request, st planPages, now func() time.Time) (plans.PlanView, error) {
+	admin := mustActor(r).Is(store.RoleAdmin) // support sees the plan and edits its terms
 	ctx, id, q := r.Context(), r.PathValue("id"), r.URL.Query()
 	p, err := st.Plan(ctx, id)
 	if err != nil {
@@ -182,8 +183,8 @@ func planPage(r *http.Request, st planPages, now func() time.Time) (plans.PlanVi
 		Used: p.Counts.Assigned + p.Counts.Activated, Free: p.Counts.Unassigned,
 		Edit: plans.PlanForm{Name: p.Name, Seats: strconv.Itoa(p.Seats), StartsAt: p.StartsAt.UTC().Format(time.DateOnly),
 			ExpiresAt: p.ExpiresAt.UTC().Format(time.DateOnly)},
-		Licenses:   plans.LicensesView{PlanID: id, Q: q.Get("q"), Status: q.Get("status")},
-		Assignment: plans.AssignmentView{PlanID: id}}
+		Licenses:   plans.LicensesView{PlanID: id, Q: q.Get("q"), Status: q.Get("status"), CanRevoke: admin},
+		Assignment: plans.AssignmentView{PlanID: id}, CanAssign: admin}
 	for _, l := range lic.Licenses {
 		v.Licenses.Rows = append(v.Licenses.Rows, plans.LicenseRow{Email: l.Email, Status: string(l.Status), ActivationKey: l.ActivationKey, AssignedAt: l.AssignedAt})
 	}

@@ -190,3 +190,22 @@ func TestSignInThrottle_PasswordChecksBeyondTheGateWaitTheirTurn(t *testing.T) {
 		t.Errorf("with a slot free: %v", err)
 	}
 }
+
+func TestSignInThrottle_SignInsToOnesOwnAccountDoNotWashAnAddressClean(t *testing.T) {
+	t.Parallel()
+	s, _ := throttledStore(t)
+	ctx := context.Background()
+	createPerson(t, s, "mallory@example.com", RoleAuthor)
+	evaluated := 0
+	for i := range 20 {
+		if _, err := s.Authenticate(ctx, "victim@example.com", fmt.Sprint("guess ", i), "203.0.113.66"); ErrorCode(err) == EUnauthorized {
+			evaluated++
+		}
+		if _, err := s.Authenticate(ctx, "mallory@example.com", "correct horse battery", "203.0.113.66"); err != nil && ErrorCode(err) != ERateLimited {
+			t.Fatalf("own sign-in: %v", err)
+		}
+	}
+	if evaluated > s.Throttle.AccountAttempts {
+		t.Errorf("%d guesses at the victim evaluated between sign-ins to the attacker's own account, want at most %d", evaluated, s.Throttle.AccountAttempts)
+	}
+}

@@ -54,6 +54,7 @@ var roleMatrix = map[string][]identity{
 	"GET /healthz":                         public,
 	"GET /readyz":                          public,
 	"GET /metrics":                         public, // loopback, or the metrics token: its own answer, not a role
+	"GET /api/v1/openapi.json":             public,
 	"GET /static/":                         public,
 	"GET /login":                           public,
 	"POST /login":                          public,

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -254,5 +255,37 @@ func TestEnrollmentsAPI_ReadsAWorkbookWithTheColumnsNamed(t *testing.T) {
 	status, body = b.call(t, "POST", "/api/v1/enrollments?course_column=9", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", bytes.NewReader(book))
 	if status != 422 || body["error"] != "unknown_column" {
 		t.Errorf("an unknown course column: %d %v", status, body)
+	}
+}
+
+func TestAssignmentPage_AListWithInvalidLinesIsAssignedOnlyBySkippingThem(t *testing.T) {
+	t.Parallel()
+	b := setupAPI(t, store.RoleAdmin, defaultLimits)
+	_, c := b.signedInAdmin(t)
+	plan := b.createPlan(t, 3)
+	// The zero-width space is removed before validation; the soft hyphen
+	// inside "bad" is shown, as the reason is about what the admin cannot see.
+	preview := previewList(t, b, c, plan, "a@example.com\nb\u200b@example.com\nno-at-sign\u00ad\n")
+	confirm := func(form url.Values) (*http.Response, int) {
+		form.Set("preview", preview)
+		resp := post(t, c, b.srv.URL+"/plans/"+plan+"/assignments", "application/x-www-form-urlencoded", []byte(form.Encode()), "HX-Request", "true")
+		return resp, resp.StatusCode
+	}
+	resp, status := confirm(url.Values{})
+	if msg := doc(t, resp).Find(`[data-testid="upload-error"]`).Text(); status != 422 || !strings.Contains(msg, "line 3") || !strings.Contains(msg, "[U+00AD]") {
+		t.Errorf("confirm without skipping: %d %q", status, msg)
+	}
+	if n := b.assigned(t, plan); n != 0 {
+		t.Fatalf("a refused confirm assigned %d", n)
+	}
+	if _, status := confirm(url.Values{"skip_invalid": {"true"}}); status != http.StatusAccepted {
+		t.Fatalf("confirm skipping the invalid line: %d", status)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for b.assigned(t, plan) != 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("assigned %d after the job's deadline, want the 2 valid addresses", b.assigned(t, plan))
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

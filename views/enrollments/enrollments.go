@@ -22,6 +22,8 @@ type IndexView struct {
 	Paste   string // what was pasted, kept when the list is refused
 	Error   string // why the list was refused
 	Courses []CourseRow
+	// CanEnroll shows the upload form (admins only).
+	CanEnroll bool
 }
 
 // Problem is an entry that is, or would be, not enrolled.
@@ -101,6 +103,8 @@ type CourseView struct {
 	Q          string
 	Rows       []EnrollmentRow
 	Pager      layout.Pager
+	// CanUnenroll shows the unenroll buttons (admins only).
+	CanUnenroll bool
 }
 
 // LinkedCourse is a course linked to a plan.
@@ -122,6 +126,8 @@ type PlanCoursesView struct {
 	Linked    []LinkedCourse
 	Available []CourseOption
 	Error     string
+	// CanLink shows linking, unlinking and enrolling (admins only).
+	CanLink bool
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

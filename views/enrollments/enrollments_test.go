@@ -42,7 +42,7 @@ func TestPreviewPage_ListsProblemsByLineAndEscapesUserText(t *testing.T) {
 
 func TestCourseEnrollments_UnenrollAsksFirstAndEmptyStates(t *testing.T) {
 	t.Parallel()
-	v := enrollments.CourseView{Key: "cs101", Title: "Intro",
+	v := enrollments.CourseView{Key: "cs101", Title: "Intro", CanUnenroll: true,
 		Rows: []enrollments.EnrollmentRow{{Email: "a@example.com", By: "Ada", At: time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC)}}}
 	doc := viewtest.Render(t, enrollments.CourseEnrollments(v))
 	viewtest.AssertCSPSafe(t, doc)
@@ -60,7 +60,7 @@ func TestCourseEnrollments_UnenrollAsksFirstAndEmptyStates(t *testing.T) {
 
 func TestPlanCourses_IsOneSwappableSection(t *testing.T) {
 	t.Parallel()
-	v := enrollments.PlanCoursesView{PlanID: "P1", Linked: []enrollments.LinkedCourse{{Key: "cs101", Title: "Intro"}},
+	v := enrollments.PlanCoursesView{PlanID: "P1", CanLink: true, Linked: []enrollments.LinkedCourse{{Key: "cs101", Title: "Intro"}},
 		Available: []enrollments.CourseOption{{Key: "cs102", Title: hostile}}}
 	doc := viewtest.Render(t, enrollments.PlanCourses(v))
 	viewtest.AssertCSPSafe(t, doc)
@@ -75,7 +75,7 @@ func TestPlanCourses_IsOneSwappableSection(t *testing.T) {
 func TestUploadForm_KeepsAListStartingWithABlankLineUnchanged(t *testing.T) {
 	t.Parallel()
 	source := "\n\na@example.com,cs101\n"
-	doc := viewtest.Render(t, enrollments.IndexPage(enrollments.IndexView{Paste: source, Error: "bad"}))
+	doc := viewtest.Render(t, enrollments.IndexPage(enrollments.IndexView{Paste: source, Error: "bad", CanEnroll: true}))
 	if got := viewtest.ByTestID(doc, "enroll-paste").Text(); got != source {
 		t.Errorf("the paste box holds %q, want %q", got, source)
 	}

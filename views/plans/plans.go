@@ -19,6 +19,8 @@ type ListView struct {
 	Rows   []Row
 	Pager  layout.Pager
 	Create PlanForm
+	// CanCreate shows the create form (admins only).
+	CanCreate bool
 	// The sortable columns' headers.
 	SortName, SortSeats, SortExpires SortColumn
 	// Sort and Dir keep the order when searching.
@@ -70,6 +72,8 @@ type PlanView struct {
 	Edit       PlanForm
 	Licenses   LicensesView
 	Assignment AssignmentView
+	// CanAssign shows the assignment area (admins only).
+	CanAssign bool
 }
 
 // percentUsed rounds down, so a plan shows 100 % only when it is full, and
@@ -101,6 +105,8 @@ type LicensesView struct {
 	PlanID, Q, Status string
 	Rows              []LicenseRow
 	Pager             layout.Pager
+	// CanRevoke shows the revoke buttons (admins only).
+	CanRevoke bool
 }
 
 // csvURL exports what the table shows: the same search and status.

@@ -22,8 +22,8 @@ func planView() plans.PlanView {
 		Licenses: plans.LicensesView{PlanID: "P1", Pager: layout.Pager{NextURL: "/plans/P1?after=9"}, Rows: []plans.LicenseRow{
 			{Email: hostile + "@example.com", Status: "assigned", ActivationKey: "ABC", AssignedAt: &at},
 			{Status: "unassigned"},
-		}},
-		Assignment: plans.AssignmentView{PlanID: "P1"},
+		}, CanRevoke: true},
+		Assignment: plans.AssignmentView{PlanID: "P1"}, CanAssign: true,
 	}
 }
 
@@ -102,5 +102,20 @@ func TestProgress_SaysWhenAJobWasInterruptedOrFailed(t *testing.T) {
 	}
 	if !strings.Contains(viewtest.ByTestID(failed, "job-error").Text(), "Newer work took the lock.") {
 		t.Error("the failure does not say why")
+	}
+}
+
+func TestPlanPage_WithoutTheRightsShowsNoAssignOrRevoke(t *testing.T) {
+	t.Parallel()
+	v := planView()
+	v.CanAssign, v.Licenses.CanRevoke = false, false
+	doc := viewtest.Render(t, plans.PlanPage(v))
+	for _, id := range []string{"revoke-one", "revoke-selected", "upload-form"} {
+		if viewtest.ByTestID(doc, id).Length() != 0 {
+			t.Errorf("support is offered %s, which only admins may use", id)
+		}
+	}
+	if viewtest.ByTestID(doc, "edit-plan").Length() != 1 {
+		t.Error("support should still edit the plan's terms")
 	}
 }
