@@ -60,6 +60,18 @@ func ParseLicenseStatus(s string) (LicenseStatus, error) {
 	return "", Errorf(EBadRequest, "Unknown license status %q: use unassigned, assigned, activated or revoked.", s)
 }
 
+// statuses are the statuses the filter lists, status being its parsed one.
+func (f LicenseFilter) statuses(status LicenseStatus) []LicenseStatus {
+	if status != "" {
+		return []LicenseStatus{status}
+	}
+	all := []LicenseStatus{LicenseAssigned, LicenseActivated, LicenseRevoked}
+	if !f.ExcludeUnassigned {
+		all = append(all, LicenseUnassigned)
+	}
+	return all
+}
+
 // ListLicenses pages through a plan's licenses by id (keyset), filtered by
 // status and email prefix. A page costs what it shows, however many licenses
 // the plan has: each status is read from licenses_plan_status_idx in id order,
@@ -92,13 +104,7 @@ func (s *Store) ListLicenses(ctx context.Context, planID string, f LicenseFilter
 	if limit <= 0 || limit > 500 { // wider than pageLimit: the API may ask for 500 at a time
 		limit = 50
 	}
-	statuses := []LicenseStatus{status}
-	if status == "" {
-		statuses = []LicenseStatus{LicenseAssigned, LicenseActivated, LicenseRevoked}
-		if !f.ExcludeUnassigned {
-			statuses = append(statuses, LicenseUnassigned)
-		}
-	}
+	statuses := f.statuses(status)
 	// Paging back reads the rows before the cursor newest-id first, then
 	// turns them round.
 	cmp, dir := ">", "ASC"
@@ -157,7 +163,7 @@ func (s *Store) ListLicenses(ctx context.Context, planID string, f LicenseFilter
 
 // CountLicenses counts the licenses a filter finds, for the list's total:
 // from the plan's kept counts when only the status filters, by counting the
-// matching email range otherwise.
+// matching addresses otherwise.
 func (s *Store) CountLicenses(ctx context.Context, planID string, f LicenseFilter) (int, error) {
 	status, err := ParseLicenseStatus(string(f.Status))
 	if err != nil {
@@ -186,10 +192,13 @@ func (s *Store) CountLicenses(ctx context.Context, planID string, f LicenseFilte
 		}
 		return n, nil
 	}
+	// The matching live addresses from licenses_live_email_key, revoked ones
+	// from the plan's revoked rows, as ListLicenses finds them.
 	var n int
-	err = s.pool.QueryRow(ctx, `SELECT count(*) FROM licenses
-		WHERE plan_id = $1 AND ($2 = '' OR status = $2) AND NOT ($2 = '' AND $4 AND status = 'unassigned')
-		  AND email LIKE $3 || '%'`, planID, status, q, f.ExcludeUnassigned).Scan(&n)
+	err = s.pool.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM licenses WHERE plan_id = $1 AND status IN ('assigned', 'activated') AND status = ANY($2) AND email LIKE $3 || '%')
+		+ (SELECT count(*) FROM licenses WHERE plan_id = $1 AND status = 'revoked' AND 'revoked' = ANY($2) AND email LIKE $3 || '%')`,
+		planID, f.statuses(status), q).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count licenses of plan %s: %w", planID, err)
 	}

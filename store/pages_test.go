@@ -122,6 +122,10 @@ func TestPageQueries_ReadWhatThePageShowsNotTheWholeTable(t *testing.T) {
 			return err
 		},
 		"email search": func() error { _, err := s.ListLicenses(ctx, big.ID, LicenseFilter{Q: "u1234"}); return err },
+		"email search total": func() error {
+			_, err := s.CountLicenses(ctx, big.ID, LicenseFilter{Q: "u1234", ExcludeUnassigned: true})
+			return err
+		},
 		"instances, small plan": func() error {
 			_, err := s.PlanInstances(ctx, small.ID, "", 25)
 			return err

@@ -275,7 +275,8 @@ func lowerSeatsFromAStaleRead(ctx context.Context, s *Store, planID string, cut 
 }
 
 // expectedRefusal reports whether err is one of the answers racing work may
-// get: the plan is busy, the seats are short or in use, or (for the rogue
+// get: the plan is busy, the seats are short or in use, every listed address
+// is licensed already, an activation limit or revocation, or (for the rogue
 // writer) the database refused the write.
 func expectedRefusal(err error) bool {
 	if _, nothingNew := errors.AsType[*NothingToAssignError](err); isLocked(err) || nothingNew {

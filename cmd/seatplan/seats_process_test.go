@@ -142,6 +142,9 @@ func answerOf(status int, body map[string]any, err error) (string, error) {
 // can take its seats while it holds the plan's lock.
 func assignOnce(api, poller *apiClient, planID, list string) (string, error) {
 	status, body, err := api.do("POST", "/api/v1/plans/"+planID+"/assignments", "text/plain", list)
+	if err == nil && status == http.StatusOK && body["status"] == "nothing_to_assign" {
+		return "assign nothing new", nil // every address is licensed already: no job
+	}
 	answer, err := answerOf(status, body, err)
 	if err != nil || status != http.StatusAccepted {
 		return answer, err
