@@ -409,7 +409,7 @@ func jobView(ctx context.Context, st planReader, jobs jobReader, planID, jobID s
 		}
 		v.Assigned, v.AlreadyLicensed, v.Duplicates = res.Assigned, res.AlreadyLicensed, res.Duplicates
 		v.Enrolled, v.AlreadyEnrolled = res.Enrolled, res.AlreadyEnrolled
-		v.Unassigned, v.Used = p.Counts.Unassigned, p.Counts.Assigned+p.Counts.Activated
+		v.Unassigned, v.Used = p.Counts.Unassigned, p.Counts.InUse()
 	}
 	return v, nil
 }

@@ -95,7 +95,7 @@ type lockWatcher interface {
 func lockPollURL(name string) string {
 	switch kind, id, _ := store.LockSubject(name); kind {
 	case "plan":
-		return paths.Plan(id) + "/lock"
+		return paths.PlanAction(id, "lock")
 	case "course":
 		return paths.Course(id) + "/lock"
 	}

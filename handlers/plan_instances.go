@@ -47,7 +47,7 @@ func PlanInstancesPage(st instanceLister) http.Handler {
 			row := activations.Row{InstanceID: i.InstanceID, Email: i.Email, Status: string(i.Status),
 				ActivatedAt: i.ActivatedAt, LastRefreshAt: i.LastRefreshAt, Revoked: i.Revoked}
 			if !i.Revoked {
-				row.DeactivateURL = paths.PlanInstances(id) + "/" + url.PathEscape(i.ActivationID) + "/deactivate"
+				row.DeactivateURL = paths.InstanceDeactivate(id, i.ActivationID)
 			}
 			list.Rows = append(list.Rows, row)
 		}

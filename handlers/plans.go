@@ -54,7 +54,7 @@ func renderPlans(w http.ResponseWriter, r *http.Request, st planPages, status in
 	}
 	v := plans.ListView{Base: basePage(r, "Plans"), Q: f.Q, Create: form, CanCreate: mustActor(r).Is(store.RoleAdmin)}
 	for _, p := range page.Plans {
-		v.Rows = append(v.Rows, plans.Row{ID: p.ID, Name: p.Name, Seats: p.Seats, Used: p.Counts.Assigned + p.Counts.Activated,
+		v.Rows = append(v.Rows, plans.Row{ID: p.ID, Name: p.Name, Seats: p.Seats, Used: p.Counts.InUse(),
 			StartsAt: p.StartsAt, ExpiresAt: p.ExpiresAt})
 	}
 	// The list's URL keeps its search and order; the pager adds cursors.
@@ -180,7 +180,7 @@ func planPage(r *http.Request, st planPages, now func() time.Time) (plans.PlanVi
 	}
 	v := plans.PlanView{Base: withCrumbs(basePage(r, p.Name), layout.Crumb{Label: p.Name}), ID: p.ID, Name: p.Name, Seats: p.Seats,
 		StartsAt: p.StartsAt, ExpiresAt: p.ExpiresAt, TermsAt: p.TermsChangedAt, Usage: usage(p.Counts),
-		Used: p.Counts.Assigned + p.Counts.Activated, Free: p.Counts.Unassigned,
+		Used: p.Counts.InUse(), Free: p.Counts.Unassigned,
 		Edit: plans.PlanForm{Name: p.Name, Seats: strconv.Itoa(p.Seats), StartsAt: p.StartsAt.UTC().Format(time.DateOnly),
 			ExpiresAt: p.ExpiresAt.UTC().Format(time.DateOnly)},
 		Licenses:   plans.LicensesView{PlanID: id, Q: q.Get("q"), Status: q.Get("status"), CanRevoke: admin},

@@ -66,7 +66,7 @@ func (s *Store) PreviewAssignment(ctx context.Context, planID string, list email
 	// A plan without live licenses has none of the list's: the count, a
 	// probe per address, is only needed when it has some.
 	already := 0
-	if p.Counts.Assigned+p.Counts.Activated > 0 {
+	if p.Counts.InUse() > 0 {
 		if already, err = countLicensed(ctx, s.pool, planID, list.Addresses); err != nil {
 			return AssignmentPreview{}, err
 		}
@@ -144,7 +144,7 @@ func (s *Store) AssignLicenses(ctx context.Context, planID string, list emaillis
 		// Only a list longer than the free seats can need too many, and only
 		// one no longer than the live licenses can be licensed already, every
 		// address of it; the count of licensed addresses costs a probe per address.
-		if len(list.Addresses) > p.Counts.Unassigned || len(list.Addresses) <= p.Counts.Assigned+p.Counts.Activated {
+		if len(list.Addresses) > p.Counts.Unassigned || len(list.Addresses) <= p.Counts.InUse() {
 			already, err := countLicensed(ctx, tx, planID, list.Addresses)
 			if err != nil {
 				return err

@@ -186,7 +186,7 @@ func (s *Store) CountLicenses(ctx context.Context, planID string, f LicenseFilte
 		case LicenseRevoked:
 			return c.Revoked, nil
 		}
-		n := c.Assigned + c.Activated + c.Revoked
+		n := c.InUse() + c.Revoked
 		if !f.ExcludeUnassigned {
 			n += c.Unassigned
 		}

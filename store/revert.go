@@ -580,9 +580,11 @@ func insertInOrder(list []string, id string, ref []string) []string {
 }
 
 func dedupe(ids []string) []string {
-	var out []string
+	out := make([]string, 0, len(ids))
+	seen := make(map[string]bool, len(ids))
 	for _, id := range ids {
-		if !slices.Contains(out, id) {
+		if !seen[id] {
+			seen[id] = true
 			out = append(out, id)
 		}
 	}

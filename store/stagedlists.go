@@ -41,12 +41,8 @@ func (s *Store) StageList(ctx context.Context, l StagedList, by Actor) (StagedLi
 		return StagedList{}, fmt.Errorf("stage a list for %s %s: only people and clients preview lists", by.Kind, by.ID)
 	}
 	l.ID, l.ExpiresAt = NewID(), s.Now().Add(stagedListLifetime)
-	var plan *string
-	if l.PlanID != "" {
-		plan = &l.PlanID
-	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO staged_lists (id, purpose, plan_id, owner_kind, owner_id, file_name, content_type, body, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, l.ID, l.Purpose, plan, by.Kind, by.ID, l.FileName, l.ContentType, l.Body, l.ExpiresAt)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, l.ID, l.Purpose, nullable(l.PlanID), by.Kind, by.ID, l.FileName, l.ContentType, l.Body, l.ExpiresAt)
 	if err != nil {
 		if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "23503" { // foreign_key_violation
 			return StagedList{}, Errorf(ENotFound, "There is no plan %q.", l.PlanID)

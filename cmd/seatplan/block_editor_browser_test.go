@@ -40,7 +40,9 @@ func TestBrowser_AuthorEditsLeafBlocksWithTypedInputs(t *testing.T) {
 			t.Fatal(err)
 		}
 		var m map[string]any
-		json.Unmarshal(o.Blocks[id].Fields, &m)
+		if err := json.Unmarshal(o.Blocks[id].Fields, &m); err != nil {
+			t.Fatal(err)
+		}
 		return m
 	}
 	blockPage := s.URL + "/courses/" + url.PathEscape(course) + "?block="

@@ -100,8 +100,12 @@ func TestBrowser_ListsPageBackAndForthWithTotals(t *testing.T) {
 	if _, err := fmt.Sscanf(strings.SplitN(summary(), " of ", 2)[1], "%d", &total); err != nil || total < plansMade+1 {
 		t.Fatalf("the plans list reads %q", summary())
 	}
-	if err := chromedp.Do(b, chromedp.Click(testid("sort-Seats")), chromedp.WaitVisible(`th[aria-sort="ascending"]`),
-		chromedp.Click(testid("sort-Seats")), chromedp.WaitVisible(`th[aria-sort="descending"]`)); err != nil {
+	// Name is sorted ascending by default, so wait on the Seats header itself.
+	seatsSorted := func(dir string) chromedp.CSS {
+		return chromedp.CSS(`th[aria-sort="` + dir + `"]:has([data-testid="sort-Seats"])`)
+	}
+	if err := chromedp.Do(b, chromedp.Click(testid("sort-Seats")), chromedp.WaitVisible(seatsSorted("ascending")),
+		chromedp.Click(testid("sort-Seats")), chromedp.WaitVisible(seatsSorted("descending"))); err != nil {
 		t.Fatal(err)
 	}
 	firstSeats := func() string {

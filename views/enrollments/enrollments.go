@@ -3,6 +3,7 @@
 package enrollments
 
 import (
+	"github.com/seatplan/seatplan/views/paths"
 	"strconv"
 	"time"
 
@@ -62,7 +63,7 @@ type PreviewView struct {
 	Courses      []PreviewCourse
 }
 
-func (v PreviewView) startOverURL() string { return "/enrollments?from=" + v.ID }
+func (v PreviewView) startOverURL() string { return paths.NewEnrollment(v.ID) }
 
 // Unknown counts the pairs whose course does not exist.
 func (v PreviewView) Unknown() int {

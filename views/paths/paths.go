@@ -43,6 +43,11 @@ func LicensesCSV(planID, q, status string) string {
 	return withQuery(PlanAction(planID, "licenses.csv"), url.Values{"q": {q}, "status": {status}})
 }
 
+// InstanceDeactivate ends one activation of a plan's license.
+func InstanceDeactivate(planID, activationID string) string {
+	return PlanInstances(planID) + "/" + seg(activationID) + "/deactivate"
+}
+
 // PlanJob is a job's progress fragment on its plan.
 func PlanJob(planID, jobID string) string { return Plan(planID) + "/jobs/" + seg(jobID) }
 
@@ -73,6 +78,10 @@ func PlanCourse(planID, key, action string) string {
 func LockRelease(name string) string { return "/locks/" + seg(name) + "/release" }
 
 // Enrollments.
+
+// NewEnrollment is the enrollment upload form, filled again from the staged
+// list from when it is not "".
+func NewEnrollment(from string) string { return withQuery("/enrollments", url.Values{"from": {from}}) }
 
 // EnrollmentPreview is a kept preview of a list to enroll.
 func EnrollmentPreview(id string) string { return "/enrollments/previews/" + seg(id) }
