@@ -2278,7 +2278,7 @@ func Licenses(v LicensesView) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var129 string
-					templ_7745c5c3_Var129, templ_7745c5c3_Err = templ.JoinStringErrs("Select " + r.Email)
+					templ_7745c5c3_Var129, templ_7745c5c3_Err = templ.JoinStringErrs("Select " + r.Shown)
 					if templ_7745c5c3_Err != nil {
 						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/plans/plans.templ`, Line: 397, Col: 97}
 					}
@@ -2296,7 +2296,7 @@ func Licenses(v LicensesView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var130 string
-				templ_7745c5c3_Var130, templ_7745c5c3_Err = templ.JoinStringErrs(r.Email)
+				templ_7745c5c3_Var130, templ_7745c5c3_Err = templ.JoinStringErrs(r.Shown)
 				if templ_7745c5c3_Err != nil {
 					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/plans/plans.templ`, Line: 400, Col: 22}
 				}
@@ -2343,7 +2343,7 @@ func Licenses(v LicensesView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = layout.MaskedKey("key-"+itoa(i), r.ActivationKey, "the activation key of "+r.Email).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = layout.MaskedKey("key-"+itoa(i), r.ActivationKey, "the activation key of "+r.Shown).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -2393,7 +2393,7 @@ func Licenses(v LicensesView) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var136 string
-					templ_7745c5c3_Var136, templ_7745c5c3_Err = templ.JoinStringErrs("Revoke the license of " + r.Email + "? Its seat becomes free.")
+					templ_7745c5c3_Var136, templ_7745c5c3_Err = templ.JoinStringErrs("Revoke the license of " + r.Shown + "? Its seat becomes free.")
 					if templ_7745c5c3_Err != nil {
 						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/plans/plans.templ`, Line: 417, Col: 88}
 					}
