@@ -283,7 +283,7 @@ func (s *Store) RunAssignment(ctx context.Context, a Assignment, lease Lock) (As
 		if _, err := tx.Exec(ctx, `DELETE FROM assignment_emails WHERE job_id = $1`, a.JobID); err != nil {
 			return fmt.Errorf("drop the assigned list: %w", err)
 		}
-		if err := finishLeasedJob(ctx, tx, a.JobID, res, lease); err != nil {
+		if err := s.finishLeasedJob(ctx, tx, a.JobID, res, lease); err != nil {
 			return err
 		}
 		return writeAudit(ctx, tx, AuditEntry{Actor: by, Action: "license.assign", SubjectType: "plan", SubjectID: a.PlanID,
