@@ -203,9 +203,9 @@ func (s *Store) AssignmentOf(ctx context.Context, jobID string) (Assignment, err
 	return a, nil
 }
 
-// FailAssignment records why an assignment job failed for good and drops
+// FailAssignmentJob records why an assignment job failed for good and drops
 // its stored list; nothing of it was assigned.
-func (s *Store) FailAssignment(ctx context.Context, jobID, reason string) error {
+func (s *Store) FailAssignmentJob(ctx context.Context, jobID, reason string) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := failJob(ctx, tx, jobID, reason); err != nil {
 			return err

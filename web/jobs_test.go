@@ -58,7 +58,7 @@ func TestJobStatus_AJobWhoseProcessDiedSaysInterruptedOnThePageAndTheAPI(t *test
 	}
 
 	// A failed job says it changed nothing, on both.
-	if err := b.store.FailAssignment(ctx, job.ID, "Newer work took the lock."); err != nil {
+	if err := b.store.FailAssignmentJob(ctx, job.ID, "Newer work took the lock."); err != nil {
 		t.Fatal(err)
 	}
 	_, j = b.call(t, "GET", "/api/v1/jobs/"+job.ID, "", nil)
