@@ -305,8 +305,10 @@ func (s *Store) HeldLocks(ctx context.Context) ([]Lock, error) {
 // slightly different times. That is safe because time only decides when a
 // takeover may happen, never whether two holders may write: a takeover
 // bumps the token under the row lock, and this check refuses any token but
-// the current one, whatever the clocks say. Skew only moves when a lease
-// ends, by as much as the clocks differ, which NTP keeps to milliseconds
+// the current one, whatever the clocks say (a holder whose clock runs
+// behind may write a moment past its expiry, but only while no one has
+// taken the lease over). Skew only moves when a lease ends, by as much as
+// the clocks differ, which NTP keeps to milliseconds
 // against a TTL of tens of seconds. Were a taker's clock ahead of the
 // holder's by more than the heartbeat's slack (two thirds of the TTL), it
 // would take live work over and fence the holder off mid-job (ErrLeaseLost,
