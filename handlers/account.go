@@ -17,9 +17,9 @@ func AccountPage() http.Handler {
 	})
 }
 
-func accountView(r *http.Request, errMsg string) account.View {
+func accountView(r *http.Request, errMsg string) account.AccountView {
 	a := mustActor(r)
-	return account.View{Base: basePage(r, "Your account"), Email: a.Name, Role: string(a.Role), Error: errMsg}
+	return account.AccountView{Base: basePage(r, "Your account"), Email: a.Name, Role: string(a.Role), Error: errMsg}
 }
 
 type passwordChanger interface {

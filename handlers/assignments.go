@@ -43,7 +43,7 @@ type assignmentRunner interface {
 	jobStarter
 	AssignmentOf(ctx context.Context, jobID string) (store.Assignment, error)
 	RunAssignment(ctx context.Context, a store.Assignment, lease store.Lock) (store.AssignmentResult, error)
-	FailAssignment(ctx context.Context, jobID string, reason string) error
+	FailAssignmentJob(ctx context.Context, jobID string, reason string) error
 }
 
 // AssignLicensesWorker runs accepted assignments under the plan lease the
@@ -69,7 +69,7 @@ func (w *AssignLicensesWorker) Work(ctx context.Context, job *river.Job[AssignLi
 			_, err := w.st.RunAssignment(ctx, a, l)
 			return err
 		},
-		w.st.FailAssignment)
+		w.st.FailAssignmentJob)
 }
 
 // boolParam reads an optional true/false query parameter.

@@ -31,7 +31,7 @@ func AuditLogPage(st auditReader) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		v := audit.PageView{Base: basePage(r, "Audit log"), Q: f.Q, Action: f.Action, Actions: actions, Rows: auditRows(res.Entries)}
+		v := audit.AuditView{Base: basePage(r, "Audit log"), Q: f.Q, Action: f.Action, Actions: actions, Rows: auditRows(res.Entries)}
 		if f.Before > 0 {
 			v.Pager.PrevURL = auditURL(f.Q, f.Action, 0)
 		}

@@ -24,11 +24,11 @@ type courseLister interface {
 // authors and admins.
 func CoursesPage(st courseLister) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		renderCourseList(w, r, st, http.StatusOK, courses.ListView{})
+		renderCourseList(w, r, st, http.StatusOK, courses.CoursesView{})
 	})
 }
 
-func renderCourseList(w http.ResponseWriter, r *http.Request, st courseLister, status int, v courses.ListView) {
+func renderCourseList(w http.ResponseWriter, r *http.Request, st courseLister, status int, v courses.CoursesView) {
 	list, err := st.ListCourses(r.Context(), mustActor(r))
 	if err != nil {
 		Fail(w, r, err)
@@ -51,7 +51,7 @@ func CreateCoursePage(st courseLister) http.Handler {
 		key, title := r.PostFormValue("key"), r.PostFormValue("title")
 		c, err := st.CreateCourse(r.Context(), key, title, mustActor(r), store.SourceUI)
 		if code := store.ErrorCode(err); code == store.EInvalid || code == store.EConflict {
-			renderCourseList(w, r, st, statusOf(err), courses.ListView{Key: key, Title: title, Error: err.Error()})
+			renderCourseList(w, r, st, statusOf(err), courses.CoursesView{Key: key, Title: title, Error: err.Error()})
 			return
 		}
 		if err != nil {
@@ -76,15 +76,15 @@ type coursePageStore interface {
 }
 
 // CoursePage shows a course's outline and, with ?block=, that block's editor.
-func CoursePage(st coursePageStore) http.Handler {
+func CoursePage(st coursePageStore, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		renderCoursePage(w, r, st, r.URL.Query().Get("block"), http.StatusOK, nil)
+		renderCoursePage(w, r, st, now, r.URL.Query().Get("block"), http.StatusOK, nil)
 	})
 }
 
 // renderCoursePage draws the course page; adjust lets a refused form refill
 // itself with what the person typed.
-func renderCoursePage(w http.ResponseWriter, r *http.Request, st coursePageStore, blockID string, status int, adjust func(*courses.CourseView)) {
+func renderCoursePage(w http.ResponseWriter, r *http.Request, st coursePageStore, now func() time.Time, blockID string, status int, adjust func(*courses.CourseView)) {
 	ctx, course := r.Context(), r.PathValue("course")
 	o, err := st.CourseOutline(ctx, course, mustActor(r))
 	if err != nil {
@@ -92,7 +92,7 @@ func renderCoursePage(w http.ResponseWriter, r *http.Request, st coursePageStore
 		return
 	}
 	v := courses.CourseView{Base: withCrumbs(basePage(r, o.Course.Title), layout.Crumb{Label: o.Course.Title}), Key: course, Title: o.Course.Title}
-	if v.Base.Blocked, err = pageBanner(r, st, store.CourseLockName(course), time.Now()); err != nil {
+	if v.Base.Blocked, err = pageBanner(r, st, store.CourseLockName(course), now()); err != nil {
 		Fail(w, r, err)
 		return
 	}
@@ -180,7 +180,7 @@ func prettyJSON(raw json.RawMessage) string {
 // EditBlockPage saves the edit form. The form carries the version it was
 // loaded from: if the block changed since, the page shows who changed what
 // and offers to overwrite (the second submit carries the newer version).
-func EditBlockPage(st coursePageStore, sessions SessionManager) http.Handler {
+func EditBlockPage(st coursePageStore, sessions SessionManager, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !readForm(w, r, maxBlockForm) {
 			return
@@ -196,7 +196,7 @@ func EditBlockPage(st coursePageStore, sessions SessionManager) http.Handler {
 			v.Editor.Errors = problems
 		}
 		if len(problems) > 0 {
-			renderCoursePage(w, r, st, id, http.StatusUnprocessableEntity, func(v *courses.CourseView) {
+			renderCoursePage(w, r, st, now, id, http.StatusUnprocessableEntity, func(v *courses.CourseView) {
 				keepInput(v)
 				v.Editor.Version = loaded
 			})
@@ -213,9 +213,9 @@ func EditBlockPage(st coursePageStore, sessions SessionManager) http.Handler {
 				Fail(w, r, err)
 				return
 			}
-			renderCoursePage(w, r, st, id, http.StatusConflict, func(v *courses.CourseView) { keepInput(v); v.Editor.Conflict = conflict })
+			renderCoursePage(w, r, st, now, id, http.StatusConflict, func(v *courses.CourseView) { keepInput(v); v.Editor.Conflict = conflict })
 		case store.EInvalid, store.ETooLarge:
-			renderCoursePage(w, r, st, id, statusOf(err), func(v *courses.CourseView) {
+			renderCoursePage(w, r, st, now, id, statusOf(err), func(v *courses.CourseView) {
 				keepInput(v)
 				v.Editor.Version, v.Editor.Error = loaded, err.Error()
 			})
@@ -408,7 +408,7 @@ type staffKeeper interface {
 
 // AddCourseStaffPage puts a person or API client on the course's staff;
 // a name nobody has comes back on the form, as typed.
-func AddCourseStaffPage(st staffKeeper, sessions SessionManager) http.Handler {
+func AddCourseStaffPage(st staffKeeper, sessions SessionManager, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !readForm(w, r, maxFormBody) {
 			return
@@ -419,7 +419,7 @@ func AddCourseStaffPage(st staffKeeper, sessions SessionManager) http.Handler {
 			err = st.AddCourseStaff(r.Context(), course, who, mustActor(r))
 		}
 		if store.ErrorCode(err) == store.EInvalid {
-			renderCoursePage(w, r, st, "", http.StatusUnprocessableEntity, func(v *courses.CourseView) {
+			renderCoursePage(w, r, st, now, "", http.StatusUnprocessableEntity, func(v *courses.CourseView) {
 				v.Staff.Who, v.Staff.Errors = typed, layout.FieldErrors{"who": err.Error()}
 			})
 			return

@@ -109,11 +109,11 @@ func renderUploadForm(w http.ResponseWriter, r *http.Request, st enrollmentPages
 		Fail(w, r, err)
 		return
 	}
-	v := enrollments.IndexView{Base: basePage(r, "Enrollments"), Paste: paste, Error: problem, CanEnroll: mustActor(r).Is(store.RoleAdmin)}
+	v := enrollments.EnrollmentsView{Base: basePage(r, "Enrollments"), Paste: paste, Error: problem, CanEnroll: mustActor(r).Is(store.RoleAdmin)}
 	for _, c := range counts {
 		v.Courses = append(v.Courses, enrollments.CourseRow{Key: c.Key, Title: c.Title, Enrolled: c.Enrolled})
 	}
-	render(w, r, status, enrollments.IndexPage(v))
+	render(w, r, status, enrollments.EnrollmentsPage(v))
 }
 
 // readStagedPairs reads a staged list of pairs, with the columns given or found.

@@ -82,7 +82,7 @@ func Fail(w http.ResponseWriter, r *http.Request, err error) {
 		render(w, r, status, layout.BlockedBanner(*lockBanner(locked)))
 		return
 	}
-	v := errorpage.View{Status: status, Message: userMessage(err), Reference: RequestID(r.Context())}
+	v := errorpage.ErrorView{Status: status, Message: userMessage(err), Reference: RequestID(r.Context())}
 	v.Base = basePage(r, http.StatusText(status))
 	if isLocked {
 		v.Base.Blocked = lockBanner(locked)

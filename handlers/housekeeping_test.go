@@ -29,28 +29,24 @@ func TestHousekeepingWorker_PrunesExpiredRowsAndLogsWhatItRemoved(t *testing.T) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Two expired sessions and tokens, one live of each; three failed
-	// sign-ins from an hour ago (one account, one address: two counters),
-	// out of the throttling window.
-	for _, ttl := range []time.Duration{-time.Hour, -time.Minute, time.Hour} {
-		if _, err := st.CreateSession(ctx, p.ID, ttl); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := st.IssueToken(ctx, creds.ClientID, creds.ClientSecret, time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := pool.Exec(ctx, `INSERT INTO api_tokens (token_hash, client_id, expires_at)
-		VALUES ('\x01', $1, now() - interval '1 hour'), ('\x02', $1, now() - interval '1 minute')`, creds.ClientID); err != nil {
-		t.Fatal(err)
-	}
-	st.Now = func() time.Time { return time.Now().Add(-time.Hour) }
+	clock := storetest.NewClock()
+	st.Now = clock.Now
+	// Three failed sign-ins (one account, one address: two counters), and
+	// sessions and tokens of which two of each end within the hour.
 	for range 3 {
 		if _, err := st.Authenticate(ctx, "ada@example.com", "wrong", "127.0.0.1"); store.ErrorCode(err) != store.EUnauthorized {
 			t.Fatalf("failed sign-in: %v", err)
 		}
 	}
-	st.Now = time.Now
+	for _, ttl := range []time.Duration{time.Minute, 30 * time.Minute, 2 * time.Hour} {
+		if _, err := st.CreateSession(ctx, p.ID, ttl); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.IssueToken(ctx, creds.ClientID, creds.ClientSecret, ttl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock.Advance(time.Hour) // the sign-ins are out of the throttling window
 
 	var logs bytes.Buffer
 	w := NewHousekeepingWorker(st, slog.New(slog.NewJSONHandler(&logs, nil)))

@@ -2,8 +2,6 @@ package handlers
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"sync"
@@ -108,13 +106,12 @@ func ActivationLicense(licenses *LicenseCache) http.Handler {
 // 7517 §8.5) with an ETag. It changes only on a restart with other keys, so
 // clients may cache it briefly and revalidate with If-None-Match.
 func LicenseSigningKey(signer LicenseSigner) http.Handler {
-	encoded := sync.OnceValues(func() (jwks, error) {
+	encoded := sync.OnceValues(func() (publicDocument, error) {
 		body, err := json.Marshal(signer.JWKS())
 		if err != nil {
-			return jwks{}, err
+			return publicDocument{}, err
 		}
-		sum := sha256.Sum256(body)
-		return jwks{body: body, etag: etag.Strong(base64.RawURLEncoding.EncodeToString(sum[:18]))}, nil
+		return newPublicDocument(body, "application/jwk-set+json"), nil
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		set, err := encoded()
@@ -122,20 +119,6 @@ func LicenseSigningKey(signer LicenseSigner) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		h := w.Header()
-		h.Set("ETag", set.etag)
-		h.Set("Cache-Control", "public, max-age=300")
-		if inm, ok := etag.Field(r.Header, "If-None-Match"); ok && etag.MatchWeak(inm, set.etag) {
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
-		h.Set("Content-Type", "application/jwk-set+json")
-		w.Write(set.body)
+		set.serve(w, r)
 	})
-}
-
-// jwks is the encoded key set and its entity-tag.
-type jwks struct {
-	body []byte
-	etag string
 }

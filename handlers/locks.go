@@ -56,7 +56,7 @@ func LocksPage(st lockKeeper, now func() time.Time) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		v := locks.PageView{Base: basePage(r, "Locks"), CanRelease: mustActor(r).Is(store.RoleAdmin, store.RoleSupport)}
+		v := locks.LocksView{Base: basePage(r, "Locks"), CanRelease: mustActor(r).Is(store.RoleAdmin, store.RoleSupport)}
 		at := now()
 		for _, l := range held {
 			label, href, err := lockSubject(r.Context(), st, l.Name)

@@ -55,7 +55,7 @@ func PlanInstancesPage(st instanceLister) http.Handler {
 		if p.NextBefore != "" {
 			list.NextURL = planURL + "/instances?before=" + url.QueryEscape(p.NextBefore)
 		}
-		full := activations.PageView{Base: basePage(r, "Instances of "+p.Plan.Name), PlanName: p.Plan.Name, PlanURL: planURL, Instances: list}
+		full := activations.InstancesPageView{Base: basePage(r, "Instances of "+p.Plan.Name), PlanName: p.Plan.Name, PlanURL: planURL, Instances: list}
 		page(w, r, http.StatusOK, activations.InstancesPage(full), activations.Instances(list))
 	})
 }

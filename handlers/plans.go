@@ -53,7 +53,7 @@ func renderPlans(w http.ResponseWriter, r *http.Request, st planPages, status in
 		Fail(w, r, err)
 		return
 	}
-	v := plans.ListView{Base: basePage(r, "Plans"), Q: f.Q, Create: form, CanCreate: mustActor(r).Is(store.RoleAdmin)}
+	v := plans.PlansView{Base: basePage(r, "Plans"), Q: f.Q, Create: form, CanCreate: mustActor(r).Is(store.RoleAdmin)}
 	for _, p := range page.Plans {
 		v.Rows = append(v.Rows, plans.Row{ID: p.ID, Name: p.Name, Seats: p.Seats, Used: p.Counts.InUse(),
 			StartsAt: p.StartsAt, ExpiresAt: p.ExpiresAt})

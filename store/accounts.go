@@ -103,15 +103,12 @@ func (s *Store) DeactivatePerson(ctx context.Context, personID string, by Actor)
 // It locks every active admin's row first, so concurrent changes to two
 // admins run one after the other and the second sees the first's outcome.
 func keepAnAdmin(ctx context.Context, tx pgx.Tx, personID, what string) error {
-	rows, err := tx.Query(ctx, `SELECT id FROM people WHERE role = 'admin' AND deactivated_at IS NULL ORDER BY id FOR UPDATE`)
-	if err != nil {
+	var last bool
+	if err := tx.QueryRow(ctx, `SELECT count(*) = 1 AND bool_and(id = $1)
+		FROM (SELECT id FROM people WHERE role = 'admin' AND deactivated_at IS NULL ORDER BY id FOR UPDATE) admins`, personID).Scan(&last); err != nil {
 		return fmt.Errorf("lock admins: %w", err)
 	}
-	admins, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return fmt.Errorf("lock admins: %w", err)
-	}
-	if len(admins) == 1 && admins[0] == personID {
+	if last {
 		return &Error{Code: EConflict, Reason: ReasonLastAdmin, Message: fmt.Sprintf("You cannot %s the last admin: make someone else an admin first.", what)}
 	}
 	return nil

@@ -203,9 +203,9 @@ func (s *Store) AssignmentOf(ctx context.Context, jobID string) (Assignment, err
 	return a, nil
 }
 
-// FailAssignment records why an assignment job failed for good and drops
+// FailAssignmentJob records why an assignment job failed for good and drops
 // its stored list; nothing of it was assigned.
-func (s *Store) FailAssignment(ctx context.Context, jobID, reason string) error {
+func (s *Store) FailAssignmentJob(ctx context.Context, jobID, reason string) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := failJob(ctx, tx, jobID, reason); err != nil {
 			return err
@@ -283,7 +283,7 @@ func (s *Store) RunAssignment(ctx context.Context, a Assignment, lease Lock) (As
 		if _, err := tx.Exec(ctx, `DELETE FROM assignment_emails WHERE job_id = $1`, a.JobID); err != nil {
 			return fmt.Errorf("drop the assigned list: %w", err)
 		}
-		if err := finishLeasedJob(ctx, tx, a.JobID, res, lease); err != nil {
+		if err := s.finishLeasedJob(ctx, tx, a.JobID, res, lease); err != nil {
 			return err
 		}
 		return writeAudit(ctx, tx, AuditEntry{Actor: by, Action: "license.assign", SubjectType: "plan", SubjectID: a.PlanID,

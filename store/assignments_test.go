@@ -486,7 +486,7 @@ func TestAssign_SeatsGoneBeforeTheJobFailItWithoutChanges(t *testing.T) {
 	if got := checkSeatInvariants(t, s, p.ID); got.Counts.Assigned != 0 {
 		t.Errorf("a failed job assigned %d", got.Counts.Assigned)
 	}
-	if err := s.FailAssignment(ctx, job.ID, err.Error()); err != nil {
+	if err := s.FailAssignmentJob(ctx, job.ID, err.Error()); err != nil {
 		t.Fatal(err)
 	}
 	j, _ := s.Job(ctx, job.ID)

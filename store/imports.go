@@ -222,7 +222,7 @@ func (s *Store) RunCourseImport(ctx context.Context, imp CourseImport, lease Loc
 		if err := e.commit(ctx, AuditEntry{Action: "course.import", SubjectType: "course", SubjectID: imp.Course, Summary: summary}); err != nil {
 			return err
 		}
-		return finishLeasedJob(ctx, e.tx, imp.JobID, res, lease)
+		return s.finishLeasedJob(ctx, e.tx, imp.JobID, res, lease)
 	})
 	return res, err
 }

@@ -92,24 +92,26 @@ type newJob struct {
 	By          Actor
 }
 
-// jobColumns reads a job as j; the last column says whether it is running
-// with no process vouching for it any more, which makes it interrupted.
+// jobColumns reads a job as j; the last column says until when a process
+// vouches for it while it runs (see scanJob).
 const jobColumns = `j.id, j.kind, j.status, j.subject_type, j.subject_id, j.done, j.total, j.result, coalesce(j.error, ''),
 	j.created_by_kind, j.created_by_id, j.created_by_name, j.created_at, j.started_at, j.finished_at,
 	j.attempt, coalesce(j.worker, ''), j.interruptions, j.interrupted_at, coalesce(j.interruption, ''),
-	j.status = 'running' AND coalesce(j.alive_until < clock_timestamp(), false)`
+	j.alive_until`
 
 // interruptedByDeath is what a job whose process died reads as.
 const interruptedByDeath = "The server running it stopped before it finished; nothing of it was saved."
 
-func scanJob(row pgx.Row) (Job, error) {
+// scanJob reads a job as of now, the store's clock: a job still running
+// whose process stopped vouching for it before now is interrupted.
+func scanJob(row pgx.Row, now time.Time) (Job, error) {
 	var j Job
-	var lost bool
+	var aliveUntil *time.Time
 	err := row.Scan(&j.ID, &j.Kind, &j.Status, &j.SubjectType, &j.SubjectID, &j.Done, &j.Total, &j.Result, &j.Error,
 		&j.CreatedBy.Kind, &j.CreatedBy.ID, &j.CreatedBy.Name, &j.CreatedAt, &j.StartedAt, &j.FinishedAt,
-		&j.Attempt, &j.Worker, &j.Interruptions, &j.InterruptedAt, &j.Interruption, &lost)
+		&j.Attempt, &j.Worker, &j.Interruptions, &j.InterruptedAt, &j.Interruption, &aliveUntil)
 	switch {
-	case lost:
+	case j.Status == JobRunning && aliveUntil != nil && aliveUntil.Before(now):
 		// Not yet handed to a live process (RequeueInterruptedJobs does
 		// that within a second), but no longer running.
 		j.Status, j.Interrupted, j.Interruption, j.Done = JobQueued, true, interruptedByDeath, 0
@@ -119,13 +121,11 @@ func scanJob(row pgx.Row) (Job, error) {
 	return j, err
 }
 
-func scanJobRow(row pgx.CollectableRow) (Job, error) { return scanJob(row) }
-
 // createJob records a queued job and enqueues it, in the caller's transaction.
 func createJob(ctx context.Context, tx pgx.Tx, nj newJob, enqueue Enqueue) (Job, error) {
 	j, err := scanJob(tx.QueryRow(ctx, `INSERT INTO jobs AS j (id, kind, subject_type, subject_id, total, created_by_kind, created_by_id, created_by_name)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING `+jobColumns,
-		NewID(), nj.Kind, nj.SubjectType, nj.SubjectID, nj.Total, nj.By.Kind, nj.By.ID, nj.By.Name))
+		NewID(), nj.Kind, nj.SubjectType, nj.SubjectID, nj.Total, nj.By.Kind, nj.By.ID, nj.By.Name), time.Time{}) // queued: no liveness to judge
 	if err != nil {
 		return Job{}, fmt.Errorf("record job: %w", err)
 	}
@@ -137,7 +137,7 @@ func createJob(ctx context.Context, tx pgx.Tx, nj newJob, enqueue Enqueue) (Job,
 
 // Job returns one job by id.
 func (s *Store) Job(ctx context.Context, id string) (Job, error) {
-	j, err := scanJob(s.pool.QueryRow(ctx, `SELECT `+jobColumns+` FROM jobs j WHERE j.id = $1`, id))
+	j, err := scanJob(s.pool.QueryRow(ctx, `SELECT `+jobColumns+` FROM jobs j WHERE j.id = $1`, id), s.Now())
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Job{}, Errorf(ENotFound, "There is no job %q.", id)
 	}
@@ -179,7 +179,7 @@ func (s *Store) JobSeenBy(ctx context.Context, id string, a Actor) (Job, error) 
 // LatestJob returns the newest job about a subject (e.g. a plan), if any.
 func (s *Store) LatestJob(ctx context.Context, subjectType, subjectID string) (Job, bool, error) {
 	j, err := scanJob(s.pool.QueryRow(ctx, `SELECT `+jobColumns+` FROM jobs j
-		WHERE j.subject_type = $1 AND j.subject_id = $2 ORDER BY j.created_at DESC, j.id DESC LIMIT 1`, subjectType, subjectID))
+		WHERE j.subject_type = $1 AND j.subject_id = $2 ORDER BY j.created_at DESC, j.id DESC LIMIT 1`, subjectType, subjectID), s.Now())
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Job{}, false, nil
 	}
@@ -214,28 +214,30 @@ var errNotStartable = errors.New("job not startable")
 // too often or too long ago (see TooLateToRetry). A zero ttl marks a job
 // run outside the queue, which no sweep takes for interrupted.
 func (s *Store) StartAttempt(ctx context.Context, id string, a Attempt, ttl time.Duration) (j Job, lease Lock, started bool, err error) {
+	now := s.Now()
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		// The job first, unlocked, so a superseded entry never touches the
 		// lease; the lease row next, then the job row, the order in which
 		// the work's own transaction takes them.
-		if j, err = scanJob(tx.QueryRow(ctx, `SELECT `+jobColumns+` FROM jobs j WHERE j.id = $1`, id)); err != nil {
+		if j, err = scanJob(tx.QueryRow(ctx, `SELECT `+jobColumns+` FROM jobs j WHERE j.id = $1`, id), now); err != nil {
 			return fmt.Errorf("read job %s: %w", id, err)
 		}
 		if j.Attempt != a.Number || j.Finished() {
 			return errNotStartable
 		}
-		if reason, late := j.TooLateToRetry(s.Now()); late {
+		if reason, late := j.TooLateToRetry(now); late {
 			return errTooLateToRetry(reason)
 		}
 		if a.Lease.Name != "" {
-			if lease, err = resumeLock(ctx, tx, a.Lease, ttl); err != nil {
+			if lease, err = s.resumeLock(ctx, tx, a.Lease, ttl); err != nil {
 				return err
 			}
+			now = lease.AcquiredAt // it may have waited for an earlier attempt
 		}
 		j, err = scanJob(tx.QueryRow(ctx, `UPDATE jobs j SET status = 'running', started_at = coalesce(j.started_at, now()),
-				worker = nullif($3, ''), alive_until = CASE WHEN $4 > 0 THEN clock_timestamp() + $4 * interval '1 millisecond' END
+				worker = nullif($3, ''), alive_until = $4
 			WHERE j.id = $1 AND j.attempt = $2 AND j.status IN ('queued', 'running')
-			RETURNING `+jobColumns, id, a.Number, a.Worker, ttl.Milliseconds()))
+			RETURNING `+jobColumns, id, a.Number, a.Worker, aliveUntil(now, ttl)), now)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errNotStartable
 		}
@@ -253,11 +255,21 @@ func (s *Store) StartAttempt(ctx context.Context, id string, a Attempt, ttl time
 	return j, lease, true, nil
 }
 
+// aliveUntil is how long a process that starts a job at now vouches for
+// it: for ttl, or for good (NULL) when ttl is zero.
+func aliveUntil(now time.Time, ttl time.Duration) *time.Time {
+	if ttl <= 0 {
+		return nil
+	}
+	until := now.Add(ttl)
+	return &until
+}
+
 // BeatJob is the heartbeat of a running attempt: the job stays vouched for
 // ttl longer. It does nothing once another attempt owns the job.
 func (s *Store) BeatJob(ctx context.Context, id string, attempt int, ttl time.Duration) error {
-	if _, err := s.pool.Exec(ctx, `UPDATE jobs SET alive_until = clock_timestamp() + $3 * interval '1 millisecond'
-		WHERE id = $1 AND attempt = $2 AND status = 'running'`, id, attempt, ttl.Milliseconds()); err != nil {
+	if _, err := s.pool.Exec(ctx, `UPDATE jobs SET alive_until = $3
+		WHERE id = $1 AND attempt = $2 AND status = 'running'`, id, attempt, s.Now().Add(ttl)); err != nil {
 		return fmt.Errorf("heartbeat of job %s: %w", id, err)
 	}
 	return nil
@@ -276,8 +288,8 @@ func (s *Store) StartJob(ctx context.Context, id string) (Job, error) {
 // the job.
 func (s *Store) InterruptJob(ctx context.Context, id string, attempt int, reason string) error {
 	if _, err := s.pool.Exec(ctx, `UPDATE jobs SET status = 'queued', done = 0, interruptions = interruptions + 1,
-			interrupted_at = now(), interruption = $3
-		WHERE id = $1 AND attempt = $2 AND status = 'running'`, id, attempt, reason); err != nil {
+			interrupted_at = $4, interruption = $3
+		WHERE id = $1 AND attempt = $2 AND status = 'running'`, id, attempt, reason, s.Now()); err != nil {
 		return fmt.Errorf("record interruption of job %s: %w", id, err)
 	}
 	return nil
@@ -294,16 +306,17 @@ const requeueBatch = 20
 // each other's rows. It returns the jobs it requeued.
 func (s *Store) RequeueInterruptedJobs(ctx context.Context, requeue Requeue) ([]Job, error) {
 	var jobs []Job
+	now := s.Now()
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `UPDATE jobs j SET status = 'queued', done = 0, attempt = j.attempt + 1,
-				interruptions = j.interruptions + 1, interrupted_at = now(), interruption = $2
-			WHERE j.id IN (SELECT j.id FROM jobs j WHERE j.status = 'running' AND j.alive_until < clock_timestamp()
+				interruptions = j.interruptions + 1, interrupted_at = $3, interruption = $2
+			WHERE j.id IN (SELECT j.id FROM jobs j WHERE j.status = 'running' AND j.alive_until < $3
 				ORDER BY j.alive_until LIMIT $1 FOR UPDATE SKIP LOCKED)
-			RETURNING `+jobColumns, requeueBatch, interruptedByDeath)
+			RETURNING `+jobColumns, requeueBatch, interruptedByDeath, now)
 		if err != nil {
 			return fmt.Errorf("find interrupted jobs: %w", err)
 		}
-		if jobs, err = pgx.CollectRows(rows, scanJobRow); err != nil {
+		if jobs, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Job, error) { return scanJob(row, now) }); err != nil {
 			return fmt.Errorf("find interrupted jobs: %w", err)
 		}
 		for _, j := range jobs {
@@ -339,7 +352,7 @@ func jobSucceeded(ctx context.Context, tx pgx.Tx, id string) (bool, error) {
 // finishLeasedJob records success and releases the lease the work ran under,
 // inside the transaction that did the work: the result is visible exactly
 // when the work is, and the lock is free by then (see releaseLock).
-func finishLeasedJob(ctx context.Context, tx pgx.Tx, id string, result any, lease Lock) error {
+func (s *Store) finishLeasedJob(ctx context.Context, tx pgx.Tx, id string, result any, lease Lock) error {
 	raw, err := json.Marshal(result)
 	if err != nil {
 		return fmt.Errorf("encode job result: %w", err)
@@ -348,7 +361,7 @@ func finishLeasedJob(ctx context.Context, tx pgx.Tx, id string, result any, leas
 		WHERE id = $1`, id, raw); err != nil {
 		return fmt.Errorf("finish job %s: %w", id, err)
 	}
-	return releaseLock(ctx, tx, lease)
+	return s.releaseLock(ctx, tx, lease)
 }
 
 // FailJob records why a job failed; nothing of its work was committed.

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/seatplan/seatplan/store/storetest"
 )
 
 // requeued records what RequeueInterruptedJobs handed back to the queue.
@@ -17,18 +19,23 @@ func (r *requeued) requeue(_ context.Context, _ pgx.Tx, j Job) error {
 	return nil
 }
 
-// startDying starts the first attempt of an accepted assignment with a
-// lease that has already run out, as if its process died at once.
-func startDying(t *testing.T, s *Store, job Job) Assignment {
+// startDying starts the first attempt of an accepted assignment, then
+// moves the store's clock past its lease and heartbeat, as if its process
+// died at once.
+func startDying(t *testing.T, s *Store, clock *storetest.Clock, job Job) Assignment {
 	t.Helper()
 	ctx := context.Background()
 	a, err := s.AssignmentOf(ctx, job.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, started, err := s.StartAttempt(ctx, job.ID, Attempt{Lease: a.Lease, Worker: "doomed:1"}, time.Millisecond); err != nil || !started {
+	if _, _, started, err := s.StartAttempt(ctx, job.ID, Attempt{Lease: a.Lease, Worker: "doomed:1"}, time.Minute); err != nil || !started {
 		t.Fatalf("start the first attempt: started %v, %v", started, err)
 	}
+	if j := readJob(t, s, job.ID); j.Status != JobRunning || j.Interrupted {
+		t.Fatalf("a job its process still vouches for reads %s interrupted %v", j.Status, j.Interrupted)
+	}
+	clock.Advance(time.Minute + time.Second)
 	return a
 }
 
@@ -43,20 +50,14 @@ func readJob(t *testing.T, s *Store, id string) Job {
 
 func TestJob_WhoseLeaseExpiredReadsInterruptedAndIsRequeuedAsANewAttempt(t *testing.T) {
 	t.Parallel()
-	s := newTestStore(t)
+	s, clock := newClockedStore(t)
 	ctx := context.Background()
 	p := newPlan(t, s, 3)
 	job := accept(t, s, p.ID, "a@example.com\nb@example.com")
-	a := startDying(t, s, job)
+	a := startDying(t, s, clock, job)
 
-	deadline := time.Now().Add(5 * time.Second)
-	for j := readJob(t, s, job.ID); !j.Interrupted; j = readJob(t, s, job.ID) {
-		if j.Status != JobRunning || time.Now().After(deadline) {
-			t.Fatalf("job with an expired lease reads %+v", j)
-		}
-	}
-	if j := readJob(t, s, job.ID); j.Status != JobQueued || j.Worker != "doomed:1" || j.Interruption == "" {
-		t.Errorf("interrupted job reads %s by %q (%q), want queued by its dead worker with a reason", j.Status, j.Worker, j.Interruption)
+	if j := readJob(t, s, job.ID); !j.Interrupted || j.Status != JobQueued || j.Worker != "doomed:1" || j.Interruption == "" {
+		t.Errorf("interrupted job reads %s interrupted %v by %q (%q), want queued by its dead worker with a reason", j.Status, j.Interrupted, j.Worker, j.Interruption)
 	}
 
 	var q requeued
@@ -94,11 +95,11 @@ func TestJob_WhoseLeaseExpiredReadsInterruptedAndIsRequeuedAsANewAttempt(t *test
 
 func TestStartAttempt_RefusedOnceNewerWorkTookTheLock(t *testing.T) {
 	t.Parallel()
-	s := newTestStore(t)
+	s, clock := newClockedStore(t)
 	ctx := context.Background()
 	p := newPlan(t, s, 3)
 	job := accept(t, s, p.ID, "a@example.com")
-	a := startDying(t, s, job)
+	a := startDying(t, s, clock, job)
 	// Newer work takes the plan after the crash and is done with it.
 	newer, err := s.AcquireLock(ctx, a.Lease.Name, testActor("other"), "other work", time.Minute)
 	if err != nil {
@@ -129,17 +130,17 @@ func TestStartAttempt_RefusedOnceNewerWorkTookTheLock(t *testing.T) {
 
 func TestStartAttempt_RefusedWhenTheRetryComesTooLate(t *testing.T) {
 	t.Parallel()
-	s := newTestStore(t)
+	s, clock := newClockedStore(t)
 	ctx := context.Background()
 	p := newPlan(t, s, 3)
 	job := accept(t, s, p.ID, "a@example.com")
-	a := startDying(t, s, job)
+	a := startDying(t, s, clock, job)
 	var q requeued
 	if _, err := s.RequeueInterruptedJobs(ctx, q.requeue); err != nil || len(q.jobs) != 1 {
 		t.Fatalf("requeue: %v %d", err, len(q.jobs))
 	}
 
-	s.Now = func() time.Time { return time.Now().Add(RetryWithin + time.Minute) }
+	clock.Advance(RetryWithin + time.Second)
 	_, _, started, err := s.StartAttempt(ctx, job.ID, Attempt{Number: 1, Lease: a.Lease}, time.Minute)
 	if e, ok := errors.AsType[*Error](err); !ok || e.Reason != ReasonRetryTooLate || started {
 		t.Fatalf("late retry: started %v, %v; want retry_too_late", started, err)

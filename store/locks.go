@@ -97,7 +97,7 @@ func (s *Store) AcquireLock(ctx context.Context, name string, holder Actor, purp
 	// A concurrent release between a failed takeover and the read of the
 	// holder is possible too; a retry covers each case.
 	for range 3 {
-		l, err := tryAcquire(ctx, s.pool, name, leaseID, holder, purpose, ttl, patience)
+		l, err := tryAcquire(ctx, s.pool, name, leaseID, holder, purpose, s.Now(), ttl, patience)
 		if err == nil {
 			s.Locks.LockGranted(LockKind(name))
 			return l, nil
@@ -134,17 +134,31 @@ var ErrLeaseSuperseded = &Error{Code: EConflict, Reason: ReasonLeaseSuperseded,
 // released it since, the retry fails with ErrLeaseSuperseded. It waits for
 // a fenced transaction of an earlier attempt to commit or roll back.
 func (s *Store) ResumeLock(ctx context.Context, l Lock, ttl time.Duration) (Lock, error) {
-	return resumeLock(ctx, s.pool, l, ttl)
+	var out Lock
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		out, err = s.resumeLock(ctx, tx, l, ttl)
+		return err
+	})
+	return out, err
 }
 
-func resumeLock(ctx context.Context, q querier, l Lock, ttl time.Duration) (Lock, error) {
-	out, err := scanLock(q.QueryRow(ctx, `UPDATE locks SET token = token + 1, acquired_at = clock_timestamp(),
-			expires_at = clock_timestamp() + $3 * interval '1 millisecond', released_at = NULL
-		WHERE name = $1 AND lease_id = $2
-		RETURNING `+lockColumns, l.Name, l.LeaseID, ttl.Milliseconds()))
+func (s *Store) resumeLock(ctx context.Context, tx pgx.Tx, l Lock, ttl time.Duration) (Lock, error) {
+	// The row first, waiting out an earlier attempt's fenced transaction,
+	// and only then the clock: the new lease runs for ttl from when it is
+	// actually held, however long the wait.
+	var found bool
+	err := tx.QueryRow(ctx, `SELECT true FROM locks WHERE name = $1 AND lease_id = $2 FOR NO KEY UPDATE`, l.Name, l.LeaseID).Scan(&found)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Lock{}, ErrLeaseSuperseded
 	}
+	if err != nil {
+		return Lock{}, fmt.Errorf("resume lock %s: %w", l.Name, err)
+	}
+	now := s.Now()
+	out, err := scanLock(tx.QueryRow(ctx, `UPDATE locks SET token = token + 1, acquired_at = $3, expires_at = $4, released_at = NULL
+		WHERE name = $1 AND lease_id = $2
+		RETURNING `+lockColumns, l.Name, l.LeaseID, now, now.Add(ttl)))
 	if err != nil {
 		return Lock{}, fmt.Errorf("resume lock %s: %w", l.Name, err)
 	}
@@ -152,8 +166,9 @@ func resumeLock(ctx context.Context, q querier, l Lock, ttl time.Duration) (Lock
 }
 
 // tryAcquire is the one statement that takes a free or expired lease,
-// waiting at most patience for the lease row.
-func tryAcquire(ctx context.Context, pool *pgxpool.Pool, name, leaseID string, holder Actor, purpose string, ttl time.Duration, patience string) (Lock, error) {
+// waiting at most patience for the lease row. A lease counts as expired
+// when it ran out by now, the clock of the process taking it over.
+func tryAcquire(ctx context.Context, pool *pgxpool.Pool, name, leaseID string, holder Actor, purpose string, now time.Time, ttl time.Duration, patience string) (Lock, error) {
 	var l Lock
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT set_config('lock_timeout', $1, true)`, patience); err != nil {
@@ -162,15 +177,15 @@ func tryAcquire(ctx context.Context, pool *pgxpool.Pool, name, leaseID string, h
 		var err error
 		l, err = scanLock(tx.QueryRow(ctx, `
 			INSERT INTO locks (name, lease_id, token, holder_kind, holder_id, holder_name, purpose, acquired_at, expires_at)
-			VALUES ($1, $2, 1, $3, $4, $5, $6, clock_timestamp(), clock_timestamp() + $7 * interval '1 millisecond')
+			VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8)
 			ON CONFLICT (name) DO UPDATE SET
 				lease_id = EXCLUDED.lease_id, token = locks.token + 1,
 				holder_kind = EXCLUDED.holder_kind, holder_id = EXCLUDED.holder_id, holder_name = EXCLUDED.holder_name,
 				purpose = EXCLUDED.purpose, acquired_at = EXCLUDED.acquired_at, expires_at = EXCLUDED.expires_at,
 				released_at = NULL
-			WHERE locks.released_at IS NOT NULL OR locks.expires_at <= clock_timestamp()
+			WHERE locks.released_at IS NOT NULL OR locks.expires_at <= EXCLUDED.acquired_at
 			RETURNING `+lockColumns,
-			name, leaseID, holder.Kind, holder.ID, holder.Name, purpose, ttl.Milliseconds()))
+			name, leaseID, holder.Kind, holder.ID, holder.Name, purpose, now, now.Add(ttl)))
 		return err
 	})
 	return l, err
@@ -184,13 +199,14 @@ func tryAcquire(ctx context.Context, pool *pgxpool.Pool, name, leaseID string, h
 // and a heartbeat that waited would fire the moment the work commits and
 // releases it.
 func (s *Store) ExtendLock(ctx context.Context, l Lock, ttl time.Duration) (Lock, error) {
+	now := s.Now()
 	out, err := scanLock(s.pool.QueryRow(ctx, `
-		WITH held AS (SELECT name AS held_name, expires_at > clock_timestamp() AS live FROM locks
+		WITH held AS (SELECT name AS held_name, expires_at > $3 AS live FROM locks
 			WHERE name = $1 AND token = $2 AND released_at IS NULL
 			FOR NO KEY UPDATE NOWAIT)
-		UPDATE locks SET expires_at = clock_timestamp() + $3 * interval '1 millisecond'
+		UPDATE locks SET expires_at = $4
 		FROM held WHERE locks.name = held.held_name AND held.live
-		RETURNING `+lockColumns, l.Name, l.Token, ttl.Milliseconds()))
+		RETURNING `+lockColumns, l.Name, l.Token, now, now.Add(ttl)))
 	if errors.Is(err, pgx.ErrNoRows) {
 		s.noteLost(ctx, s.pool, l)
 		return Lock{}, ErrLeaseLost
@@ -206,15 +222,15 @@ func (s *Store) ExtendLock(ctx context.Context, l Lock, ttl time.Duration) (Lock
 
 // ReleaseLock ends lease l. Releasing a lease that was already lost is not an error.
 func (s *Store) ReleaseLock(ctx context.Context, l Lock) error {
-	return releaseLock(ctx, s.pool, l)
+	return s.releaseLock(ctx, s.pool, l)
 }
 
 // releaseLock inside the work's own transaction frees the name exactly when
 // the work becomes visible, so a client that saw the job finish is never
 // refused by the lock of that same job.
-func releaseLock(ctx context.Context, q querier, l Lock) error {
-	_, err := q.Exec(ctx, `UPDATE locks SET released_at = clock_timestamp()
-		WHERE name = $1 AND token = $2 AND released_at IS NULL`, l.Name, l.Token)
+func (s *Store) releaseLock(ctx context.Context, q querier, l Lock) error {
+	_, err := q.Exec(ctx, `UPDATE locks SET released_at = $3
+		WHERE name = $1 AND token = $2 AND released_at IS NULL`, l.Name, l.Token, s.Now())
 	if err != nil {
 		return fmt.Errorf("release lock %s: %w", l.Name, err)
 	}
@@ -224,9 +240,9 @@ func releaseLock(ctx context.Context, q querier, l Lock) error {
 // ForceReleaseLock lets support or an admin free a lock left by crashed work; audited.
 func (s *Store) ForceReleaseLock(ctx context.Context, name string, by Actor) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
-		l, err := scanLock(tx.QueryRow(ctx, `UPDATE locks SET released_at = clock_timestamp()
-			WHERE name = $1 AND released_at IS NULL AND expires_at > clock_timestamp()
-			RETURNING `+lockColumns, name))
+		l, err := scanLock(tx.QueryRow(ctx, `UPDATE locks SET released_at = $2
+			WHERE name = $1 AND released_at IS NULL AND expires_at > $2
+			RETURNING `+lockColumns, name, s.Now()))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return Errorf(ENotFound, "The lock %q is not held.", name)
 		}
@@ -243,12 +259,12 @@ func (s *Store) ForceReleaseLock(ctx context.Context, name string, by Actor) err
 
 // HeldLock returns the live lease on name, if any.
 func (s *Store) HeldLock(ctx context.Context, name string) (Lock, bool, error) {
-	return heldLock(ctx, s.pool, name)
+	return s.heldLock(ctx, s.pool, name)
 }
 
-func heldLock(ctx context.Context, q querier, name string) (Lock, bool, error) {
+func (s *Store) heldLock(ctx context.Context, q querier, name string) (Lock, bool, error) {
 	l, err := scanLock(q.QueryRow(ctx, `SELECT `+lockColumns+` FROM locks
-		WHERE name = $1 AND released_at IS NULL AND expires_at > clock_timestamp()`, name))
+		WHERE name = $1 AND released_at IS NULL AND expires_at > $2`, name, s.Now()))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Lock{}, false, nil
 	}
@@ -262,7 +278,7 @@ func heldLock(ctx context.Context, q querier, name string) (Lock, bool, error) {
 // so a direct change does not slip under bulk work running on the same plan
 // or course.
 func (s *Store) refuseIfLocked(ctx context.Context, tx pgx.Tx, name string) error {
-	l, held, err := heldLock(ctx, tx, name)
+	l, held, err := s.heldLock(ctx, tx, name)
 	if err != nil || !held {
 		return err
 	}
@@ -273,7 +289,7 @@ func (s *Store) refuseIfLocked(ctx context.Context, tx pgx.Tx, name string) erro
 // HeldLocks lists every live lease, soonest expiry first.
 func (s *Store) HeldLocks(ctx context.Context) ([]Lock, error) {
 	rows, err := s.pool.Query(ctx, `SELECT `+lockColumns+` FROM locks
-		WHERE released_at IS NULL AND expires_at > clock_timestamp() ORDER BY expires_at`)
+		WHERE released_at IS NULL AND expires_at > $1 ORDER BY expires_at`, s.Now())
 	if err != nil {
 		return nil, fmt.Errorf("list locks: %w", err)
 	}
@@ -283,11 +299,27 @@ func (s *Store) HeldLocks(ctx context.Context) ([]Lock, error) {
 // checkFence must run inside every transaction that writes under lease l,
 // before its writes. FOR SHARE holds the lease row until commit, so no
 // takeover (an UPDATE of that row) can slip between this check and the commit.
+//
+// Expiry is judged by the store's clock (Now), and each seatplan process
+// has its own, so the holder, a process taking over and the fence may read
+// slightly different times. That is safe because time only decides when a
+// takeover may happen, never whether two holders may write: a takeover
+// bumps the token under the row lock, and this check refuses any token but
+// the current one, whatever the clocks say (a holder whose clock runs
+// behind may write a moment past its expiry, but only while no one has
+// taken the lease over). Skew only moves when a lease ends, by as much as
+// the clocks differ, which NTP keeps to milliseconds
+// against a TTL of tens of seconds. Were a taker's clock ahead of the
+// holder's by more than the heartbeat's slack (two thirds of the TTL), it
+// would take live work over and fence the holder off mid-job (ErrLeaseLost,
+// a retried job); were it behind, a crashed holder's lock would outlast its
+// TTL by the difference. Job liveness (alive_until) is judged the same way
+// and fares the same.
 func (s *Store) checkFence(ctx context.Context, tx pgx.Tx, l Lock) error {
 	var ok bool
 	err := tx.QueryRow(ctx, `SELECT true FROM locks
-		WHERE name = $1 AND token = $2 AND released_at IS NULL AND expires_at > clock_timestamp()
-		FOR SHARE`, l.Name, l.Token).Scan(&ok)
+		WHERE name = $1 AND token = $2 AND released_at IS NULL AND expires_at > $3
+		FOR SHARE`, l.Name, l.Token, s.Now()).Scan(&ok)
 	if errors.Is(err, pgx.ErrNoRows) {
 		s.noteLost(ctx, tx, l)
 		return ErrLeaseLost

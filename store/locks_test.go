@@ -15,16 +15,6 @@ func testActor(name string) Actor {
 	return Actor{Kind: ActorPerson, ID: "id-" + name, Name: name, Role: RoleAdmin}
 }
 
-// expireLease makes the live lease on name run out now, so tests need not
-// sleep through a TTL (and do not fail when a loaded machine is slow).
-func expireLease(t *testing.T, s *Store, name string) {
-	t.Helper()
-	if _, err := s.pool.Exec(context.Background(), `UPDATE locks SET expires_at = clock_timestamp() - interval '1 millisecond'
-		WHERE name = $1 AND released_at IS NULL`, name); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestAcquireLock_ExactlyOneWinnerPerRound(t *testing.T) {
 	t.Parallel()
 	s := newTestStore(t)
@@ -104,13 +94,17 @@ func TestAcquireLock_SecondRequestIsRefusedNamingTheHolder(t *testing.T) {
 
 func TestAcquireLock_ExpiredLeaseIsTakenOverWithAHigherToken(t *testing.T) {
 	t.Parallel()
-	s := newTestStore(t)
+	s, clock := newClockedStore(t)
 	ctx := context.Background()
 	stale, err := s.AcquireLock(ctx, "plan:p", testActor("crashed"), "assign", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
-	expireLease(t, s, "plan:p")
+	clock.Advance(time.Minute - time.Second)
+	if _, err := s.AcquireLock(ctx, "plan:p", testActor("early"), "assign", time.Minute); !errors.As(err, new(*ErrLocked)) {
+		t.Fatalf("takeover a second before the lease ends: %v, want *ErrLocked", err)
+	}
+	clock.Advance(time.Second) // the lease has just run out
 	fresh, err := s.AcquireLock(ctx, "plan:p", testActor("next"), "assign", time.Minute)
 	if err != nil {
 		t.Fatalf("takeover of an expired lease: %v", err)
@@ -125,7 +119,7 @@ func TestAcquireLock_ExpiredLeaseIsTakenOverWithAHigherToken(t *testing.T) {
 
 func TestUnderLease_StaleHolderCannotWrite(t *testing.T) {
 	t.Parallel()
-	s := newTestStore(t)
+	s, clock := newClockedStore(t)
 	ctx := context.Background()
 	if _, err := s.pool.Exec(ctx, `CREATE TABLE fenced_writes (holder text)`); err != nil {
 		t.Fatal(err)
@@ -143,7 +137,7 @@ func TestUnderLease_StaleHolderCannotWrite(t *testing.T) {
 	if err := write(stale, "stale-before-expiry"); err != nil {
 		t.Fatalf("write while the lease is live: %v", err)
 	}
-	expireLease(t, s, "plan:p")
+	clock.Advance(time.Minute)
 	if err := write(stale, "stale-after-expiry"); !errors.Is(err, ErrLeaseLost) {
 		t.Errorf("write after expiry: %v, want ErrLeaseLost", err)
 	}
@@ -169,11 +163,9 @@ func TestUnderLease_StaleHolderCannotWrite(t *testing.T) {
 
 func TestUnderLease_TakeoverWaitsForTheFencedTransaction(t *testing.T) {
 	t.Parallel()
-	s := newTestStore(t)
+	s, clock := newClockedStore(t)
 	ctx := context.Background()
-	// Long enough that a slow start (a loaded machine, -race) still passes
-	// the fence before the lease expires.
-	holder, err := s.AcquireLock(ctx, "plan:p", testActor("holder"), "assign", 3*time.Second)
+	holder, err := s.AcquireLock(ctx, "plan:p", testActor("holder"), "assign", time.Minute)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,23 +183,28 @@ func TestUnderLease_TakeoverWaitsForTheFencedTransaction(t *testing.T) {
 	case err := <-done:
 		t.Fatalf("the fenced transaction ended (%v) before running its work: the lease was lost before the fence check", err)
 	}
-	time.Sleep(time.Until(holder.ExpiresAt) + 200*time.Millisecond) // the lease expires while the fenced transaction is open
-	took := make(chan error, 1)
+	clock.Advance(time.Minute) // the lease expires while the fenced transaction is open
+	type taken struct {
+		l   Lock
+		err error
+	}
+	took := make(chan taken, 1)
 	go func() {
-		_, err := s.AcquireLock(ctx, "plan:p", testActor("taker"), "assign", time.Minute)
-		took <- err
+		l, err := s.AcquireLock(ctx, "plan:p", testActor("taker"), "assign", time.Minute)
+		took <- taken{l, err}
 	}()
+	waitForLockWait(t, s) // only the takeover can be waiting: the holder waits on release
 	select {
-	case err := <-took:
-		t.Fatalf("takeover finished (%v) while the fenced transaction still held the lease row", err)
-	case <-time.After(200 * time.Millisecond):
+	case got := <-took:
+		t.Fatalf("takeover finished (%v) while the fenced transaction still held the lease row", got.err)
+	default:
 	}
 	close(release)
 	if err := <-done; err != nil {
 		t.Errorf("fenced transaction: %v", err)
 	}
-	if err := <-took; err != nil {
-		t.Errorf("takeover after the fenced commit: %v", err)
+	if got := <-took; got.err != nil || got.l.Token <= holder.Token {
+		t.Errorf("takeover after the fenced commit: token %d (%v), want more than %d", got.l.Token, got.err, holder.Token)
 	}
 }
 

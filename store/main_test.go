@@ -17,3 +17,12 @@ func newTestStore(t testing.TB) *Store {
 	s.PasswordCost = bcrypt.MinCost
 	return s
 }
+
+// newClockedStore is newTestStore on a clock the test moves: its leases
+// and job liveness expire when the test says, not when real time passes.
+func newClockedStore(t testing.TB) (*Store, *storetest.Clock) {
+	t.Helper()
+	s, clock := newTestStore(t), storetest.NewClock()
+	s.Now = clock.Now
+	return s, clock
+}

@@ -23,10 +23,10 @@ func (s *Store) ReadOverview(ctx context.Context) (Overview, error) {
 	err := s.pool.QueryRow(ctx, `SELECT
 		(SELECT count(*) FROM people WHERE deactivated_at IS NULL),
 		(SELECT count(*) FROM api_clients WHERE disabled_at IS NULL),
-		(SELECT count(*) FROM locks WHERE released_at IS NULL AND expires_at > clock_timestamp()),
+		(SELECT count(*) FROM locks WHERE released_at IS NULL AND expires_at > $1),
 		(SELECT count(*) FROM plans),
 		(SELECT coalesce(sum(seats), 0) FROM plans),
-		(SELECT coalesce(sum(in_use), 0) FROM plans)`).
+		(SELECT coalesce(sum(in_use), 0) FROM plans)`, s.Now()).
 		Scan(&o.People, &o.APIClients, &o.HeldLocks, &o.Plans, &o.Seats, &o.SeatsUsed)
 	if err != nil {
 		return Overview{}, fmt.Errorf("read overview: %w", err)

@@ -92,8 +92,8 @@ func (s *Store) CreatePerson(ctx context.Context, np NewPerson, by Actor) (Perso
 // (see SignInThrottle).
 func (s *Store) Authenticate(ctx context.Context, email, password, remoteIP string) (Person, error) {
 	email = strings.TrimSpace(email)
-	if len(email) > MaxEmailLength {
-		return Person{}, &Error{Code: EBadRequest, Reason: ReasonInvalidText, Message: fmt.Sprintf("The email address is longer than %d characters.", MaxEmailLength),
+	if len(email) > emaillist.MaxAddressLength {
+		return Person{}, &Error{Code: EBadRequest, Reason: ReasonInvalidText, Message: fmt.Sprintf("The email address is longer than %d characters.", emaillist.MaxAddressLength),
 			Detail: FieldName("email")}
 	}
 	claim, err := s.claimSignIn(ctx, email, remoteIP)

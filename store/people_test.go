@@ -89,11 +89,14 @@ func TestSessions_EndSessionAndPasswordChangeRevoke(t *testing.T) {
 
 func TestSessions_ExpireAfterTheirTTL(t *testing.T) {
 	t.Parallel()
-	s := newTestStore(t)
+	s, clock := newClockedStore(t)
 	ctx := context.Background()
 	p := createPerson(t, s, "ada@example.com", RoleAdmin)
 	token, _ := s.CreateSession(ctx, p.ID, time.Hour)
-	s.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
+	if _, err := s.PersonBySession(ctx, token); err != nil {
+		t.Fatalf("live session: %v", err)
+	}
+	clock.Advance(time.Hour)
 	if _, err := s.PersonBySession(ctx, token); !errors.Is(err, ErrUnauthorized) {
 		t.Errorf("expired session: %v", err)
 	}
@@ -101,7 +104,7 @@ func TestSessions_ExpireAfterTheirTTL(t *testing.T) {
 
 func TestClients_TokensResolveOnlyWithTheRightSecretAndUntilExpiry(t *testing.T) {
 	t.Parallel()
-	s := newTestStore(t)
+	s, clock := newClockedStore(t)
 	ctx := context.Background()
 	creds, err := s.CreateClient(ctx, "LMS sync", RoleAuthor, SystemActor)
 	if err != nil {
@@ -128,7 +131,7 @@ func TestClients_TokensResolveOnlyWithTheRightSecretAndUntilExpiry(t *testing.T)
 	if !bytes.Equal(stored, hashSecret(tok.Token)) {
 		t.Errorf("stored token %q is not the hash of the issued token", stored)
 	}
-	s.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
+	clock.Advance(time.Hour)
 	if _, err := s.ClientByToken(ctx, tok.Token); ErrorCode(err) != EUnauthorized {
 		t.Errorf("expired token: %v", err)
 	}

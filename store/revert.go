@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -228,10 +227,13 @@ type revertPlanner struct {
 	conflicts      []RevertConflict
 	conflictBlocks int
 	repairs        []string
+	// positionsBefore holds what loadPositions found.
+	positionsBefore map[positionKey][]string
 }
 
 func newPlanner(ctx context.Context, q querier, course string) *revertPlanner {
-	return &revertPlanner{ctx: ctx, q: q, course: course, rows: map[string]*blockRow{}, final: map[string]*finalState{}}
+	return &revertPlanner{ctx: ctx, q: q, course: course, rows: map[string]*blockRow{}, final: map[string]*finalState{},
+		positionsBefore: map[positionKey][]string{}}
 }
 
 // planRevert targets every block opID touched at its state just before it,
@@ -500,6 +502,9 @@ func (p *revertPlanner) attachToParents(allowRepairs bool) error {
 		if err := p.loadRows(parents); err != nil {
 			return err
 		}
+		if err := p.loadPositions(work); err != nil {
+			return err
+		}
 		var next []string
 		for _, id := range work {
 			r, f := p.rows[id], p.final[id]
@@ -516,19 +521,11 @@ func (p *revertPlanner) attachToParents(allowRepairs bool) error {
 				return Errorf(EConflict, "Undoing this would bring back %s inside %s, which it also deletes.", r.label(), pr.label())
 			case planned:
 				if !slices.Contains(pf.children, id) {
-					ref, err := p.positions(r, pr)
-					if err != nil {
-						return err
-					}
-					pf.children = insertInOrder(pf.children, id, ref)
+					pf.children = insertInOrder(pf.children, id, p.positions(r, pr))
 				}
 			case pr.live:
 				if !slices.Contains(pr.children, id) {
-					ref, err := p.positions(r, pr)
-					if err != nil {
-						return err
-					}
-					p.add(pr.id, &finalState{live: true, name: pr.name, fields: pr.fields, children: insertInOrder(slices.Clone(pr.children), id, ref),
+					p.add(pr.id, &finalState{live: true, name: pr.name, fields: pr.fields, children: insertInOrder(slices.Clone(pr.children), id, p.positions(r, pr)),
 						repair: fmt.Sprintf("%s goes back into %s", r.label(), pr.label())})
 				}
 			default:
@@ -548,20 +545,54 @@ func (p *revertPlanner) attachToParents(allowRepairs bool) error {
 	return nil
 }
 
-// positions is the order parent's children had just before child was
-// deleted (from the parent's version in that delete), or parent's own
-// children when that is unknown: where a put-back child goes.
-func (p *revertPlanner) positions(child, parent *blockRow) ([]string, error) {
-	var ref []string
-	err := p.q.QueryRow(p.ctx, `SELECT coalesce(array(SELECT jsonb_array_elements_text(before->'children')), '{}')
-		FROM block_versions WHERE op_id = $1 AND block_id = $2 ORDER BY version_id LIMIT 1`, child.deletedIn, parent.id).Scan(&ref)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && len(ref) == 0) {
-		return parent.children, nil
+// positionKey names a parent's children as a delete found them: the
+// delete's operation and the parent.
+type positionKey struct{ op, parent string }
+
+// loadPositions reads, in one query, the order each parent of a block of
+// ids to be live had its children in just before that block was deleted
+// (from the parent's version in that delete): where a put-back child goes.
+func (p *revertPlanner) loadPositions(ids []string) error {
+	var ops, parents []string
+	for _, id := range ids {
+		r, f := p.rows[id], p.final[id]
+		if r == nil || !f.live || r.parentID == "" || r.deletedIn == "" {
+			continue
+		}
+		k := positionKey{r.deletedIn, r.parentID}
+		if _, ok := p.positionsBefore[k]; !ok {
+			p.positionsBefore[k] = nil // none recorded, unless the query finds it
+			ops, parents = append(ops, k.op), append(parents, k.parent)
+		}
 	}
+	if len(ops) == 0 {
+		return nil
+	}
+	rows, err := p.q.Query(p.ctx, `SELECT DISTINCT ON (v.op_id, v.block_id) v.op_id, v.block_id,
+			coalesce(array(SELECT jsonb_array_elements_text(v.before->'children')), '{}')
+		FROM block_versions v JOIN unnest($1::text[], $2::text[]) AS x(op_id, block_id) ON v.op_id = x.op_id AND v.block_id = x.block_id
+		ORDER BY v.op_id, v.block_id, v.version_id`, ops, parents) // block_versions_op_idx
 	if err != nil {
-		return nil, fmt.Errorf("find the position of %s: %w", child.id, err)
+		return fmt.Errorf("find where restored blocks stood: %w", err)
 	}
-	return ref, nil
+	var k positionKey
+	var ref []string
+	if _, err := pgx.ForEachRow(rows, []any{&k.op, &k.parent, &ref}, func() error {
+		p.positionsBefore[k] = ref
+		return nil
+	}); err != nil {
+		return fmt.Errorf("find where restored blocks stood: %w", err)
+	}
+	return nil
+}
+
+// positions is where child goes back into parent: the order loadPositions
+// found, or parent's own children when that is unknown.
+func (p *revertPlanner) positions(child, parent *blockRow) []string {
+	if ref := p.positionsBefore[positionKey{child.deletedIn, parent.id}]; len(ref) > 0 {
+		return ref
+	}
+	return parent.children
 }
 
 // insertInOrder puts id into list before the first entry that follows it

@@ -41,19 +41,14 @@ func newRaceStore(t *testing.T, workers int) *Store {
 // transaction instead of guessing with a sleep.
 func waitForLockWait(t *testing.T, s *Store) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
+	storetest.WaitWithin(t, 20*time.Second, "a statement waiting for a lock", func() bool {
 		var waiting bool
 		if err := s.pool.QueryRow(context.Background(), `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
 			WHERE datname = current_database() AND wait_event_type = 'Lock')`).Scan(&waiting); err != nil {
 			t.Fatal(err)
 		}
-		if waiting {
-			return
-		}
-		time.Sleep(5 * time.Millisecond) // polling interval, not synchronisation
-	}
-	t.Fatal("no statement started waiting for a lock within 20 s")
+		return waiting
+	})
 }
 
 // The data-loss bug: lowering seats that waited behind an assignment in

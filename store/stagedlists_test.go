@@ -10,7 +10,7 @@ import (
 
 func TestStagedList_OnlyItsUploaderConfirmsIt_ForItsPlan_UntilItExpires(t *testing.T) {
 	t.Parallel()
-	s := newTestStore(t)
+	s, clock := newClockedStore(t)
 	ctx := context.Background()
 	plan, other := newPlan(t, s, 5), newPlan(t, s, 5)
 	ada := Actor{Kind: ActorPerson, ID: NewID(), Name: "ada@example.com"}
@@ -48,7 +48,7 @@ func TestStagedList_OnlyItsUploaderConfirmsIt_ForItsPlan_UntilItExpires(t *testi
 		}
 	}
 
-	s.Now = func() time.Time { return time.Now().Add(stagedListLifetime + time.Minute) }
+	clock.Advance(stagedListLifetime + time.Minute)
 	if _, err := s.StagedListFor(ctx, l.ID, ListForAssignment, plan.ID, ada); !errors.Is(err, ErrNotFound) || err.(*Error).Reason != ReasonPreviewExpired {
 		t.Errorf("expired: %v", err)
 	}

@@ -24,7 +24,8 @@ import (
 // Store is Seatplan's access to PostgreSQL.
 type Store struct {
 	pool *pgxpool.Pool
-	// Now is the clock; tests replace it.
+	// Now is the clock: leases and job liveness are written and judged by
+	// it too, never by the database's; tests replace it to travel in time.
 	Now func() time.Time
 	// PasswordCost is the bcrypt cost for new password hashes.
 	PasswordCost int

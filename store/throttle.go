@@ -59,10 +59,6 @@ const throttleWindow = 15 * time.Minute
 // before it is told to come back.
 const passwordGateWait = 3 * time.Second
 
-// MaxEmailLength is the longest email address accepted anywhere (RFC 5321's
-// limit on a forward path).
-const MaxEmailLength = 254
-
 // throttleKey is the keyed hash naming one account or client address.
 func (s *Store) throttleKey(kind, value string) []byte {
 	s.throttleOnce.Do(func() {

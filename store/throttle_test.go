@@ -7,26 +7,13 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/seatplan/seatplan/store/storetest"
 )
 
-// frozenClock is a clock tests move by hand.
-type frozenClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *frozenClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *frozenClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-func throttledStore(t *testing.T) (*Store, *frozenClock) {
+func throttledStore(t *testing.T) (*Store, *storetest.Clock) {
 	t.Helper()
-	s := newTestStore(t)
-	clock := &frozenClock{now: time.Now()}
-	s.Now = clock.Now
+	s, clock := newClockedStore(t)
 	s.Throttle = SignInThrottle{AccountAttempts: 5, AddressAttempts: 20, Backoff: time.Second, MaxBackoff: time.Minute, PasswordChecks: 2}
 	createPerson(t, s, "victim@example.com", RoleAdmin)
 	return s, clock

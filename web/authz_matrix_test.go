@@ -201,7 +201,7 @@ var unguarded = map[string]bool{"": true, "StripPrefix": true, "quiet": true}
 func TestAuthorizationMatrix_EveryRouteAdmitsExactlyItsRoles(t *testing.T) {
 	t.Parallel()
 	routes := routesFromSource(t)
-	b := setupAPI(t, store.RoleAdmin, defaultLimits)
+	b := setup(t, setupOpts{Role: store.RoleAdmin, Jobs: true})
 	ctx := context.Background()
 
 	// Bearer tokens for the clients, sessions for the people; the author
@@ -304,7 +304,7 @@ func splitPattern(pattern string, values map[string]string) (string, string) {
 
 // newSessionMaker returns a function giving a fresh session cookie for a
 // person, as signing in would, without a password check per request.
-func newSessionMaker(t *testing.T, b *apiBundle) func(store.Person) *http.Cookie {
+func newSessionMaker(t *testing.T, b *bundle) func(store.Person) *http.Cookie {
 	return func(p store.Person) *http.Cookie {
 		token, err := b.store.CreateSession(context.Background(), p.ID, time.Hour)
 		if err != nil {

@@ -10,7 +10,7 @@ import (
 
 func TestPages_ShowTheSignedInPersonByName(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	b := setup(t, setupOpts{})
 	for _, p := range []store.NewPerson{
 		{Email: "ada@example.com", Name: "Ada Lovelace", Role: store.RoleAdmin, Password: "correct horse battery"},
 		{Email: "nameless@example.com", Role: store.RoleAdmin, Password: "correct horse battery"},

@@ -14,7 +14,7 @@ import (
 
 // courseBundle is a signed-in author's browser on a course with one leaf.
 type courseBundle struct {
-	*testBundle
+	*bundle
 	c              *http.Client
 	author, editor store.Actor
 	key            string
@@ -23,7 +23,7 @@ type courseBundle struct {
 
 func setupCourse(t *testing.T) courseBundle {
 	t.Helper()
-	b := setup(t)
+	b := setup(t, setupOpts{})
 	ctx := context.Background()
 	mk := func(email string, role store.Role) store.Actor {
 		p, err := b.store.CreatePerson(ctx, store.NewPerson{Email: email, Role: role, Password: "correct horse battery"}, store.SystemActor)
@@ -32,7 +32,7 @@ func setupCourse(t *testing.T) courseBundle {
 		}
 		return p.Actor()
 	}
-	cb := courseBundle{testBundle: b, author: mk("author@example.com", store.RoleAuthor), editor: mk("colleague@example.com", store.RoleAuthor)}
+	cb := courseBundle{bundle: b, author: mk("author@example.com", store.RoleAuthor), editor: mk("colleague@example.com", store.RoleAuthor)}
 	course, err := b.store.CreateCourse(ctx, "course-v1:Web+T1", "Web course", cb.author, store.SourceUI)
 	if err != nil {
 		t.Fatal(err)
@@ -54,17 +54,10 @@ func setupCourse(t *testing.T) courseBundle {
 	return cb
 }
 
+// post sends form to path from the author's browser.
 func (cb courseBundle) post(t *testing.T, path string, form url.Values) *http.Response {
 	t.Helper()
-	req, _ := http.NewRequest("POST", cb.srv.URL+path, strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	resp, err := cb.c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { resp.Body.Close() })
-	return resp
+	return post(t, cb.c, cb.srv.URL+path, formType, []byte(form.Encode()))
 }
 
 func (cb courseBundle) rename(t *testing.T, by store.Actor, name string) store.Block {

@@ -1,24 +1,17 @@
 package web
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
-
-	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/seatplan/seatplan/store"
 )
 
 func TestEnrollments_OnlyAdminsAndSupportMayEnroll(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	creds, err := b.store.CreateClient(context.Background(), "lms", store.RoleAuthor, store.SystemActor)
-	if err != nil {
-		t.Fatal(err)
-	}
-	api := (&clientcredentials.Config{ClientID: creds.ClientID, ClientSecret: creds.ClientSecret, TokenURL: b.srv.URL + "/oauth/token"}).Client(context.Background())
+	b := setup(t, setupOpts{})
+	api := b.oauthClient(b.apiClient(t, "lms", store.RoleAuthor))
 	resp, err := api.Post(b.srv.URL+"/api/v1/enrollments", "text/csv", strings.NewReader("a@example.com,cs101\n"))
 	if err != nil {
 		t.Fatal(err)

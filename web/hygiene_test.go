@@ -2,21 +2,18 @@ package web
 
 import (
 	"encoding/json"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/seatplan/seatplan/store"
-	"github.com/seatplan/seatplan/store/storetest"
 )
 
 func TestBadBytes_AreA400NamingTheFieldAndChangeNothing(t *testing.T) {
 	t.Parallel()
-	b := setupAPI(t, store.RoleAdmin, defaultLimits)
+	b := setup(t, setupOpts{Role: store.RoleAdmin, Jobs: true})
 	id := b.createPlan(t, 1)
 	tests := []struct {
 		name, method, path, body, field string
@@ -49,7 +46,7 @@ func TestBadBytes_AreA400NamingTheFieldAndChangeNothing(t *testing.T) {
 
 func TestLengthLimits_AreCheckedBeforeTheDatabase(t *testing.T) {
 	t.Parallel()
-	b := setupAPI(t, store.RoleAdmin, defaultLimits)
+	b := setup(t, setupOpts{Role: store.RoleAdmin, Jobs: true})
 	long := strings.Repeat("é", store.MaxNameLength+1)
 	if status, body := b.call(t, "POST", "/api/v1/plans", "application/json", strings.NewReader(`{"name":"`+long+`","seats":1}`)); status != http.StatusUnprocessableEntity {
 		t.Errorf("long plan name: %d %v, want 422", status, body)
@@ -57,8 +54,7 @@ func TestLengthLimits_AreCheckedBeforeTheDatabase(t *testing.T) {
 	if status, body := b.call(t, "POST", "/api/v1/courses", "application/json", strings.NewReader(`{"key":"c1","title":"`+long+`"}`)); status != http.StatusUnprocessableEntity {
 		t.Errorf("long course title: %d %v, want 422", status, body)
 	}
-	tb := &testBundle{srv: b.srv, store: b.store}
-	resp := tb.signIn(t, tb.browser(t), strings.Repeat("a", 10_000)+"@example.com", "whatever")
+	resp := b.signIn(t, b.browser(t), strings.Repeat("a", 10_000)+"@example.com", "whatever")
 	if resp.StatusCode != http.StatusBadRequest {
 		t.Errorf("a 10,000-character email on the login form: %d, want 400", resp.StatusCode)
 	}
@@ -66,12 +62,12 @@ func TestLengthLimits_AreCheckedBeforeTheDatabase(t *testing.T) {
 
 func TestFlash_LongPlanNamesNeverOverflowTheCookie(t *testing.T) {
 	t.Parallel()
-	b := setupAPI(t, store.RoleAdmin, defaultLimits)
-	tb, c := b.signedInAdmin(t)
+	b := setup(t, setupOpts{Role: store.RoleAdmin, Jobs: true})
+	c := b.signedInAdmin(t)
 	for i := range 5 {
 		name := strings.Repeat("名", store.MaxNameLength-1) + string(rune('a'+i))
 		form := url.Values{"name": {name}, "seats": {"1"}}.Encode()
-		resp := post(t, c, tb.srv.URL+"/plans", formType, []byte(form))
+		resp := post(t, c, b.srv.URL+"/plans", formType, []byte(form))
 		if resp.StatusCode != http.StatusSeeOther {
 			t.Fatalf("create plan %d: %d, want 303", i, resp.StatusCode)
 		}
@@ -80,7 +76,7 @@ func TestFlash_LongPlanNamesNeverOverflowTheCookie(t *testing.T) {
 	if err != nil || len(page.Plans) != 5 {
 		t.Fatalf("%d plans (%v), want 5: every create answered once", len(page.Plans), err)
 	}
-	flashes := doc(t, get(t, c, tb.srv.URL+"/plans")).Find(`[data-testid="flash"]`)
+	flashes := doc(t, get(t, c, b.srv.URL+"/plans")).Find(`[data-testid="flash"]`)
 	if flashes.Length() == 0 || flashes.Length() > maxFlashes {
 		t.Errorf("%d flashes shown, want 1 to %d", flashes.Length(), maxFlashes)
 	}
@@ -88,7 +84,7 @@ func TestFlash_LongPlanNamesNeverOverflowTheCookie(t *testing.T) {
 
 func TestCrossOriginProtection_APIRefusalsAreJSON(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	b := setup(t, setupOpts{})
 	req, _ := http.NewRequest("POST", b.srv.URL+"/api/v1/plans", strings.NewReader(`{"name":"x","seats":1}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Sec-Fetch-Site", "cross-site")
@@ -106,15 +102,12 @@ func TestCrossOriginProtection_APIRefusalsAreJSON(t *testing.T) {
 
 func TestSecurityHeaders_HSTSOnlyWhenConfigured(t *testing.T) {
 	t.Parallel()
-	st := store.New(storetest.NewPool(t))
 	for _, tt := range []struct {
 		maxAge time.Duration
 		want   string
 	}{{0, ""}, {365 * 24 * time.Hour, "max-age=31536000; includeSubDomains"}} {
-		srv := httptest.NewServer(NewServer(Deps{Store: st, Logger: slog.New(slog.DiscardHandler),
-			Sessions: NewSessions(make([]byte, 64), make([]byte, 32), true), HSTSMaxAge: tt.maxAge}))
-		resp, err := http.Get(srv.URL + "/login")
-		srv.Close()
+		b := setup(t, setupOpts{SecureCookies: true, Deps: func(_ *store.Store, d *Deps) { d.HSTSMaxAge = tt.maxAge }})
+		resp, err := http.Get(b.srv.URL + "/login")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,7 +120,7 @@ func TestSecurityHeaders_HSTSOnlyWhenConfigured(t *testing.T) {
 
 func TestHistoryAPI_AGarbageCursorIsA400(t *testing.T) {
 	t.Parallel()
-	b := setupAPI(t, store.RoleAdmin, defaultLimits)
+	b := setup(t, setupOpts{Role: store.RoleAdmin, Jobs: true})
 	if status, _ := b.call(t, "POST", "/api/v1/courses", "application/json", strings.NewReader(`{"key":"c1","title":"Course"}`)); status != http.StatusCreated {
 		t.Fatalf("create course: %d", status)
 	}

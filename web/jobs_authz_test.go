@@ -1,33 +1,16 @@
 package web
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/seatplan/seatplan/store"
 )
 
-// as is the same server through another API client with role.
-func (b *apiBundle) as(t *testing.T, name string, role store.Role) *apiBundle {
-	t.Helper()
-	ctx := context.Background()
-	creds, err := b.store.CreateClient(ctx, name, role, store.SystemActor)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := b.store.IssueToken(ctx, creds.ClientID, creds.ClientSecret, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &apiBundle{srv: b.srv, store: b.store, token: tok.Token, sessions: b.sessions}
-}
-
 func TestJobStatus_OnlyThoseWhoMaySeeTheSubjectReadAJob(t *testing.T) {
 	t.Parallel()
-	admin := setupAPI(t, store.RoleAdmin, defaultLimits)
+	admin := setup(t, setupOpts{Role: store.RoleAdmin, Jobs: true})
 	support, outsider := admin.as(t, "helpdesk", store.RoleSupport), admin.as(t, "other lms", store.RoleAuthor)
 	author := admin.as(t, "course sync", store.RoleAuthor)
 
@@ -48,7 +31,7 @@ func TestJobStatus_OnlyThoseWhoMaySeeTheSubjectReadAJob(t *testing.T) {
 
 	for _, c := range []struct {
 		who    string
-		client *apiBundle
+		client *bundle
 		url    string
 		want   int
 	}{

@@ -16,15 +16,15 @@ import (
 
 func TestJobStatus_AJobWhoseProcessDiedSaysInterruptedOnThePageAndTheAPI(t *testing.T) {
 	t.Parallel()
-	b := setupAPI(t, store.RoleAdmin, defaultLimits)
+	b := setup(t, setupOpts{Role: store.RoleAdmin, Jobs: true, Clock: true})
 	ctx := context.Background()
 	planID := b.createPlan(t, 5)
 	list, err := emaillist.CheckEmails([]string{"a@example.com", "b@example.com"}, emaillist.Limits{MaxEntries: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Accepted but never handed to the queue, then started with a
-	// heartbeat that has already run out, as if its process died.
+	// Accepted but never handed to the queue, then started, and its
+	// heartbeat left to run out, as if its process died.
 	job, err := b.store.AssignLicenses(ctx, planID, list, store.SystemActor, time.Minute, func(context.Context, pgx.Tx, string) error { return nil })
 	if err != nil {
 		t.Fatal(err)
@@ -33,9 +33,13 @@ func TestJobStatus_AJobWhoseProcessDiedSaysInterruptedOnThePageAndTheAPI(t *test
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, started, err := b.store.StartAttempt(ctx, job.ID, store.Attempt{Lease: a.Lease, Worker: "gone:1:1"}, time.Millisecond); err != nil || !started {
+	if _, _, started, err := b.store.StartAttempt(ctx, job.ID, store.Attempt{Lease: a.Lease, Worker: "gone:1:1"}, time.Minute); err != nil || !started {
 		t.Fatalf("start: %v %v", started, err)
 	}
+	if status, j := b.call(t, "GET", "/api/v1/jobs/"+job.ID, "", nil); status != http.StatusOK || j["status"] != "running" || j["interrupted"] != false {
+		t.Errorf("API status of a job its process vouches for: %d %v", status, j)
+	}
+	b.clock.Advance(time.Minute + time.Second)
 
 	status, j := b.call(t, "GET", "/api/v1/jobs/"+job.ID, "", nil)
 	if status != http.StatusOK || j["status"] != "queued" || j["state"] != "interrupted" || j["interrupted"] != true ||
@@ -43,7 +47,7 @@ func TestJobStatus_AJobWhoseProcessDiedSaysInterruptedOnThePageAndTheAPI(t *test
 		t.Errorf("API job status: %d %v", status, j)
 	}
 
-	_, c := b.signedInAdmin(t)
+	c := b.signedInAdmin(t)
 	resp := get(t, c, b.srv.URL+"/plans/"+planID+"/jobs/"+job.ID, "HX-Request", "true")
 	d := doc(t, resp)
 	if got := strings.TrimSpace(d.Find(`[data-testid="job-state"]`).Text()); resp.StatusCode != http.StatusOK || got != "Interrupted — retrying" {
@@ -54,7 +58,7 @@ func TestJobStatus_AJobWhoseProcessDiedSaysInterruptedOnThePageAndTheAPI(t *test
 	}
 
 	// A failed job says it changed nothing, on both.
-	if err := b.store.FailAssignment(ctx, job.ID, "Newer work took the lock."); err != nil {
+	if err := b.store.FailAssignmentJob(ctx, job.ID, "Newer work took the lock."); err != nil {
 		t.Fatal(err)
 	}
 	_, j = b.call(t, "GET", "/api/v1/jobs/"+job.ID, "", nil)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/seatplan/seatplan/handlers"
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/storetest"
 )
 
 // xlsx is a workbook of one sheet holding rows, as Excel saves it.
@@ -53,7 +54,7 @@ func zipOf(t *testing.T, files map[string]string) []byte {
 }
 
 // assigned is how many licenses of the plan are live.
-func (b *apiBundle) assigned(t *testing.T, planID string) int {
+func (b *bundle) assigned(t *testing.T, planID string) int {
 	t.Helper()
 	p, err := b.store.Plan(context.Background(), planID)
 	if err != nil {
@@ -64,7 +65,7 @@ func (b *apiBundle) assigned(t *testing.T, planID string) int {
 
 func TestAssignmentsAPI_ColumnPicksTheAddressColumnByHeaderOrNumber(t *testing.T) {
 	t.Parallel()
-	b := setupAPI(t, store.RoleAdmin, defaultLimits)
+	b := setup(t, setupOpts{Role: store.RoleAdmin, Jobs: true})
 	// Both columns hold addresses; the reader prefers the one headed as an email.
 	list := "Private,Work e-mail\r\nann@home.example,ann@work.example\r\nbo@home.example,bo@work.example\r\n"
 	for _, c := range []struct{ query, want string }{
@@ -102,7 +103,7 @@ func TestAssignmentsAPI_ColumnPicksTheAddressColumnByHeaderOrNumber(t *testing.T
 
 func TestAssignmentsAPI_InvalidEntriesAreSkippedOnlyWhenAsked(t *testing.T) {
 	t.Parallel()
-	b := setupAPI(t, store.RoleAdmin, defaultLimits)
+	b := setup(t, setupOpts{Role: store.RoleAdmin, Jobs: true})
 	id := b.createPlan(t, 5)
 	list := "a@example.com\nnot-an-address\nb@example.com\n"
 	post := func(query string) (int, map[string]any) {
@@ -136,7 +137,7 @@ func TestAssignmentsAPI_InvalidEntriesAreSkippedOnlyWhenAsked(t *testing.T) {
 
 func TestAssignmentsAPI_FilesThatAreNoListAreRefusedSayingWhatToExport(t *testing.T) {
 	t.Parallel()
-	b := setupAPI(t, store.RoleAdmin, handlers.ListLimits{MaxBytes: 1 << 20, MaxEntries: 1000})
+	b := setup(t, setupOpts{Role: store.RoleAdmin, Jobs: true, Lists: handlers.ListLimits{MaxBytes: 1 << 20, MaxEntries: 1000}})
 	id := b.createPlan(t, 5)
 	// A zip bomb: a sheet of 11 MB of blanks deflates to a few kilobytes;
 	// the limit on what a 1 MB upload may unpack to is 10 MB.
@@ -191,11 +192,11 @@ func TestAssignmentsAPI_FilesThatAreNoListAreRefusedSayingWhatToExport(t *testin
 
 func TestAssignmentPage_APreviewIsOnlyItsUploadersAndOnlyForItsPlan(t *testing.T) {
 	t.Parallel()
-	b := setupAPI(t, store.RoleAdmin, defaultLimits)
-	tb, ada := b.signedInAdmin(t)
-	tb.person(t, "bob@example.com", store.RoleAdmin)
-	bob := tb.browser(t)
-	tb.signIn(t, bob, "bob@example.com", "correct horse battery")
+	b := setup(t, setupOpts{Role: store.RoleAdmin, Jobs: true})
+	ada := b.signedInAdmin(t)
+	b.person(t, "bob@example.com", store.RoleAdmin)
+	bob := b.browser(t)
+	b.signIn(t, bob, "bob@example.com", "correct horse battery")
 	plan, other := b.createPlan(t, 3), b.createPlan(t, 3)
 	preview := previewList(t, b, ada, plan, "a@example.com\nb@example.com\n")
 
@@ -222,8 +223,8 @@ func TestAssignmentPage_APreviewIsOnlyItsUploadersAndOnlyForItsPlan(t *testing.T
 
 func TestAssignmentPage_StartOverKeepsThePastedText(t *testing.T) {
 	t.Parallel()
-	b := setupAPI(t, store.RoleAdmin, defaultLimits)
-	_, c := b.signedInAdmin(t)
+	b := setup(t, setupOpts{Role: store.RoleAdmin, Jobs: true})
+	c := b.signedInAdmin(t)
 	plan := b.createPlan(t, 3)
 	pasted := "\nAnna Müller <anna@bücher.de>; \"Lee, Bo\" <bo@example.com>\n"
 	preview := previewList(t, b, c, plan, pasted)
@@ -240,7 +241,7 @@ func TestAssignmentPage_StartOverKeepsThePastedText(t *testing.T) {
 
 func TestEnrollmentsAPI_ReadsAWorkbookWithTheColumnsNamed(t *testing.T) {
 	t.Parallel()
-	b := setupAPI(t, store.RoleAdmin, defaultLimits)
+	b := setup(t, setupOpts{Role: store.RoleAdmin, Jobs: true})
 	for _, key := range []string{"cs101", "cs102"} {
 		if status, body := b.call(t, "POST", "/api/v1/courses", "application/json", strings.NewReader(`{"key":"`+key+`","title":"Course"}`)); status != http.StatusCreated {
 			t.Fatalf("create course: %d %v", status, body)
@@ -260,8 +261,8 @@ func TestEnrollmentsAPI_ReadsAWorkbookWithTheColumnsNamed(t *testing.T) {
 
 func TestAssignmentPage_AListWithInvalidLinesIsAssignedOnlyBySkippingThem(t *testing.T) {
 	t.Parallel()
-	b := setupAPI(t, store.RoleAdmin, defaultLimits)
-	_, c := b.signedInAdmin(t)
+	b := setup(t, setupOpts{Role: store.RoleAdmin, Jobs: true})
+	c := b.signedInAdmin(t)
 	plan := b.createPlan(t, 3)
 	// The zero-width space is removed before validation; the soft hyphen
 	// inside "bad" is shown, as the reason is about what the admin cannot see.
@@ -281,11 +282,5 @@ func TestAssignmentPage_AListWithInvalidLinesIsAssignedOnlyBySkippingThem(t *tes
 	if _, status := confirm(url.Values{"skip_invalid": {"true"}}); status != http.StatusAccepted {
 		t.Fatalf("confirm skipping the invalid line: %d", status)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for b.assigned(t, plan) != 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("assigned %d after the job's deadline, want the 2 valid addresses", b.assigned(t, plan))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	storetest.WaitWithin(t, 20*time.Second, "the 2 valid addresses assigned", func() bool { return b.assigned(t, plan) == 2 })
 }

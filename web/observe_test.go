@@ -7,23 +7,16 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/store/storetest"
 )
 
 // loggedServer is a server whose JSON log lines (info and up) the test reads.
-func loggedServer(t *testing.T) (*httptest.Server, *syncBuffer, *store.Store) {
+func loggedServer(t *testing.T) (*bundle, *syncBuffer) {
 	t.Helper()
-	st := store.New(storetest.NewPool(t))
 	logs := &syncBuffer{}
-	srv := httptest.NewServer(NewServer(Deps{
-		Store: st, Logger: slog.New(slog.NewJSONHandler(logs, nil)), TokenTTL: time.Hour,
-		Sessions: NewSessions(make([]byte, 64), make([]byte, 32), false),
-	}))
-	t.Cleanup(srv.Close)
-	return srv, logs, st
+	return setup(t, setupOpts{Logs: logs}), logs
 }
 
 // linesOf are the log lines naming request id; raw lines, to catch a key written twice.
@@ -41,9 +34,9 @@ func (b *syncBuffer) linesOf(id string) []string {
 
 func TestRequestID_KeptFromTheClientIntoTheAnswerTheErrorBodyAndEveryLogLine(t *testing.T) {
 	t.Parallel()
-	srv, logs, _ := loggedServer(t)
+	b, logs := loggedServer(t)
 	const id = "lb-7f3a9c.42:edge"
-	req, _ := http.NewRequest("GET", srv.URL+"/api/v1/plans", nil) // no token: 401
+	req, _ := http.NewRequest("GET", b.srv.URL+"/api/v1/plans", nil) // no token: 401
 	req.Header.Set("X-Request-Id", id)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -62,9 +55,9 @@ func TestRequestID_KeptFromTheClientIntoTheAnswerTheErrorBodyAndEveryLogLine(t *
 
 func TestRequestID_AnInsaneOneIsReplacedAndTheReplacementLeadsFromTheErrorToItsLogLines(t *testing.T) {
 	t.Parallel()
-	srv, logs, _ := loggedServer(t)
+	b, logs := loggedServer(t)
 	for _, sent := range []string{"", "two words", `x"},"level":"ERROR`, strings.Repeat("a", 129)} {
-		req, _ := http.NewRequest("GET", srv.URL+"/api/v1/nothing", nil)
+		req, _ := http.NewRequest("GET", b.srv.URL+"/api/v1/nothing", nil)
 		req.Header.Set("X-Request-Id", sent)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -86,14 +79,13 @@ func TestRequestID_AnInsaneOneIsReplacedAndTheReplacementLeadsFromTheErrorToItsL
 
 func TestRequestID_AnInternalErrorNamesItOnThePageAndInBothItsLogLines(t *testing.T) {
 	t.Parallel()
-	srv, logs, st := loggedServer(t)
+	b, logs := loggedServer(t)
 	// Sign in first, then take the database away: the page's session lookup fails.
-	b := &testBundle{srv: srv, store: st}
 	client := b.browser(t)
 	b.person(t, "ops@example.com", store.RoleSupport)
 	b.signIn(t, client, "ops@example.com", "correct horse battery")
-	st.Pool().Close()
-	resp := get(t, client, srv.URL+"/plans")
+	b.store.Pool().Close()
+	resp := get(t, client, b.srv.URL+"/plans")
 	if resp.StatusCode != http.StatusInternalServerError {
 		t.Fatalf("status %d, want 500", resp.StatusCode)
 	}
@@ -112,26 +104,25 @@ func TestRequestID_AnInternalErrorNamesItOnThePageAndInBothItsLogLines(t *testin
 // the access line is written just after the answer.
 func waitForLine(t *testing.T, logs *syncBuffer, id, want string) string {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	var line string
+	storetest.WaitFor(t, "a log line with "+want+" naming request "+id, func() bool {
 		for _, l := range logs.linesOf(id) {
 			if strings.Contains(l, want) {
-				return l
+				line = l
+				return true
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no log line with %s names request %s; lines naming it: %v", want, id, logs.linesOf(id))
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return false
+	})
+	return line
 }
 
 func TestAccessLog_ProbesScrapesAndAssetsAreDebugPagesAreInfo(t *testing.T) {
 	t.Parallel()
-	srv, logs, _ := loggedServer(t)
+	b, logs := loggedServer(t)
 	quiet := []string{"/healthz", "/readyz", "/static/css/app.css", "/metrics"}
 	for _, path := range append(quiet, "/login") {
-		resp, err := http.Get(srv.URL + path)
+		resp, err := http.Get(b.srv.URL + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -149,18 +140,14 @@ func TestAccessLog_ProbesScrapesAndAssetsAreDebugPagesAreInfo(t *testing.T) {
 
 func waitForLogged(t *testing.T, logs *syncBuffer, path string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	storetest.WaitFor(t, "an info line for "+path, func() bool {
 		for _, l := range logs.lines() {
 			if l["path"] == path && l["level"] == "INFO" {
-				return
+				return true
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no info line for %s: %v", path, logs.lines())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return false
+	})
 }
 
 // FuzzRequestID: whatever X-Request-Id a client sends, the answer names the

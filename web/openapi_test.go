@@ -42,7 +42,7 @@ func TestOpenAPI_DescribesEveryAPIRoute(t *testing.T) {
 
 func TestOpenAPI_IsServedWithoutAuthentication(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	b := setup(t, setupOpts{})
 	resp := get(t, http.DefaultClient, b.srv.URL+"/api/v1/openapi.json")
 	defer resp.Body.Close()
 	var doc struct {

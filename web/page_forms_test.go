@@ -18,7 +18,7 @@ const formType = "application/x-www-form-urlencoded"
 
 func TestLocksPage_ListsHeldLocksAndSupportOrAnAdminReleases(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	b := setup(t, setupOpts{})
 	ctx := context.Background()
 	name := store.PlanLockName("p1")
 	holder := store.Actor{Kind: store.ActorClient, ID: "crm", Name: "CRM sync"}
@@ -76,8 +76,8 @@ func TestLocksPage_ListsHeldLocksAndSupportOrAnAdminReleases(t *testing.T) {
 
 func TestPlanPage_RevokeFormRevokesAndFreesTheSeat(t *testing.T) {
 	t.Parallel()
-	b := setupAPI(t, store.RoleAdmin, defaultLimits)
-	_, c := b.signedInAdmin(t)
+	b := setup(t, setupOpts{Role: store.RoleAdmin, Jobs: true})
+	c := b.signedInAdmin(t)
 	ctx := context.Background()
 	id := b.createPlan(t, 2)
 	b.waitJob(t, mustAccept(t, b, id, "a@example.com\nb@example.com"))

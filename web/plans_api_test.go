@@ -2,94 +2,18 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/crypto/bcrypt"
 
 	"github.com/seatplan/seatplan/handlers"
 	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/store/storetest"
 )
 
-// apiBundle is a server with running job workers and a bearer token.
-type apiBundle struct {
-	srv      *httptest.Server
-	store    *store.Store
-	token    string
-	sessions *Sessions
-}
-
-func setupAPI(t *testing.T, role store.Role, lim handlers.ListLimits) *apiBundle {
-	t.Helper()
-	ctx := context.Background()
-	st := store.New(storetest.NewPool(t))
-	st.PasswordCost = bcrypt.MinCost
-	jobs, err := NewJobClient(st, slog.New(slog.DiscardHandler), time.Minute, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := jobs.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	hashKey, blockKey := make([]byte, 64), make([]byte, 32)
-	rand.Read(hashKey)
-	rand.Read(blockKey)
-	sessions := NewSessions(hashKey, blockKey, false)
-	srv := httptest.NewServer(NewServer(Deps{
-		Store: st, Logger: slog.New(slog.DiscardHandler), TokenTTL: time.Hour,
-		Sessions: sessions,
-		Jobs:     jobs, LeaseTTL: time.Minute, Lists: lim,
-	}))
-	t.Cleanup(func() {
-		srv.Close()
-		stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		defer cancel()
-		jobs.Stop(stopCtx)
-	})
-	creds, err := st.CreateClient(ctx, "api test", role, store.SystemActor)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := st.IssueToken(ctx, creds.ClientID, creds.ClientSecret, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &apiBundle{srv: srv, store: st, token: tok.Token, sessions: sessions}
-}
-
-var defaultLimits = handlers.ListLimits{MaxBytes: 1 << 20, MaxEntries: 1000}
-
-// call sends a request with the bearer token and decodes the JSON answer.
-func (b *apiBundle) call(t *testing.T, method, path, contentType string, body io.Reader) (int, map[string]any) {
-	t.Helper()
-	req, _ := http.NewRequest(method, b.srv.URL+path, body)
-	req.Header.Set("Authorization", "Bearer "+b.token)
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	raw, _ := io.ReadAll(resp.Body)
-	if err := json.Unmarshal(raw, &out); err != nil {
-		t.Fatalf("%s %s: %d, not JSON: %s", method, path, resp.StatusCode, raw)
-	}
-	return resp.StatusCode, out
-}
-
-func (b *apiBundle) createPlan(t *testing.T, seats int) string {
+func (b *bundle) createPlan(t *testing.T, seats int) string {
 	t.Helper()
 	status, p := b.call(t, "POST", "/api/v1/plans", "application/json", strings.NewReader(fmt.Sprintf(`{"name":"Acme","seats":%d}`, seats)))
 	if status != http.StatusCreated {
@@ -99,7 +23,7 @@ func (b *apiBundle) createPlan(t *testing.T, seats int) string {
 }
 
 // waitJob polls the job until it finishes.
-func (b *apiBundle) waitJob(t *testing.T, statusURL string) map[string]any {
+func (b *bundle) waitJob(t *testing.T, statusURL string) map[string]any {
 	t.Helper()
 	var j map[string]any
 	storetest.WaitWithin(t, 30*time.Second, "job "+statusURL+" finishes", func() bool {
@@ -111,7 +35,7 @@ func (b *apiBundle) waitJob(t *testing.T, statusURL string) map[string]any {
 
 func TestAssignmentsAPI_AcceptsTextCSVAndJSONAndRunsTheJob(t *testing.T) {
 	t.Parallel()
-	b := setupAPI(t, store.RoleAdmin, defaultLimits)
+	b := setup(t, setupOpts{Role: store.RoleAdmin, Jobs: true})
 	id := b.createPlan(t, 10)
 	for _, c := range []struct{ contentType, body string }{
 		{"text/plain", "a@example.com\r\nB@example.com\n\nb@example.com\n"},
@@ -140,7 +64,7 @@ func TestAssignmentsAPI_AcceptsTextCSVAndJSONAndRunsTheJob(t *testing.T) {
 
 func TestAssignmentsAPI_JobReportsTheResult(t *testing.T) {
 	t.Parallel()
-	b := setupAPI(t, store.RoleAdmin, defaultLimits)
+	b := setup(t, setupOpts{Role: store.RoleAdmin, Jobs: true})
 	id := b.createPlan(t, 5)
 	b.waitJob(t, mustAccept(t, b, id, "a@example.com"))
 	j := b.waitJob(t, mustAccept(t, b, id, "a@example.com\nb@example.com\nB@example.com"))
@@ -151,7 +75,7 @@ func TestAssignmentsAPI_JobReportsTheResult(t *testing.T) {
 	}
 }
 
-func mustAccept(t *testing.T, b *apiBundle, planID, text string) string {
+func mustAccept(t *testing.T, b *bundle, planID, text string) string {
 	t.Helper()
 	status, body := b.call(t, "POST", "/api/v1/plans/"+planID+"/assignments", "text/plain", strings.NewReader(text))
 	if status != http.StatusAccepted {
@@ -162,7 +86,7 @@ func mustAccept(t *testing.T, b *apiBundle, planID, text string) string {
 
 func TestAssignmentsAPI_RefusalsHaveJSONErrorShapes(t *testing.T) {
 	t.Parallel()
-	b := setupAPI(t, store.RoleAdmin, handlers.ListLimits{MaxBytes: 200, MaxEntries: 3})
+	b := setup(t, setupOpts{Role: store.RoleAdmin, Jobs: true, Lists: handlers.ListLimits{MaxBytes: 200, MaxEntries: 3}})
 	id := b.createPlan(t, 2)
 	post := func(contentType, body string) (int, map[string]any) {
 		return b.call(t, "POST", "/api/v1/plans/"+id+"/assignments", contentType, strings.NewReader(body))
@@ -229,7 +153,7 @@ func TestAssignmentsAPI_RefusalsHaveJSONErrorShapes(t *testing.T) {
 
 func TestPlansAPI_PatchAndRevoke(t *testing.T) {
 	t.Parallel()
-	b := setupAPI(t, store.RoleAdmin, defaultLimits)
+	b := setup(t, setupOpts{Role: store.RoleAdmin, Jobs: true})
 	id := b.createPlan(t, 2)
 	_, before := b.call(t, "GET", "/api/v1/plans/"+id, "", nil)
 	status, after := b.call(t, "PATCH", "/api/v1/plans/"+id, "application/json", strings.NewReader(`{"seats":3}`))
@@ -249,7 +173,7 @@ func TestPlansAPI_PatchAndRevoke(t *testing.T) {
 
 func TestPlansAPI_AuthorsAreForbidden(t *testing.T) {
 	t.Parallel()
-	b := setupAPI(t, store.RoleAuthor, defaultLimits)
+	b := setup(t, setupOpts{Role: store.RoleAuthor, Jobs: true})
 	if status, body := b.call(t, "GET", "/api/v1/plans", "", nil); status != 403 || body["error"] != "forbidden" {
 		t.Errorf("%d %v", status, body)
 	}
@@ -257,7 +181,7 @@ func TestPlansAPI_AuthorsAreForbidden(t *testing.T) {
 
 func TestPlansAPI_SeatChangesTheDatabaseCannotHonourAreRefused(t *testing.T) {
 	t.Parallel()
-	b := setupAPI(t, store.RoleAdmin, defaultLimits)
+	b := setup(t, setupOpts{Role: store.RoleAdmin, Jobs: true})
 	id := b.createPlan(t, 3)
 	b.waitJob(t, mustAccept(t, b, id, "a@example.com\nb@example.com"))
 	patch := func(body string) (int, map[string]any) {
@@ -284,7 +208,7 @@ func TestPlansAPI_SeatChangesTheDatabaseCannotHonourAreRefused(t *testing.T) {
 
 func TestPlansAPI_InstancesPerLicenseIsEditableAndBounded(t *testing.T) {
 	t.Parallel()
-	b := setupAPI(t, store.RoleAdmin, defaultLimits)
+	b := setup(t, setupOpts{Role: store.RoleAdmin, Jobs: true})
 	id := b.createPlan(t, 2)
 	if status, p := b.call(t, "GET", "/api/v1/plans/"+id, "", nil); status != http.StatusOK || p["instances_per_license"] != 1.0 {
 		t.Fatalf("new plan: %d %v, want 1 instance per license", status, p["instances_per_license"])

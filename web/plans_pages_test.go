@@ -14,35 +14,9 @@ import (
 	"github.com/seatplan/seatplan/store/storetest"
 )
 
-// signedInAdmin returns a cookie-holding client signed in as an admin of b.
-func (b *apiBundle) signedInAdmin(t *testing.T) (*testBundle, *http.Client) {
-	t.Helper()
-	tb := &testBundle{srv: b.srv, store: b.store}
-	tb.person(t, "ada@example.com", store.RoleAdmin)
-	c := tb.browser(t)
-	tb.signIn(t, c, "ada@example.com", "correct horse battery")
-	return tb, c
-}
-
-func post(t *testing.T, c *http.Client, u, contentType string, body []byte, header ...string) *http.Response {
-	t.Helper()
-	req, _ := http.NewRequest("POST", u, bytes.NewReader(body))
-	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { resp.Body.Close() })
-	return resp
-}
-
 // previewList previews a pasted list on the plan page and returns the
 // preview's id, which a confirm names.
-func previewList(t *testing.T, b *apiBundle, c *http.Client, planID, text string) string {
+func previewList(t *testing.T, b *bundle, c *http.Client, planID, text string) string {
 	t.Helper()
 	form := []byte(url.Values{"emails": {text}}.Encode())
 	d := doc(t, post(t, c, b.srv.URL+"/plans/"+planID+"/assignments/preview", "application/x-www-form-urlencoded", form, "HX-Request", "true"))
@@ -66,8 +40,8 @@ func upload(t *testing.T, filename, content string) (string, []byte) {
 
 func TestPlanPage_UploadPreviewConfirmAndProgress(t *testing.T) {
 	t.Parallel()
-	b := setupAPI(t, store.RoleAdmin, defaultLimits)
-	_, c := b.signedInAdmin(t)
+	b := setup(t, setupOpts{Role: store.RoleAdmin, Jobs: true})
+	c := b.signedInAdmin(t)
 	id := b.createPlan(t, 3)
 
 	ct, body := upload(t, "list.csv", "email,name\r\n\"a@example.com\",A\r\nB@example.com,B\r\nb@example.com,B\r\nnot-an-email,X\r\n")
@@ -139,8 +113,8 @@ func TestPlanPage_UploadPreviewConfirmAndProgress(t *testing.T) {
 
 func TestPlanPage_HeldLockShowsTheBannerAndRefusesTheSubmit(t *testing.T) {
 	t.Parallel()
-	b := setupAPI(t, store.RoleAdmin, defaultLimits)
-	_, c := b.signedInAdmin(t)
+	b := setup(t, setupOpts{Role: store.RoleAdmin, Jobs: true})
+	c := b.signedInAdmin(t)
 	id := b.createPlan(t, 3)
 	holder := store.Actor{Kind: store.ActorClient, ID: "crm", Name: "CRM sync"}
 	form := []byte(url.Values{"preview": {previewList(t, b, c, id, "a@example.com")}}.Encode())
@@ -168,8 +142,8 @@ func TestPlanPage_HeldLockShowsTheBannerAndRefusesTheSubmit(t *testing.T) {
 
 func TestPlanPage_YourOwnLockShowsAsYourWorkButStillRefusesASecondSubmit(t *testing.T) {
 	t.Parallel()
-	b := setupAPI(t, store.RoleAdmin, defaultLimits)
-	_, c := b.signedInAdmin(t)
+	b := setup(t, setupOpts{Role: store.RoleAdmin, Jobs: true})
+	c := b.signedInAdmin(t)
 	id := b.createPlan(t, 3)
 	ada, err := b.store.Authenticate(context.Background(), "ada@example.com", "correct horse battery", "127.0.0.1")
 	if err != nil {
@@ -191,8 +165,8 @@ func TestPlanPage_YourOwnLockShowsAsYourWorkButStillRefusesASecondSubmit(t *test
 
 func TestPlansPage_CreateValidatesAndEditMovesTerms(t *testing.T) {
 	t.Parallel()
-	b := setupAPI(t, store.RoleAdmin, defaultLimits)
-	_, c := b.signedInAdmin(t)
+	b := setup(t, setupOpts{Role: store.RoleAdmin, Jobs: true})
+	c := b.signedInAdmin(t)
 	if d := doc(t, get(t, c, b.srv.URL+"/plans")); d.Find(`[data-testid="empty-state"]`).Length() != 1 {
 		t.Error("no empty state without plans")
 	}

@@ -3,11 +3,9 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
+	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"testing"
-	"time"
 
 	"github.com/seatplan/seatplan/handlers"
 	"github.com/seatplan/seatplan/migrations"
@@ -40,17 +38,12 @@ func probe(t *testing.T, url string) probeAnswer {
 // waitForProbe polls url until it answers status, and returns that answer.
 func waitForProbe(t *testing.T, url string, status int) probeAnswer {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		a := probe(t, url)
-		if a.status == status {
-			return a
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s kept answering %d %v, want %d", url, a.status, a.Checks, status)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	var a probeAnswer
+	storetest.WaitFor(t, fmt.Sprintf("%s to answer %d", url, status), func() bool {
+		a = probe(t, url)
+		return a.status == status
+	})
+	return a
 }
 
 // probedServer is a server whose license cache the test runs and stops.
@@ -63,18 +56,19 @@ type probedServer struct {
 
 func newProbedServer(t *testing.T) *probedServer {
 	t.Helper()
-	st := store.New(storetest.NewPool(t))
-	keyring, err := licensing.NewKeyring(licensing.GenerateKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := metrics.New(st.Pool())
-	licenses := handlers.NewLicenseCache(st, keyring)
-	licenses.ReportTo(m)
-	srv := httptest.NewServer(NewServer(Deps{Store: st, Logger: slog.New(slog.DiscardHandler), Keyring: keyring, Licenses: licenses,
-		Sessions: NewSessions(make([]byte, 64), make([]byte, 32), false), Metrics: m}))
-	t.Cleanup(srv.Close)
-	return &probedServer{url: srv.URL, st: st, licenses: licenses, metrics: m}
+	p := &probedServer{}
+	b := setup(t, setupOpts{Deps: func(st *store.Store, d *Deps) {
+		keyring, err := licensing.NewKeyring(licensing.GenerateKey())
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.metrics = metrics.New(st.Pool())
+		p.licenses = handlers.NewLicenseCache(st, keyring)
+		p.licenses.ReportTo(p.metrics)
+		d.Keyring, d.Licenses, d.Metrics = keyring, p.licenses, p.metrics
+	}})
+	p.url, p.st = b.srv.URL, b.store
+	return p
 }
 
 // listenerUp reads seatplan_license_listener_up as /metrics would serve it.

@@ -3,13 +3,10 @@ package web
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -18,35 +15,10 @@ import (
 
 	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/store/licensing"
-	"github.com/seatplan/seatplan/store/storetest"
 )
 
-// send makes one request with the bearer token and extra header pairs, and
-// returns the answer with its body read.
-func (b *apiBundle) send(t *testing.T, method, path, body string, header ...string) (*http.Response, []byte) {
-	t.Helper()
-	req, _ := http.NewRequest(method, b.srv.URL+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+b.token)
-	if body != "" {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, raw
-}
-
 // blockVersion reads a block's current version over the API.
-func (b *apiBundle) blockVersion(t *testing.T, path string) string {
+func (b *bundle) blockVersion(t *testing.T, path string) string {
 	t.Helper()
 	resp, raw := b.send(t, "GET", path, "")
 	var blk struct {
@@ -62,9 +34,9 @@ func (b *apiBundle) blockVersion(t *testing.T, path string) string {
 }
 
 // setupBlockAPI is an author client on a course with one chapter.
-func setupBlockAPI(t *testing.T) (*apiBundle, string, string) {
+func setupBlockAPI(t *testing.T) (*bundle, string, string) {
 	t.Helper()
-	b := setupAPI(t, store.RoleAuthor, defaultLimits)
+	b := setup(t, setupOpts{Role: store.RoleAuthor, Jobs: true})
 	status, course := b.call(t, "POST", "/api/v1/courses", "application/json", strings.NewReader(`{"key":"course-v1:RFC+9110","title":"Conditional requests"}`))
 	if status != http.StatusCreated {
 		t.Fatalf("create course: %d %v", status, course)
@@ -159,7 +131,7 @@ func TestBlockAPI_GetAnswers304ForItsTag(t *testing.T) {
 
 func TestRoutes_KnownPathWithAnotherMethodIs405WithAllow(t *testing.T) {
 	t.Parallel()
-	b := setupAPI(t, store.RoleAdmin, defaultLimits)
+	b := setup(t, setupOpts{Role: store.RoleAdmin, Jobs: true})
 	resp, raw := b.send(t, "PUT", "/api/v1/plans", `{}`)
 	var body struct{ Error, Message string }
 	json.Unmarshal(raw, &body)
@@ -191,7 +163,7 @@ func TestRoutes_KnownPathWithAnotherMethodIs405WithAllow(t *testing.T) {
 
 func TestAuthorization_SchemeIsCaseInsensitive(t *testing.T) {
 	t.Parallel()
-	b := setupAPI(t, store.RoleAdmin, defaultLimits)
+	b := setup(t, setupOpts{Role: store.RoleAdmin, Jobs: true})
 	for _, scheme := range []string{"Bearer", "bearer", "BEARER", "bEaReR"} {
 		resp, raw := b.send(t, "GET", "/api/v1/me", "", "Authorization", scheme+" "+b.token)
 		if resp.StatusCode != http.StatusOK {
@@ -207,11 +179,8 @@ func TestAuthorization_SchemeIsCaseInsensitive(t *testing.T) {
 
 func TestOAuthToken_ErrorsFollowRFC6749(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	creds, err := b.store.CreateClient(context.Background(), "sync", store.RoleAuthor, store.SystemActor)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := setup(t, setupOpts{})
+	creds := b.apiClient(t, "sync", store.RoleAuthor)
 	basic := func(req *http.Request) { req.SetBasicAuth(creds.ClientID, creds.ClientSecret) }
 	tests := []struct {
 		name        string
@@ -265,15 +234,12 @@ func TestOAuthToken_ErrorsFollowRFC6749(t *testing.T) {
 
 func TestLicenseSigningKey_IsAJWKSetWithAnETag(t *testing.T) {
 	t.Parallel()
-	st := store.New(storetest.NewPool(t))
 	keyring, err := licensing.NewKeyring(licensing.GenerateKey())
 	if err != nil {
 		t.Fatal(err)
 	}
-	hashKey, blockKey := make([]byte, 64), make([]byte, 32)
-	srv := httptest.NewServer(NewServer(Deps{Store: st, Logger: slog.New(slog.DiscardHandler), Keyring: keyring,
-		Sessions: NewSessions(hashKey, blockKey, false)}))
-	t.Cleanup(srv.Close)
+	b := setup(t, setupOpts{Deps: func(_ *store.Store, d *Deps) { d.Keyring = keyring }})
+	srv := b.srv
 
 	resp, err := http.Get(srv.URL + "/api/v1/license-signing-key")
 	if err != nil {
@@ -304,7 +270,7 @@ func TestLicenseSigningKey_IsAJWKSetWithAnETag(t *testing.T) {
 
 func TestCompression_PagesJSONAndStaticAssetsAreGzipped(t *testing.T) {
 	t.Parallel()
-	b := setupAPI(t, store.RoleAdmin, defaultLimits)
+	b := setup(t, setupOpts{Role: store.RoleAdmin, Jobs: true})
 	for i := range 20 {
 		b.createPlan(t, i+1)
 	}

@@ -3,106 +3,21 @@ package web
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/PuerkitoBio/goquery"
-	"golang.org/x/crypto/bcrypt"
-
-	"github.com/seatplan/seatplan/handlers/apitest"
 	"github.com/seatplan/seatplan/store"
-	"github.com/seatplan/seatplan/store/storetest"
 )
-
-func TestMain(m *testing.M) { storetest.Main(m, apitest.CheckDefaultTransport()) }
-
-type testBundle struct {
-	srv   *httptest.Server
-	store *store.Store
-}
-
-func setup(t *testing.T) *testBundle { return setupWith(t, false) }
-
-// setupWith starts the server; secureCookies is what production mode sets.
-func setupWith(t *testing.T, secureCookies bool) *testBundle {
-	t.Helper()
-	st := store.New(storetest.NewPool(t))
-	st.PasswordCost = bcrypt.MinCost
-	hashKey, blockKey := make([]byte, 64), make([]byte, 32)
-	rand.Read(hashKey)
-	rand.Read(blockKey)
-	srv := httptest.NewServer(NewServer(Deps{
-		Store: st, Logger: slog.New(slog.DiscardHandler), TokenTTL: time.Hour,
-		Sessions: NewSessions(hashKey, blockKey, secureCookies),
-	}))
-	t.Cleanup(srv.Close)
-	return &testBundle{srv: srv, store: st}
-}
-
-// browser is an HTTP client with cookies that does not follow redirects,
-// so tests see each answer.
-func (b *testBundle) browser(t *testing.T) *http.Client {
-	jar, _ := cookiejar.New(nil)
-	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-}
-
-func (b *testBundle) person(t *testing.T, email string, role store.Role) {
-	t.Helper()
-	if _, err := b.store.CreatePerson(context.Background(), store.NewPerson{Email: email, Role: role, Password: "correct horse battery"}, store.SystemActor); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func (b *testBundle) signIn(t *testing.T, c *http.Client, email, password string) *http.Response {
-	t.Helper()
-	req, _ := http.NewRequest("POST", b.srv.URL+"/login", strings.NewReader(url.Values{"email": {email}, "password": {password}, "next": {"/audit"}}.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { resp.Body.Close() })
-	return resp
-}
-
-func get(t *testing.T, c *http.Client, u string, header ...string) *http.Response {
-	t.Helper()
-	req, _ := http.NewRequest("GET", u, nil)
-	req.Header.Set("Accept", "text/html")
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { resp.Body.Close() })
-	return resp
-}
-
-func doc(t *testing.T, resp *http.Response) *goquery.Document {
-	t.Helper()
-	d, err := goquery.NewDocumentFromReader(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
 
 func TestPages_AnonymousIsSentToSignIn(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	b := setup(t, setupOpts{})
 	resp := get(t, b.browser(t), b.srv.URL+"/audit?q=x")
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login?next=%2Faudit%3Fq%3Dx" {
 		t.Errorf("got %d to %q, want 303 to the login page with next", resp.StatusCode, resp.Header.Get("Location"))
@@ -111,7 +26,7 @@ func TestPages_AnonymousIsSentToSignIn(t *testing.T) {
 
 func TestLogin_SignsInAndLogoutRevokesTheSessionOnTheServer(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	b := setup(t, setupOpts{})
 	b.person(t, "ada@example.com", store.RoleAdmin)
 	c := b.browser(t)
 
@@ -155,7 +70,7 @@ func TestLogin_SignsInAndLogoutRevokesTheSessionOnTheServer(t *testing.T) {
 
 func TestLogin_WrongPasswordAndUnknownEmailLookTheSame(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	b := setup(t, setupOpts{})
 	b.person(t, "ada@example.com", store.RoleAdmin)
 	wrong := b.signIn(t, b.browser(t), "ada@example.com", "nope nope nope")
 	unknown := b.signIn(t, b.browser(t), "eve@example.com", "nope nope nope")
@@ -171,7 +86,7 @@ func TestLogin_WrongPasswordAndUnknownEmailLookTheSame(t *testing.T) {
 
 func TestLogin_RateLimitedAfterRepeatedFailures(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	b := setup(t, setupOpts{})
 	b.person(t, "ada@example.com", store.RoleAdmin)
 	var last int
 	for range 6 {
@@ -184,7 +99,7 @@ func TestLogin_RateLimitedAfterRepeatedFailures(t *testing.T) {
 
 func TestPages_RolesAreEnforced(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	b := setup(t, setupOpts{})
 	b.person(t, "arthur@example.com", store.RoleAuthor)
 	c := b.browser(t)
 	b.signIn(t, c, "arthur@example.com", "correct horse battery")
@@ -199,7 +114,7 @@ func TestPages_RolesAreEnforced(t *testing.T) {
 
 func TestCrossOriginProtection_RefusesCrossSitePosts(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	b := setup(t, setupOpts{})
 	b.person(t, "ada@example.com", store.RoleAdmin)
 	req, _ := http.NewRequest("POST", b.srv.URL+"/login", strings.NewReader("email=ada%40example.com&password=correct+horse+battery"))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -216,7 +131,7 @@ func TestCrossOriginProtection_RefusesCrossSitePosts(t *testing.T) {
 
 func TestSecurityHeaders_OnEveryAnswer(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	b := setup(t, setupOpts{})
 	for _, path := range []string{"/login", "/nope", "/api/v1/me"} {
 		resp := get(t, b.browser(t), b.srv.URL+path)
 		h := resp.Header
@@ -255,16 +170,9 @@ func (b *syncBuffer) lines() []map[string]any {
 
 func TestLogRequests_AnErrorLogCarriesTheRequestIDOfItsAccessLine(t *testing.T) {
 	t.Parallel()
-	pool := storetest.NewPool(t)
-	var logs syncBuffer
-	hashKey, blockKey := make([]byte, 64), make([]byte, 32)
-	srv := httptest.NewServer(NewServer(Deps{
-		Store: store.New(pool), Logger: slog.New(slog.NewJSONHandler(&logs, nil)), TokenTTL: time.Hour,
-		Sessions: NewSessions(hashKey, blockKey, false),
-	}))
-	t.Cleanup(srv.Close)
-	pool.Close() // every query now fails: a 500 that logs why
-	req, _ := http.NewRequest("GET", srv.URL+"/api/v1/me", nil)
+	b, logs := loggedServer(t)
+	b.store.Pool().Close() // every query now fails: a 500 that logs why
+	req, _ := http.NewRequest("GET", b.srv.URL+"/api/v1/me", nil)
 	req.Header.Set("Authorization", "Bearer some-token")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -289,7 +197,7 @@ func TestLogRequests_AnErrorLogCarriesTheRequestIDOfItsAccessLine(t *testing.T) 
 
 func TestNotFound_PageForBrowsersJSONForTheAPI(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	b := setup(t, setupOpts{})
 	page := get(t, b.browser(t), b.srv.URL+"/no/such/page")
 	if page.StatusCode != http.StatusNotFound || doc(t, page).Find(`[data-testid="error-page"]`).Length() != 1 {
 		t.Errorf("unknown page: %d or no styled error page", page.StatusCode)
@@ -304,7 +212,7 @@ func TestNotFound_PageForBrowsersJSONForTheAPI(t *testing.T) {
 
 func TestAPI_RequiresABearerToken(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	b := setup(t, setupOpts{})
 	resp := get(t, b.browser(t), b.srv.URL+"/api/v1/me", "Authorization", "Bearer made-up")
 	var body struct{ Error string }
 	json.NewDecoder(resp.Body).Decode(&body)
@@ -315,11 +223,8 @@ func TestAPI_RequiresABearerToken(t *testing.T) {
 
 func TestOAuthToken_ClientCredentialsByBasicAndForm(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	creds, err := b.store.CreateClient(context.Background(), "sync", store.RoleAuthor, store.SystemActor)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := setup(t, setupOpts{})
+	creds := b.apiClient(t, "sync", store.RoleAuthor)
 	post := func(form url.Values, basic bool) (*http.Response, map[string]any) {
 		req, _ := http.NewRequest("POST", b.srv.URL+"/oauth/token", strings.NewReader(form.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -356,7 +261,7 @@ func TestOAuthToken_ClientCredentialsByBasicAndForm(t *testing.T) {
 
 func TestFlash_ShownOnceOnTheNextPage(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	b := setup(t, setupOpts{})
 	b.person(t, "sam@example.com", store.RoleSupport)
 	c := b.browser(t)
 	b.signIn(t, c, "sam@example.com", "correct horse battery")
@@ -384,7 +289,7 @@ func TestFlash_ShownOnceOnTheNextPage(t *testing.T) {
 
 func TestChangePassword_EndsOtherSessionsKeepsThisOne(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	b := setup(t, setupOpts{})
 	b.person(t, "ada@example.com", store.RoleAdmin)
 	laptop, phone := b.browser(t), b.browser(t)
 	b.signIn(t, laptop, "ada@example.com", "correct horse battery")
@@ -412,7 +317,7 @@ func TestChangePassword_EndsOtherSessionsKeepsThisOne(t *testing.T) {
 
 func TestAuditPage_HtmxGetsOnlyTheFilteredResults(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	b := setup(t, setupOpts{})
 	b.person(t, "sam@example.com", store.RoleSupport)
 	b.person(t, "zoe@example.com", store.RoleAuthor)
 	c := b.browser(t)
@@ -439,7 +344,7 @@ func TestAuditPage_HtmxGetsOnlyTheFilteredResults(t *testing.T) {
 func TestSessionCookie_SecureOnlyOutsideDevelopment(t *testing.T) {
 	t.Parallel()
 	for _, secure := range []bool{false, true} {
-		b := setupWith(t, secure)
+		b := setup(t, setupOpts{SecureCookies: secure})
 		b.person(t, "ada@example.com", store.RoleAdmin)
 		cookie := b.signIn(t, b.browser(t), "ada@example.com", "correct horse battery").Header.Get("Set-Cookie")
 		if got := strings.Contains(cookie, "; Secure"); got != secure {

@@ -205,18 +205,6 @@ func (s *statusRecorder) last() int {
 	return s.statuses[len(s.statuses)-1]
 }
 
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 func TestInstanceClient_AgainstTheRealServer(t *testing.T) {
 	t.Parallel()
 	getenv := testEnv(t)
@@ -232,7 +220,7 @@ func TestInstanceClient_AgainstTheRealServer(t *testing.T) {
 		t.Fatalf("activated license: %+v", lic.Claims)
 	}
 	rec := &statusRecorder{}
-	clock := &testClock{now: time.Now()}
+	clock := storetest.NewClock()
 	c, err := instance.Open(instance.Config{ServerURL: s.URL, ActivationID: id, Secret: secret,
 		StatePath: filepath.Join(t.TempDir(), "license.json"), HTTPClient: &http.Client{Transport: rec}, Now: clock.Now})
 	if err != nil {

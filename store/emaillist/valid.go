@@ -10,10 +10,11 @@ import (
 )
 
 // Limits of a practical addr-spec (RFC 5321 §4.5.3.1): what mail servers accept, not all RFC 5322 allows.
+// MaxAddressLength is the longest address accepted anywhere, in a list or as a person's sign-in.
 const (
-	maxAddressLen = 254
-	maxLocalLen   = 64
-	maxLabelLen   = 63
+	MaxAddressLength = 254
+	maxLocalLen      = 64
+	maxLabelLen      = 63
 )
 
 // Internationalized domains are compared in the ASCII form that DNS looks up, so one address
@@ -140,8 +141,8 @@ func canonical(s string) (string, string) {
 		}
 	}
 	switch {
-	case len(s) > maxAddressLen && (!nonASCII || len(s) > utf8.UTFMax*maxAddressLen):
-		return "", fmt.Sprintf("longer than %d characters", maxAddressLen)
+	case len(s) > MaxAddressLength && (!nonASCII || len(s) > utf8.UTFMax*MaxAddressLength):
+		return "", fmt.Sprintf("longer than %d characters", MaxAddressLength)
 	case space:
 		return "", "contains spaces"
 	case at < 0:
@@ -163,8 +164,8 @@ func canonical(s string) (string, string) {
 		return "", reason
 	case ascii == domain:
 		return strings.ToLower(s), "" // one allocation at most: lists run to 100,000 addresses
-	case len(local)+1+len(ascii) > maxAddressLen:
-		return "", fmt.Sprintf("longer than %d characters", maxAddressLen)
+	case len(local)+1+len(ascii) > MaxAddressLength:
+		return "", fmt.Sprintf("longer than %d characters", MaxAddressLength)
 	}
 	return strings.ToLower(local + "@" + ascii), ""
 }

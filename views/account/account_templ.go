@@ -10,15 +10,15 @@ import templruntime "github.com/a-h/templ/runtime"
 
 import "github.com/seatplan/seatplan/views/layout"
 
-// View is the account page: who is signed in and the password form.
-type View struct {
+// AccountView is the account page: who is signed in and the password form.
+type AccountView struct {
 	Base  layout.Base
 	Email string
 	Role  string
 	Error string
 }
 
-func AccountPage(v View) templ.Component {
+func AccountPage(v AccountView) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

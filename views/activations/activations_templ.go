@@ -41,15 +41,15 @@ type InstancesView struct {
 	CanManage bool
 }
 
-// PageView is the list on a page of its own, for a request without htmx.
-type PageView struct {
+// InstancesPageView is the list on a page of its own, for a request without htmx.
+type InstancesPageView struct {
 	Base      layout.Base
 	PlanName  string
 	PlanURL   string
 	Instances InstancesView
 }
 
-func InstancesPage(v PageView) templ.Component {
+func InstancesPage(v InstancesPageView) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

@@ -52,7 +52,7 @@ func TestInstances_ListsEachInstanceWithItsLastCheckIn(t *testing.T) {
 
 func TestInstances_EmptyPlanSaysHowInstancesAppear(t *testing.T) {
 	t.Parallel()
-	doc := viewtest.Render(t, activations.InstancesPage(activations.PageView{
+	doc := viewtest.Render(t, activations.InstancesPage(activations.InstancesPageView{
 		Base: layout.Base{Title: "Instances"}, PlanName: "Campus", PlanURL: "/plans/p1",
 	}))
 	viewtest.AssertCSPSafe(t, doc)

@@ -47,9 +47,9 @@ func ActionLabel(code string) string {
 	return strings.ToUpper(l[:1]) + l[1:]
 }
 
-// PageView is the audit page: the current filters, the choices for the
+// AuditView is the audit page: the current filters, the choices for the
 // action filter, one page of rows, and links to its neighbours.
-type PageView struct {
+type AuditView struct {
 	Base      layout.Base
 	Q, Action string
 	Actions   []string
@@ -57,4 +57,4 @@ type PageView struct {
 	Pager     layout.Pager
 }
 
-func (v PageView) filtered() bool { return v.Q != "" || v.Action != "" }
+func (v AuditView) filtered() bool { return v.Q != "" || v.Action != "" }

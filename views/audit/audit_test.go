@@ -11,9 +11,9 @@ import (
 
 const hostile = `<script>alert(1)</script>`
 
-func pageView() audit.PageView {
+func pageView() audit.AuditView {
 	at := time.Date(2025, 3, 4, 10, 15, 0, 0, time.UTC)
-	return audit.PageView{
+	return audit.AuditView{
 		Base:    layout.Base{Title: "Audit log", User: &layout.User{Name: "Sam", Role: "support"}},
 		Action:  "plan.update",
 		Actions: []string{"lock.release", "plan.update"},
@@ -95,7 +95,7 @@ func TestAuditResults_EmptyState(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			doc := viewtest.Render(t, audit.AuditResults(audit.PageView{Q: tt.q, Action: tt.action}))
+			doc := viewtest.Render(t, audit.AuditResults(audit.AuditView{Q: tt.q, Action: tt.action}))
 			if viewtest.ByTestID(doc, "audit-table").Length() != 0 {
 				t.Error("empty results render a table")
 			}

@@ -3,14 +3,13 @@
 package courses
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/seatplan/seatplan/views/layout"
 )
 
-// ListView is the courses a person may see.
-type ListView struct {
+// CoursesView is the courses a person may see.
+type CoursesView struct {
 	Base      layout.Base
 	Courses   []CourseRow
 	CanCreate bool
@@ -290,14 +289,7 @@ func insideText(n int) string {
 	if n == 0 {
 		return ""
 	}
-	return " and the " + plural(n, "block", "blocks") + " inside it"
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + many
+	return " and the " + layout.Plural(n, "block", "blocks") + " inside it"
 }
 
 // sourceBadge reuses the status badge colours for the four sources.

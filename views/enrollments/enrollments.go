@@ -17,8 +17,8 @@ type CourseRow struct {
 	Enrolled   int
 }
 
-// IndexView is the enrollments page: the upload form and the courses.
-type IndexView struct {
+// EnrollmentsView is the enrollments page: the upload form and the courses.
+type EnrollmentsView struct {
 	Base    layout.Base
 	Paste   string // what was pasted, kept when the list is refused
 	Error   string // why the list was refused

@@ -75,7 +75,7 @@ func TestPlanCourses_IsOneSwappableSection(t *testing.T) {
 func TestUploadForm_KeepsAListStartingWithABlankLineUnchanged(t *testing.T) {
 	t.Parallel()
 	source := "\n\na@example.com,cs101\n"
-	doc := viewtest.Render(t, enrollments.IndexPage(enrollments.IndexView{Paste: source, Error: "bad", CanEnroll: true}))
+	doc := viewtest.Render(t, enrollments.EnrollmentsPage(enrollments.EnrollmentsView{Paste: source, Error: "bad", CanEnroll: true}))
 	if got := viewtest.ByTestID(doc, "enroll-paste").Text(); got != source {
 		t.Errorf("the paste box holds %q, want %q", got, source)
 	}

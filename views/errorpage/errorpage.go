@@ -7,11 +7,11 @@ import (
 	"github.com/seatplan/seatplan/views/layout"
 )
 
-// View is an error page. Title overrides the heading chosen for Status;
+// ErrorView is an error page. Title overrides the heading chosen for Status;
 // Message is already safe to show (no internal details). Reference is the
 // request's id, which a person quotes to support and support finds in the
 // logs.
-type View struct {
+type ErrorView struct {
 	Base      layout.Base
 	Status    int
 	Title     string
@@ -30,7 +30,7 @@ var friendlyHeadings = map[int]string{
 	http.StatusServiceUnavailable:  "Seatplan is briefly unavailable",
 }
 
-func (v View) heading() string {
+func (v ErrorView) heading() string {
 	if v.Title != "" {
 		return v.Title
 	}

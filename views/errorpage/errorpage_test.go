@@ -12,13 +12,13 @@ func TestErrorPage(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name        string
-		view        errorpage.View
+		view        errorpage.ErrorView
 		wantHeading string
 	}{
-		{"NotFound", errorpage.View{Status: 404}, "Page not found"},
-		{"Internal", errorpage.View{Status: 500}, "Something went wrong"},
-		{"OtherStatusUsesItsText", errorpage.View{Status: 413}, "Request Entity Too Large"},
-		{"TitleOverrides", errorpage.View{Status: 404, Title: "No such plan"}, "No such plan"},
+		{"NotFound", errorpage.ErrorView{Status: 404}, "Page not found"},
+		{"Internal", errorpage.ErrorView{Status: 500}, "Something went wrong"},
+		{"OtherStatusUsesItsText", errorpage.ErrorView{Status: 413}, "Request Entity Too Large"},
+		{"TitleOverrides", errorpage.ErrorView{Status: 404, Title: "No such plan"}, "No such plan"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,7 +42,7 @@ func TestErrorPage(t *testing.T) {
 func TestErrorPage_ShowsStatusAndEscapedMessage(t *testing.T) {
 	t.Parallel()
 	msg := `There is nothing at /<script>alert(1)</script>.`
-	doc := viewtest.Render(t, errorpage.ErrorPage(errorpage.View{
+	doc := viewtest.Render(t, errorpage.ErrorPage(errorpage.ErrorView{
 		Base:    layout.Base{Title: "Not found"},
 		Status:  404,
 		Message: msg,
@@ -58,11 +58,11 @@ func TestErrorPage_ShowsStatusAndEscapedMessage(t *testing.T) {
 
 func TestErrorPage_ShowsTheReferenceToQuoteToSupport(t *testing.T) {
 	t.Parallel()
-	doc := viewtest.Render(t, errorpage.ErrorPage(errorpage.View{Status: 500, Reference: "01JREF"}))
+	doc := viewtest.Render(t, errorpage.ErrorPage(errorpage.ErrorView{Status: 500, Reference: "01JREF"}))
 	if got := viewtest.ByTestID(doc, "error-reference").Text(); got != "01JREF" {
 		t.Errorf("reference = %q", got)
 	}
-	doc = viewtest.Render(t, errorpage.ErrorPage(errorpage.View{Status: 500}))
+	doc = viewtest.Render(t, errorpage.ErrorPage(errorpage.ErrorView{Status: 500}))
 	if viewtest.ByTestID(doc, "error-reference").Length() != 0 {
 		t.Error("a reference shown without one")
 	}

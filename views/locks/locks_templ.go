@@ -25,14 +25,14 @@ type Row struct {
 	ExpiresInSeconds      int
 }
 
-// PageView is the locks page.
-type PageView struct {
+// LocksView is the locks page.
+type LocksView struct {
 	Base       layout.Base
 	Rows       []Row
 	CanRelease bool
 }
 
-func LocksPage(v PageView) templ.Component {
+func LocksPage(v LocksView) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -83,7 +83,7 @@ func LocksPage(v PageView) templ.Component {
 	})
 }
 
-func LockTable(v PageView) templ.Component {
+func LockTable(v LocksView) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {

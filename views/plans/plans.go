@@ -12,8 +12,8 @@ import (
 	"github.com/seatplan/seatplan/views/paths"
 )
 
-// ListView is the plans page: a search, one page of plans, a create form.
-type ListView struct {
+// PlansView is the plans page: a search, one page of plans, a create form.
+type PlansView struct {
 	Base   layout.Base
 	Q      string
 	Rows   []Row
