@@ -13,8 +13,8 @@ import (
 // written both ways counts once; a person reads the domain as it is written.
 func TestPages_ShowInternationalizedDomainsInUnicode(t *testing.T) {
 	t.Parallel()
-	b := setupAPI(t, store.RoleAdmin, defaultLimits)
-	_, c := b.signedInAdmin(t)
+	b := setup(t, setupOpts{})
+	c := b.signedInAdmin(t)
 	ctx := context.Background()
 	const stored, shown = "anna@xn--bcher-kva.de", "anna@bücher.de"
 
