@@ -349,7 +349,7 @@ func AssignLicensesPage(st assignmentPages, q JobQueue, lim ListLimits, ttl time
 			http.Redirect(w, r, paths.PlanAssignment(id, job.ID), http.StatusSeeOther)
 			return
 		}
-		jv, err := jobView(r.Context(), st, st, id, job.ID, now())
+		jv, err := jobView(r.Context(), st, st, id, job.ID, now(), mustActor(r))
 		if err != nil {
 			Fail(w, r, err)
 			return
@@ -364,7 +364,39 @@ func AssignLicensesPage(st assignmentPages, q JobQueue, lim ListLimits, ttl time
 // JobProgressPage is the fragment the progress bar polls.
 func JobProgressPage(st assignmentPages, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		jv, err := jobView(r.Context(), st, st, r.PathValue("id"), r.PathValue("job"), now())
+		jv, err := jobView(r.Context(), st, st, r.PathValue("id"), r.PathValue("job"), now(), mustActor(r))
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		renderProgress(w, r, http.StatusOK, jv)
+	})
+}
+
+type jobCancelPages interface {
+	assignmentPages
+	jobCanceller
+}
+
+// CancelJobPage is the progress bar's Cancel: a queued job fails at once, a
+// running one at its next step, changing nothing either way. It answers
+// with the progress bar (htmx), or sends the browser to the job's page.
+func CancelJobPage(st jobCancelPages, now func() time.Time) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		planID, jobID := r.PathValue("id"), r.PathValue("job")
+		if _, err := planJob(r.Context(), st, planID, jobID); err != nil {
+			Fail(w, r, err)
+			return
+		}
+		if _, err := st.CancelJob(r.Context(), jobID, mustActor(r)); err != nil {
+			Fail(w, r, err)
+			return
+		}
+		if !isHTMX(r) {
+			http.Redirect(w, r, paths.PlanAssignment(planID, jobID), http.StatusSeeOther)
+			return
+		}
+		jv, err := jobView(r.Context(), st, st, planID, jobID, now(), mustActor(r))
 		if err != nil {
 			Fail(w, r, err)
 			return
@@ -387,17 +419,29 @@ type planReader interface {
 	Plan(ctx context.Context, id string) (store.Plan, error)
 }
 
-func jobView(ctx context.Context, st planReader, jobs jobReader, planID, jobID string, now time.Time) (plans.JobView, error) {
+// planJob returns a job of the plan; any other job is not found here.
+func planJob(ctx context.Context, jobs jobReader, planID, jobID string) (store.Job, error) {
 	j, err := jobs.Job(ctx, jobID)
+	if err != nil {
+		return store.Job{}, err
+	}
+	if j.SubjectType != "plan" || j.SubjectID != planID {
+		return store.Job{}, store.Errorf(store.ENotFound, "Plan %s has no job %q.", planID, jobID)
+	}
+	return j, nil
+}
+
+// jobView is a plan's job as viewer sees it: admins may cancel it while it runs.
+func jobView(ctx context.Context, st planReader, jobs jobReader, planID, jobID string, now time.Time, viewer store.Actor) (plans.JobView, error) {
+	j, err := planJob(ctx, jobs, planID, jobID)
 	if err != nil {
 		return plans.JobView{}, err
 	}
-	if j.SubjectType != "plan" || j.SubjectID != planID {
-		return plans.JobView{}, store.Errorf(store.ENotFound, "Plan %s has no job %q.", planID, jobID)
-	}
 	v := plans.JobView{PlanID: planID, ID: j.ID, Status: string(j.Status), Done: j.Done, Total: j.Total,
 		Finished: j.Finished(), Failed: j.Status == store.JobFailed, Error: j.Error,
-		Interrupted: j.Interrupted, Interruption: j.Interruption, Left: timeLeft(j, now)}
+		Interrupted: j.Interrupted, Interruption: j.Interruption, Left: timeLeft(j, now),
+		Cancelled: j.Cancelled(), Cancelling: j.CancelRequestedAt != nil && !j.Finished(), CancelledBy: j.CancelledBy}
+	v.CanCancel = !v.Finished && !v.Cancelling && viewer.Is(store.RoleAdmin)
 	if j.Status == store.JobSucceeded {
 		var res store.AssignmentResult
 		if err := json.Unmarshal(j.Result, &res); err != nil {

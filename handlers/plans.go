@@ -230,7 +230,7 @@ func PlanPage(st planPages, jobs jobReader, now func() time.Time) http.Handler {
 			return
 		}
 		if id := r.URL.Query().Get("job"); id != "" {
-			jv, err := jobView(r.Context(), st, jobs, r.PathValue("id"), id, now())
+			jv, err := jobView(r.Context(), st, jobs, r.PathValue("id"), id, now(), mustActor(r))
 			if err != nil {
 				Fail(w, r, err)
 				return

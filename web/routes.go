@@ -62,6 +62,7 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /plans/{id}/assignments/previews/{preview}", admin(handlers.AssignmentPreviewPage(st, d.Lists, st.Now)))
 	mux.Handle("POST /plans/{id}/assignments", admin(handlers.AssignLicensesPage(st, d.Jobs, d.Lists, d.LeaseTTL, st.Now)))
 	mux.Handle("GET /plans/{id}/jobs/{job}", staff(handlers.JobProgressPage(st, st.Now)))
+	mux.Handle("POST /plans/{id}/jobs/{job}/cancel", admin(handlers.CancelJobPage(st, st.Now)))
 	mux.Handle("GET /plans/{id}/lock", staff(handlers.PlanLock(st, st.Now)))
 	mux.Handle("POST /locks/{name}/release", staff(handlers.ReleaseLockPage(st, sess)))
 	mux.Handle("GET /plans/{id}/instances", staff(handlers.PlanInstancesPage(st)))
@@ -111,6 +112,7 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /api/v1/license-signing-key", handlers.LicenseSigningKey(d.Keyring))
 
 	mux.Handle("GET /api/v1/jobs/{id}", anyClient(handlers.JobStatus(st)))
+	mux.Handle("POST /api/v1/jobs/{id}/cancel", anyClient(handlers.CancelJobAPI(st)))
 
 	mux.Handle("GET /api/v1/plans", staffClient(handlers.ListPlansAPI(st)))
 	mux.Handle("POST /api/v1/plans", adminClient(handlers.CreatePlanAPI(st)))

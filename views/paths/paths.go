@@ -51,6 +51,9 @@ func InstanceDeactivate(planID, activationID string) string {
 // PlanJob is a job's progress fragment on its plan.
 func PlanJob(planID, jobID string) string { return Plan(planID) + "/jobs/" + seg(jobID) }
 
+// PlanJobCancel cancels a plan's job.
+func PlanJobCancel(planID, jobID string) string { return PlanJob(planID, jobID) + "/cancel" }
+
 // PlanAssignment is the plan's page following an assignment job.
 func PlanAssignment(planID, jobID string) string {
 	return withQuery(Plan(planID), url.Values{"job": {jobID}}) + "#assignment"

@@ -182,6 +182,11 @@ type JobView struct {
 	Interruption string
 	// Left is the estimated time still needed; zero when unknown.
 	Left time.Duration
+	// Cancelled: CancelledBy cancelled the job, and it failed for that;
+	// Cancelling: they did, and it stops at its next step. CanCancel shows
+	// the Cancel button.
+	Cancelled, Cancelling, CanCancel bool
+	CancelledBy                      string
 }
 
 // leftText says how long the job still needs, roughly.
