@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -408,9 +409,16 @@ func CancelJobPage(st jobCancelPages, now func() time.Time) http.Handler {
 // renderProgress answers the progress bar. Once the job has finished, the
 // rest of the page (utilization, licenses) is older than the job, so htmx
 // reloads it at the job's own URL, which shows the result without polling.
+// A page at that URL already is reloaded: sent there again, the browser
+// would only move to its fragment.
 func renderProgress(w http.ResponseWriter, r *http.Request, status int, jv plans.JobView) {
 	if jv.Finished {
-		w.Header().Set("HX-Redirect", paths.PlanAssignment(jv.PlanID, jv.ID))
+		cur, err := url.Parse(r.Header.Get("HX-Current-URL"))
+		if err == nil && cur.Path == paths.Plan(jv.PlanID) && cur.Query().Get("job") == jv.ID {
+			w.Header().Set("HX-Refresh", "true")
+		} else {
+			w.Header().Set("HX-Redirect", paths.PlanAssignment(jv.PlanID, jv.ID))
+		}
 	}
 	render(w, r, status, plans.Progress(jv))
 }
