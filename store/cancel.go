@@ -12,6 +12,7 @@ import (
 var nothingChanged = map[string]string{
 	JobAssignLicenses: "nothing was assigned",
 	JobImportCourse:   "nothing was imported",
+	JobRevokeLicenses: "nothing was revoked",
 }
 
 // cancelMessage is the error a cancelled job ends with.
@@ -108,7 +109,8 @@ var errFinished = errors.New("job finished")
 func jobLease(ctx context.Context, q querier, jobID string) (Lock, error) {
 	var l Lock
 	err := q.QueryRow(ctx, `SELECT lock_name, lease_id FROM assignments WHERE job_id = $1
-		UNION ALL SELECT lock_name, lease_id FROM course_imports WHERE job_id = $1`, jobID).Scan(&l.Name, &l.LeaseID)
+		UNION ALL SELECT lock_name, lease_id FROM course_imports WHERE job_id = $1
+		UNION ALL SELECT lock_name, lease_id FROM revocations WHERE job_id = $1`, jobID).Scan(&l.Name, &l.LeaseID)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return Lock{}, fmt.Errorf("read the lease of job %s: %w", jobID, err)
 	}
@@ -128,8 +130,11 @@ func cancelAtOnce(ctx context.Context, tx pgx.Tx, j Job, lease Lock) error {
 	if err := failJob(ctx, tx, j.ID, cancelMessage(j.Kind, j.CancelledBy)); err != nil {
 		return err
 	}
-	if j.Kind == JobAssignLicenses {
+	switch j.Kind {
+	case JobAssignLicenses:
 		return dropAssignmentList(ctx, tx, j.ID)
+	case JobRevokeLicenses:
+		return dropRevocationList(ctx, tx, j.ID)
 	}
 	return nil
 }
