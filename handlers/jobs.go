@@ -259,6 +259,7 @@ func enqueueIn(q JobQueue, args func(jobID string) river.JobArgs) store.Enqueue 
 var retryArgs = map[string]func(jobID string, attempt int) river.JobArgs{
 	store.JobAssignLicenses: func(id string, n int) river.JobArgs { return AssignLicensesArgs{JobID: id, Attempt: n} },
 	store.JobImportCourse:   func(id string, n int) river.JobArgs { return ImportCourseArgs{JobID: id, Attempt: n} },
+	store.JobRevokeLicenses: func(id string, n int) river.JobArgs { return RevokeListArgs{JobID: id, Attempt: n} },
 }
 
 type interruptedJobs interface {

@@ -184,7 +184,7 @@ func planPage(r *http.Request, st planPages, now func() time.Time) (plans.PlanVi
 		Edit: plans.PlanForm{Name: p.Name, Seats: strconv.Itoa(p.Seats), StartsAt: p.StartsAt.UTC().Format(time.DateOnly),
 			ExpiresAt: p.ExpiresAt.UTC().Format(time.DateOnly)},
 		Licenses:   plans.LicensesView{PlanID: id, Q: q.Get("q"), Status: q.Get("status"), CanRevoke: admin},
-		Assignment: plans.AssignmentView{PlanID: id}, CanAssign: admin}
+		Assignment: plans.AssignmentView{PlanID: id}, Revocation: plans.RevocationView{PlanID: id}, CanAssign: admin}
 	for _, l := range lic.Licenses {
 		v.Licenses.Rows = append(v.Licenses.Rows, plans.LicenseRow{Email: l.Email, Status: string(l.Status), ActivationKey: l.ActivationKey, AssignedAt: l.AssignedAt})
 	}
@@ -235,7 +235,11 @@ func PlanPage(st planPages, jobs jobReader, now func() time.Time) http.Handler {
 				Fail(w, r, err)
 				return
 			}
-			v.Assignment.Job = &jv
+			if jv.Revoking {
+				v.Revocation.Job = &jv
+			} else {
+				v.Assignment.Job = &jv
+			}
 		}
 		page(w, r, http.StatusOK, plans.PlanPage(v), nil)
 	})

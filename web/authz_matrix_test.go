@@ -96,6 +96,9 @@ var roleMatrix = map[string][]identity{
 	"GET /plans/{id}/courses":                            staffPeople,
 	"POST /plans":                                        adminOnly,
 	"POST /plans/{id}/revocations":                       adminOnly,
+	"POST /plans/{id}/revocations/preview":               adminOnly,
+	"GET /plans/{id}/revocations/previews/{list}":        adminOnly, // a stored preview, read with another column
+	"POST /plans/{id}/revocations/list":                  adminOnly,
 	"GET /plans/{id}/assignments/new":                    adminOnly, // the upload form again, with a preview's pasted text
 	"POST /plans/{id}/assignments/preview":               adminOnly,
 	"GET /plans/{id}/assignments/previews/{preview}":     adminOnly, // a stored preview, read with another column
