@@ -230,3 +230,30 @@ func TestCancelJob_FinishedJobIsAConflictAndOthersAreRefused(t *testing.T) {
 		t.Errorf("the starter cancels: %+v, %v", j, err)
 	}
 }
+
+func TestCancelJob_RunningCourseImportStopsBeforeItCommits(t *testing.T) {
+	t.Parallel()
+	f := newCourseFixture(t)
+	ctx := context.Background()
+	imp := acceptImport(t, f)
+	_, lease, started, err := f.s.StartAttempt(ctx, imp.JobID, Attempt{Lease: imp.Lease}, time.Minute)
+	if err != nil || !started {
+		t.Fatalf("start: %v %v", started, err)
+	}
+	// The author who started it may cancel it; it is running, so the
+	// request waits for the import's own end.
+	if j, err := f.s.CancelJob(ctx, imp.JobID, f.author); err != nil || j.Status != JobRunning {
+		t.Fatalf("cancel: %+v %v", j, err)
+	}
+	_, err = f.s.RunCourseImport(ctx, imp, lease)
+	if e, ok := err.(*Error); !ok || e.Reason != ReasonJobCancelled || !strings.HasSuffix(e.Message, ", nothing was imported.") {
+		t.Fatalf("run: %v, want it cancelled", err)
+	}
+	outline, err := f.s.CourseOutline(ctx, f.key, f.author)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if root := outline.Blocks[outline.Course.RootBlockID]; len(root.Children) != 1 || root.Children[0] != f.chapter.ID {
+		t.Errorf("the cancelled import changed the course: chapters %v, want [%s]", root.Children, f.chapter.ID)
+	}
+}
