@@ -283,7 +283,7 @@ func CourseLearnersPage(st courseEnrollments) http.Handler {
 		v := enrollments.CourseView{Base: basePage(r, res.CourseTitle), Key: key, Title: res.CourseTitle, Total: res.Total, Q: f.Q,
 			CanUnenroll: mustActor(r).Is(store.RoleAdmin)}
 		for _, e := range res.Enrollments {
-			v.Rows = append(v.Rows, enrollments.EnrollmentRow{Email: e.Email, By: e.EnrolledBy, At: e.EnrolledAt})
+			v.Rows = append(v.Rows, enrollments.EnrollmentRow{Email: e.Email, Shown: emaillist.DisplayEmail(e.Email), By: e.EnrolledBy, At: e.EnrolledAt})
 		}
 		if f.After != "" {
 			v.Pager.PrevURL = paths.CourseLearners(key, f.Q, "")

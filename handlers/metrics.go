@@ -36,8 +36,15 @@ func Metrics(scrape http.Handler, token string) http.Handler {
 	})
 }
 
-// fromLoopback is a request whose connection comes from this host.
+// fromLoopback is a request whose connection comes from this host and that
+// no proxy passed on: a reverse proxy on the same host connects from
+// loopback too, on behalf of anyone, and says so in a forwarding header.
 func fromLoopback(r *http.Request) bool {
+	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Real-Ip"} {
+		if r.Header.Get(h) != "" {
+			return false
+		}
+	}
 	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	return err == nil && ap.Addr().Unmap().IsLoopback()
 }

@@ -13,17 +13,23 @@ func TestMetrics_LoopbackScrapesOthersNeedTheToken(t *testing.T) {
 	exposition := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("up 1\n")) })
 	tests := []struct {
 		name, token, remote, authorization string
+		forwarded                          [2]string // a proxy's header naming the client it passes on
 		status                             int
 	}{
-		{"LoopbackV4", "", "127.0.0.1:50000", "", http.StatusOK},
-		{"LoopbackV6", "", "[::1]:50000", "", http.StatusOK},
-		{"LoopbackMappedV4", "", "[::ffff:127.0.0.1]:50000", "", http.StatusOK},
-		{"RemoteWithoutAConfiguredToken", "", "203.0.113.9:50000", "Bearer anything", http.StatusForbidden},
-		{"RemoteWithoutCredentials", "s3cret-token", "203.0.113.9:50000", "", http.StatusUnauthorized},
-		{"RemoteWithTheWrongToken", "s3cret-token", "203.0.113.9:50000", "Bearer s3cret-tokem", http.StatusUnauthorized},
-		{"RemoteWithBasicAuth", "s3cret-token", "203.0.113.9:50000", "Basic czNjcmV0LXRva2Vu", http.StatusUnauthorized},
-		{"RemoteWithTheToken", "s3cret-token", "203.0.113.9:50000", "bearer s3cret-token", http.StatusOK},
-		{"PrivateNetworkIsNotLoopback", "s3cret-token", "10.0.0.5:50000", "", http.StatusUnauthorized},
+		{"LoopbackV4", "", "127.0.0.1:50000", "", [2]string{}, http.StatusOK},
+		{"LoopbackV6", "", "[::1]:50000", "", [2]string{}, http.StatusOK},
+		{"LoopbackMappedV4", "", "[::ffff:127.0.0.1]:50000", "", [2]string{}, http.StatusOK},
+		{"RemoteWithoutAConfiguredToken", "", "203.0.113.9:50000", "Bearer anything", [2]string{}, http.StatusForbidden},
+		{"RemoteWithoutCredentials", "s3cret-token", "203.0.113.9:50000", "", [2]string{}, http.StatusUnauthorized},
+		{"RemoteWithTheWrongToken", "s3cret-token", "203.0.113.9:50000", "Bearer s3cret-tokem", [2]string{}, http.StatusUnauthorized},
+		{"RemoteWithBasicAuth", "s3cret-token", "203.0.113.9:50000", "Basic czNjcmV0LXRva2Vu", [2]string{}, http.StatusUnauthorized},
+		{"RemoteWithTheToken", "s3cret-token", "203.0.113.9:50000", "bearer s3cret-token", [2]string{}, http.StatusOK},
+		{"PrivateNetworkIsNotLoopback", "s3cret-token", "10.0.0.5:50000", "", [2]string{}, http.StatusUnauthorized},
+		// A reverse proxy on the same host connects from loopback on behalf of anyone.
+		{"ProxiedFromThisHostForwarded", "", "127.0.0.1:50000", "", [2]string{"Forwarded", "for=203.0.113.9"}, http.StatusForbidden},
+		{"ProxiedFromThisHostXForwardedFor", "s3cret-token", "127.0.0.1:50000", "", [2]string{"X-Forwarded-For", "203.0.113.9"}, http.StatusUnauthorized},
+		{"ProxiedFromThisHostXRealIP", "s3cret-token", "[::1]:50000", "", [2]string{"X-Real-Ip", "203.0.113.9"}, http.StatusUnauthorized},
+		{"ProxiedWithTheToken", "s3cret-token", "127.0.0.1:50000", "Bearer s3cret-token", [2]string{"X-Forwarded-For", "203.0.113.9"}, http.StatusOK},
 	}
 	h := handlers.Metrics(exposition, "")
 	for _, tt := range tests {
@@ -37,6 +43,9 @@ func TestMetrics_LoopbackScrapesOthersNeedTheToken(t *testing.T) {
 			r.RemoteAddr = tt.remote
 			if tt.authorization != "" {
 				r.Header.Set("Authorization", tt.authorization)
+			}
+			if tt.forwarded[0] != "" {
+				r.Header.Set(tt.forwarded[0], tt.forwarded[1])
 			}
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, r)

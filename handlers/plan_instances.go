@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/emaillist"
 	"github.com/seatplan/seatplan/views/activations"
 	"github.com/seatplan/seatplan/views/paths"
 )
@@ -44,7 +45,7 @@ func PlanInstancesPage(st instanceLister) http.Handler {
 			list.CanManage = true
 		}
 		for _, i := range p.Instances {
-			row := activations.Row{InstanceID: i.InstanceID, Email: i.Email, Status: string(i.Status),
+			row := activations.Row{InstanceID: i.InstanceID, Email: emaillist.DisplayEmail(i.Email), Status: string(i.Status),
 				ActivatedAt: i.ActivatedAt, LastRefreshAt: i.LastRefreshAt, Revoked: i.Revoked}
 			if !i.Revoked {
 				row.DeactivateURL = paths.InstanceDeactivate(id, i.ActivationID)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/store/csvsafe"
+	"github.com/seatplan/seatplan/store/emaillist"
 	"github.com/seatplan/seatplan/views/layout"
 	"github.com/seatplan/seatplan/views/paths"
 	"github.com/seatplan/seatplan/views/plans"
@@ -186,7 +187,7 @@ func planPage(r *http.Request, st planPages, now func() time.Time) (plans.PlanVi
 		Licenses:   plans.LicensesView{PlanID: id, Q: q.Get("q"), Status: q.Get("status"), CanRevoke: admin},
 		Assignment: plans.AssignmentView{PlanID: id}, Revocation: plans.RevocationView{PlanID: id}, CanAssign: admin}
 	for _, l := range lic.Licenses {
-		v.Licenses.Rows = append(v.Licenses.Rows, plans.LicenseRow{Email: l.Email, Status: string(l.Status), ActivationKey: l.ActivationKey, AssignedAt: l.AssignedAt})
+		v.Licenses.Rows = append(v.Licenses.Rows, plans.LicenseRow{Email: l.Email, Shown: emaillist.DisplayEmail(l.Email), Status: string(l.Status), ActivationKey: l.ActivationKey, AssignedAt: l.AssignedAt})
 	}
 	filters := url.Values{}
 	for _, k := range []string{"q", "status"} {

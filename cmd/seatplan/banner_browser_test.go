@@ -114,8 +114,17 @@ func TestBrowser_BlockedBannerFollowsTheLockAndGoesAwayWhenItFrees(t *testing.T)
 	if err := st.ReleaseLock(ctx, lock); err != nil {
 		t.Fatal(err)
 	}
+	// The page polls the lock too, so that the banner goes is not enough:
+	// the click itself must ask.
+	if !evalBool(b, `(document.addEventListener("htmx:beforeRequest", e => {
+			if (e.detail.elt.dataset.testid === "lock-retry") window.retryAsked = true }), true)`) {
+		t.Fatal("could not watch the page's requests")
+	}
 	if err := chromedp.Do(b, chromedp.Click(testid("lock-retry")), chromedp.WaitVisible(testid("lock-freed"))); err != nil {
 		t.Fatal(err)
+	}
+	if !evalBool(b, `window.retryAsked === true`) {
+		t.Error("Try again sent no request; the banner went only at the next poll")
 	}
 	storetest.WaitWithin(t, 5*time.Second, "Confirm works again", func() bool {
 		return evalBool(b, `!document.querySelector('[data-testid="confirm-assignment"]').disabled`)

@@ -114,6 +114,26 @@ func TestBrowser_MainPagesFitAPhoneAndLeadBackByBreadcrumbs(t *testing.T) {
 				t.Fatal(err)
 			}
 			saveScreenshot(t, "page-"+p.name+"-"+size.name+".png", png)
+			if size.name == "desktop" {
+				followLastCrumb(t, b, p.path)
+			}
 		}
 	}
+}
+
+// followLastCrumb clicks the breadcrumb nearest the page (the page's parent)
+// and sees the browser arrive where it points.
+func followLastCrumb(t *testing.T, b context.Context, from string) {
+	t.Helper()
+	const last = `[...document.querySelectorAll('[data-testid="breadcrumbs"] a')].pop()`
+	href := evalString(b, `(`+last+` || {getAttribute: () => ""}).getAttribute("href")`)
+	if href == "" {
+		return // the dashboard: nothing above it
+	}
+	if !evalBool(b, `(`+last+`.click(), true)`) {
+		t.Fatalf("%s: could not click the breadcrumb to %s", from, href)
+	}
+	storetest.WaitWithin(t, 15*time.Second, from+"'s breadcrumb leads to "+href, func() bool {
+		return evalString(b, `location.pathname + location.search`) == href && evalBool(b, `document.readyState === "complete"`)
+	})
 }

@@ -93,6 +93,7 @@ const MaxProblemsShown = 500
 // EnrollmentRow is one learner of a course.
 type EnrollmentRow struct {
 	Email, By string
+	Shown     string // Email as the page shows it: an internationalized domain in Unicode
 	At        time.Time
 }
 

@@ -982,7 +982,7 @@ func CourseEnrollments(v CourseView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var52 string
-				templ_7745c5c3_Var52, templ_7745c5c3_Err = templ.JoinStringErrs(r.Email)
+				templ_7745c5c3_Var52, templ_7745c5c3_Err = templ.JoinStringErrs(r.Shown)
 				if templ_7745c5c3_Err != nil {
 					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/enrollments/enrollments.templ`, Line: 251, Col: 34}
 				}
@@ -1047,7 +1047,7 @@ func CourseEnrollments(v CourseView) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var56 string
-					templ_7745c5c3_Var56, templ_7745c5c3_Err = templ.JoinStringErrs("Unenroll " + r.Email + " from " + v.Key + "?")
+					templ_7745c5c3_Var56, templ_7745c5c3_Err = templ.JoinStringErrs("Unenroll " + r.Shown + " from " + v.Key + "?")
 					if templ_7745c5c3_Err != nil {
 						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/enrollments/enrollments.templ`, Line: 264, Col: 69}
 					}

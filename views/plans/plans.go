@@ -116,6 +116,7 @@ func (v LicensesView) csvURL() string { return paths.LicensesCSV(v.PlanID, v.Q, 
 // LicenseRow is one license.
 type LicenseRow struct {
 	Email, Status, ActivationKey string
+	Shown                        string // Email as the page shows it: an internationalized domain in Unicode
 	AssignedAt                   *time.Time
 }
 

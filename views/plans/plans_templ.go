@@ -2617,7 +2617,7 @@ func Licenses(v LicensesView) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var151 string
-					templ_7745c5c3_Var151, templ_7745c5c3_Err = templ.JoinStringErrs("Select " + r.Email)
+					templ_7745c5c3_Var151, templ_7745c5c3_Err = templ.JoinStringErrs("Select " + r.Shown)
 					if templ_7745c5c3_Err != nil {
 						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/plans/plans.templ`, Line: 434, Col: 97}
 					}
@@ -2635,7 +2635,7 @@ func Licenses(v LicensesView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var152 string
-				templ_7745c5c3_Var152, templ_7745c5c3_Err = templ.JoinStringErrs(r.Email)
+				templ_7745c5c3_Var152, templ_7745c5c3_Err = templ.JoinStringErrs(r.Shown)
 				if templ_7745c5c3_Err != nil {
 					return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/plans/plans.templ`, Line: 437, Col: 22}
 				}
@@ -2682,7 +2682,7 @@ func Licenses(v LicensesView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = layout.MaskedKey("key-"+itoa(i), r.ActivationKey, "the activation key of "+r.Email).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = layout.MaskedKey("key-"+itoa(i), r.ActivationKey, "the activation key of "+r.Shown).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -2732,7 +2732,7 @@ func Licenses(v LicensesView) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var158 string
-					templ_7745c5c3_Var158, templ_7745c5c3_Err = templ.JoinStringErrs("Revoke the license of " + r.Email + "? Its seat becomes free.")
+					templ_7745c5c3_Var158, templ_7745c5c3_Err = templ.JoinStringErrs("Revoke the license of " + r.Shown + "? Its seat becomes free.")
 					if templ_7745c5c3_Err != nil {
 						return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/plans/plans.templ`, Line: 454, Col: 88}
 					}
