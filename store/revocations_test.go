@@ -19,7 +19,7 @@ func acceptRevocation(t *testing.T, s *Store, planID, text string) Job {
 }
 
 // runRevocation runs an accepted revocation as the worker does.
-func runRevocation(t *testing.T, s *Store, jobID string) (RevocationResult, error) {
+func runRevocation(t testing.TB, s *Store, jobID string) (RevocationResult, error) {
 	t.Helper()
 	ctx := context.Background()
 	rv, err := s.RevocationOf(ctx, jobID)
