@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -175,17 +176,7 @@ type assignmentPages interface {
 // was pasted still in it.
 func PreviewAssignmentPage(st assignmentPages, lim ListLimits, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.PathValue("id")
-		l, err := readUpload(w, r, lim, "emails")
-		var list emaillist.Emails
-		if err == nil {
-			list, err = readStagedEmails(l, lim, "")
-			err = listError(err)
-		}
-		if err == nil {
-			l.Purpose, l.PlanID = store.ListForAssignment, id
-			l, err = st.StageList(r.Context(), l, mustActor(r))
-		}
+		l, list, err := stagePlanList(w, r, st, lim)
 		renderPreview(w, r, st, lim, now, l, list, err)
 	})
 }
@@ -194,12 +185,7 @@ func PreviewAssignmentPage(st assignmentPages, lim ListLimits, now func() time.T
 // the column picked (?column=).
 func AssignmentPreviewPage(st assignmentPages, lim ListLimits, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		l, err := st.StagedListFor(r.Context(), r.PathValue("preview"), store.ListForAssignment, r.PathValue("id"), mustActor(r))
-		var list emaillist.Emails
-		if err == nil {
-			list, err = readStagedEmails(l, lim, r.URL.Query().Get("column"))
-			err = listError(err)
-		}
+		l, list, err := stagedPlanList(r, st, lim, r.PathValue("preview"), r.URL.Query().Get("column"))
 		renderPreview(w, r, st, lim, now, l, list, err)
 	})
 }
@@ -220,6 +206,40 @@ func NewAssignmentPage(st assignmentPages, now func() time.Time) http.Handler {
 		}
 		renderAssignment(w, r, st, now, http.StatusOK, av)
 	})
+}
+
+type planListStager interface {
+	StageList(ctx context.Context, l store.StagedList, by store.Actor) (store.StagedList, error)
+	StagedListFor(ctx context.Context, id, purpose, planID string, by store.Actor) (store.StagedList, error)
+}
+
+// stagePlanList reads the list a plan page uploads for a preview and keeps
+// it for the one who sent it. Revocation previews share the staging of
+// assignment lists (their purposes are fixed by an earlier migration): the
+// confirm reads the same bytes either way, and only for that plan and person.
+func stagePlanList(w http.ResponseWriter, r *http.Request, st planListStager, lim ListLimits) (store.StagedList, emaillist.Emails, error) {
+	l, err := readUpload(w, r, lim, "emails")
+	var list emaillist.Emails
+	if err == nil {
+		list, err = readStagedEmails(l, lim, "")
+		err = listError(err)
+	}
+	if err == nil {
+		l.Purpose, l.PlanID = store.ListForAssignment, r.PathValue("id")
+		l, err = st.StageList(r.Context(), l, mustActor(r))
+	}
+	return l, list, err
+}
+
+// stagedPlanList reads a list staged for the plan again, with the column given.
+func stagedPlanList(r *http.Request, st planListStager, lim ListLimits, id, column string) (store.StagedList, emaillist.Emails, error) {
+	l, err := st.StagedListFor(r.Context(), id, store.ListForAssignment, r.PathValue("id"), mustActor(r))
+	var list emaillist.Emails
+	if err == nil {
+		list, err = readStagedEmails(l, lim, column)
+		err = listError(err)
+	}
+	return l, list, err
 }
 
 // readStagedEmails reads a staged list, with the column given or found.
@@ -303,12 +323,7 @@ func AssignLicensesPage(st assignmentPages, q JobQueue, lim ListLimits, ttl time
 		if !readForm(w, r, maxFormBody) {
 			return
 		}
-		l, err := st.StagedListFor(r.Context(), r.PostForm.Get("preview"), store.ListForAssignment, id, mustActor(r))
-		var list emaillist.Emails
-		if err == nil {
-			list, err = readStagedEmails(l, lim, r.PostForm.Get("column"))
-			err = listError(err)
-		}
+		l, list, err := stagedPlanList(r, st, lim, r.PostForm.Get("preview"), r.PostForm.Get("column"))
 		if err == nil && r.PostForm.Get("skip_invalid") == "true" {
 			list.Problems = nil
 		}
@@ -349,7 +364,7 @@ func AssignLicensesPage(st assignmentPages, q JobQueue, lim ListLimits, ttl time
 			http.Redirect(w, r, paths.PlanAssignment(id, job.ID), http.StatusSeeOther)
 			return
 		}
-		jv, err := jobView(r.Context(), st, st, id, job.ID, now())
+		jv, err := jobView(r.Context(), st, st, id, job.ID, now(), mustActor(r))
 		if err != nil {
 			Fail(w, r, err)
 			return
@@ -364,7 +379,39 @@ func AssignLicensesPage(st assignmentPages, q JobQueue, lim ListLimits, ttl time
 // JobProgressPage is the fragment the progress bar polls.
 func JobProgressPage(st assignmentPages, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		jv, err := jobView(r.Context(), st, st, r.PathValue("id"), r.PathValue("job"), now())
+		jv, err := jobView(r.Context(), st, st, r.PathValue("id"), r.PathValue("job"), now(), mustActor(r))
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		renderProgress(w, r, http.StatusOK, jv)
+	})
+}
+
+type jobCancelPages interface {
+	assignmentPages
+	jobCanceller
+}
+
+// CancelJobPage is the progress bar's Cancel: a queued job fails at once, a
+// running one at its next step, changing nothing either way. It answers
+// with the progress bar (htmx), or sends the browser to the job's page.
+func CancelJobPage(st jobCancelPages, now func() time.Time) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		planID, jobID := r.PathValue("id"), r.PathValue("job")
+		if _, err := planJob(r.Context(), st, planID, jobID); err != nil {
+			Fail(w, r, err)
+			return
+		}
+		if _, err := st.CancelJob(r.Context(), jobID, mustActor(r)); err != nil {
+			Fail(w, r, err)
+			return
+		}
+		jv, err := jobView(r.Context(), st, st, planID, jobID, now(), mustActor(r))
+		if err == nil && !isHTMX(r) {
+			http.Redirect(w, r, jobPage(jv), http.StatusSeeOther)
+			return
+		}
 		if err != nil {
 			Fail(w, r, err)
 			return
@@ -376,39 +423,75 @@ func JobProgressPage(st assignmentPages, now func() time.Time) http.Handler {
 // renderProgress answers the progress bar. Once the job has finished, the
 // rest of the page (utilization, licenses) is older than the job, so htmx
 // reloads it at the job's own URL, which shows the result without polling.
+// A page at that URL already is reloaded: sent there again, the browser
+// would only move to its fragment.
 func renderProgress(w http.ResponseWriter, r *http.Request, status int, jv plans.JobView) {
 	if jv.Finished {
-		w.Header().Set("HX-Redirect", paths.PlanAssignment(jv.PlanID, jv.ID))
+		cur, err := url.Parse(r.Header.Get("HX-Current-URL"))
+		if err == nil && cur.Path == paths.Plan(jv.PlanID) && cur.Query().Get("job") == jv.ID {
+			w.Header().Set("HX-Refresh", "true")
+		} else {
+			w.Header().Set("HX-Redirect", jobPage(jv))
+		}
 	}
 	render(w, r, status, plans.Progress(jv))
+}
+
+// jobPage is the plan's page showing the job, in the area of its kind.
+func jobPage(jv plans.JobView) string {
+	if jv.Revoking {
+		return paths.PlanRevocation(jv.PlanID, jv.ID)
+	}
+	return paths.PlanAssignment(jv.PlanID, jv.ID)
 }
 
 type planReader interface {
 	Plan(ctx context.Context, id string) (store.Plan, error)
 }
 
-func jobView(ctx context.Context, st planReader, jobs jobReader, planID, jobID string, now time.Time) (plans.JobView, error) {
+// planJob returns a job of the plan; any other job is not found here.
+func planJob(ctx context.Context, jobs jobReader, planID, jobID string) (store.Job, error) {
 	j, err := jobs.Job(ctx, jobID)
+	if err != nil {
+		return store.Job{}, err
+	}
+	if j.SubjectType != "plan" || j.SubjectID != planID {
+		return store.Job{}, store.Errorf(store.ENotFound, "Plan %s has no job %q.", planID, jobID)
+	}
+	return j, nil
+}
+
+// jobView is a plan's job as viewer sees it: admins may cancel it while it runs.
+func jobView(ctx context.Context, st planReader, jobs jobReader, planID, jobID string, now time.Time, viewer store.Actor) (plans.JobView, error) {
+	j, err := planJob(ctx, jobs, planID, jobID)
 	if err != nil {
 		return plans.JobView{}, err
 	}
-	if j.SubjectType != "plan" || j.SubjectID != planID {
-		return plans.JobView{}, store.Errorf(store.ENotFound, "Plan %s has no job %q.", planID, jobID)
-	}
 	v := plans.JobView{PlanID: planID, ID: j.ID, Status: string(j.Status), Done: j.Done, Total: j.Total,
 		Finished: j.Finished(), Failed: j.Status == store.JobFailed, Error: j.Error,
-		Interrupted: j.Interrupted, Interruption: j.Interruption, Left: timeLeft(j, now)}
+		Interrupted: j.Interrupted, Interruption: j.Interruption, Left: timeLeft(j, now),
+		Cancelled: j.Cancelled(), Cancelling: j.CancelRequestedAt != nil && !j.Finished(), CancelledBy: j.CancelledBy}
+	v.CanCancel = !v.Finished && !v.Cancelling && viewer.Is(store.RoleAdmin)
+	v.Revoking = j.Kind == store.JobRevokeLicenses
 	if j.Status == store.JobSucceeded {
-		var res store.AssignmentResult
-		if err := json.Unmarshal(j.Result, &res); err != nil {
-			return plans.JobView{}, fmt.Errorf("read result of job %s: %w", j.ID, err)
+		if v.Revoking {
+			var res store.RevocationResult
+			if err := json.Unmarshal(j.Result, &res); err != nil {
+				return plans.JobView{}, fmt.Errorf("read result of job %s: %w", j.ID, err)
+			}
+			v.Revoked, v.NotLicensed, v.Duplicates = res.Revoked, res.NotLicensed, res.Duplicates
+		} else {
+			var res store.AssignmentResult
+			if err := json.Unmarshal(j.Result, &res); err != nil {
+				return plans.JobView{}, fmt.Errorf("read result of job %s: %w", j.ID, err)
+			}
+			v.Assigned, v.AlreadyLicensed, v.Duplicates = res.Assigned, res.AlreadyLicensed, res.Duplicates
+			v.Enrolled, v.AlreadyEnrolled = res.Enrolled, res.AlreadyEnrolled
 		}
 		p, err := st.Plan(ctx, planID)
 		if err != nil {
 			return plans.JobView{}, err
 		}
-		v.Assigned, v.AlreadyLicensed, v.Duplicates = res.Assigned, res.AlreadyLicensed, res.Duplicates
-		v.Enrolled, v.AlreadyEnrolled = res.Enrolled, res.AlreadyEnrolled
 		v.Unassigned, v.Used = p.Counts.Unassigned, p.Counts.InUse()
 	}
 	return v, nil

@@ -178,6 +178,8 @@ var reasonNames = map[store.Reason]string{
 	store.ReasonBusy:                     "busy",
 	store.ReasonInvalidText:              "invalid_text",
 	store.ReasonCrossOrigin:              "cross_origin",
+	store.ReasonJobFinished:              "job_finished",
+	store.ReasonJobCancelled:             "job_cancelled",
 }
 
 // edgeError is the "error" member of a refusal that only the HTTP edge

@@ -41,6 +41,25 @@ func JobStatus(st visibleJobReader) http.Handler {
 	})
 }
 
+type jobCanceller interface {
+	CancelJob(ctx context.Context, id string, by store.Actor) (store.Job, error)
+}
+
+// CancelJobAPI answers POST /api/v1/jobs/{id}/cancel with the job: failed
+// already when it was queued, still running (cancelled, stopping at its next
+// step) when it runs. Only an admin or whoever started it may cancel a job;
+// a finished job is a 409.
+func CancelJobAPI(st jobCanceller) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		j, err := st.CancelJob(r.Context(), r.PathValue("id"), mustActor(r))
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, jobOut(j))
+	})
+}
+
 func jobState(j store.Job) string {
 	if j.Interrupted {
 		return "interrupted"
@@ -51,6 +70,10 @@ func jobState(j store.Job) string {
 // jobStatusText is what pages and the API say a job is doing.
 func jobStatusText(j store.Job) string {
 	switch {
+	case j.Cancelled():
+		return "Cancelled — nothing was changed"
+	case j.CancelRequestedAt != nil && !j.Finished():
+		return "Cancelling — stops at its next step"
 	case j.Interrupted:
 		return "Interrupted — retrying"
 	case j.Status == store.JobFailed:
@@ -236,6 +259,7 @@ func enqueueIn(q JobQueue, args func(jobID string) river.JobArgs) store.Enqueue 
 var retryArgs = map[string]func(jobID string, attempt int) river.JobArgs{
 	store.JobAssignLicenses: func(id string, n int) river.JobArgs { return AssignLicensesArgs{JobID: id, Attempt: n} },
 	store.JobImportCourse:   func(id string, n int) river.JobArgs { return ImportCourseArgs{JobID: id, Attempt: n} },
+	store.JobRevokeLicenses: func(id string, n int) river.JobArgs { return RevokeListArgs{JobID: id, Attempt: n} },
 }
 
 type interruptedJobs interface {

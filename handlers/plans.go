@@ -185,7 +185,7 @@ func planPage(r *http.Request, st planPages, now func() time.Time) (plans.PlanVi
 		Edit: plans.PlanForm{Name: p.Name, Seats: strconv.Itoa(p.Seats), StartsAt: p.StartsAt.UTC().Format(time.DateOnly),
 			ExpiresAt: p.ExpiresAt.UTC().Format(time.DateOnly)},
 		Licenses:   plans.LicensesView{PlanID: id, Q: q.Get("q"), Status: q.Get("status"), CanRevoke: admin},
-		Assignment: plans.AssignmentView{PlanID: id}, CanAssign: admin}
+		Assignment: plans.AssignmentView{PlanID: id}, Revocation: plans.RevocationView{PlanID: id}, CanAssign: admin}
 	for _, l := range lic.Licenses {
 		v.Licenses.Rows = append(v.Licenses.Rows, plans.LicenseRow{Email: l.Email, Shown: emaillist.DisplayEmail(l.Email), Status: string(l.Status), ActivationKey: l.ActivationKey, AssignedAt: l.AssignedAt})
 	}
@@ -231,12 +231,16 @@ func PlanPage(st planPages, jobs jobReader, now func() time.Time) http.Handler {
 			return
 		}
 		if id := r.URL.Query().Get("job"); id != "" {
-			jv, err := jobView(r.Context(), st, jobs, r.PathValue("id"), id, now())
+			jv, err := jobView(r.Context(), st, jobs, r.PathValue("id"), id, now(), mustActor(r))
 			if err != nil {
 				Fail(w, r, err)
 				return
 			}
-			v.Assignment.Job = &jv
+			if jv.Revoking {
+				v.Revocation.Job = &jv
+			} else {
+				v.Assignment.Job = &jv
+			}
 		}
 		page(w, r, http.StatusOK, plans.PlanPage(v), nil)
 	})

@@ -12,20 +12,24 @@ import (
 // again because the attempt running it stopped), and StatusText says it in
 // words.
 type JobBody struct {
-	ID            string          `json:"id"`
-	Kind          string          `json:"kind"`
-	Status        store.JobStatus `json:"status"`
-	State         string          `json:"state"`
-	StatusText    string          `json:"status_text"`
-	Interrupted   bool            `json:"interrupted"`
-	Attempt       int             `json:"attempt"` // 1 for the first run
-	Interruptions int             `json:"interruptions"`
-	Done          int64           `json:"done"`
-	Total         int64           `json:"total"`
-	Subject       JobSubject      `json:"subject"`
-	CreatedAt     time.Time       `json:"created_at"`
-	StartedAt     *time.Time      `json:"started_at"`
-	FinishedAt    *time.Time      `json:"finished_at"`
+	ID          string          `json:"id"`
+	Kind        string          `json:"kind"`
+	Status      store.JobStatus `json:"status"`
+	State       string          `json:"state"`
+	StatusText  string          `json:"status_text"`
+	Interrupted bool            `json:"interrupted"`
+	// Cancelled: someone cancelled the job (CancelledBy). A failed job
+	// failed for that, changing nothing; a running one stops at its next step.
+	Cancelled     bool       `json:"cancelled"`
+	CancelledBy   string     `json:"cancelled_by,omitzero"`
+	Attempt       int        `json:"attempt"` // 1 for the first run
+	Interruptions int        `json:"interruptions"`
+	Done          int64      `json:"done"`
+	Total         int64      `json:"total"`
+	Subject       JobSubject `json:"subject"`
+	CreatedAt     time.Time  `json:"created_at"`
+	StartedAt     *time.Time `json:"started_at"`
+	FinishedAt    *time.Time `json:"finished_at"`
 	// Result is null until the job succeeds; its shape is the kind's
 	// (assignments: assigned, already_licensed, duplicates; imports:
 	// created, deleted, op_id).
@@ -46,7 +50,7 @@ type JobSubject struct {
 
 func jobOut(j store.Job) JobBody {
 	out := JobBody{ID: j.ID, Kind: j.Kind, Status: j.Status, State: jobState(j), StatusText: jobStatusText(j),
-		Interrupted: j.Interrupted, Attempt: j.Attempt + 1, Interruptions: j.Interruptions,
+		Interrupted: j.Interrupted, Cancelled: j.CancelRequestedAt != nil, CancelledBy: j.CancelledBy, Attempt: j.Attempt + 1, Interruptions: j.Interruptions,
 		Done: j.Done, Total: j.Total, Subject: JobSubject{Type: j.SubjectType, ID: j.SubjectID},
 		CreatedAt: j.CreatedAt, StartedAt: j.StartedAt, FinishedAt: j.FinishedAt,
 		Result: json.RawMessage("null"), Error: j.Error, Worker: j.Worker}

@@ -210,12 +210,20 @@ func (s *Store) FailAssignmentJob(ctx context.Context, jobID, reason string) err
 		if err := failJob(ctx, tx, jobID, reason); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM assignment_emails WHERE job_id = $1`, jobID); err != nil {
-			return fmt.Errorf("drop the list of failed job %s: %w", jobID, err)
+		if err := dropAssignmentList(ctx, tx, jobID); err != nil {
+			return err
 		}
 		return writeAudit(ctx, tx, AuditEntry{Actor: SystemActor, Action: "assignment.fail", SubjectType: "job", SubjectID: jobID,
 			Summary: "License assignment failed and changed nothing: " + reason})
 	})
+}
+
+// dropAssignmentList deletes the list a job will no longer assign.
+func dropAssignmentList(ctx context.Context, tx pgx.Tx, jobID string) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM assignment_emails WHERE job_id = $1`, jobID); err != nil {
+		return fmt.Errorf("drop the list of job %s: %w", jobID, err)
+	}
+	return nil
 }
 
 // RunAssignment does an accepted assignment, all or nothing, in one

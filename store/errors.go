@@ -94,6 +94,8 @@ const (
 	ReasonInvalidText // Detail: FieldName
 	ReasonCrossOrigin
 	ReasonLastAdmin
+	ReasonJobFinished  // a finished job cannot be cancelled
+	ReasonJobCancelled // the job stopped because someone cancelled it
 	// ReasonCount bounds the reasons, for the edge's check that it names each.
 	ReasonCount
 )

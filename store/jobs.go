@@ -48,10 +48,18 @@ type Job struct {
 	Interruptions int
 	InterruptedAt *time.Time
 	Interruption  string // why it stopped, for people
+
+	// CancelRequestedAt is when CancelledBy asked to cancel the job: a
+	// running job stops at its next progress report, changing nothing.
+	CancelRequestedAt *time.Time
+	CancelledBy       string
 }
 
 // Finished reports whether the job will change no more.
 func (j Job) Finished() bool { return j.Status == JobSucceeded || j.Status == JobFailed }
+
+// Cancelled reports whether the job failed because someone cancelled it.
+func (j Job) Cancelled() bool { return j.Status == JobFailed && j.CancelRequestedAt != nil }
 
 // Retrying an interrupted job is bounded: a job interrupted more than
 // MaxInterruptions times may be what kills its processes, and one that no
@@ -97,7 +105,7 @@ type newJob struct {
 const jobColumns = `j.id, j.kind, j.status, j.subject_type, j.subject_id, j.done, j.total, j.result, coalesce(j.error, ''),
 	j.created_by_kind, j.created_by_id, j.created_by_name, j.created_at, j.started_at, j.finished_at,
 	j.attempt, coalesce(j.worker, ''), j.interruptions, j.interrupted_at, coalesce(j.interruption, ''),
-	j.alive_until`
+	j.cancel_requested_at, coalesce(j.cancelled_by_name, ''), j.alive_until`
 
 // interruptedByDeath is what a job whose process died reads as.
 const interruptedByDeath = "The server running it stopped before it finished; nothing of it was saved."
@@ -109,7 +117,8 @@ func scanJob(row pgx.Row, now time.Time) (Job, error) {
 	var aliveUntil *time.Time
 	err := row.Scan(&j.ID, &j.Kind, &j.Status, &j.SubjectType, &j.SubjectID, &j.Done, &j.Total, &j.Result, &j.Error,
 		&j.CreatedBy.Kind, &j.CreatedBy.ID, &j.CreatedBy.Name, &j.CreatedAt, &j.StartedAt, &j.FinishedAt,
-		&j.Attempt, &j.Worker, &j.Interruptions, &j.InterruptedAt, &j.Interruption, &aliveUntil)
+		&j.Attempt, &j.Worker, &j.Interruptions, &j.InterruptedAt, &j.Interruption,
+		&j.CancelRequestedAt, &j.CancelledBy, &aliveUntil)
 	switch {
 	case j.Status == JobRunning && aliveUntil != nil && aliveUntil.Before(now):
 		// Not yet handed to a live process (RequeueInterruptedJobs does
@@ -215,6 +224,7 @@ var errNotStartable = errors.New("job not startable")
 // run outside the queue, which no sweep takes for interrupted.
 func (s *Store) StartAttempt(ctx context.Context, id string, a Attempt, ttl time.Duration) (j Job, lease Lock, started bool, err error) {
 	now := s.Now()
+	var cancelled bool
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
 		// The job first, unlocked, so a superseded entry never touches the
 		// lease; the lease row next, then the job row, the order in which
@@ -224,6 +234,15 @@ func (s *Store) StartAttempt(ctx context.Context, id string, a Attempt, ttl time
 		}
 		if j.Attempt != a.Number || j.Finished() {
 			return errNotStartable
+		}
+		if j.CancelRequestedAt != nil {
+			// Cancelled while no attempt ran it (the request found its
+			// lease busy, or the job interrupted): it ends here.
+			if err := s.cancelAtOnce(ctx, tx, j, a.Lease); err != nil {
+				return err
+			}
+			cancelled = true
+			return nil
 		}
 		if reason, late := j.TooLateToRetry(now); late {
 			return errTooLateToRetry(reason)
@@ -246,7 +265,7 @@ func (s *Store) StartAttempt(ctx context.Context, id string, a Attempt, ttl time
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return Job{}, Lock{}, false, Errorf(ENotFound, "There is no job %q.", id)
-	case errors.Is(err, errNotStartable):
+	case errors.Is(err, errNotStartable) || (err == nil && cancelled):
 		j, err = s.Job(ctx, id)
 		return j, Lock{}, false, err
 	case err != nil:
@@ -330,10 +349,21 @@ func (s *Store) RequeueInterruptedJobs(ctx context.Context, requeue Requeue) ([]
 }
 
 // ReportProgress publishes progress outside the work's own transaction, so
-// pollers see it while the work is still uncommitted.
+// pollers see it while the work is still uncommitted. The same statement
+// reads whether someone cancelled the job: it then fails with a
+// job_cancelled conflict, and the work, rolled back, changes nothing.
 func (s *Store) ReportProgress(ctx context.Context, id string, done, total int64) error {
-	if _, err := s.pool.Exec(ctx, `UPDATE jobs SET done = $2, total = $3 WHERE id = $1 AND status = 'running'`, id, done, total); err != nil {
+	var kind string
+	var cancelledBy *string
+	err := s.pool.QueryRow(ctx, `UPDATE jobs SET done = $2, total = $3 WHERE id = $1 AND status = 'running'
+		RETURNING kind, cancelled_by_name`, id, done, total).Scan(&kind, &cancelledBy)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil
+	case err != nil:
 		return fmt.Errorf("report progress of job %s: %w", id, err)
+	case cancelledBy != nil:
+		return errJobCancelled(kind, *cancelledBy)
 	}
 	return nil
 }
@@ -357,9 +387,19 @@ func (s *Store) finishLeasedJob(ctx context.Context, tx pgx.Tx, id string, resul
 	if err != nil {
 		return fmt.Errorf("encode job result: %w", err)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE jobs SET status = 'succeeded', done = total, result = $2, error = NULL, finished_at = now()
-		WHERE id = $1`, id, raw); err != nil {
+	// A job cancelled since its last progress report does not succeed: the
+	// work rolls back instead.
+	tag, err := tx.Exec(ctx, `UPDATE jobs SET status = 'succeeded', done = total, result = $2, error = NULL, finished_at = now()
+		WHERE id = $1 AND cancel_requested_at IS NULL`, id, raw)
+	if err != nil {
 		return fmt.Errorf("finish job %s: %w", id, err)
+	}
+	if tag.RowsAffected() == 0 {
+		var kind, by string
+		if err := tx.QueryRow(ctx, `SELECT kind, coalesce(cancelled_by_name, '') FROM jobs WHERE id = $1`, id).Scan(&kind, &by); err != nil {
+			return fmt.Errorf("read job %s: %w", id, err)
+		}
+		return errJobCancelled(kind, by)
 	}
 	return s.releaseLock(ctx, tx, lease)
 }

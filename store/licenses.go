@@ -248,18 +248,9 @@ func (s *Store) RevokeLicenses(ctx context.Context, planID string, emails []stri
 		if err != nil {
 			return err
 		}
-		// Invariant: unassigned + assigned + activated = seats. The revoked
-		// row stays as history and a fresh unassigned row takes its seat, in
-		// one statement.
-		tag, err := tx.Exec(ctx, `WITH revoked AS (
-				UPDATE licenses SET status = 'revoked', revoked_at = now(), changed_at = now()
-				WHERE plan_id = $1 AND status IN ('assigned', 'activated') AND email = ANY($2)
-				RETURNING id)
-			INSERT INTO licenses (plan_id) SELECT $1 FROM revoked`, planID, lower)
-		if err != nil {
-			return fmt.Errorf("revoke licenses of plan %s: %w", planID, err)
+		if revoked, err = revokeLive(ctx, tx, planID, lower); err != nil {
+			return err
 		}
-		revoked = int(tag.RowsAffected())
 		if revoked == 0 {
 			return nil
 		}
@@ -268,4 +259,22 @@ func (s *Store) RevokeLicenses(ctx context.Context, planID string, emails []stri
 			Detail:  map[string]any{"emails": lower, "revoked": revoked}})
 	})
 	return revoked, err
+}
+
+// revokeLive revokes the live licenses of the given lower-cased addresses in
+// a plan and returns how many it revoked, in the caller's transaction, which
+// holds the plan's row (lockPlanRow).
+func revokeLive(ctx context.Context, tx pgx.Tx, planID string, emails []string) (int, error) {
+	// Invariant: unassigned + assigned + activated = seats. The revoked
+	// row stays as history and a fresh unassigned row takes its seat, in
+	// one statement.
+	tag, err := tx.Exec(ctx, `WITH revoked AS (
+			UPDATE licenses SET status = 'revoked', revoked_at = now(), changed_at = now()
+			WHERE plan_id = $1 AND status IN ('assigned', 'activated') AND email = ANY($2)
+			RETURNING id)
+		INSERT INTO licenses (plan_id) SELECT $1 FROM revoked`, planID, emails)
+	if err != nil {
+		return 0, fmt.Errorf("revoke licenses of plan %s: %w", planID, err)
+	}
+	return int(tag.RowsAffected()), nil
 }

@@ -102,3 +102,40 @@ func procStatus(b *testing.B, field string) int {
 	b.Fatalf("no %s in /proc/self/status", field)
 	return 0
 }
+
+// BenchmarkRevokeList100k revokes 100,000 addresses as the plan page does:
+// the list accepted (stored with the job), then the job's batches of
+// revokeBatch, each reporting progress.
+func BenchmarkRevokeList100k(b *testing.B) {
+	const n = 100_000
+	s := newTestStore(b)
+	ctx := context.Background()
+	addresses := make([]string, n)
+	for i := range addresses {
+		addresses[i] = fmt.Sprintf("learner%07d@example.com", i)
+	}
+	list := emaillist.Emails{Addresses: addresses, Entries: n}
+	for b.Loop() {
+		p, err := s.CreatePlan(ctx, NewPlan{Name: "Revoke " + NewID(), Seats: n}, SystemActor)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if res, err := s.AssignNow(ctx, p.ID, list, SystemActor); err != nil || res.Assigned != n {
+			b.Fatalf("assign: %+v %v", res, err)
+		}
+		start := time.Now()
+		job, err := s.RevokeList(ctx, p.ID, list, SystemActor, time.Minute, noQueue)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(time.Since(start).Seconds(), "s-accept-100k")
+		start = time.Now()
+		if res, err := runRevocation(b, s, job.ID); err != nil || res.Revoked != n {
+			b.Fatalf("revoke: %+v %v", res, err)
+		}
+		b.ReportMetric(time.Since(start).Seconds(), "s-revoke-100k-job")
+		if c := checkSeatInvariants(b, s, p.ID); c.Counts.Revoked != n || c.Counts.Unassigned != n {
+			b.Errorf("counts after the run: %+v", c.Counts)
+		}
+	}
+}

@@ -96,10 +96,14 @@ var roleMatrix = map[string][]identity{
 	"GET /plans/{id}/courses":                            staffPeople,
 	"POST /plans":                                        adminOnly,
 	"POST /plans/{id}/revocations":                       adminOnly,
+	"POST /plans/{id}/revocations/preview":               adminOnly,
+	"GET /plans/{id}/revocations/previews/{list}":        adminOnly, // a stored preview, read with another column
+	"POST /plans/{id}/revocations/list":                  adminOnly,
 	"GET /plans/{id}/assignments/new":                    adminOnly, // the upload form again, with a preview's pasted text
 	"POST /plans/{id}/assignments/preview":               adminOnly,
 	"GET /plans/{id}/assignments/previews/{preview}":     adminOnly, // a stored preview, read with another column
 	"POST /plans/{id}/assignments":                       adminOnly,
+	"POST /plans/{id}/jobs/{job}/cancel":                 adminOnly,
 	"POST /plans/{id}/instances/limit":                   adminOnly,
 	"POST /plans/{id}/instances/{activation}/deactivate": adminOnly,
 	"POST /enrollments/preview":                          adminOnly,
@@ -129,6 +133,7 @@ var roleMatrix = map[string][]identity{
 
 	"GET /api/v1/me":                                       clients,
 	"GET /api/v1/jobs/{id}":                                clients, // each job is then shown only to who may see its subject
+	"POST /api/v1/jobs/{id}/cancel":                        clients, // then by an admin or whoever started it, among those who may see it
 	"POST /api/v1/enrollments":                             adminClients,
 	"GET /api/v1/plans":                                    staffClients,
 	"POST /api/v1/plans":                                   adminClients,

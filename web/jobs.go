@@ -61,6 +61,7 @@ func NewJobClient(st *store.Store, logger *slog.Logger, leaseTTL time.Duration, 
 	workers := river.NewWorkers()
 	river.AddWorker(workers, handlers.NewAssignLicensesWorker(st, leaseTTL))
 	river.AddWorker(workers, handlers.NewImportCourseWorker(st, leaseTTL))
+	river.AddWorker(workers, handlers.NewRevokeListWorker(st, leaseTTL))
 	river.AddWorker(workers, handlers.NewHousekeepingWorker(st, logger))
 	// The leader enqueues it; any process runs it. Each run is bounded
 	// (store.PruneBatch rows per table).
@@ -71,7 +72,7 @@ func NewJobClient(st *store.Store, logger *slog.Logger, leaseTTL time.Duration, 
 	var middleware []rivertype.Middleware
 	if m != nil {
 		middleware = append(middleware, m.JobMiddleware(handlers.AssignLicensesArgs{}.Kind(),
-			handlers.ImportCourseArgs{}.Kind(), handlers.HousekeepingArgs{}.Kind()))
+			handlers.ImportCourseArgs{}.Kind(), handlers.RevokeListArgs{}.Kind(), handlers.HousekeepingArgs{}.Kind()))
 	}
 	client, err := river.NewClient(riverpgxv5.New(st.Pool()), &river.Config{
 		ID:                   workerID(),

@@ -57,11 +57,15 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("POST /plans/{id}", staff(handlers.UpdatePlanPage(st, sess, st.Now)))
 	mux.Handle("GET /plans/{id}/licenses.csv", staff(handlers.LicensesCSV(st)))
 	mux.Handle("POST /plans/{id}/revocations", admin(handlers.RevokeLicensesPage(st, sess)))
+	mux.Handle("POST /plans/{id}/revocations/preview", admin(handlers.PreviewRevocationPage(st, d.Lists, st.Now)))
+	mux.Handle("GET /plans/{id}/revocations/previews/{list}", admin(handlers.RevocationPreviewPage(st, d.Lists, st.Now)))
+	mux.Handle("POST /plans/{id}/revocations/list", admin(handlers.RevokeListPage(st, d.Jobs, d.Lists, d.LeaseTTL, st.Now)))
 	mux.Handle("GET /plans/{id}/assignments/new", admin(handlers.NewAssignmentPage(st, st.Now)))
 	mux.Handle("POST /plans/{id}/assignments/preview", admin(handlers.PreviewAssignmentPage(st, d.Lists, st.Now)))
 	mux.Handle("GET /plans/{id}/assignments/previews/{preview}", admin(handlers.AssignmentPreviewPage(st, d.Lists, st.Now)))
 	mux.Handle("POST /plans/{id}/assignments", admin(handlers.AssignLicensesPage(st, d.Jobs, d.Lists, d.LeaseTTL, st.Now)))
 	mux.Handle("GET /plans/{id}/jobs/{job}", staff(handlers.JobProgressPage(st, st.Now)))
+	mux.Handle("POST /plans/{id}/jobs/{job}/cancel", admin(handlers.CancelJobPage(st, st.Now)))
 	mux.Handle("GET /plans/{id}/lock", staff(handlers.PlanLock(st, st.Now)))
 	mux.Handle("POST /locks/{name}/release", staff(handlers.ReleaseLockPage(st, sess)))
 	mux.Handle("GET /plans/{id}/instances", staff(handlers.PlanInstancesPage(st)))
@@ -111,6 +115,7 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /api/v1/license-signing-key", handlers.LicenseSigningKey(d.Keyring))
 
 	mux.Handle("GET /api/v1/jobs/{id}", anyClient(handlers.JobStatus(st)))
+	mux.Handle("POST /api/v1/jobs/{id}/cancel", anyClient(handlers.CancelJobAPI(st)))
 
 	mux.Handle("GET /api/v1/plans", staffClient(handlers.ListPlansAPI(st)))
 	mux.Handle("POST /api/v1/plans", adminClient(handlers.CreatePlanAPI(st)))

@@ -101,8 +101,8 @@ func newA11yFixture(t *testing.T, s *server, st *store.Store) a11yFixture {
 		t.Fatal(err)
 	}
 	return a11yFixture{values: map[string]string{
-		"preview": preview.ID,
-		"id":      planID, "job": job["id"].(string), "course": course, "key": course,
+		"preview": preview.ID, "list": preview.ID,
+		"id": planID, "job": job["id"].(string), "course": course, "key": course,
 		"block": root.Children[0], "name": res.ID, "op": ops.Operations[0].ID,
 	}}
 }

@@ -70,6 +70,7 @@
     for (const guard of document.querySelectorAll("[data-lock-guard]")) {
       for (const button of guard.querySelectorAll('button[type="submit"], input[type="submit"]')) {
         if (button.form && button.form.method === "get") continue; // searching changes nothing
+        if (button.closest("[data-lock-exempt]")) continue; // cancelling the job that holds the lock
         if (held && !button.disabled) {
           button.disabled = true;
           button.dataset.lockDisabled = "";

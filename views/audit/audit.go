@@ -21,7 +21,8 @@ type Row struct {
 // actionLabels say what each audited action was, as people say it.
 var actionLabels = map[string]string{
 	"assignment.accept": "Accepted an assignment", "assignment.fail": "Assignment failed",
-	"block.create": "Added a block", "block.delete": "Deleted a block", "block.move": "Moved a block",
+	"block.create": "Added a block", "job.cancel": "Cancelled a job",
+	"revocation.accept": "Accepted a list to revoke", "revocation.fail": "Revocation failed", "block.delete": "Deleted a block", "block.move": "Moved a block",
 	"block.restore": "Restored a block", "block.update": "Edited a block",
 	"client.create": "Created an API client", "client.revoke": "Revoked an API client", "client.rotate_secret": "Rotated a client secret",
 	"course.create": "Created a course", "course.import": "Imported a course", "course.import_accept": "Accepted a course import",

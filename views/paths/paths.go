@@ -51,6 +51,23 @@ func InstanceDeactivate(planID, activationID string) string {
 // PlanJob is a job's progress fragment on its plan.
 func PlanJob(planID, jobID string) string { return Plan(planID) + "/jobs/" + seg(jobID) }
 
+// PlanJobCancel cancels a plan's job.
+func PlanJobCancel(planID, jobID string) string { return PlanJob(planID, jobID) + "/cancel" }
+
+// PlanRevocation is the plan's page following a revocation job.
+func PlanRevocation(planID, jobID string) string {
+	return withQuery(Plan(planID), url.Values{"job": {jobID}}) + "#revocation"
+}
+
+// RevokeListForm is the plan page's form to revoke a list.
+func RevokeListForm(planID string) string { return Plan(planID) + "#revoke-section" }
+
+// RevocationPreview is a staged list's revocation preview, to read again
+// with another column.
+func RevocationPreview(planID, listID string) string {
+	return Plan(planID) + "/revocations/previews/" + seg(listID)
+}
+
 // PlanAssignment is the plan's page following an assignment job.
 func PlanAssignment(planID, jobID string) string {
 	return withQuery(Plan(planID), url.Values{"job": {jobID}}) + "#assignment"

@@ -72,6 +72,7 @@ type PlanView struct {
 	Edit       PlanForm
 	Licenses   LicensesView
 	Assignment AssignmentView
+	Revocation RevocationView
 	// CanAssign shows the assignment area (admins only).
 	CanAssign bool
 }
@@ -132,6 +133,39 @@ type AssignmentView struct {
 	Job     *JobView
 }
 
+// ListForm is an upload form for a preview: where it posts, the area htmx
+// replaces with the answer, the prefix of its fields' ids, the test id of
+// its button, and what the last answer said.
+type ListForm struct {
+	Action, Target, ID, Submit string
+	Error, Notice, Pasted      string
+}
+
+// RevocationView is the "Revoke a list" area: the form, a preview, or a job.
+type RevocationView struct {
+	PlanID  string
+	Error   string
+	Notice  string // a list that revokes nothing: not an error, but no job either
+	Pasted  string
+	Preview *RevocationPreview
+	Job     *JobView
+}
+
+// RevocationPreview is what revoking a staged list would do.
+type RevocationPreview struct {
+	PlanID string
+	ID     string // the staged list the confirm names
+	Source lists.Source
+	Column string
+	// Live addresses hold a license and would lose it; NotLicensed hold none.
+	Live, NotLicensed, Duplicates int
+	Sample                        []string
+	// ProblemCount entries are no address (FirstProblem the first); they
+	// are passed over.
+	ProblemCount int
+	FirstProblem Problem
+}
+
 // Preview is what a staged list would do; nothing has changed yet.
 type Preview struct {
 	PlanID string
@@ -175,6 +209,10 @@ type JobView struct {
 	Assigned, AlreadyLicensed, Duplicates int
 	// Enrolled and AlreadyEnrolled count course enrollments made by the job.
 	Enrolled, AlreadyEnrolled int
+	// Revoking: the job revokes a list (Revoked licenses; NotLicensed
+	// addresses held none) rather than assigns one.
+	Revoking              bool
+	Revoked, NotLicensed int
 	// Unassigned and Used are the plan's counts once the job finished.
 	Unassigned, Used int
 	// Interrupted: the attempt running the job stopped (Interruption says
@@ -183,6 +221,11 @@ type JobView struct {
 	Interruption string
 	// Left is the estimated time still needed; zero when unknown.
 	Left time.Duration
+	// Cancelled: CancelledBy cancelled the job, and it failed for that;
+	// Cancelling: they did, and it stops at its next step. CanCancel shows
+	// the Cancel button.
+	Cancelled, Cancelling, CanCancel bool
+	CancelledBy                      string
 }
 
 // leftText says how long the job still needs, roughly.
@@ -197,6 +240,13 @@ func (j JobView) leftText() string {
 	default:
 		return "about " + strconv.Itoa((s+30)/60) + " min left"
 	}
+}
+
+func (j JobView) verb() string {
+	if j.Revoking {
+		return "Revoking"
+	}
+	return "Assigning"
 }
 
 func (j JobView) percent() string {
