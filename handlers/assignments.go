@@ -176,7 +176,7 @@ type assignmentPages interface {
 // was pasted still in it.
 func PreviewAssignmentPage(st assignmentPages, lim ListLimits, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		l, list, err := stagePlanList(w, r, st, lim)
+		l, list, err := stagePlanList(w, r, st, lim, store.ListForAssignment)
 		renderPreview(w, r, st, lim, now, l, list, err)
 	})
 }
@@ -185,7 +185,7 @@ func PreviewAssignmentPage(st assignmentPages, lim ListLimits, now func() time.T
 // the column picked (?column=).
 func AssignmentPreviewPage(st assignmentPages, lim ListLimits, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		l, list, err := stagedPlanList(r, st, lim, r.PathValue("preview"), r.URL.Query().Get("column"))
+		l, list, err := stagedPlanList(r, st, lim, store.ListForAssignment, r.PathValue("preview"), r.URL.Query().Get("column"))
 		renderPreview(w, r, st, lim, now, l, list, err)
 	})
 }
@@ -214,10 +214,10 @@ type planListStager interface {
 }
 
 // stagePlanList reads the list a plan page uploads for a preview and keeps
-// it for the one who sent it. Revocation previews share the staging of
-// assignment lists (their purposes are fixed by an earlier migration): the
-// confirm reads the same bytes either way, and only for that plan and person.
-func stagePlanList(w http.ResponseWriter, r *http.Request, st planListStager, lim ListLimits) (store.StagedList, emaillist.Emails, error) {
+// it, for purpose, for the one who sent it: only they may confirm it, only
+// on that plan, and only for what the preview showed (an assignment preview
+// is never confirmed as a revocation).
+func stagePlanList(w http.ResponseWriter, r *http.Request, st planListStager, lim ListLimits, purpose string) (store.StagedList, emaillist.Emails, error) {
 	l, err := readUpload(w, r, lim, "emails")
 	var list emaillist.Emails
 	if err == nil {
@@ -225,15 +225,15 @@ func stagePlanList(w http.ResponseWriter, r *http.Request, st planListStager, li
 		err = listError(err)
 	}
 	if err == nil {
-		l.Purpose, l.PlanID = store.ListForAssignment, r.PathValue("id")
+		l.Purpose, l.PlanID = purpose, r.PathValue("id")
 		l, err = st.StageList(r.Context(), l, mustActor(r))
 	}
 	return l, list, err
 }
 
-// stagedPlanList reads a list staged for the plan again, with the column given.
-func stagedPlanList(r *http.Request, st planListStager, lim ListLimits, id, column string) (store.StagedList, emaillist.Emails, error) {
-	l, err := st.StagedListFor(r.Context(), id, store.ListForAssignment, r.PathValue("id"), mustActor(r))
+// stagedPlanList reads a list staged for the plan and purpose again, with the column given.
+func stagedPlanList(r *http.Request, st planListStager, lim ListLimits, purpose, id, column string) (store.StagedList, emaillist.Emails, error) {
+	l, err := st.StagedListFor(r.Context(), id, purpose, r.PathValue("id"), mustActor(r))
 	var list emaillist.Emails
 	if err == nil {
 		list, err = readStagedEmails(l, lim, column)
@@ -323,7 +323,7 @@ func AssignLicensesPage(st assignmentPages, q JobQueue, lim ListLimits, ttl time
 		if !readForm(w, r, maxFormBody) {
 			return
 		}
-		l, list, err := stagedPlanList(r, st, lim, r.PostForm.Get("preview"), r.PostForm.Get("column"))
+		l, list, err := stagedPlanList(r, st, lim, store.ListForAssignment, r.PostForm.Get("preview"), r.PostForm.Get("column"))
 		if err == nil && r.PostForm.Get("skip_invalid") == "true" {
 			list.Problems = nil
 		}

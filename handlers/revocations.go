@@ -71,7 +71,7 @@ type revocationPages interface {
 // server and shows what revoking it would do; nothing changes yet.
 func PreviewRevocationPage(st revocationPages, lim ListLimits, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		l, list, err := stagePlanList(w, r, st, lim)
+		l, list, err := stagePlanList(w, r, st, lim, store.ListForRevocation)
 		renderRevocationPreview(w, r, st, now, l, list, err)
 	})
 }
@@ -80,7 +80,7 @@ func PreviewRevocationPage(st revocationPages, lim ListLimits, now func() time.T
 // again, read with the column picked (?column=).
 func RevocationPreviewPage(st revocationPages, lim ListLimits, now func() time.Time) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		l, list, err := stagedPlanList(r, st, lim, r.PathValue("list"), r.URL.Query().Get("column"))
+		l, list, err := stagedPlanList(r, st, lim, store.ListForRevocation, r.PathValue("list"), r.URL.Query().Get("column"))
 		renderRevocationPreview(w, r, st, now, l, list, err)
 	})
 }
@@ -147,7 +147,7 @@ func RevokeListPage(st revocationPages, q JobQueue, lim ListLimits, ttl time.Dur
 		if !readForm(w, r, maxFormBody) {
 			return
 		}
-		l, list, err := stagedPlanList(r, st, lim, r.PostForm.Get("preview"), r.PostForm.Get("column"))
+		l, list, err := stagedPlanList(r, st, lim, store.ListForRevocation, r.PostForm.Get("preview"), r.PostForm.Get("column"))
 		var job store.Job
 		if err == nil {
 			list.Problems = nil

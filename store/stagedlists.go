@@ -13,6 +13,7 @@ import (
 // What a staged list is for.
 const (
 	ListForAssignment = "assignment"
+	ListForRevocation = "revocation"
 	ListForEnrollment = "enrollment"
 )
 
@@ -24,7 +25,7 @@ const stagedListLifetime = time.Hour
 // confirmation.
 type StagedList struct {
 	ID          string
-	Purpose     string // ListForAssignment or ListForEnrollment
+	Purpose     string // ListForAssignment, ListForRevocation or ListForEnrollment
 	PlanID      string // the plan an assignment's list is for; "" for enrollment
 	FileName    string // "" for pasted text
 	ContentType string // as the upload declared it

@@ -69,6 +69,13 @@ func TestPlanPage_RevokeAListPreviewsThenRevokesAsAJob(t *testing.T) {
 	if d := doc(t, resp); resp.StatusCode != http.StatusNotFound || d.Find(`[data-testid="revoke-list-error"]`).Length() != 1 {
 		t.Errorf("a used preview confirmed again: %d %s", resp.StatusCode, d.Text())
 	}
+	// A preview shown as "assign these" is never confirmed as "revoke these".
+	assignPreview := previewList(t, b, c, id, "cyd@example.com\n")
+	resp = post(t, c, b.srv.URL+"/plans/"+id+"/revocations/list", "application/x-www-form-urlencoded",
+		[]byte(url.Values{"preview": {assignPreview}}.Encode()), "HX-Request", "true")
+	if resp.StatusCode != http.StatusNotFound || b.assigned(t, id) != 1 {
+		t.Errorf("an assignment preview confirmed as a revocation: %d, %d live", resp.StatusCode, b.assigned(t, id))
+	}
 
 	// A list that holds no license makes no job and says so.
 	preview = revocationPreview(t, b, c, id, "nobody@example.com\n")
