@@ -23,7 +23,7 @@ type planPages interface {
 	lockWatcher
 	CountPlans(ctx context.Context, q string) (int, error)
 	CountLicenses(ctx context.Context, planID string, f store.LicenseFilter) (int, error)
-	EachLicense(ctx context.Context, planID string, fn func(store.License) error) error
+	EachLicense(ctx context.Context, planID string, f store.LicenseFilter, fn func(store.License) error) error
 }
 
 // PlansPage lists plans with a name search and the create form.
@@ -168,7 +168,7 @@ func planPage(r *http.Request, st planPages, now func() time.Time) (plans.PlanVi
 	if err != nil {
 		return plans.PlanView{}, err
 	}
-	lf := store.LicenseFilter{Status: store.LicenseStatus(q.Get("status")), ExcludeUnassigned: true, Q: q.Get("q"),
+	lf := store.LicenseFilter{Status: store.LicenseStatus(q.Get("status")), Q: q.Get("q"),
 		After: q.Get("after"), Before: q.Get("before"), Limit: listPageSize}
 	lic, err := st.ListLicenses(ctx, id, lf)
 	if err != nil {
@@ -313,26 +313,16 @@ func LicensesCSV(st planPages) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		status, err := store.ParseLicenseStatus(q.Get("status"))
-		if err != nil {
+		f := store.LicenseFilter{Status: store.LicenseStatus(q.Get("status")), Q: q.Get("q")}
+		if _, err := store.ParseLicenseStatus(string(f.Status)); err != nil {
 			Fail(w, r, err)
 			return
-		}
-		prefix := strings.ToLower(strings.TrimSpace(q.Get("q")))
-		shown := func(l store.License) bool {
-			if status == "" && l.Status == store.LicenseUnassigned || status != "" && l.Status != status {
-				return false
-			}
-			return strings.HasPrefix(strings.ToLower(l.Email), prefix)
 		}
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="`+fileSlug(p.Name)+`-licenses.csv"`)
 		cw := csv.NewWriter(w)
 		cw.Write([]string{"id", "email", "status", "activation_key", "assigned_at", "revoked_at"})
-		err = st.EachLicense(r.Context(), id, func(l store.License) error {
-			if !shown(l) {
-				return nil
-			}
+		err = st.EachLicense(r.Context(), id, f, func(l store.License) error {
 			return cw.Write([]string{strconv.FormatInt(l.ID, 10), csvsafe.Cell(l.Email), string(l.Status), l.ActivationKey, csvTime(l.AssignedAt), csvTime(l.RevokedAt)})
 		})
 		cw.Flush()

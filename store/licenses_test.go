@@ -15,8 +15,8 @@ func TestLicenses_TwoLiveLicensesForOneAddressInAPlanAreImpossible(t *testing.T)
 	p := newPlan(t, s, 2)
 	assign(t, s, p.ID, mustList(t, "a@example.com"))
 	// Around the store, as a bug in any write path would: the database alone refuses.
-	_, err := s.pool.Exec(ctx, `UPDATE licenses SET status = 'assigned', email = 'a@example.com', activation_key = 'SECOND', assigned_at = now()
-		WHERE id = (SELECT min(id) FROM licenses WHERE plan_id = $1 AND status = 'unassigned')`, p.ID)
+	_, err := s.pool.Exec(ctx, `INSERT INTO licenses (plan_key, status, email, activation_key)
+		SELECT key, 'assigned', 'a@example.com', decode(md5('second'), 'hex') FROM plans WHERE id = $1`, p.ID)
 	if pgErr, ok := errors.AsType[*pgconn.PgError](err); !ok || pgErr.Code != "23505" || pgErr.ConstraintName != "licenses_live_email_key" {
 		t.Fatalf("a second live license for a@example.com: %v, want a unique violation of licenses_live_email_key", err)
 	}

@@ -62,7 +62,7 @@ func BenchmarkMillionSeatPlan(b *testing.B) {
 		start = time.Now()
 		rows := 0
 		w := csv.NewWriter(io.Discard)
-		if err := s.EachLicense(ctx, p.ID, func(l License) error {
+		if err := s.EachLicense(ctx, p.ID, LicenseFilter{}, func(l License) error {
 			rows++
 			return w.Write([]string{strconv.FormatInt(l.ID, 10), l.Email, string(l.Status), l.ActivationKey})
 		}); err != nil {
