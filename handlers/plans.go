@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"maps"
 	"net/url"
 	"strconv"
 	"strings"
@@ -69,23 +70,40 @@ func renderPlans(w http.ResponseWriter, r *http.Request, st planPages, status in
 	}
 	v.Pager = rangePager("/plans", filters, pageFrom(q), len(v.Rows), total, page.NextAfter, page.PrevBefore)
 	column := func(s store.PlanSort) plans.SortColumn {
-		c := url.Values{"sort": {string(s)}}
-		if f.Q != "" {
-			c.Set("q", f.Q)
-		}
-		if s != sort {
-			return plans.SortColumn{Href: "/plans?" + c.Encode()}
-		}
-		order := "ascending"
-		if desc {
-			order = "descending"
-		} else {
-			c.Set("dir", "desc") // a second click turns the order round
-		}
-		return plans.SortColumn{Href: "/plans?" + c.Encode(), Order: order}
+		return sortColumn(paths.Plans, url.Values{"q": {f.Q}}, string(s), string(sort), desc)
 	}
 	v.SortName, v.SortSeats, v.SortExpires = column(store.PlanSortName), column(store.PlanSortSeats), column(store.PlanSortExpires)
 	render(w, r, status, plans.PlansPage(v))
+}
+
+// sortColumn is the header of a column a list sorts by: its link sorts by
+// col from the first page, keeping the list's search and filters (keep),
+// and turns the order round when col is the sort already.
+func sortColumn(link func(url.Values) string, keep url.Values, col, sort string, desc bool) plans.SortColumn {
+	q := maps.Clone(keep)
+	q.Set("sort", col)
+	if col != sort {
+		return plans.SortColumn{Href: link(q)}
+	}
+	order := "ascending"
+	if desc {
+		order = "descending"
+	} else {
+		q.Set("dir", "desc") // a second click turns the order round
+	}
+	return plans.SortColumn{Href: link(q), Order: order}
+}
+
+// licenseFilter reads the licenses table's search, status and order from
+// a page's or an export's query.
+func licenseFilter(q url.Values) (store.LicenseFilter, error) {
+	f := store.LicenseFilter{Q: q.Get("q"), Desc: q.Get("dir") == "desc"}
+	var err error
+	if f.Status, err = store.ParseLicenseStatus(q.Get("status")); err != nil {
+		return f, err
+	}
+	f.Sort, err = store.ParseLicenseSort(q.Get("sort"))
+	return f, err
 }
 
 // parsePlanForm reads the create or edit form; blank dates are left unset.
@@ -168,8 +186,11 @@ func planPage(r *http.Request, st planPages, now func() time.Time) (plans.PlanVi
 	if err != nil {
 		return plans.PlanView{}, err
 	}
-	lf := store.LicenseFilter{Status: store.LicenseStatus(q.Get("status")), Q: q.Get("q"),
-		After: q.Get("after"), Before: q.Get("before"), Limit: listPageSize}
+	lf, err := licenseFilter(q)
+	if err != nil {
+		return plans.PlanView{}, err
+	}
+	lf.After, lf.Before, lf.Limit = q.Get("after"), q.Get("before"), listPageSize
 	lic, err := st.ListLicenses(ctx, id, lf)
 	if err != nil {
 		return plans.PlanView{}, err
@@ -188,12 +209,22 @@ func planPage(r *http.Request, st planPages, now func() time.Time) (plans.PlanVi
 	for _, l := range lic.Licenses {
 		v.Licenses.Rows = append(v.Licenses.Rows, plans.LicenseRow{Email: l.Email, Status: string(l.Status), ActivationKey: l.ActivationKey, AssignedAt: l.AssignedAt})
 	}
+	// The table's links keep its search, filter and order; the pager adds cursors.
 	filters := url.Values{}
 	for _, k := range []string{"q", "status"} {
 		if q.Get(k) != "" {
 			filters.Set(k, q.Get(k))
 		}
 	}
+	keep := maps.Clone(filters)
+	if q.Get("sort") != "" || lf.Desc {
+		v.Licenses.Sort, v.Licenses.Dir = string(lf.Sort), map[bool]string{false: "asc", true: "desc"}[lf.Desc]
+		filters.Set("sort", v.Licenses.Sort)
+		filters.Set("dir", v.Licenses.Dir)
+	}
+	link := func(list url.Values) string { return paths.PlanLicenses(id, list) }
+	v.Licenses.SortEmail = sortColumn(link, keep, string(store.LicenseSortEmail), string(lf.Sort), lf.Desc)
+	v.Licenses.SortAssigned = sortColumn(link, keep, string(store.LicenseSortAssigned), string(lf.Sort), lf.Desc)
 	v.Licenses.Pager = rangePager(paths.Plan(id), filters, pageFrom(q), len(v.Licenses.Rows), total, lic.NextCursor, lic.PrevCursor)
 	if v.Base.Blocked, err = pageBanner(r, st, store.PlanLockName(id), now()); err != nil {
 		return plans.PlanView{}, err
@@ -302,9 +333,8 @@ func RevokeLicensesPage(st planPages, sessions SessionManager) http.Handler {
 	})
 }
 
-// LicensesCSV exports the licenses the plan page shows with the same
-// search and status filter (free seats only when asked for), streamed, in a
-// file named after the plan.
+// LicensesCSV exports the licenses the plan page lists with the same
+// search, status filter and order, streamed, in a file named after the plan.
 func LicensesCSV(st planPages) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, q := r.PathValue("id"), r.URL.Query()
@@ -313,8 +343,8 @@ func LicensesCSV(st planPages) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		f := store.LicenseFilter{Status: store.LicenseStatus(q.Get("status")), Q: q.Get("q")}
-		if _, err := store.ParseLicenseStatus(string(f.Status)); err != nil {
+		f, err := licenseFilter(q)
+		if err != nil {
 			Fail(w, r, err)
 			return
 		}
