@@ -91,7 +91,7 @@ func readPlanFacts(t testing.TB, db *pgxpool.Pool, planID string) planFacts {
 		count(l.id) FILTER (WHERE l.status = 'activated'),
 		(SELECT count(*) FROM (SELECT email FROM licenses WHERE plan_key = p.key AND status IN ('assigned', 'activated')
 			GROUP BY email HAVING count(*) > 1) d)
-		FROM plans p LEFT JOIN licenses l ON l.plan_key = p.key WHERE p.id = $1 GROUP BY p.key`, planID).Scan(&f.seats, &f.unassigned, &f.assigned, &f.activated, &f.doubleLicensed)
+		FROM plans p LEFT JOIN licenses l ON l.plan_key = p.key WHERE p.id = $1 GROUP BY p.id`, planID).Scan(&f.seats, &f.unassigned, &f.assigned, &f.activated, &f.doubleLicensed)
 	if err != nil {
 		t.Fatal(err)
 	}
