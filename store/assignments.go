@@ -237,9 +237,13 @@ func (s *Store) RunAssignment(ctx context.Context, a Assignment, lease Lock) (As
 		if err != nil {
 			return err
 		}
+		// The list holds each address once, so only a license that was live
+		// before this job can make one licensed already: a plan with none
+		// (a new plan, say) needs no probe per address.
+		probe := p.Counts.InUse() > 0
 		for lo := 0; lo < a.Addresses; lo += assignBatch {
 			hi := min(lo+assignBatch, a.Addresses)
-			n, err := assignRange(ctx, tx, a, p, lo, hi)
+			n, err := assignRange(ctx, tx, a, p, lo, hi, probe)
 			if isSeatCheck(err) {
 				// The batch ran in a savepoint, so the transaction can still count.
 				// The free seats may have gone since the request was accepted
@@ -297,31 +301,36 @@ func (s *Store) RunAssignment(ctx context.Context, a Assignment, lease Lock) (As
 
 // assignRange makes a license, with a new activation key, for each listed
 // address at positions (lo, hi] that holds no live license, in one
-// statement, and returns how many it made. License ids follow the list's
-// order. The caller holds the plan's row lock (lockPlan), which every
+// statement, and returns how many it made; probe is false when no address
+// can hold one (the plan had no live license when the job began). License
+// ids follow the list's order. The caller holds the plan's row lock (lockPlan), which every
 // seat-changing transaction takes first. Invariants, kept by the database
 // whatever this statement does: CHECK (in_use <= seats) on the plan, whose
 // in_use the insert moves (licenses_keep_counts), and the partial unique
 // index licenses_live_email_key, which makes a second live license for an
 // address impossible.
-func assignRange(ctx context.Context, tx pgx.Tx, a Assignment, p Plan, lo, hi int) (int, error) {
+func assignRange(ctx context.Context, tx pgx.Tx, a Assignment, p Plan, lo, hi int, probe bool) (int, error) {
 	batch, err := tx.Begin(ctx) // a savepoint
 	if err != nil {
 		return 0, fmt.Errorf("assign licenses of plan %s: %w", a.PlanID, err)
 	}
 	defer batch.Rollback(ctx)
+	// One probe of licenses_live_email_key per address: a LATERAL with
+	// LIMIT is never turned into a join, whose plan would follow statistics
+	// that are stale in the middle of this job.
+	licensed, unlicensed := "", ""
+	if probe {
+		licensed = `LEFT JOIN LATERAL (SELECT true AS live FROM licenses l
+			WHERE l.plan_key = $2 AND l.email = e.email AND l.status IN ('assigned', 'activated') LIMIT 1) licensed ON true`
+		unlicensed = ` AND licensed.live IS NULL`
+	}
 	// $5 holds one key per listed position, 16 bytes each: the n-th new
 	// license takes the n-th, so never fewer keys than licenses. Unique by
 	// constraint.
 	tag, err := batch.Exec(ctx, `INSERT INTO licenses (plan_key, status, email, activation_key, assigned_at, changed_at)
 		SELECT $2, 'assigned', e.email, substring($5::bytea FROM (row_number() OVER (ORDER BY e.position) - 1)::int * 16 + 1 FOR 16), now(), now()
-		FROM assignment_emails e
-		-- One probe of licenses_live_email_key per address: a LATERAL with
-		-- LIMIT is never turned into a join, whose plan would follow
-		-- statistics that are stale in the middle of this job.
-		LEFT JOIN LATERAL (SELECT true AS live FROM licenses l
-			WHERE l.plan_key = $2 AND l.email = e.email AND l.status IN ('assigned', 'activated') LIMIT 1) licensed ON true
-		WHERE e.job_id = $1 AND e.position > $3 AND e.position <= $4 AND licensed.live IS NULL
+		FROM assignment_emails e `+licensed+`
+		WHERE e.job_id = $1 AND e.position > $3 AND e.position <= $4`+unlicensed+`
 		ORDER BY e.position`,
 		a.JobID, p.key, lo, hi, newActivationKeys(hi-lo))
 	if err == nil {

@@ -24,3 +24,36 @@ func TestLicenses_TwoLiveLicensesForOneAddressInAPlanAreImpossible(t *testing.T)
 		t.Errorf("assigned %d, want 1", got.Counts.Assigned)
 	}
 }
+
+// A license belongs to a plan that exists, kept by the counters' trigger
+// instead of a per-row foreign key: a license of no plan is refused, and a
+// deleted plan takes its licenses (and their activations) with it.
+func TestLicenses_BelongToAPlanThatExists(t *testing.T) {
+	t.Parallel()
+	f := setupActivation(t)
+	ctx := context.Background()
+	s := f.store
+	if _, err := s.Activate(ctx, f.key, "lms-1", ""); err != nil {
+		t.Fatal(err)
+	}
+	for name, sql := range map[string]string{
+		"a license of no plan": `INSERT INTO licenses (plan_key, status, email, activation_key)
+			VALUES ((SELECT max(key) + 1 FROM plans), 'assigned', 'x@example.com', decode(md5('x'), 'hex'))`,
+		"a license moved to no plan": `UPDATE licenses SET plan_key = (SELECT max(key) + 1 FROM plans)`,
+	} {
+		_, err := s.pool.Exec(ctx, sql)
+		if pgErr, ok := errors.AsType[*pgconn.PgError](err); !ok || pgErr.Code != "23503" {
+			t.Errorf("%s: %v, want a foreign key violation", name, err)
+		}
+	}
+	if _, err := s.pool.Exec(ctx, `DELETE FROM plans WHERE id = $1`, f.plan.ID); err != nil {
+		t.Fatal(err)
+	}
+	var licenses, activations int
+	if err := s.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM licenses), (SELECT count(*) FROM activations)`).Scan(&licenses, &activations); err != nil {
+		t.Fatal(err)
+	}
+	if licenses != 0 || activations != 0 {
+		t.Errorf("%d licenses and %d activations outlived their plan", licenses, activations)
+	}
+}

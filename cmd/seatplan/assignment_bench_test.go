@@ -17,8 +17,8 @@ import (
 )
 
 // BenchmarkAssign100k measures the assignment target: 100,000 emails
-// to a 100,000-seat plan, from the upload through the real handler to the
-// job done, against a separate `seatplan serve` process; and, in the same
+// to a new 100,000-seat plan (one row; the job inserts the licenses), from
+// the upload through the real handler to the job done, against a separate `seatplan serve` process; and, in the same
 // run, the baseline of one transaction per email (2,000 emails, extrapolated
 // to 100,000), and the floor of the same addresses COPYed into a lean table
 // (leanTableFloor). It reports the server's peak RSS (VmHWM), read from /proc.
