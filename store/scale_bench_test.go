@@ -19,7 +19,7 @@ import (
 // the store: creating it (one row: licenses are made at assignment),
 // assigning 1,000,000 addresses (the list stored with COPY, then the job's
 // batches of inserts), revoking 100,000 at once, and streaming every license
-// as CSV in keyset pages. Targets: assignment ≤ 12 s and ≤ 200 MB RSS; export
+// as CSV. Targets: assignment ≤ 12 s and ≤ 200 MB RSS; export
 // ≥ 200,000 rows/s with flat memory. RSS is this process's (the list is held
 // in memory as a server holds it), its growth over the assignment reported
 // separately from the Go heap the export needed.
