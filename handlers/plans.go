@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -24,7 +25,7 @@ type planPages interface {
 	lockWatcher
 	CountPlans(ctx context.Context, q string) (int, error)
 	CountLicenses(ctx context.Context, planID string, f store.LicenseFilter) (int, error)
-	EachLicense(ctx context.Context, planID string, fn func(store.License) error) error
+	EachLicense(ctx context.Context, planID string, f store.LicenseFilter, fn func(store.License) error) error
 }
 
 // PlansPage lists plans with a name search and the create form.
@@ -70,23 +71,40 @@ func renderPlans(w http.ResponseWriter, r *http.Request, st planPages, status in
 	}
 	v.Pager = rangePager("/plans", filters, pageFrom(q), len(v.Rows), total, page.NextAfter, page.PrevBefore)
 	column := func(s store.PlanSort) plans.SortColumn {
-		c := url.Values{"sort": {string(s)}}
-		if f.Q != "" {
-			c.Set("q", f.Q)
-		}
-		if s != sort {
-			return plans.SortColumn{Href: "/plans?" + c.Encode()}
-		}
-		order := "ascending"
-		if desc {
-			order = "descending"
-		} else {
-			c.Set("dir", "desc") // a second click turns the order round
-		}
-		return plans.SortColumn{Href: "/plans?" + c.Encode(), Order: order}
+		return sortColumn(paths.Plans, url.Values{"q": {f.Q}}, string(s), string(sort), desc)
 	}
 	v.SortName, v.SortSeats, v.SortExpires = column(store.PlanSortName), column(store.PlanSortSeats), column(store.PlanSortExpires)
 	render(w, r, status, plans.PlansPage(v))
+}
+
+// sortColumn is the header of a column a list sorts by: its link sorts by
+// col from the first page, keeping the list's search and filters (keep),
+// and turns the order round when col is the sort already.
+func sortColumn(link func(url.Values) string, keep url.Values, col, sort string, desc bool) plans.SortColumn {
+	q := maps.Clone(keep)
+	q.Set("sort", col)
+	if col != sort {
+		return plans.SortColumn{Href: link(q)}
+	}
+	order := "ascending"
+	if desc {
+		order = "descending"
+	} else {
+		q.Set("dir", "desc") // a second click turns the order round
+	}
+	return plans.SortColumn{Href: link(q), Order: order}
+}
+
+// licenseFilter reads the licenses table's search, status and order from
+// a page's or an export's query.
+func licenseFilter(q url.Values) (store.LicenseFilter, error) {
+	f := store.LicenseFilter{Q: q.Get("q"), Desc: q.Get("dir") == "desc"}
+	var err error
+	if f.Status, err = store.ParseLicenseStatus(q.Get("status")); err != nil {
+		return f, err
+	}
+	f.Sort, err = store.ParseLicenseSort(q.Get("sort"))
+	return f, err
 }
 
 // parsePlanForm reads the create or edit form; blank dates are left unset.
@@ -169,8 +187,11 @@ func planPage(r *http.Request, st planPages, now func() time.Time) (plans.PlanVi
 	if err != nil {
 		return plans.PlanView{}, err
 	}
-	lf := store.LicenseFilter{Status: store.LicenseStatus(q.Get("status")), ExcludeUnassigned: true, Q: q.Get("q"),
-		After: q.Get("after"), Before: q.Get("before"), Limit: listPageSize}
+	lf, err := licenseFilter(q)
+	if err != nil {
+		return plans.PlanView{}, err
+	}
+	lf.After, lf.Before, lf.Limit = q.Get("after"), q.Get("before"), listPageSize
 	lic, err := st.ListLicenses(ctx, id, lf)
 	if err != nil {
 		return plans.PlanView{}, err
@@ -189,12 +210,22 @@ func planPage(r *http.Request, st planPages, now func() time.Time) (plans.PlanVi
 	for _, l := range lic.Licenses {
 		v.Licenses.Rows = append(v.Licenses.Rows, plans.LicenseRow{Email: l.Email, Shown: emaillist.DisplayEmail(l.Email), Status: string(l.Status), ActivationKey: l.ActivationKey, AssignedAt: l.AssignedAt})
 	}
+	// The table's links keep its search, filter and order; the pager adds cursors.
 	filters := url.Values{}
 	for _, k := range []string{"q", "status"} {
 		if q.Get(k) != "" {
 			filters.Set(k, q.Get(k))
 		}
 	}
+	keep := maps.Clone(filters)
+	if q.Get("sort") != "" || lf.Desc {
+		v.Licenses.Sort, v.Licenses.Dir = string(lf.Sort), map[bool]string{false: "asc", true: "desc"}[lf.Desc]
+		filters.Set("sort", v.Licenses.Sort)
+		filters.Set("dir", v.Licenses.Dir)
+	}
+	link := func(list url.Values) string { return paths.PlanLicenses(id, list) }
+	v.Licenses.SortEmail = sortColumn(link, keep, string(store.LicenseSortEmail), string(lf.Sort), lf.Desc)
+	v.Licenses.SortAssigned = sortColumn(link, keep, string(store.LicenseSortAssigned), string(lf.Sort), lf.Desc)
 	v.Licenses.Pager = rangePager(paths.Plan(id), filters, pageFrom(q), len(v.Licenses.Rows), total, lic.NextCursor, lic.PrevCursor)
 	if v.Base.Blocked, err = pageBanner(r, st, store.PlanLockName(id), now()); err != nil {
 		return plans.PlanView{}, err
@@ -307,9 +338,8 @@ func RevokeLicensesPage(st planPages, sessions SessionManager) http.Handler {
 	})
 }
 
-// LicensesCSV exports the licenses the plan page shows with the same
-// search and status filter (free seats only when asked for), streamed, in a
-// file named after the plan.
+// LicensesCSV exports the licenses the plan page lists with the same
+// search, status filter and order, streamed, in a file named after the plan.
 func LicensesCSV(st planPages) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, q := r.PathValue("id"), r.URL.Query()
@@ -318,26 +348,16 @@ func LicensesCSV(st planPages) http.Handler {
 			Fail(w, r, err)
 			return
 		}
-		status, err := store.ParseLicenseStatus(q.Get("status"))
+		f, err := licenseFilter(q)
 		if err != nil {
 			Fail(w, r, err)
 			return
-		}
-		prefix := strings.ToLower(strings.TrimSpace(q.Get("q")))
-		shown := func(l store.License) bool {
-			if status == "" && l.Status == store.LicenseUnassigned || status != "" && l.Status != status {
-				return false
-			}
-			return strings.HasPrefix(strings.ToLower(l.Email), prefix)
 		}
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 		w.Header().Set("Content-Disposition", `attachment; filename="`+fileSlug(p.Name)+`-licenses.csv"`)
 		cw := csv.NewWriter(w)
 		cw.Write([]string{"id", "email", "status", "activation_key", "assigned_at", "revoked_at"})
-		err = st.EachLicense(r.Context(), id, func(l store.License) error {
-			if !shown(l) {
-				return nil
-			}
+		err = st.EachLicense(r.Context(), id, f, func(l store.License) error {
 			return cw.Write([]string{strconv.FormatInt(l.ID, 10), csvsafe.Cell(l.Email), string(l.Status), l.ActivationKey, csvTime(l.AssignedAt), csvTime(l.RevokedAt)})
 		})
 		cw.Flush()

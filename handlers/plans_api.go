@@ -136,12 +136,17 @@ func UpdatePlanAPI(st planKeeper) http.Handler {
 	})
 }
 
-// ListLicensesAPI answers GET /api/v1/plans/{id}/licenses?status=&q=&cursor=.
+// ListLicensesAPI answers GET /api/v1/plans/{id}/licenses?status=&q=&sort=&dir=&cursor=.
 func ListLicensesAPI(st planKeeper) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
-		page, err := st.ListLicenses(r.Context(), r.PathValue("id"), store.LicenseFilter{
-			Status: store.LicenseStatus(q.Get("status")), Q: q.Get("q"), After: q.Get("cursor"), Limit: 100})
+		f, err := licenseFilter(q)
+		if err != nil {
+			Fail(w, r, err)
+			return
+		}
+		f.After, f.Limit = q.Get("cursor"), 100
+		page, err := st.ListLicenses(r.Context(), r.PathValue("id"), f)
 		if err != nil {
 			Fail(w, r, err)
 			return

@@ -3,9 +3,11 @@ package migrations_test
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/seatplan/seatplan/migrations"
@@ -94,9 +96,10 @@ func rollBackTo(t *testing.T, pool *pgxpool.Pool, version string) {
 }
 
 // Plans that a stale seat check let exceed their seats keep every license:
-// the migration that keeps the counts grows their seats to hold them and
-// trims the free rows to the free seats; plans that were sound are left as
-// they were.
+// the migration that keeps the counts grows their seats to hold them; plans
+// that were sound are left as they were. (The free rows it trimmed or added
+// are dropped by the lean table's migration, which keeps free seats as
+// seats - in_use.)
 func TestKeptPlanCounts_RepairsPlansThatExceededTheirSeats(t *testing.T) {
 	ctx := context.Background()
 	pool := storetest.NewPool(t)
@@ -107,10 +110,10 @@ func TestKeptPlanCounts_RepairsPlansThatExceededTheirSeats(t *testing.T) {
 			('extra', 'Extra free rows', 150, now(), now() + interval '1 year'),
 			('sound', 'Sound', 5, now(), now() + interval '1 year')`,
 		`INSERT INTO licenses (plan_id, status, email, activation_key)
-			SELECT p, 'assigned', p || i || '@example.com', p || i FROM generate_series(1, 150) i, unnest(ARRAY['over', 'extra']) p`,
+			SELECT p, 'assigned', p || i || '@example.com', upper(md5(p || i)) FROM generate_series(1, 150) i, unnest(ARRAY['over', 'extra']) p`,
 		`INSERT INTO licenses (plan_id) SELECT 'extra' FROM generate_series(1, 50)`,
-		`INSERT INTO licenses (plan_id, status, email, activation_key) VALUES ('sound', 'activated', 'a@example.com', 'sa'),
-			('sound', 'revoked', 'b@example.com', 'sb')`,
+		`INSERT INTO licenses (plan_id, status, email, activation_key) VALUES ('sound', 'activated', 'a@example.com', upper(md5('sa'))),
+			('sound', 'revoked', 'b@example.com', upper(md5('sb')))`,
 		`INSERT INTO licenses (plan_id) SELECT 'sound' FROM generate_series(1, 4)`,
 	} {
 		if _, err := pool.Exec(ctx, sql); err != nil {
@@ -121,19 +124,99 @@ func TestKeptPlanCounts_RepairsPlansThatExceededTheirSeats(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []struct {
-		plan                                         string
-		seats, unassigned, inUse, activated, revoked int
-	}{{"over", 150, 0, 150, 0, 0}, {"extra", 150, 0, 150, 0, 0}, {"sound", 5, 4, 1, 1, 1}} {
-		var got struct{ seats, unassigned, inUse, activated, revoked, rows int }
-		if err := pool.QueryRow(ctx, `SELECT p.seats, p.unassigned, p.in_use, a.activated, p.revoked,
-			(SELECT count(*) FROM licenses WHERE plan_id = p.id AND status = 'unassigned')
+		plan                             string
+		seats, inUse, activated, revoked int
+	}{{"over", 150, 150, 0, 0}, {"extra", 150, 150, 0, 0}, {"sound", 5, 1, 1, 1}} {
+		var got struct{ seats, inUse, activated, revoked, rows int }
+		if err := pool.QueryRow(ctx, `SELECT p.seats, p.in_use, a.activated, p.revoked,
+			(SELECT count(*) FROM licenses WHERE plan_key = p.key)
 			FROM plans p JOIN plan_activated a ON a.plan_id = p.id WHERE p.id = $1`, want.plan).
-			Scan(&got.seats, &got.unassigned, &got.inUse, &got.activated, &got.revoked, &got.rows); err != nil {
+			Scan(&got.seats, &got.inUse, &got.activated, &got.revoked, &got.rows); err != nil {
 			t.Fatal(err)
 		}
-		if got.seats != want.seats || got.unassigned != want.unassigned || got.rows != want.unassigned ||
-			got.inUse != want.inUse || got.activated != want.activated || got.revoked != want.revoked {
+		if got.seats != want.seats || got.inUse != want.inUse || got.activated != want.activated || got.revoked != want.revoked ||
+			got.rows != want.inUse+want.revoked {
 			t.Errorf("plan %s: %+v, want %+v", want.plan, got, want)
 		}
+	}
+}
+
+// The lean table's migration keeps every live and revoked license with its
+// id (activations name them) and its key as bytes, drops the free rows, and
+// keeps the counts; a migrated plan then takes assignments and refuses more
+// than its seats as a new one does.
+func TestLeanLicenses_MovesLicensesAndKeepsTheirIdsAndKeys(t *testing.T) {
+	ctx := context.Background()
+	pool := storetest.NewPool(t)
+	rollBackTo(t, pool, "00064")
+	// One transaction: free rows must match free seats when it commits.
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	for _, sql := range []string{
+		`INSERT INTO plans (id, name, seats, starts_at, expires_at) VALUES ('p', 'P', 5, now(), now() + interval '1 year')`,
+		`INSERT INTO licenses (plan_id, status, email, activation_key, assigned_at)
+			VALUES ('p', 'assigned', 'a@example.com', '0123456789ABCDEF0123456789ABCDEF', now())`,
+		`INSERT INTO licenses (plan_id) VALUES ('p')`,
+		`INSERT INTO licenses (plan_id, status, email, activation_key, assigned_at)
+			VALUES ('p', 'activated', 'b@example.com', 'FEDCBA9876543210FEDCBA9876543210', now()),
+			       ('p', 'revoked', 'c@example.com', '00000000000000000000000000000001', NULL)`,
+		`INSERT INTO licenses (plan_id) SELECT 'p' FROM generate_series(1, 2)`,
+		`INSERT INTO activations (id, license_id, instance_id, secret_hash)
+			SELECT 'act', id, 'i', '\x00' FROM licenses WHERE email = 'b@example.com'`,
+	} {
+		if _, err := tx.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		ID     int64
+		Email  string
+		Status string
+		Key    string
+	}
+	read := func(sql string) []row {
+		t.Helper()
+		rows, err := pool.Query(ctx, sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[row])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	before := read(`SELECT id, email, status, activation_key FROM licenses WHERE status <> 'unassigned' ORDER BY id`)
+	if err := migrations.Up(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	after := read(`SELECT id, email, status::text, upper(encode(activation_key, 'hex')) FROM licenses ORDER BY id`)
+	if !slices.Equal(before, after) {
+		t.Errorf("licenses after the move:\n%v\nwant\n%v", after, before)
+	}
+	var seats, inUse, revoked, activated int
+	var licensed string
+	if err := pool.QueryRow(ctx, `SELECT p.seats, p.in_use, p.revoked, a.activated, l.email
+		FROM plans p JOIN plan_activated a ON a.plan_id = p.id, activations x JOIN licenses l ON l.id = x.license_id
+		WHERE p.id = 'p' AND x.id = 'act'`).Scan(&seats, &inUse, &revoked, &activated, &licensed); err != nil {
+		t.Fatal(err)
+	}
+	if seats != 5 || inUse != 2 || revoked != 1 || activated != 1 || licensed != "b@example.com" {
+		t.Errorf("seats %d, in use %d, revoked %d, activated %d, activation of %q", seats, inUse, revoked, activated, licensed)
+	}
+	// Three free seats: three new licenses fit, a fourth does not.
+	insert := `INSERT INTO licenses (plan_key, status, email, activation_key)
+		SELECT (SELECT key FROM plans WHERE id = 'p'), 'assigned', 'n' || i || '@example.com', decode(md5(i::text), 'hex') FROM generate_series(1, $1) i`
+	if _, err := pool.Exec(ctx, insert, 4); err == nil {
+		t.Error("four licenses on three free seats were accepted")
+	}
+	if _, err := pool.Exec(ctx, insert, 3); err != nil {
+		t.Errorf("three licenses on three free seats: %v", err)
 	}
 }

@@ -60,8 +60,8 @@ const (
 )
 
 const activationLicenseColumns = `a.id, a.instance_id, a.revoked_at IS NOT NULL, a.secret_hash,
-	l.id, l.status, coalesce(l.email, ''), p.id, p.name, p.seats, p.expires_at, greatest(l.changed_at, p.terms_changed_at)
-	FROM activations a JOIN licenses l ON l.id = a.license_id JOIN plans p ON p.id = l.plan_id`
+	l.id, l.status::text, l.email, p.id, p.name, p.seats, p.expires_at, greatest(l.changed_at, p.terms_changed_at)
+	FROM activations a JOIN licenses l ON l.id = a.license_id JOIN plans p ON p.key = l.plan_key`
 
 func scanActivationLicense(row pgx.Row) (ActivationLicense, error) {
 	var a ActivationLicense
@@ -106,6 +106,11 @@ func (s *Store) Activate(ctx context.Context, licenseKey, instanceID, secret str
 		return Activation{}, &Error{Code: EInvalid, Reason: ReasonInvalidActivation, Message: joinProblems(problems, "license_key", "instance_id"),
 			Detail: FieldProblems(problems)}
 	}
+	// A key no license can have (not 32 hex digits) needs no query to be refused.
+	key, wellFormed := parseActivationKey(licenseKey)
+	if !wellFormed {
+		return Activation{}, errUnknownLicenseKey
+	}
 	act := Activation{Secret: newSecret()}
 	now := s.Now()
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
@@ -120,10 +125,10 @@ func (s *Store) Activate(ctx context.Context, licenseKey, instanceID, secret str
 		var planID string
 		var planExpires time.Time
 		var perLicense int
-		err := tx.QueryRow(ctx, `SELECT l.id, l.status, p.id, p.expires_at, p.instances_per_license FROM licenses l JOIN plans p ON p.id = l.plan_id
-			WHERE l.activation_key = $1 FOR UPDATE OF l`, licenseKey).Scan(&licenseID, &status, &planID, &planExpires, &perLicense)
+		err := tx.QueryRow(ctx, `SELECT l.id, l.status::text, p.id, p.expires_at, p.instances_per_license FROM licenses l JOIN plans p ON p.key = l.plan_key
+			WHERE l.activation_key = $1 FOR UPDATE OF l`, key).Scan(&licenseID, &status, &planID, &planExpires, &perLicense)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return &Error{Code: ENotFound, Reason: ReasonUnknownLicenseKey, Message: "No license has this license key; check it against the key your administrator sent."}
+			return errUnknownLicenseKey
 		}
 		if err != nil {
 			return fmt.Errorf("find license by key: %w", err)
@@ -190,6 +195,9 @@ func (s *Store) Activate(ctx context.Context, licenseKey, instanceID, secret str
 	return act, nil
 }
 
+var errUnknownLicenseKey = &Error{Code: ENotFound, Reason: ReasonUnknownLicenseKey,
+	Message: "No license has this license key; check it against the key your administrator sent."}
+
 // renewalAllowed admits a renewal only with the activation's current secret.
 func renewalAllowed(held []byte, secret, planID string) error {
 	if secret == "" {
@@ -223,8 +231,8 @@ func (s *Store) DeactivateInstance(ctx context.Context, planID, activationID str
 		var licenseID int64
 		var instanceID, email string
 		// The license row lock first, as Activate takes it.
-		err := tx.QueryRow(ctx, `SELECT l.id, a.instance_id, coalesce(l.email, '') FROM activations a JOIN licenses l ON l.id = a.license_id
-			WHERE a.id = $1 AND l.plan_id = $2 AND a.revoked_at IS NULL FOR UPDATE OF l, a`, activationID, planID).Scan(&licenseID, &instanceID, &email)
+		err := tx.QueryRow(ctx, `SELECT l.id, a.instance_id, l.email FROM activations a JOIN licenses l ON l.id = a.license_id
+			WHERE a.id = $1 AND a.plan_id = $2 AND a.revoked_at IS NULL FOR UPDATE OF l, a`, activationID, planID).Scan(&licenseID, &instanceID, &email)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return Errorf(ENotFound, "This plan has no live activation %q; it may have been deactivated already.", activationID)
 		}
@@ -373,7 +381,7 @@ func (s *Store) PlanInstances(ctx context.Context, planID, before string, limit 
 	if before != "" {
 		args, cursor = append(args, before), " AND a.id < $3"
 	}
-	rows, err := s.pool.Query(ctx, `SELECT a.id, a.instance_id, l.id, coalesce(l.email, ''), l.status, a.created_at, a.last_refresh_at, a.revoked_at IS NOT NULL
+	rows, err := s.pool.Query(ctx, `SELECT a.id, a.instance_id, l.id, l.email, l.status::text, a.created_at, a.last_refresh_at, a.revoked_at IS NOT NULL
 		FROM activations a JOIN licenses l ON l.id = a.license_id
 		WHERE a.plan_id = $1`+cursor+` ORDER BY a.id DESC LIMIT $2`, args...)
 	if err != nil {

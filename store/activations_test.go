@@ -27,25 +27,24 @@ func setupActivation(t *testing.T) *activationFixture {
 	return f
 }
 
-// assignLicense stands in for the assignment feature: it gives one free
-// seat of the plan to email with a fresh activation key.
+// assignLicense stands in for the assignment feature: it licenses email
+// in the plan with a fresh activation key.
 func assignLicense(t *testing.T, s *Store, planID, email string) (key string, id int64) {
 	t.Helper()
-	key = "key-" + NewID()
-	if err := s.pool.QueryRow(t.Context(), `UPDATE licenses SET status = 'assigned', email = $2, activation_key = $3, assigned_at = now()
-		WHERE id = (SELECT min(id) FROM licenses WHERE plan_id = $1 AND status = 'unassigned') RETURNING id`,
-		planID, email, key).Scan(&id); err != nil {
+	raw := newActivationKeys(1)
+	if err := s.pool.QueryRow(t.Context(), `INSERT INTO licenses (plan_key, status, email, activation_key)
+		SELECT key, 'assigned', $2, $3 FROM plans WHERE id = $1 RETURNING id`,
+		planID, email, raw).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
-	return key, id
+	return activationKeyText(raw), id
 }
 
-// revokeByID revokes a license as a direct SQL writer must: a fresh
-// unassigned row takes the revoked seat, or the database refuses the commit.
+// revokeByID revokes a license as a direct SQL writer would; its seat is
+// free again by the kept counts alone.
 func revokeByID(t *testing.T, s *Store, id int64) {
 	t.Helper()
-	if _, err := s.pool.Exec(t.Context(), `WITH r AS (UPDATE licenses SET status = 'revoked', revoked_at = now() WHERE id = $1 RETURNING plan_id)
-		INSERT INTO licenses (plan_id) SELECT plan_id FROM r`, id); err != nil {
+	if _, err := s.pool.Exec(t.Context(), `UPDATE licenses SET status = 'revoked', revoked_at = now() WHERE id = $1`, id); err != nil {
 		t.Fatal(err)
 	}
 }

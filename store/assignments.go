@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/seatplan/seatplan/store/emaillist"
 )
@@ -14,8 +15,8 @@ import (
 // JobAssignLicenses is the kind of the job that assigns an accepted list.
 const JobAssignLicenses = "assign_licenses"
 
-// assignBatch is how many listed addresses one pairing statement takes: the
-// job reports progress between batches, all inside one transaction.
+// assignBatch is how many listed addresses one inserting statement takes:
+// the job reports progress between batches, all inside one transaction.
 const assignBatch = 10_000
 
 // AssignmentPreview is what an assignment would do, computed before
@@ -27,7 +28,7 @@ type AssignmentPreview struct {
 	Duplicates      int // entries repeating an earlier address
 	Problems        []emaillist.Problem
 	Needed          int // seats the new addresses need
-	Available       int // unassigned seats of the plan
+	Available       int // free seats of the plan (seats - in use)
 }
 
 // Acceptable reports whether confirming the preview would start the job,
@@ -67,7 +68,7 @@ func (s *Store) PreviewAssignment(ctx context.Context, planID string, list email
 	// probe per address, is only needed when it has some.
 	already := 0
 	if p.Counts.InUse() > 0 {
-		if already, err = countLicensed(ctx, s.pool, planID, list.Addresses); err != nil {
+		if already, err = countLicensed(ctx, s.pool, p, list.Addresses); err != nil {
 			return AssignmentPreview{}, err
 		}
 	}
@@ -81,12 +82,12 @@ func previewOf(p Plan, list emaillist.Emails, already int) AssignmentPreview {
 }
 
 // countLicensed counts the addresses that already hold a live license in the plan.
-func countLicensed(ctx context.Context, q querier, planID string, addresses []string) (int, error) {
+func countLicensed(ctx context.Context, q querier, p Plan, addresses []string) (int, error) {
 	var n int
 	err := q.QueryRow(ctx, `SELECT count(*) FROM licenses
-		WHERE plan_id = $1 AND status IN ('assigned', 'activated') AND email = ANY($2)`, planID, addresses).Scan(&n)
+		WHERE plan_key = $1 AND status IN ('assigned', 'activated') AND email = ANY($2)`, p.key, addresses).Scan(&n)
 	if err != nil {
-		return 0, fmt.Errorf("count licensed addresses of plan %s: %w", planID, err)
+		return 0, fmt.Errorf("count licensed addresses of plan %s: %w", p.ID, err)
 	}
 	return n, nil
 }
@@ -145,7 +146,7 @@ func (s *Store) AssignLicenses(ctx context.Context, planID string, list emaillis
 		// one no longer than the live licenses can be licensed already, every
 		// address of it; the count of licensed addresses costs a probe per address.
 		if len(list.Addresses) > p.Counts.Unassigned || len(list.Addresses) <= p.Counts.InUse() {
-			already, err := countLicensed(ctx, tx, planID, list.Addresses)
+			already, err := countLicensed(ctx, tx, p, list.Addresses)
 			if err != nil {
 				return err
 			}
@@ -227,9 +228,11 @@ func dropAssignmentList(ctx context.Context, tx pgx.Tx, jobID string) error {
 }
 
 // RunAssignment does an accepted assignment, all or nothing, in one
-// transaction fenced by lease: it re-checks the seats, pairs the listed
-// addresses that hold no live license with free seats, and records the
-// job's result. Running it again (a retried job, a repeated list) assigns
+// transaction fenced by lease: it makes a license for each listed address
+// that holds no live license, and records the job's result. The seats are
+// checked by the database: a batch that would put more licenses in use than
+// the plan has seats fails its CHECK, and the job fails with nothing
+// assigned. Running it again (a retried job, a repeated list) assigns
 // nothing twice. Progress is published between batches.
 func (s *Store) RunAssignment(ctx context.Context, a Assignment, lease Lock) (AssignmentResult, error) {
 	var res AssignmentResult
@@ -242,29 +245,32 @@ func (s *Store) RunAssignment(ctx context.Context, a Assignment, lease Lock) (As
 		if err != nil {
 			return err
 		}
-		// Each batch reports how many of its addresses were new; seats that
-		// ran out show as fewer assigned than new. The free seats may have
-		// gone since the request was accepted (the plan shrank).
-		needed := 0
-		var lastSeat int64
+		// The list holds each address once, so only a license that was live
+		// before this job can make one licensed already: a plan with none
+		// (a new plan, say) needs no probe per address.
+		probe := p.Counts.InUse() > 0
 		for lo := 0; lo < a.Addresses; lo += assignBatch {
-			// The last batch ends at the list's end: it gets only as many keys as it has addresses.
 			hi := min(lo+assignBatch, a.Addresses)
-			batch, err := assignRange(ctx, tx, a, lo, hi, lastSeat)
+			n, err := assignRange(ctx, tx, a, p, lo, hi, probe)
+			if isSeatCheck(err) {
+				// The batch ran in a savepoint, so the transaction can still count.
+				// The free seats may have gone since the request was accepted
+				// (the plan shrank). Say how many the list needed.
+				rest, cerr := countUnlicensed(ctx, tx, a, p, lo)
+				if cerr != nil {
+					return errors.Join(err, cerr)
+				}
+				return notEnoughSeats(res.Assigned+rest, p.Counts.Unassigned) // rolls back the batches
+			}
 			if err != nil {
 				return err
 			}
-			needed += batch.listed
-			res.Assigned += batch.assigned
-			lastSeat = max(lastSeat, batch.lastSeat)
+			res.Assigned += n
 			if err := s.ReportProgress(ctx, a.JobID, int64(hi), int64(a.Addresses)); err != nil {
 				return err
 			}
 		}
-		if res.Assigned < needed {
-			return notEnoughSeats(needed, p.Counts.Unassigned) // rolls back the batches
-		}
-		already := a.Addresses - needed
+		already := a.Addresses - res.Assigned
 		res.AlreadyLicensed, res.Duplicates = already, a.Duplicates
 		by := Actor{Kind: a.Lease.HolderKind, ID: a.Lease.HolderID, Name: a.Lease.Holder}
 		// Linking courses to a plan is the opt-in: its licensees are enrolled
@@ -301,53 +307,65 @@ func (s *Store) RunAssignment(ctx context.Context, a Assignment, lease Lock) (As
 	return res, err
 }
 
-// rangeAssigned is what one batch of assignRange did.
-type rangeAssigned struct {
-	listed   int   // addresses of the range that held no live license
-	assigned int   // of those, how many got a seat
-	lastSeat int64 // the highest seat id taken; 0 if none
+// assignRange makes a license, with a new activation key, for each listed
+// address at positions (lo, hi] that holds no live license, in one
+// statement, and returns how many it made; probe is false when no address
+// can hold one (the plan had no live license when the job began). License
+// ids follow the list's order. The caller holds the plan's row lock (lockPlan), which every
+// seat-changing transaction takes first. Invariants, kept by the database
+// whatever this statement does: CHECK (in_use <= seats) on the plan, whose
+// in_use the insert moves (licenses_keep_counts), and the partial unique
+// index licenses_live_email_key, which makes a second live license for an
+// address impossible.
+func assignRange(ctx context.Context, tx pgx.Tx, a Assignment, p Plan, lo, hi int, probe bool) (int, error) {
+	batch, err := tx.Begin(ctx) // a savepoint
+	if err != nil {
+		return 0, fmt.Errorf("assign licenses of plan %s: %w", a.PlanID, err)
+	}
+	defer batch.Rollback(ctx)
+	// One probe of licenses_live_email_key per address: a LATERAL with
+	// LIMIT is never turned into a join, whose plan would follow statistics
+	// that are stale in the middle of this job.
+	licensed, unlicensed := "", ""
+	if probe {
+		licensed = `LEFT JOIN LATERAL (SELECT true AS live FROM licenses l
+			WHERE l.plan_key = $2 AND l.email = e.email AND l.status IN ('assigned', 'activated') LIMIT 1) licensed ON true`
+		unlicensed = ` AND licensed.live IS NULL`
+	}
+	// $5 holds one key per listed position, 16 bytes each: the n-th new
+	// license takes the n-th, so never fewer keys than licenses. Unique by
+	// constraint.
+	tag, err := batch.Exec(ctx, `INSERT INTO licenses (plan_key, status, email, activation_key, assigned_at, changed_at)
+		SELECT $2, 'assigned', e.email, substring($5::bytea FROM (row_number() OVER (ORDER BY e.position) - 1)::int * 16 + 1 FOR 16), now(), now()
+		FROM assignment_emails e `+licensed+`
+		WHERE e.job_id = $1 AND e.position > $3 AND e.position <= $4`+unlicensed+`
+		ORDER BY e.position`,
+		a.JobID, p.key, lo, hi, newActivationKeys(hi-lo))
+	if err == nil {
+		err = batch.Commit(ctx) // releases the savepoint
+	}
+	if err != nil {
+		return 0, fmt.Errorf("assign licenses of plan %s: %w", a.PlanID, err)
+	}
+	return int(tag.RowsAffected()), nil
 }
 
-// assignRange pairs the listed addresses at positions (lo, hi] that hold
-// no live license with the plan's lowest free seats above afterSeat, in one
-// statement, and gives each a new activation key. The caller holds the plan's
-// row lock (lockPlan), which every seat-changing transaction takes first,
-// so the free seats cannot be taken concurrently, and passes the last seat
-// the previous batch took: every free seat below it is taken, so the scan
-// starts there instead of stepping over the batches' own dead index entries.
-// Invariant: the partial unique index licenses_live_email_key makes a
-// second live license for an address impossible even if this were wrong.
-func assignRange(ctx context.Context, tx pgx.Tx, a Assignment, lo, hi int, afterSeat int64) (rangeAssigned, error) {
-	var r rangeAssigned
-	// The two ordered arrays are zipped by unnest, so each new address
-	// meets exactly one seat whatever join order the planner picks.
-	err := tx.QueryRow(ctx, `WITH listed AS (
-			SELECT coalesce(array_agg(e.email ORDER BY e.position), '{}') AS emails
-			FROM assignment_emails e
-			-- One probe of licenses_live_email_key per address: a LATERAL
-			-- with LIMIT is never turned into a join, whose plan would
-			-- follow statistics that are stale in the middle of this job.
-			LEFT JOIN LATERAL (SELECT true AS live FROM licenses l
-				WHERE l.plan_id = $2 AND l.email = e.email AND l.status IN ('assigned', 'activated') LIMIT 1) licensed ON true
-			WHERE e.job_id = $1 AND e.position > $3 AND e.position <= $4 AND licensed.live IS NULL
-		), seats AS (
-			SELECT coalesce(array_agg(id ORDER BY id), '{}') AS ids
-			FROM (SELECT id FROM licenses WHERE plan_id = $2 AND status = 'unassigned' AND id > $5
-			      ORDER BY id LIMIT (SELECT cardinality(emails) FROM listed)) free
-		), paired AS (
-			-- changed_at is set here, so the per-row trigger that would move it is skipped.
-			-- One fresh key per pair ($6 has one per listed position, so
-			-- never fewer than the pairs); unique by constraint.
-			UPDATE licenses l SET status = 'assigned', email = pair.email, activation_key = pair.activation_key,
-				assigned_at = now(), changed_at = now()
-			FROM seats, listed, unnest(seats.ids, listed.emails, $6::text[]) AS pair (id, email, activation_key)
-			WHERE l.id = pair.id AND pair.id IS NOT NULL
-			RETURNING l.id
-		)
-		SELECT (SELECT cardinality(emails) FROM listed), count(*), coalesce(max(id), 0) FROM paired`,
-		a.JobID, a.PlanID, lo, hi, afterSeat, newActivationKeys(hi-lo)).Scan(&r.listed, &r.assigned, &r.lastSeat)
+// countUnlicensed counts the listed addresses after position lo that hold
+// no live license: what the rest of a list needs when its seats ran out.
+func countUnlicensed(ctx context.Context, tx pgx.Tx, a Assignment, p Plan, lo int) (int, error) {
+	var n int
+	err := tx.QueryRow(ctx, `SELECT count(*) FROM assignment_emails e
+		WHERE e.job_id = $1 AND e.position > $3 AND NOT EXISTS (SELECT 1 FROM licenses l
+			WHERE l.plan_key = $2 AND l.email = e.email AND l.status IN ('assigned', 'activated'))`, a.JobID, p.key, lo).Scan(&n)
 	if err != nil {
-		return rangeAssigned{}, fmt.Errorf("assign licenses of plan %s: %w", a.PlanID, err)
+		return 0, fmt.Errorf("count the addresses left to assign: %w", err)
 	}
-	return r, nil
+	return n, nil
+}
+
+// isSeatCheck reports whether err is the database refusing more licenses
+// in use than a plan has seats.
+func isSeatCheck(err error) bool {
+	pgErr, ok := errors.AsType[*pgconn.PgError](err)
+	return ok && pgErr.ConstraintName == "plans_in_use_within_seats"
 }

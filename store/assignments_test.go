@@ -77,9 +77,13 @@ func checkSeatInvariants(t testing.TB, s *Store, planID string) Plan {
 	if counted := countLicenses(t, s, planID); counted != p.Counts {
 		t.Errorf("kept counts %+v, counted %+v", p.Counts, counted)
 	}
+	if p.Counts.Unassigned < 0 {
+		t.Errorf("%d live licenses on %d seats", p.Counts.InUse(), p.Seats)
+	}
 	var twice int
 	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM (SELECT email FROM licenses
-		WHERE plan_id = $1 AND status IN ('assigned', 'activated') GROUP BY email HAVING count(*) > 1) d`, planID).Scan(&twice); err != nil {
+		WHERE plan_key = (SELECT key FROM plans WHERE id = $1) AND status IN ('assigned', 'activated') GROUP BY email HAVING count(*) > 1) d`,
+		planID).Scan(&twice); err != nil {
 		t.Fatal(err)
 	}
 	if twice > 0 {
@@ -88,13 +92,14 @@ func checkSeatInvariants(t testing.TB, s *Store, planID string) Plan {
 	return p
 }
 
-// countLicenses counts a plan's licenses by status, row by row: what the
-// kept counters must always equal.
+// countLicenses counts a plan's licenses by status, row by row, and its
+// free seats as the seats no live row takes: what the kept counters must
+// always equal.
 func countLicenses(t testing.TB, s *Store, planID string) (c LicenseCounts) {
 	t.Helper()
-	if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE status = 'unassigned'),
-		count(*) FILTER (WHERE status = 'assigned'), count(*) FILTER (WHERE status = 'activated'),
-		count(*) FILTER (WHERE status = 'revoked') FROM licenses WHERE plan_id = $1`, planID).
+	if err := s.pool.QueryRow(context.Background(), `SELECT p.seats - count(l.id) FILTER (WHERE l.status IN ('assigned', 'activated')),
+		count(l.id) FILTER (WHERE l.status = 'assigned'), count(l.id) FILTER (WHERE l.status = 'activated'),
+		count(l.id) FILTER (WHERE l.status = 'revoked') FROM plans p LEFT JOIN licenses l ON l.plan_key = p.key WHERE p.id = $1 GROUP BY p.seats`, planID).
 		Scan(&c.Unassigned, &c.Assigned, &c.Activated, &c.Revoked); err != nil {
 		t.Fatal(err)
 	}
@@ -225,16 +230,15 @@ func TestAssign_AListWithNothingNewMakesNoJob(t *testing.T) {
 	}
 }
 
-func TestAssign_ManyBatchesTakeTheLowestFreeSeatsInOrder(t *testing.T) {
+func TestAssign_ManyBatchesMakeOneLicenseEachInListOrder(t *testing.T) {
 	t.Parallel()
 	s := newTestStore(t)
 	ctx := context.Background()
 	const n = 2*assignBatch + assignBatch/2
 	p := newPlan(t, s, n+1)
-	// A revocation frees a seat with the highest id: the free seats are
-	// not one contiguous run.
-	assign(t, s, p.ID, mustList(t, "gone@example.com"))
-	if _, err := s.RevokeLicenses(ctx, p.ID, []string{"gone@example.com"}, SystemActor); err != nil {
+	// A revoked license keeps its row; its address is licensed again below.
+	assign(t, s, p.ID, mustList(t, "user0@example.com"))
+	if _, err := s.RevokeLicenses(ctx, p.ID, []string{"user0@example.com"}, SystemActor); err != nil {
 		t.Fatal(err)
 	}
 	var list strings.Builder
@@ -247,22 +251,24 @@ func TestAssign_ManyBatchesTakeTheLowestFreeSeatsInOrder(t *testing.T) {
 	if got := checkSeatInvariants(t, s, p.ID); got.Counts != (LicenseCounts{Unassigned: 1, Assigned: n, Revoked: 1}) {
 		t.Errorf("counts %+v", got.Counts)
 	}
-	var free, highest int64
-	if err := s.pool.QueryRow(ctx, `SELECT (SELECT id FROM licenses WHERE plan_id = $1 AND status = 'unassigned'),
-		(SELECT max(id) FROM licenses WHERE plan_id = $1)`, p.ID).Scan(&free, &highest); err != nil {
-		t.Fatal(err)
-	}
-	if free != highest {
-		t.Errorf("seat %d is left free, want the highest, %d", free, highest)
-	}
-	var keys int
+	// Ids follow the list: the assignment order is the id order.
+	var outOfOrder, keys int
 	var wellFormed bool
-	if err := s.pool.QueryRow(ctx, `SELECT count(DISTINCT activation_key), bool_and(activation_key ~ '^[0-9A-F]{32}$')
-		FROM licenses WHERE plan_id = $1 AND status = 'assigned'`, p.ID).Scan(&keys, &wellFormed); err != nil {
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE nth <> position), count(DISTINCT activation_key), bool_and(octet_length(activation_key) = 16)
+		FROM (SELECT row_number() OVER (ORDER BY id) - 1 AS nth, substring(email FROM 'user(\d+)@')::int AS position, activation_key
+		      FROM licenses WHERE plan_key = $1 AND status = 'assigned') l`, p.key).Scan(&outOfOrder, &keys, &wellFormed); err != nil {
 		t.Fatal(err)
+	}
+	if outOfOrder != 0 {
+		t.Errorf("%d licenses out of the list's order", outOfOrder)
 	}
 	if keys != n || !wellFormed {
-		t.Errorf("%d distinct activation keys for %d licenses, all 32 upper-case hex digits: %v", keys, n, wellFormed)
+		t.Errorf("%d distinct activation keys for %d licenses, all of 16 bytes: %v", keys, n, wellFormed)
+	}
+	page, err := s.ListLicenses(ctx, p.ID, LicenseFilter{Status: LicenseAssigned, Limit: 1})
+	if err != nil || len(page.Licenses) != 1 || len(page.Licenses[0].ActivationKey) != 32 ||
+		page.Licenses[0].ActivationKey != strings.ToUpper(page.Licenses[0].ActivationKey) {
+		t.Errorf("first license %+v (%v), want a key of 32 upper-case hex digits", page.Licenses, err)
 	}
 }
 
@@ -473,10 +479,8 @@ func TestAssign_SeatsGoneBeforeTheJobFailItWithoutChanges(t *testing.T) {
 		t.Fatalf("lowering seats under the job's lock: %v, want blocked", err)
 	}
 	// A writer that ignores the lock (an operator's SQL) can still take
-	// them; the job re-checks under the plan's row lock.
-	if _, err := s.pool.Exec(ctx, `WITH shrunk AS (UPDATE plans SET seats = 1 WHERE id = $1 RETURNING id)
-		DELETE FROM licenses WHERE id IN (SELECT id FROM licenses WHERE plan_id = $1 AND status = 'unassigned' ORDER BY id LIMIT 2)`,
-		p.ID); err != nil {
+	// them; the database refuses the job's licenses beyond the seats.
+	if _, err := s.pool.Exec(ctx, `UPDATE plans SET seats = 1 WHERE id = $1`, p.ID); err != nil {
 		t.Fatal(err)
 	}
 	_, err := s.runNow(ctx, job.ID)
@@ -528,31 +532,29 @@ func TestAssign_EnrollsTheListInThePlansLinkedCoursesInTheSameJob(t *testing.T) 
 	}
 }
 
-func TestListLicenses_ExcludeUnassignedShowsOnlyHeldLicenses(t *testing.T) {
+func TestListLicenses_FreeSeatsHaveNoRows(t *testing.T) {
 	t.Parallel()
 	s := newTestStore(t)
 	ctx := context.Background()
 	p := newPlan(t, s, 4)
 	assign(t, s, p.ID, mustList(t, "ann@example.com\nbob@example.com\n"))
-	held, err := s.ListLicenses(ctx, p.ID, LicenseFilter{ExcludeUnassigned: true})
-	if err != nil {
-		t.Fatal(err)
-	}
 	all, err := s.ListLicenses(ctx, p.ID, LicenseFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	free, err := s.ListLicenses(ctx, p.ID, LicenseFilter{Status: LicenseUnassigned, ExcludeUnassigned: true})
+	free, err := s.ListLicenses(ctx, p.ID, LicenseFilter{Status: LicenseUnassigned})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(held.Licenses) != 2 || len(all.Licenses) != 4 || len(free.Licenses) != 2 {
-		t.Errorf("held %d, all %d, unassigned on request %d; want 2, 4, 2", len(held.Licenses), len(all.Licenses), len(free.Licenses))
+	total, err := s.CountLicenses(ctx, p.ID, LicenseFilter{Status: LicenseUnassigned})
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, l := range held.Licenses {
-		if l.Status == LicenseUnassigned {
-			t.Errorf("free seat %d listed among held licenses", l.ID)
-		}
+	if len(all.Licenses) != 2 || len(free.Licenses) != 0 || free.NextCursor != "" || total != 0 {
+		t.Errorf("all %d, unassigned %d (next %q, total %d); want 2 and an empty page", len(all.Licenses), len(free.Licenses), free.NextCursor, total)
+	}
+	if got := checkSeatInvariants(t, s, p.ID); got.Counts.Unassigned != 2 {
+		t.Errorf("free seats %d, want 2", got.Counts.Unassigned)
 	}
 }
 

@@ -381,7 +381,7 @@ type PlanCourseList struct {
 // PlanCourses lists the courses linked to a plan and those still available.
 func (s *Store) PlanCourses(ctx context.Context, planID string) (PlanCourseList, error) {
 	var l PlanCourseList
-	if err := planExists(ctx, s.pool, planID); err != nil {
+	if _, err := planKey(ctx, s.pool, planID); err != nil {
 		return l, err
 	}
 	rows, err := s.pool.Query(ctx, `SELECT c.key, c.title, pc.linked_at
@@ -487,10 +487,11 @@ func enrollAssignees(ctx context.Context, tx pgx.Tx, planID string, emails []str
 func (s *Store) EnrollPlanLicensees(ctx context.Context, planID string, by Actor, download Download) (EnrollmentResult, error) {
 	var res EnrollmentResult
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := lockPlanRow(ctx, tx, planID); err != nil {
+		p, err := lockPlan(ctx, tx, planID)
+		if err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, `SELECT email FROM licenses WHERE plan_id = $1 AND status IN ('assigned', 'activated') ORDER BY email`, planID)
+		rows, err := tx.Query(ctx, `SELECT email FROM licenses WHERE plan_key = $1 AND status IN ('assigned', 'activated') ORDER BY email`, p.key)
 		if err != nil {
 			return fmt.Errorf("read licensees of plan %s: %w", planID, err)
 		}

@@ -271,8 +271,8 @@ func TestEnrollPlanLicensees_EnrollsLiveLicenseHolders(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Assignment is another area: give two seats to people directly.
-	if _, err := s.pool.Exec(ctx, `UPDATE licenses SET status = 'assigned', email = 'l' || id || '@example.com', activation_key = 'k' || id
-		WHERE id IN (SELECT id FROM licenses WHERE plan_id = $1 LIMIT 2)`, p.ID); err != nil {
+	if _, err := s.pool.Exec(ctx, `INSERT INTO licenses (plan_key, status, email, activation_key)
+		SELECT key, 'assigned', 'l' || i || '@example.com', decode(md5(i::text), 'hex') FROM plans, generate_series(1, 2) i WHERE id = $1`, p.ID); err != nil {
 		t.Fatal(err)
 	}
 	res, err := s.EnrollPlanLicensees(ctx, p.ID, enrollingAdmin, listOutcomes)

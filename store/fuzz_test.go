@@ -87,3 +87,44 @@ func FuzzValidFields(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseLicenseCursor: a cursor is accepted only in the order that made
+// it, and only as encode writes it, so what it names survives the round trip.
+func FuzzParseLicenseCursor(f *testing.F) {
+	for _, seed := range []string{"assigned.12", "-assigned.0", "email.7.YUBleGFtcGxlLmNvbQ", "-email.3.", "email.1", "14000",
+		"assigned.-1", "assigned.+1", "email.1.!!", "assigned.1.YQ", "assigned.99999999999999999999"} {
+		for _, order := range []string{"assigned", "-assigned", "email", "-email"} {
+			f.Add(order, seed)
+		}
+	}
+	f.Fuzz(func(t *testing.T, order, raw string) {
+		c, err := parseLicenseCursor(order, raw)
+		if err != nil {
+			if ErrorCode(err) != EBadRequest {
+				t.Fatalf("refused %q with %v", raw, err)
+			}
+			return
+		}
+		if again := c.encode(order); again != raw {
+			t.Fatalf("accepted %q in order %q as %+v, which encodes as %q", raw, order, c, again)
+		}
+	})
+}
+
+// FuzzParseActivationKey: a key is accepted only as 32 hex digits, and
+// shown back as the same digits in upper case.
+func FuzzParseActivationKey(f *testing.F) {
+	for _, seed := range []string{"0123456789ABCDEF0123456789ABCDEF", "0123456789abcdef0123456789abcdef", "key-1", "", "0123456789ABCDEF0123456789ABCDE",
+		"0123456789ABCDEF0123456789ABCDEG", "0123456789ABCDEF0123456789ABCDEF0"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		key, ok := parseActivationKey(s)
+		if !ok {
+			return
+		}
+		if len(key) != activationKeySize || activationKeyText(key) != strings.ToUpper(s) {
+			t.Fatalf("accepted %q as %x", s, key)
+		}
+	})
+}

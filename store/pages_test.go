@@ -58,8 +58,9 @@ func (n planNode) rowsRead(into map[string]float64) {
 
 // Every query a page view sends reads about what the page shows from the
 // big tables, not all of their rows: each is run again under EXPLAIN ANALYZE
-// against a plan of 20,000 licenses beside a small one, 2,000 activations
-// and 20,000 audit entries, and the rows its scans touched are counted.
+// against a plan of 18,000 licenses (3,000 of them revoked) beside a small
+// one, 2,000 activations and 20,000 audit entries, in every order the
+// license list offers, and the rows its scans touched are counted.
 func TestPageQueries_ReadWhatThePageShowsNotTheWholeTable(t *testing.T) {
 	t.Parallel()
 	rec := &queryRecorder{}
@@ -77,10 +78,13 @@ func TestPageQueries_ReadWhatThePageShowsNotTheWholeTable(t *testing.T) {
 	ctx := context.Background()
 	big, small := newPlan(t, s, 20_000), newPlan(t, s, 10)
 	for _, sql := range []string{
-		`UPDATE licenses SET status = 'assigned', email = 'u' || id || '@example.com', activation_key = 'k' || id
-			WHERE id IN (SELECT id FROM licenses WHERE plan_id = $1 AND status = 'unassigned' ORDER BY id LIMIT 15000)`,
+		`INSERT INTO licenses (plan_key, status, email, activation_key)
+			SELECT key, 'assigned', 'u' || i || '@example.com', decode(md5(i::text), 'hex') FROM plans, generate_series(1, 15000) i WHERE id = $1 ORDER BY i`,
+		`INSERT INTO licenses (plan_key, status, email, activation_key, revoked_at)
+			SELECT key, 'revoked', 'r' || i || '@example.com', decode(md5('r' || i), 'hex'), now() FROM plans, generate_series(1, 3000) i WHERE id = $1`,
 		`INSERT INTO activations (id, license_id, instance_id, secret_hash)
-			SELECT 'act' || lpad(id::text, 10, '0'), id, 'i' || id, '\x00' FROM licenses WHERE plan_id = $1 AND status = 'assigned' ORDER BY id LIMIT 2000`,
+			SELECT 'act' || lpad(id::text, 10, '0'), id, 'i' || id, '\x00' FROM licenses
+			WHERE plan_key = (SELECT key FROM plans WHERE id = $1) AND status = 'assigned' ORDER BY id LIMIT 2000`,
 		`UPDATE licenses SET status = 'activated' WHERE id IN (SELECT license_id FROM activations)`,
 		`INSERT INTO audit_log (actor_kind, actor_id, actor_name, action, subject_type, subject_id, summary)
 			SELECT 'system', 'seed', 'Seed', 'seed.' || (i % 7), 'plan', $1, 'Entry ' || i FROM generate_series(1, 20000) i`,
@@ -97,9 +101,19 @@ func TestPageQueries_ReadWhatThePageShowsNotTheWholeTable(t *testing.T) {
 	if _, err := pool.Exec(ctx, `ANALYZE`); err != nil {
 		t.Fatal(err)
 	}
-	deep, err := s.ListLicenses(ctx, big.ID, LicenseFilter{Limit: 50, After: "14000"})
+	var deepID int64
+	if err := pool.QueryRow(ctx, `SELECT id FROM licenses WHERE plan_key = (SELECT key FROM plans WHERE id = $1) ORDER BY id OFFSET 14000 LIMIT 1`,
+		big.ID).Scan(&deepID); err != nil {
+		t.Fatal(err)
+	}
+	deep, err := s.ListLicenses(ctx, big.ID, LicenseFilter{Limit: 50, After: licenseCursor{ID: deepID}.encode("assigned")})
 	if err != nil || len(deep.Licenses) != 50 {
 		t.Fatalf("deep page: %d licenses, %v", len(deep.Licenses), err)
+	}
+	byEmail, err := s.ListLicenses(ctx, big.ID, LicenseFilter{Sort: LicenseSortEmail, Limit: 50,
+		After: licenseCursor{ID: deepID, Email: "u5"}.encode("email")})
+	if err != nil || len(byEmail.Licenses) != 50 {
+		t.Fatalf("deep page by email: %d licenses, %v", len(byEmail.Licenses), err)
 	}
 	rec.take()
 
@@ -108,12 +122,52 @@ func TestPageQueries_ReadWhatThePageShowsNotTheWholeTable(t *testing.T) {
 		"plans list": func() error { _, err := s.ListPlans(ctx, PlanFilter{Limit: 50}); return err },
 		"plan":       func() error { _, err := s.Plan(ctx, big.ID); return err },
 		"dashboard":  func() error { _, err := s.ReadOverview(ctx); return err },
-		"licenses held, small plan": func() error {
-			_, err := s.ListLicenses(ctx, small.ID, LicenseFilter{ExcludeUnassigned: true})
+		"licenses, small plan": func() error {
+			_, err := s.ListLicenses(ctx, small.ID, LicenseFilter{})
 			return err
 		},
-		"licenses held, deep page": func() error {
-			_, err := s.ListLicenses(ctx, big.ID, LicenseFilter{ExcludeUnassigned: true, After: deep.NextCursor})
+		"licenses, deep page": func() error {
+			_, err := s.ListLicenses(ctx, big.ID, LicenseFilter{After: deep.NextCursor})
+			return err
+		},
+		"licenses, deep page back": func() error {
+			_, err := s.ListLicenses(ctx, big.ID, LicenseFilter{Before: deep.PrevCursor})
+			return err
+		},
+		"licenses newest first, deep page": func() error {
+			_, err := s.ListLicenses(ctx, big.ID, LicenseFilter{Desc: true, After: licenseCursor{ID: deepID}.encode("-assigned")})
+			return err
+		},
+		"licenses by email": func() error {
+			_, err := s.ListLicenses(ctx, big.ID, LicenseFilter{Sort: LicenseSortEmail})
+			return err
+		},
+		"licenses by email, deep page": func() error {
+			_, err := s.ListLicenses(ctx, big.ID, LicenseFilter{Sort: LicenseSortEmail, After: byEmail.NextCursor})
+			return err
+		},
+		"licenses by email, deep page back": func() error {
+			_, err := s.ListLicenses(ctx, big.ID, LicenseFilter{Sort: LicenseSortEmail, Before: byEmail.PrevCursor})
+			return err
+		},
+		"licenses by email Z to A": func() error {
+			_, err := s.ListLicenses(ctx, big.ID, LicenseFilter{Sort: LicenseSortEmail, Desc: true})
+			return err
+		},
+		"revoked licenses by email": func() error {
+			_, err := s.ListLicenses(ctx, big.ID, LicenseFilter{Sort: LicenseSortEmail, Status: LicenseRevoked})
+			return err
+		},
+		"revoked licenses newest first": func() error {
+			_, err := s.ListLicenses(ctx, big.ID, LicenseFilter{Status: LicenseRevoked, Desc: true})
+			return err
+		},
+		"email search by email": func() error {
+			_, err := s.ListLicenses(ctx, big.ID, LicenseFilter{Q: "u12", Sort: LicenseSortEmail, Desc: true})
+			return err
+		},
+		"revoked email search": func() error {
+			_, err := s.ListLicenses(ctx, big.ID, LicenseFilter{Q: "r12", Status: LicenseRevoked})
 			return err
 		},
 		"every license": func() error { _, err := s.ListLicenses(ctx, big.ID, LicenseFilter{Limit: 100}); return err },
@@ -123,7 +177,7 @@ func TestPageQueries_ReadWhatThePageShowsNotTheWholeTable(t *testing.T) {
 		},
 		"email search": func() error { _, err := s.ListLicenses(ctx, big.ID, LicenseFilter{Q: "u1234"}); return err },
 		"email search total": func() error {
-			_, err := s.CountLicenses(ctx, big.ID, LicenseFilter{Q: "u1234", ExcludeUnassigned: true})
+			_, err := s.CountLicenses(ctx, big.ID, LicenseFilter{Q: "u1234"})
 			return err
 		},
 		"instances, small plan": func() error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -80,41 +81,101 @@ func TestListPlans_PagesBothWaysInEachSort(t *testing.T) {
 	}
 }
 
-func TestListLicenses_PagesBothWaysWithTotals(t *testing.T) {
+func TestListLicenses_PagesBothWaysInEachOrderWithTotals(t *testing.T) {
 	t.Parallel()
 	s := newTestStore(t)
 	ctx := context.Background()
 	p := newPlan(t, s, 40)
 	var list []string
 	for i := range 27 {
-		list = append(list, fmt.Sprintf("user%02d@paging.example", i))
+		list = append(list, fmt.Sprintf("user%02d@paging.example", (i*11)%27)) // not in email order
 	}
 	assign(t, s, p.ID, mustList(t, strings.Join(list, "\n")))
-	f := LicenseFilter{ExcludeUnassigned: true, Limit: 10}
-	pages := func(after, before string) ([]License, string, string) {
-		f := f
-		f.After, f.Before = after, before
-		page, err := s.ListLicenses(ctx, p.ID, f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return page.Licenses, page.NextCursor, page.PrevCursor
+	// Revoked and licensed again: one address on two rows, live and revoked,
+	// so the email order's ties go by id across statuses.
+	if _, err := s.RevokeLicenses(ctx, p.ID, []string{"user03@paging.example", "user20@paging.example"}, SystemActor); err != nil {
+		t.Fatal(err)
 	}
-	forward, back := walk(t, pages, func(l License) string { return l.Email })
-	if len(forward) != 3 || !slices.EqualFunc(forward, back, slices.Equal) || len(slices.Concat(forward...)) != 27 {
-		t.Fatalf("forward %v, back %v", forward, back)
+	assign(t, s, p.ID, mustList(t, "user03@paging.example"))
+	const rows = 28
+	for _, tt := range []struct {
+		sort LicenseSort
+		desc bool
+		less func(a, b License) bool // the order the pages must be in
+	}{
+		{LicenseSortAssigned, false, func(a, b License) bool { return a.ID < b.ID }},
+		{LicenseSortAssigned, true, func(a, b License) bool { return a.ID > b.ID }},
+		{LicenseSortEmail, false, func(a, b License) bool { return a.Email < b.Email || a.Email == b.Email && a.ID < b.ID }},
+		{LicenseSortEmail, true, func(a, b License) bool { return a.Email > b.Email || a.Email == b.Email && a.ID > b.ID }},
+	} {
+		t.Run(fmt.Sprintf("%s/desc=%v", tt.sort, tt.desc), func(t *testing.T) {
+			var seen []License
+			pages := func(after, before string) ([]License, string, string) {
+				page, err := s.ListLicenses(ctx, p.ID, LicenseFilter{Sort: tt.sort, Desc: tt.desc, After: after, Before: before, Limit: 10})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if before == "" {
+					seen = append(seen, page.Licenses...)
+				}
+				return page.Licenses, page.NextCursor, page.PrevCursor
+			}
+			forward, back := walk(t, pages, func(l License) string { return strconv.FormatInt(l.ID, 10) })
+			if len(forward) != 3 || !slices.EqualFunc(forward, back, slices.Equal) || len(slices.Concat(forward...)) != rows {
+				t.Fatalf("forward %v, back %v", forward, back)
+			}
+			for i := 1; i < len(seen); i++ {
+				if !tt.less(seen[i-1], seen[i]) {
+					t.Fatalf("%s (%d) listed before %s (%d)", seen[i-1].Email, seen[i-1].ID, seen[i].Email, seen[i].ID)
+				}
+			}
+		})
 	}
 	for _, tt := range []struct {
 		f    LicenseFilter
 		want int
 	}{
-		{LicenseFilter{ExcludeUnassigned: true}, 27},
-		{LicenseFilter{}, 40},
-		{LicenseFilter{Status: LicenseUnassigned}, 13},
-		{LicenseFilter{ExcludeUnassigned: true, Q: "USER1"}, 10},
+		{LicenseFilter{}, rows},
+		{LicenseFilter{Status: LicenseRevoked}, 2},
+		{LicenseFilter{Status: LicenseUnassigned}, 0},
+		{LicenseFilter{Q: "USER1"}, 10},
+		{LicenseFilter{Q: "user03", Status: LicenseRevoked}, 1},
 	} {
 		if got, err := s.CountLicenses(ctx, p.ID, tt.f); err != nil || got != tt.want {
 			t.Errorf("CountLicenses(%+v) = %d, %v; want %d", tt.f, got, err, tt.want)
 		}
+	}
+}
+
+// A cursor is read only in the order that made it: any other is a bad
+// request, as a made-up one is.
+func TestListLicenses_ACursorOfAnotherOrderIsRefused(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := context.Background()
+	p := newPlan(t, s, 5)
+	assign(t, s, p.ID, mustList(t, "a@example.com\nb@example.com\nc@example.com"))
+	orders := []LicenseFilter{{}, {Desc: true}, {Sort: LicenseSortEmail}, {Sort: LicenseSortEmail, Desc: true}}
+	for i, made := range orders {
+		made.Limit = 1
+		page, err := s.ListLicenses(ctx, p.ID, made)
+		if err != nil || page.NextCursor == "" {
+			t.Fatalf("%+v: %v, next %q", made, err, page.NextCursor)
+		}
+		for j, used := range orders {
+			used.After = page.NextCursor
+			_, err := s.ListLicenses(ctx, p.ID, used)
+			if wantOK := i == j; (err == nil) != wantOK || err != nil && ErrorCode(err) != EBadRequest {
+				t.Errorf("cursor of %+v read in %+v: %v", made, used, err)
+			}
+		}
+	}
+	for _, bad := range []string{"nope", "14000", "assigned.x", "email.1", "email.1.!!", "assigned.01", "-assigned.1.YQ"} {
+		if _, err := s.ListLicenses(ctx, p.ID, LicenseFilter{After: bad}); ErrorCode(err) != EBadRequest {
+			t.Errorf("cursor %q: %v, want a bad request", bad, err)
+		}
+	}
+	if _, err := s.ListLicenses(ctx, p.ID, LicenseFilter{Sort: "seats"}); ErrorCode(err) != EBadRequest {
+		t.Errorf("sort by seats: %v, want a bad request", err)
 	}
 }

@@ -43,6 +43,9 @@ type Plan struct {
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 	Counts         LicenseCounts
+	// key is the plan's internal integer key, which its license rows
+	// reference; the ULID is its public id.
+	key int64
 }
 
 // NewPlan is the input of CreatePlan; nil dates default to now and a year later.
@@ -66,17 +69,17 @@ const MaxSeats = 1_000_000
 
 // planColumns reads a plan with its license counts, which are kept on its
 // row (and the activated count beside it) by the database with every
-// license change: one row read, whatever the plan's size. planFrom is the
-// FROM clause they need.
-const planColumns = `p.id, p.name, p.seats, p.starts_at, p.expires_at, p.terms_changed_at, p.created_at, p.updated_at,
-	p.unassigned, p.in_use - a.activated, a.activated, p.revoked`
+// license change: one row read, whatever the plan's size. Free seats have
+// no rows: they are the seats not in use. planFrom is the FROM clause they need.
+const planColumns = `p.id, p.key, p.name, p.seats, p.starts_at, p.expires_at, p.terms_changed_at, p.created_at, p.updated_at,
+	p.seats - p.in_use, p.in_use - a.activated, a.activated, p.revoked`
 
 const planFrom = ` FROM plans p JOIN plan_activated a ON a.plan_id = p.id`
 
 func scanPlan(row pgx.Row) (Plan, error) {
 	var p Plan
 	c := &p.Counts
-	err := row.Scan(&p.ID, &p.Name, &p.Seats, &p.StartsAt, &p.ExpiresAt, &p.TermsChangedAt, &p.CreatedAt, &p.UpdatedAt,
+	err := row.Scan(&p.ID, &p.key, &p.Name, &p.Seats, &p.StartsAt, &p.ExpiresAt, &p.TermsChangedAt, &p.CreatedAt, &p.UpdatedAt,
 		&c.Unassigned, &c.Assigned, &c.Activated, &c.Revoked)
 	return p, err
 }
@@ -108,7 +111,8 @@ func seatsInUse(inUse, seats int) error {
 		Detail:  SeatsInUse(inUse)}
 }
 
-// CreatePlan adds a plan with all its seats unassigned.
+// CreatePlan adds a plan with all its seats unassigned: one row, however
+// many seats, since a license row is made only when a seat is assigned.
 func (s *Store) CreatePlan(ctx context.Context, np NewPlan, by Actor) (Plan, error) {
 	starts := s.Now().UTC().Truncate(time.Second)
 	if np.StartsAt != nil {
@@ -128,9 +132,6 @@ func (s *Store) CreatePlan(ctx context.Context, np NewPlan, by Actor) (Plan, err
 			id, name, np.Seats, starts, expires); err != nil {
 			return fmt.Errorf("insert plan: %w", err)
 		}
-		if err := addSeats(ctx, tx, id, np.Seats); err != nil {
-			return err
-		}
 		return writeAudit(ctx, tx, AuditEntry{Actor: by, Action: "plan.create", SubjectType: "plan", SubjectID: id,
 			Summary: fmt.Sprintf("Created plan %s with %d seats", name, np.Seats)})
 	})
@@ -138,17 +139,6 @@ func (s *Store) CreatePlan(ctx context.Context, np NewPlan, by Actor) (Plan, err
 		return Plan{}, err
 	}
 	return s.Plan(ctx, id)
-}
-
-// addSeats creates n unassigned licenses in one statement.
-func addSeats(ctx context.Context, tx pgx.Tx, planID string, n int) error {
-	if n <= 0 {
-		return nil
-	}
-	if _, err := tx.Exec(ctx, `INSERT INTO licenses (plan_id) SELECT $1 FROM generate_series(1, $2)`, planID, n); err != nil {
-		return fmt.Errorf("add %d seats: %w", n, err)
-	}
-	return nil
 }
 
 // lockPlan takes the plan's row lock for the rest of the transaction. Every
@@ -179,16 +169,18 @@ func lockPlanRow(ctx context.Context, tx pgx.Tx, id string) (name string, err er
 	return name, nil
 }
 
-// planExists fails with ENotFound unless the plan exists.
-func planExists(ctx context.Context, q querier, id string) error {
-	var exists bool
-	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM plans WHERE id = $1)`, id).Scan(&exists); err != nil {
-		return fmt.Errorf("find plan %s: %w", id, err)
+// planKey resolves a plan's id to its internal key, failing with ENotFound
+// when there is no such plan.
+func planKey(ctx context.Context, q querier, id string) (int64, error) {
+	var key int64
+	err := q.QueryRow(ctx, `SELECT key FROM plans WHERE id = $1`, id).Scan(&key)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, Errorf(ENotFound, "There is no plan %q.", id)
 	}
-	if !exists {
-		return Errorf(ENotFound, "There is no plan %q.", id)
+	if err != nil {
+		return 0, fmt.Errorf("find plan %s: %w", id, err)
 	}
-	return nil
+	return key, nil
 }
 
 // UpdatePlan changes a plan. A change of seats or dates moves
@@ -225,6 +217,7 @@ func (s *Store) UpdatePlan(ctx context.Context, id string, u PlanUpdate, by Acto
 		}
 		// The counts are current (lockPlan); the CHECK plans_in_use_within_seats
 		// would refuse the update anyway, but without naming the number.
+		// Free seats are seats - in_use: changing seats is all a resize does.
 		if inUse := old.Counts.InUse(); next.Seats < inUse {
 			return seatsInUse(inUse, next.Seats)
 		}
@@ -233,15 +226,6 @@ func (s *Store) UpdatePlan(ctx context.Context, id string, u PlanUpdate, by Acto
 			terms_changed_at = CASE WHEN $6 THEN clock_timestamp() ELSE terms_changed_at END WHERE id = $1`,
 			id, next.Name, next.Seats, next.StartsAt, next.ExpiresAt, termsChanged); err != nil {
 			return fmt.Errorf("update plan: %w", err)
-		}
-		if d := next.Seats - old.Seats; d > 0 {
-			err = addSeats(ctx, tx, id, d)
-		} else if d < 0 {
-			_, err = tx.Exec(ctx, `DELETE FROM licenses WHERE id IN (
-				SELECT id FROM licenses WHERE plan_id = $1 AND status = 'unassigned' ORDER BY id DESC LIMIT $2)`, id, -d)
-		}
-		if err != nil {
-			return fmt.Errorf("resize plan: %w", err)
 		}
 		return writeAudit(ctx, tx, AuditEntry{Actor: by, Action: "plan.update", SubjectType: "plan", SubjectID: id,
 			Summary: planChangeSummary(old, next),

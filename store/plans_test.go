@@ -82,8 +82,8 @@ func TestUpdatePlan_CannotDropBelowSeatsInUse(t *testing.T) {
 	s := newTestStore(t)
 	ctx := context.Background()
 	p, _ := s.CreatePlan(ctx, NewPlan{Name: "Acme", Seats: 3}, SystemActor)
-	if _, err := s.pool.Exec(ctx, `UPDATE licenses SET status = 'assigned', email = 'a@example.com', activation_key = 'k1'
-		WHERE id = (SELECT min(id) FROM licenses WHERE plan_id = $1)`, p.ID); err != nil {
+	if _, err := s.pool.Exec(ctx, `INSERT INTO licenses (plan_key, status, email, activation_key)
+		SELECT key, 'assigned', 'a@example.com', decode(md5('k1'), 'hex') FROM plans WHERE id = $1`, p.ID); err != nil {
 		t.Fatal(err)
 	}
 	zero := 0

@@ -61,7 +61,7 @@ func (s *Store) PreviewRevocation(ctx context.Context, planID string, list email
 	}
 	live := 0
 	if p.Counts.InUse() > 0 {
-		if live, err = countLicensed(ctx, s.pool, planID, list.Addresses); err != nil {
+		if live, err = countLicensed(ctx, s.pool, p, list.Addresses); err != nil {
 			return RevocationPreview{}, err
 		}
 	}
@@ -82,7 +82,7 @@ func (s *Store) RevokeList(ctx context.Context, planID string, list emaillist.Em
 	if len(list.Problems) > 0 {
 		return Job{}, InvalidEmailsError(list.Problems)
 	}
-	if err := planExists(ctx, s.pool, planID); err != nil {
+	if _, err := planKey(ctx, s.pool, planID); err != nil {
 		return Job{}, err
 	}
 	lease, err := s.AcquireLock(ctx, PlanLockName(planID), by, fmt.Sprintf("revoke up to %d licenses", len(list.Addresses)), ttl)
@@ -91,11 +91,12 @@ func (s *Store) RevokeList(ctx context.Context, planID string, list emaillist.Em
 	}
 	var job Job
 	err = s.inTx(ctx, func(tx pgx.Tx) error {
-		planName, err := lockPlanRow(ctx, tx, planID)
+		p, err := lockPlan(ctx, tx, planID)
 		if err != nil {
 			return err
 		}
-		live, err := countLicensed(ctx, tx, planID, list.Addresses)
+		planName := p.Name
+		live, err := countLicensed(ctx, tx, p, list.Addresses)
 		if err != nil {
 			return err
 		}

@@ -70,8 +70,8 @@ func TestUpdatePlan_LoweringSeatsAfterWaitingForAnAssignmentSeesItsLicenses(t *t
 	if _, err := tx.Exec(ctx, `SELECT 1 FROM plans WHERE id = $1 FOR UPDATE`, p.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := tx.Exec(ctx, `UPDATE licenses SET status = 'assigned', email = 'u' || id || '@example.com', activation_key = 'k' || id
-		WHERE id IN (SELECT id FROM licenses WHERE plan_id = $1 AND status = 'unassigned' ORDER BY id LIMIT 150)`, p.ID); err != nil {
+	if _, err := tx.Exec(ctx, `INSERT INTO licenses (plan_key, status, email, activation_key)
+		SELECT key, 'assigned', 'u' || i || '@example.com', decode(md5(i::text), 'hex') FROM plans, generate_series(1, 150) i WHERE id = $1`, p.ID); err != nil {
 		t.Fatal(err)
 	}
 	result := make(chan error, 1)
@@ -94,22 +94,23 @@ func TestUpdatePlan_LoweringSeatsAfterWaitingForAnAssignmentSeesItsLicenses(t *t
 }
 
 // Whatever the code above it does, the database refuses a plan with more
-// live licenses than seats, and unassigned rows that are not exactly the
-// free seats.
+// live licenses than seats, however they would get there.
 func TestSeatInvariant_TheDatabaseRefusesWhatWouldBreakIt(t *testing.T) {
 	t.Parallel()
 	s := newTestStore(t)
 	ctx := context.Background()
 	p := newPlan(t, s, 3)
-	assign(t, s, p.ID, mustList(t, "a@example.com\nb@example.com"))
+	assign(t, s, p.ID, mustList(t, "a@example.com\nb@example.com\nc@example.com"))
+	if _, err := s.RevokeLicenses(ctx, p.ID, []string{"c@example.com"}, SystemActor); err != nil {
+		t.Fatal(err)
+	}
 	for name, sql := range map[string]string{
-		"seats below in use": `WITH d AS (DELETE FROM licenses WHERE plan_id = $1 AND status = 'unassigned')
-			UPDATE plans SET seats = 1 WHERE id = $1`,
-		"fewer seats, free rows kept":     `UPDATE plans SET seats = 2 WHERE id = $1`,
-		"more seats without free rows":    `UPDATE plans SET seats = 5 WHERE id = $1`,
-		"a free row beyond the seats":     `INSERT INTO licenses (plan_id) VALUES ($1)`,
-		"a revocation freeing no seat":    `UPDATE licenses SET status = 'revoked', revoked_at = now() WHERE plan_id = $1 AND email = 'a@example.com'`,
-		"a live license beyond the seats": `INSERT INTO licenses (plan_id, status, email, activation_key) VALUES ($1, 'assigned', 'x@example.com', 'kx')`,
+		"seats below in use": `UPDATE plans SET seats = 1 WHERE id = $1`,
+		"live licenses beyond the seats": `INSERT INTO licenses (plan_key, status, email, activation_key)
+			SELECT key, 'assigned', 'x' || i || '@example.com', decode(md5(i::text), 'hex') FROM plans, generate_series(1, 2) i WHERE id = $1`,
+		"a revoked license made live again beyond the seats": `WITH more AS (INSERT INTO licenses (plan_key, status, email, activation_key)
+				SELECT key, 'assigned', 'y@example.com', decode(md5('y'), 'hex') FROM plans WHERE id = $1)
+			UPDATE licenses SET status = 'assigned' WHERE status = 'revoked' AND plan_key = (SELECT key FROM plans WHERE id = $1)`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := s.pool.Exec(ctx, sql, p.ID)
@@ -118,7 +119,7 @@ func TestSeatInvariant_TheDatabaseRefusesWhatWouldBreakIt(t *testing.T) {
 			}
 		})
 	}
-	if got := checkSeatInvariants(t, s, p.ID); got.Seats != 3 || got.Counts != (LicenseCounts{Unassigned: 1, Assigned: 2}) {
+	if got := checkSeatInvariants(t, s, p.ID); got.Seats != 3 || got.Counts != (LicenseCounts{Unassigned: 1, Assigned: 2, Revoked: 1}) {
 		t.Errorf("after the refusals: seats %d, counts %+v", got.Seats, got.Counts)
 	}
 }
@@ -149,7 +150,8 @@ func randomSeatWork(ctx context.Context, t *testing.T, s *Store, planID string, 
 		_, err = s.UpdatePlan(ctx, planID, PlanUpdate{Seats: &seats}, testActor("support"))
 	case 3:
 		var key string
-		if err = s.pool.QueryRow(ctx, `SELECT activation_key FROM licenses WHERE plan_id = $1 AND status = 'assigned'
+		if err = s.pool.QueryRow(ctx, `SELECT upper(encode(activation_key, 'hex')) FROM licenses
+			WHERE plan_key = (SELECT key FROM plans WHERE id = $1) AND status = 'assigned'
 			ORDER BY random() LIMIT 1`, planID).Scan(&key); err == nil {
 			_, err = s.Activate(ctx, key, fmt.Sprintf("instance-%d", worker), "")
 		} else if errors.Is(err, pgx.ErrNoRows) {
@@ -168,8 +170,8 @@ func randomSeatWork(ctx context.Context, t *testing.T, s *Store, planID string, 
 var errRaceRefused = errors.New("refused")
 
 // Seat changes, assignments, revocations and activations race in rounds;
-// after every round the plan has no more live licenses than seats, its free
-// rows are exactly its free seats, and its kept counts equal a fresh count.
+// after every round the plan has no more live licenses than seats and its
+// kept counts equal a fresh count.
 // A rogue writer that lowers seats from a stale read, without the plan's
 // lease or row lock, races too: the database must refuse it whenever it
 // would break the invariant.
@@ -260,11 +262,7 @@ func lowerSeatsFromAStaleRead(ctx context.Context, s *Store, planID string, cut 
 			return err
 		}
 		cut = min(cut, seats-inUse)
-		if _, err := tx.Exec(ctx, `UPDATE plans SET seats = seats - $2 WHERE id = $1`, planID, cut); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, `DELETE FROM licenses WHERE id IN (
-			SELECT id FROM licenses WHERE plan_id = $1 AND status = 'unassigned' ORDER BY id DESC LIMIT $2)`, planID, cut)
+		_, err := tx.Exec(ctx, `UPDATE plans SET seats = seats - $2 WHERE id = $1`, planID, cut)
 		return err
 	})
 }

@@ -60,6 +60,21 @@ func TestAssignmentsAPI_AcceptsTextCSVAndJSONAndRunsTheJob(t *testing.T) {
 	if len(items) != 1 || items[0].(map[string]any)["email"] != "c@example.com" || items[0].(map[string]any)["activation_key"] == nil {
 		t.Errorf("licenses %v", lic)
 	}
+	_, lic = b.call(t, "GET", "/api/v1/plans/"+id+"/licenses?sort=email&dir=desc", "", nil)
+	var emails []string
+	for _, l := range lic["items"].([]any) {
+		emails = append(emails, l.(map[string]any)["email"].(string))
+	}
+	if strings.Join(emails, " ") != "d@example.com c@example.com b@example.com a@example.com" {
+		t.Errorf("licenses by email, Z to A: %v", emails)
+	}
+	// A cursor names its order: one of the assignment order is refused in the email order.
+	if status, body := b.call(t, "GET", "/api/v1/plans/"+id+"/licenses?sort=email&cursor=assigned.1", "", nil); status != http.StatusBadRequest {
+		t.Errorf("a cursor of another order: %d %v", status, body)
+	}
+	if status, body := b.call(t, "GET", "/api/v1/plans/"+id+"/licenses?sort=seats", "", nil); status != http.StatusBadRequest {
+		t.Errorf("an unknown order: %d %v", status, body)
+	}
 }
 
 func TestAssignmentsAPI_JobReportsTheResult(t *testing.T) {

@@ -48,8 +48,12 @@ func seedPlans(b *testing.B, perPlan int) (*store.Store, string) {
 		}
 		last = p.ID
 	}
-	if _, err := st.Pool().Exec(ctx, `UPDATE licenses SET status = 'assigned', email = 'u' || id || '@example.com', activation_key = 'k' || id
-		WHERE id % 4 <> 0`); err != nil {
+	// A license row per seat, held or once held: three in four assigned,
+	// the rest revoked.
+	if _, err := st.Pool().Exec(ctx, `INSERT INTO licenses (plan_key, status, email, activation_key)
+		SELECT p.key, CASE WHEN i % 4 <> 0 THEN 'assigned' ELSE 'revoked' END::license_status,
+			'u' || p.key || '-' || i || '@example.com', decode(md5(p.key || '-' || i), 'hex')
+		FROM plans p, generate_series(1, p.seats) i`); err != nil {
 		b.Fatal(err)
 	}
 	if _, err := st.Pool().Exec(ctx, `VACUUM ANALYZE licenses`); err != nil {

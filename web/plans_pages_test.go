@@ -6,9 +6,12 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"github.com/seatplan/seatplan/store"
 	"github.com/seatplan/seatplan/store/storetest"
@@ -106,8 +109,11 @@ func TestPlanPage_UploadPreviewConfirmAndProgress(t *testing.T) {
 	if one, _ := export("?q=B"); strings.Count(one, "\n") != 2 || !strings.Contains(one, "b@example.com") {
 		t.Errorf("csv export of the search q=B:\n%s", one)
 	}
-	if free, _ := export("?status=unassigned"); strings.Count(free, "\n") != 2 {
-		t.Errorf("csv export of the free seats:\n%s", free)
+	if free, _ := export("?status=unassigned"); strings.Count(free, "\n") != 1 {
+		t.Errorf("csv export of the free seats, which have no rows:\n%s", free)
+	}
+	if desc, _ := export("?sort=email&dir=desc"); !regexp.MustCompile(`(?s)^id,.*\n\d+,b@example\.com,.*\n\d+,a@example\.com,`).MatchString(desc) {
+		t.Errorf("csv export by email, Z to A:\n%s", desc)
 	}
 }
 
@@ -199,5 +205,64 @@ func TestPlansPage_CreateValidatesAndEditMovesTerms(t *testing.T) {
 	after, _ := b.store.Plan(context.Background(), id)
 	if after.Seats != 6 || !after.TermsChangedAt.After(before.TermsChangedAt) {
 		t.Errorf("edit: seats %d, terms %s → %s", after.Seats, before.TermsChangedAt, after.TermsChangedAt)
+	}
+}
+
+// The licenses table sorts by its Email and Assigned headers: each link
+// keeps the search and status filter, the sorted header says so in
+// aria-sort, a second click turns the order round, and a cursor of another
+// order is refused.
+func TestPlanPage_LicensesSortByTheirHeadersKeepingTheFilter(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOpts{Role: store.RoleAdmin, Jobs: true})
+	c := b.signedInAdmin(t)
+	id := b.createPlan(t, 5)
+	status, job := b.call(t, "POST", "/api/v1/plans/"+id+"/assignments", "text/plain", strings.NewReader("bo@example.com\ncy@example.com\nal@example.com\n"))
+	if status != http.StatusAccepted {
+		t.Fatalf("assign: %d %v", status, job)
+	}
+	b.waitJob(t, job["status_url"].(string))
+	rows := func(d *goquery.Document) string {
+		var emails []string
+		d.Find(`[data-testid="license-row"] td:nth-child(2)`).Each(func(_ int, s *goquery.Selection) { emails = append(emails, s.Text()) })
+		return strings.Join(emails, " ")
+	}
+	header := func(d *goquery.Document, label string) (href, order string) {
+		th := d.Find(`a[data-testid="sort-` + label + `"]`).Closest("th")
+		href, _ = th.Find("a").Attr("href")
+		order, _ = th.Attr("aria-sort")
+		return href, order
+	}
+	page := doc(t, get(t, c, b.srv.URL+"/plans/"+id+"?status=assigned"))
+	if got := rows(page); got != "bo@example.com cy@example.com al@example.com" {
+		t.Errorf("in assignment order: %s", got)
+	}
+	if href, order := header(page, "Assigned"); order != "ascending" || href != "/plans/"+id+"?dir=desc&sort=assigned&status=assigned" {
+		t.Errorf("Assigned header: %q, aria-sort %q", href, order)
+	}
+	href, order := header(page, "Email")
+	if order != "" || href != "/plans/"+id+"?sort=email&status=assigned" {
+		t.Fatalf("Email header: %q, aria-sort %q", href, order)
+	}
+	page = doc(t, get(t, c, b.srv.URL+href))
+	if got := rows(page); got != "al@example.com bo@example.com cy@example.com" {
+		t.Errorf("by email: %s", got)
+	}
+	if hidden, _ := page.Find(`form[role="search"] input[name="sort"]`).Attr("value"); hidden != "email" {
+		t.Errorf("the filter form keeps the order as %q", hidden)
+	}
+	if csvURL, _ := page.Find(`[data-testid="licenses-csv"]`).Attr("href"); csvURL != "/plans/"+id+"/licenses.csv?dir=asc&sort=email&status=assigned" {
+		t.Errorf("the export link of a sorted page is %q", csvURL)
+	}
+	href, order = header(page, "Email")
+	if order != "ascending" {
+		t.Errorf("Email header sorted A to Z says %q", order)
+	}
+	page = doc(t, get(t, c, b.srv.URL+href))
+	if _, order := header(page, "Email"); order != "descending" || rows(page) != "cy@example.com bo@example.com al@example.com" {
+		t.Errorf("by email, Z to A: %s (aria-sort %q)", rows(page), order)
+	}
+	if resp := get(t, c, b.srv.URL+"/plans/"+id+"?sort=email&after=assigned.1"); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("a cursor of another order: %d", resp.StatusCode)
 	}
 }

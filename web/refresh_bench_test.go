@@ -134,15 +134,15 @@ func newRefreshFixture(b *testing.B) refreshFixture {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := pool.Exec(ctx, `UPDATE licenses SET status = 'assigned', email = 'a@example.com', activation_key = 'BENCHKEY', assigned_at = now()
-		WHERE plan_id = $1`, plan.ID); err != nil {
+	if _, err := pool.Exec(ctx, `INSERT INTO licenses (plan_key, status, email, activation_key)
+		SELECT key, 'assigned', 'a@example.com', decode('0123456789ABCDEF0123456789ABCDEF', 'hex') FROM plans WHERE id = $1`, plan.ID); err != nil {
 		b.Fatal(err)
 	}
 	deps := Deps{Store: st, Logger: slog.New(slog.DiscardHandler), Keyring: keyring,
 		Sessions: NewSessions(make([]byte, 64), make([]byte, 32), false)}
 	srv := NewServer(deps)
 	rec := httptest.NewRecorder()
-	srv.ServeHTTP(rec, httptest.NewRequest("POST", "/api/v1/activations", strings.NewReader(`{"license_key":"BENCHKEY","instance_id":"i-1"}`)))
+	srv.ServeHTTP(rec, httptest.NewRequest("POST", "/api/v1/activations", strings.NewReader(`{"license_key":"0123456789ABCDEF0123456789ABCDEF","instance_id":"i-1"}`)))
 	var act struct {
 		ActivationID string `json:"activation_id"`
 		Secret       string `json:"secret"`

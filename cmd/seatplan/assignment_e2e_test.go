@@ -75,7 +75,9 @@ func (c *apiClient) waitJob(statusURL string, timeout time.Duration) (map[string
 	return nil, fmt.Errorf("job %s did not finish within %s", statusURL, timeout)
 }
 
-// planFacts reads, in SQL, what must hold for a plan after any history.
+// planFacts reads, in SQL, what must hold for a plan after any history:
+// unassigned is the free seats the plan's row keeps, assigned and
+// activated are counted row by row.
 type planFacts struct {
 	seats, unassigned, assigned, activated int
 	doubleLicensed                         int
@@ -84,14 +86,12 @@ type planFacts struct {
 func readPlanFacts(t testing.TB, db *pgxpool.Pool, planID string) planFacts {
 	t.Helper()
 	var f planFacts
-	err := db.QueryRow(context.Background(), `SELECT
-		(SELECT seats FROM plans WHERE id = $1),
-		count(*) FILTER (WHERE status = 'unassigned'),
-		count(*) FILTER (WHERE status = 'assigned'),
-		count(*) FILTER (WHERE status = 'activated'),
-		(SELECT count(*) FROM (SELECT email FROM licenses WHERE plan_id = $1 AND status IN ('assigned', 'activated')
+	err := db.QueryRow(context.Background(), `SELECT p.seats, p.seats - p.in_use,
+		count(l.id) FILTER (WHERE l.status = 'assigned'),
+		count(l.id) FILTER (WHERE l.status = 'activated'),
+		(SELECT count(*) FROM (SELECT email FROM licenses WHERE plan_key = p.key AND status IN ('assigned', 'activated')
 			GROUP BY email HAVING count(*) > 1) d)
-		FROM licenses WHERE plan_id = $1`, planID).Scan(&f.seats, &f.unassigned, &f.assigned, &f.activated, &f.doubleLicensed)
+		FROM plans p LEFT JOIN licenses l ON l.plan_key = p.key WHERE p.id = $1 GROUP BY p.id`, planID).Scan(&f.seats, &f.unassigned, &f.assigned, &f.activated, &f.doubleLicensed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func countLive(t testing.TB, db *pgxpool.Pool, planID string, emails []string) i
 	t.Helper()
 	var n int
 	if err := db.QueryRow(context.Background(), `SELECT count(*) FROM licenses
-		WHERE plan_id = $1 AND status IN ('assigned', 'activated') AND email = ANY($2)`, planID, emails).Scan(&n); err != nil {
+		WHERE plan_key = (SELECT key FROM plans WHERE id = $1) AND status IN ('assigned', 'activated') AND email = ANY($2)`, planID, emails).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n

@@ -210,10 +210,11 @@ func seedBenchActivations(b *testing.B, pool *pgxpool.Pool) {
 	ctx := context.Background()
 	for _, sql := range []string{
 		`INSERT INTO plans (id, name, seats, starts_at, expires_at) VALUES ('bench', 'Bench', $1, now(), now() + interval '1 year')`,
-		`INSERT INTO licenses (plan_id, status, email, activation_key) SELECT 'bench', 'activated', 'user' || i || '@example.edu', 'key-' || i FROM generate_series(1, $1) i`,
+		`INSERT INTO licenses (plan_key, status, email, activation_key)
+			SELECT key, 'activated', 'user' || i || '@example.edu', decode(md5('key-' || i), 'hex') FROM plans, generate_series(1, $1) i WHERE id = 'bench'`,
 		`INSERT INTO activations (id, license_id, instance_id, secret_hash)
 			SELECT 'act-' || n, id, 'lms-' || n, sha256(convert_to('secret-' || n, 'UTF8'))
-			FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM licenses WHERE plan_id = 'bench') l`,
+			FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM licenses WHERE plan_key = (SELECT key FROM plans WHERE id = 'bench')) l`,
 	} {
 		var args []any
 		if strings.Contains(sql, "$1") {

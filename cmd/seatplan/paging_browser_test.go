@@ -92,6 +92,35 @@ func TestBrowser_ListsPageBackAndForthWithTotals(t *testing.T) {
 		t.Errorf("back at the start the first row is %q, was %q", got, firstEmail)
 	}
 
+	// The licenses sorted by their Email header, Z to A, paged both ways.
+	firstLicense := func() string {
+		return evalString(b, `document.querySelector('[data-testid="license-row"] td:nth-child(2)').textContent`)
+	}
+	sortedBy := func(label, dir string) chromedp.CSS {
+		return chromedp.CSS(`th[aria-sort="` + dir + `"]:has([data-testid="sort-` + label + `"])`)
+	}
+	if err := chromedp.Do(b, chromedp.Click(testid("sort-Email")), chromedp.WaitVisible(sortedBy("Email", "ascending")),
+		chromedp.Click(testid("sort-Email")), chromedp.WaitVisible(sortedBy("Email", "descending"))); err != nil {
+		t.Fatal(err)
+	}
+	if got := firstLicense(); got != "learner119@paging.example" {
+		t.Errorf("Z to A: the first license is %q", got)
+	}
+	click("next-page")
+	if got := firstLicense(); got != "learner069@paging.example" || summary() != "51–100 of 120" {
+		t.Errorf("Z to A, second page: %q, first license %q", summary(), got)
+	}
+	click("prev-page")
+	if got := firstLicense(); got != "learner119@paging.example" || summary() != "1–50 of 120" {
+		t.Errorf("Z to A, back on the first page: %q, first license %q", summary(), got)
+	}
+	if err := chromedp.Do(b, chromedp.Click(testid("sort-Assigned")), chromedp.WaitVisible(sortedBy("Assigned", "ascending"))); err != nil {
+		t.Fatal(err)
+	}
+	if got := firstLicense(); got != firstEmail {
+		t.Errorf("in assignment order again, the first license is %q, was %q", got, firstEmail)
+	}
+
 	// The plans list: counted, and sortable by seats both ways.
 	if err := chromedp.Do(b, chromedp.Navigate(s.URL+"/plans"), chromedp.WaitVisible(testid("plans-table"))); err != nil {
 		t.Fatal(err)

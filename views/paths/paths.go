@@ -31,6 +31,9 @@ func Client(id string) string { return "/clients/" + seg(id) }
 
 // Plans.
 
+// Plans is the plans list searched and sorted by list ("q", "sort", "dir").
+func Plans(list url.Values) string { return withQuery("/plans", list) }
+
 // Plan is a plan's page.
 func Plan(id string) string { return "/plans/" + seg(id) }
 
@@ -38,9 +41,14 @@ func Plan(id string) string { return "/plans/" + seg(id) }
 // "instances", "licenses.csv", "assignments", "assignments/preview"…
 func PlanAction(id, action string) string { return Plan(id) + "/" + action }
 
-// LicensesCSV exports a plan's licenses found by a search and a status.
-func LicensesCSV(planID, q, status string) string {
-	return withQuery(PlanAction(planID, "licenses.csv"), url.Values{"q": {q}, "status": {status}})
+// PlanLicenses is a plan's page with its licenses table searched, filtered
+// and sorted by list ("q", "status", "sort", "dir").
+func PlanLicenses(id string, list url.Values) string { return withQuery(Plan(id), list) }
+
+// LicensesCSV exports a plan's licenses as the table lists them: the same
+// search, status and order.
+func LicensesCSV(planID string, list url.Values) string {
+	return withQuery(PlanAction(planID, "licenses.csv"), list)
 }
 
 // InstanceDeactivate ends one activation of a plan's license.

@@ -4,6 +4,7 @@
 package plans
 
 import (
+	"net/url"
 	"strconv"
 	"time"
 
@@ -101,17 +102,23 @@ type Segment struct {
 func (s Segment) x() string     { return strconv.FormatFloat(s.Offset, 'f', 2, 64) }
 func (s Segment) width() string { return strconv.FormatFloat(s.Width, 'f', 2, 64) }
 
-// LicensesView is the licenses table with its filters and pager.
+// LicensesView is the licenses table with its filters, order and pager.
 type LicensesView struct {
 	PlanID, Q, Status string
-	Rows              []LicenseRow
-	Pager             layout.Pager
+	// Sort and Dir keep the order when filtering; "" for the default.
+	Sort, Dir string
+	// The sortable columns' headers.
+	SortEmail, SortAssigned SortColumn
+	Rows                    []LicenseRow
+	Pager                   layout.Pager
 	// CanRevoke shows the revoke buttons (admins only).
 	CanRevoke bool
 }
 
-// csvURL exports what the table shows: the same search and status.
-func (v LicensesView) csvURL() string { return paths.LicensesCSV(v.PlanID, v.Q, v.Status) }
+// csvURL exports what the table lists: the same search, status and order.
+func (v LicensesView) csvURL() string {
+	return paths.LicensesCSV(v.PlanID, url.Values{"q": {v.Q}, "status": {v.Status}, "sort": {v.Sort}, "dir": {v.Dir}})
+}
 
 // LicenseRow is one license.
 type LicenseRow struct {
