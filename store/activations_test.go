@@ -1,7 +1,9 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"testing"
 	"time"
@@ -317,5 +319,28 @@ func TestRecordActivationRefreshes_KeepsTheLatestTimeAndListsInstances(t *testin
 	}
 	if _, err := f.store.PlanInstances(ctx, NewID(), "", 10); !errors.Is(err, ErrNotFound) {
 		t.Errorf("instances of an unknown plan: %v", err)
+	}
+}
+
+// Keys of one batch come in strictly ascending order (so none twice), which
+// lets a bulk assignment append them to the index; each begins with when it
+// was made.
+func TestNewActivationKeys_AscendTimePrefixedAndUnique(t *testing.T) {
+	before := time.Now().UnixMilli()
+	raw := newActivationKeys(10_000)
+	after := time.Now().UnixMilli()
+	if len(raw) != 10_000*activationKeySize {
+		t.Fatalf("%d bytes for 10,000 keys", len(raw))
+	}
+	for i := 0; i < len(raw); i += activationKeySize {
+		key := raw[i : i+activationKeySize]
+		var stamp [8]byte
+		copy(stamp[8-activationKeyTimeSize:], key)
+		if ms := int64(binary.BigEndian.Uint64(stamp[:])); ms < before || ms > after {
+			t.Fatalf("key %x says %d ms, made between %d and %d", key, ms, before, after)
+		}
+		if i > 0 && bytes.Compare(raw[i-activationKeySize:i], key) >= 0 {
+			t.Fatalf("key %d (%x) does not come after the one before", i/activationKeySize, key)
+		}
 	}
 }

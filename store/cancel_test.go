@@ -7,7 +7,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
 )
 
 // checkCancelled asserts what every cancelled job leaves: the job failed,

@@ -3,11 +3,14 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -91,17 +94,35 @@ func newSecret() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// activationKeySize is the length of a license's activation key: 128
-// random bits.
+// activationKeySize is the length of a license's activation key in bytes.
 const activationKeySize = 16
 
-// newActivationKeys returns n license activation keys, each 128 random
-// bits, end to end in one slice. Made here rather than by gen_random_uuid()
-// in SQL, which costs a system call per row: 0.3 s per 100,000 on this machine.
+// activationKeyTimeSize is the leading bytes of a key that hold the
+// milliseconds since 1970 when it was made; the rest (80 bits) is random.
+const activationKeyTimeSize = 6
+
+// newActivationKeys returns n license activation keys end to end in one
+// slice, in ascending order. Each begins with the time it was made, like a
+// ULID, and keys are inserted in the order given: a bulk assignment then
+// appends to the unique index on activation keys instead of writing into
+// pages all over it. The 80 random bits that follow keep a key unguessable. Made here rather than by gen_random_uuid() in SQL, which costs
+// a system call per row: 0.3 s per 100,000 on this machine.
 func newActivationKeys(n int) []byte {
 	raw := make([]byte, activationKeySize*n)
 	rand.Read(raw) // never fails: crypto/rand crashes the program instead
-	return raw
+	var stamp [8]byte
+	binary.BigEndian.PutUint64(stamp[:], uint64(time.Now().UnixMilli()))
+	keys := make([][]byte, n)
+	for i := range keys {
+		keys[i] = raw[activationKeySize*i : activationKeySize*(i+1)]
+		copy(keys[i], stamp[8-activationKeyTimeSize:])
+	}
+	slices.SortFunc(keys, bytes.Compare)
+	sorted := make([]byte, 0, len(raw))
+	for _, k := range keys {
+		sorted = append(sorted, k...)
+	}
+	return sorted
 }
 
 // activationKeyText is an activation key as people and instances see it:
