@@ -29,7 +29,7 @@ type revocationRunner interface {
 	jobStarter
 	RevocationOf(ctx context.Context, jobID string) (store.Revocation, error)
 	RunRevocation(ctx context.Context, rv store.Revocation, lease store.Lock) (store.RevocationResult, error)
-	FailRevocation(ctx context.Context, jobID string, reason string) error
+	FailRevocationJob(ctx context.Context, jobID string, reason string) error
 }
 
 // RevokeListWorker runs accepted revocations under the plan lease the
@@ -55,7 +55,7 @@ func (w *RevokeListWorker) Work(ctx context.Context, job *river.Job[RevokeListAr
 			_, err := w.st.RunRevocation(ctx, rv, l)
 			return err
 		},
-		w.st.FailRevocation)
+		w.st.FailRevocationJob)
 }
 
 type revocationPages interface {

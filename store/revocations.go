@@ -184,9 +184,9 @@ func (s *Store) RunRevocation(ctx context.Context, rv Revocation, lease Lock) (R
 	return res, err
 }
 
-// FailRevocation records why a revocation job failed for good and drops its
+// FailRevocationJob records why a revocation job failed for good and drops its
 // stored list; nothing of it was revoked.
-func (s *Store) FailRevocation(ctx context.Context, jobID, reason string) error {
+func (s *Store) FailRevocationJob(ctx context.Context, jobID, reason string) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := failJob(ctx, tx, jobID, reason); err != nil {
 			return err

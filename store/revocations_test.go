@@ -132,7 +132,7 @@ func TestRevokeList_CancelledMidwayRevokesNothing(t *testing.T) {
 	if e, ok := err.(*Error); !ok || e.Reason != ReasonJobCancelled || e.Message != "Cancelled by Ada Admin, nothing was revoked." {
 		t.Fatalf("run: %v, want it cancelled", err)
 	}
-	if err := s.FailRevocation(ctx, job.ID, err.Error()); err != nil {
+	if err := s.FailRevocationJob(ctx, job.ID, err.Error()); err != nil {
 		t.Fatal(err)
 	}
 	s.ReleaseLock(ctx, lease)

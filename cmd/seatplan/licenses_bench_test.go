@@ -148,7 +148,7 @@ func BenchmarkLicenseRefresh(b *testing.B) {
 	hello := startHello(b)
 	helloRequest := func() *http.Request { req, _ := http.NewRequest("GET", hello, nil); return req }
 	refresh := func(i int, etag string) *http.Request {
-		req, _ := http.NewRequest("GET", s.URL+"/api/v1/activations/act-"+strconv.Itoa(i)+"/license", nil)
+		req, _ := http.NewRequest("GET", s.URL+"/api/v1/activations/"+benchActivationID(i)+"/license", nil)
 		req.Header.Set("Authorization", "Bearer secret-"+strconv.Itoa(i))
 		if etag != "" {
 			req.Header.Set("If-None-Match", etag)
@@ -205,6 +205,10 @@ func BenchmarkLicenseRefresh(b *testing.B) {
 
 // seedBenchActivations creates a plan with benchActivations licenses, each
 // activated as act-N with the secret secret-N, in a few set-based statements.
+// benchActivationID is the id seedBenchActivations gives activation i: a
+// ULID in form, as the server reads no activation whose id is not one.
+func benchActivationID(i int) string { return fmt.Sprintf("%026d", i) }
+
 func seedBenchActivations(b *testing.B, pool *pgxpool.Pool) {
 	b.Helper()
 	ctx := context.Background()
@@ -213,7 +217,7 @@ func seedBenchActivations(b *testing.B, pool *pgxpool.Pool) {
 		`INSERT INTO licenses (plan_key, status, email, activation_key)
 			SELECT key, 'activated', 'user' || i || '@example.edu', decode(md5('key-' || i), 'hex') FROM plans, generate_series(1, $1) i WHERE id = 'bench'`,
 		`INSERT INTO activations (id, license_id, instance_id, secret_hash)
-			SELECT 'act-' || n, id, 'lms-' || n, sha256(convert_to('secret-' || n, 'UTF8'))
+			SELECT lpad(n::text, 26, '0'), id, 'lms-' || n, sha256(convert_to('secret-' || n, 'UTF8'))
 			FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM licenses WHERE plan_key = (SELECT key FROM plans WHERE id = 'bench')) l`,
 	} {
 		var args []any
