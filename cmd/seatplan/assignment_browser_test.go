@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/storetest"
 )
 
 func TestBrowser_UploadPreviewConfirmAndWatchTheProgress(t *testing.T) {
@@ -65,15 +66,8 @@ func TestBrowser_UploadPreviewConfirmAndWatchTheProgress(t *testing.T) {
 	}
 	// When the job finishes the page reloads at the job's URL, so the
 	// utilization and the licenses table show what the job did.
-	deadline := time.Now().Add(60 * time.Second)
-	for loc := ""; !strings.Contains(loc, "job="); loc, _ = chromedp.Run(b, chromedp.Location()) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the page did not reload at the finished job's URL (at %q)", loc)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitJobPage(t, b)
 	if err := chromedp.Do(b,
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="job-progress"][data-status="succeeded"]`)),
 		chromedp.WaitVisible(testid("job-result")),
 		chromedp.WaitVisible(testid("licenses-table")),
 	); err != nil {
@@ -147,11 +141,13 @@ func TestBrowser_HeldPlanShowsTheBannerAndRefusesTheSubmit(t *testing.T) {
 		t.Fatal(err)
 	}
 	first, _ := chromedp.Run(b, chromedp.Text(testid("lock-countdown")))
-	time.Sleep(2100 * time.Millisecond)
-	later, _ := chromedp.Run(b, chromedp.Text(testid("lock-countdown")))
-	if !strings.HasPrefix(first, "Lock expires in not more than") || first == later {
-		t.Errorf("countdown %q then %q: not counting down", first, later)
+	if !strings.HasPrefix(first, "Lock expires in not more than") {
+		t.Errorf("the countdown reads %q", first)
 	}
+	storetest.WaitFor(t, "the countdown moves on from "+first, func() bool {
+		later, _ := chromedp.Run(b, chromedp.Text(testid("lock-countdown")))
+		return later != "" && later != first
+	})
 	png, err := chromedp.Run(b, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatal(err)
