@@ -332,11 +332,12 @@ func assignRange(ctx context.Context, tx pgx.Tx, a Assignment, p Plan, lo, hi in
 			WHERE l.plan_key = $2 AND l.email = e.email AND l.status IN ('assigned', 'activated') LIMIT 1) licensed ON true`
 		unlicensed = ` AND licensed.live IS NULL`
 	}
-	// $5 holds one key per listed position, 16 bytes each: the n-th new
-	// license takes the n-th, so never fewer keys than licenses. Unique by
-	// constraint.
+	// $5 holds one key per position of the range, 16 bytes each, in
+	// ascending order: the address at position lo+1+i takes the i-th (an
+	// address already licensed leaves its key unused), so keys are inserted
+	// in ascending order as the list is. Unique by constraint.
 	tag, err := batch.Exec(ctx, `INSERT INTO licenses (plan_key, status, email, activation_key, assigned_at, changed_at)
-		SELECT $2, 'assigned', e.email, substring($5::bytea FROM (row_number() OVER (ORDER BY e.position) - 1)::int * 16 + 1 FOR 16), now(), now()
+		SELECT $2, 'assigned', e.email, substring($5::bytea FROM (e.position - $3 - 1) * 16 + 1 FOR 16), now(), now()
 		FROM assignment_emails e `+licensed+`
 		WHERE e.job_id = $1 AND e.position > $3 AND e.position <= $4`+unlicensed+`
 		ORDER BY e.position`,
