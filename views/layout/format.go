@@ -27,11 +27,12 @@ func Plural[T ~int | ~int64](n T, one, many string) string {
 	return Number(n) + " " + many
 }
 
-// maskKey keeps a key's first and last four characters, enough to tell
-// keys apart on screen without showing one whole.
+// maskKey keeps a key's last eight characters, enough to tell keys apart
+// on screen without showing one whole. Not its first: an activation key
+// begins with the time it was made, which keys assigned together share.
 func maskKey(key string) string {
 	if len(key) <= 10 {
 		return key
 	}
-	return key[:4] + "…" + key[len(key)-4:]
+	return "…" + key[len(key)-8:]
 }
