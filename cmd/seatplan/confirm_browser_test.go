@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -51,19 +52,17 @@ func (d *dialogs) answerNext(accept bool) {
 // waitMessage waits for the n-th dialog (1-based) and returns its message.
 func (d *dialogs) waitMessage(t *testing.T, n int) string {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
+	var m string
+	storetest.WaitWithin(t, 15*time.Second, fmt.Sprintf("confirmation dialog #%d", n), func() bool {
 		d.mu.Lock()
-		if len(d.messages) >= n {
-			m := d.messages[n-1]
-			d.mu.Unlock()
-			return m
+		defer d.mu.Unlock()
+		if len(d.messages) < n {
+			return false
 		}
-		d.mu.Unlock()
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("no confirmation dialog #%d within 15 s", n)
-	return ""
+		m = d.messages[n-1]
+		return true
+	})
+	return m
 }
 
 func TestBrowser_DestructiveActionsAskFirstAndCancelChangesNothing(t *testing.T) {

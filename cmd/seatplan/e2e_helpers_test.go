@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -63,15 +64,12 @@ func (lb *lineBuffer) String() string {
 // waitFor returns the last submatch of re in the output, waiting up to timeout.
 func (lb *lineBuffer) waitFor(t testing.TB, re *regexp.Regexp, timeout time.Duration) string {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for time.Now().Before(deadline) {
-		if m := re.FindStringSubmatch(lb.String()); m != nil {
-			return m[len(m)-1]
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("no line matching %s within %s; output:\n%s", re, timeout, lb.String())
-	return ""
+	var m []string
+	storetest.WaitWithin(t, timeout, "a line matching "+re.String(), func() bool {
+		m = re.FindStringSubmatch(lb.String())
+		return m != nil
+	})
+	return m[len(m)-1]
 }
 
 var listeningRE = regexp.MustCompile(`listening on (http://\S+)`)
@@ -121,18 +119,20 @@ func startServer(t testing.TB, getenv func(string) string, args ...string) *serv
 
 func waitHealthy(t testing.TB, base string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
+	waitForAnswer(t, base+"/healthz", http.StatusOK)
+}
+
+// waitForAnswer waits until a GET of url answers status.
+func waitForAnswer(t testing.TB, url string, status int) {
+	t.Helper()
+	storetest.WaitWithin(t, 30*time.Second, url+" answers "+strconv.Itoa(status), func() bool {
+		resp, err := http.Get(url)
+		if err != nil {
+			return false
 		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	t.Fatalf("%s/healthz did not answer 200 within 30 s", base)
+		resp.Body.Close()
+		return resp.StatusCode == status
+	})
 }
 
 // testLogWriter sends the server's logs to the test log.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/storetest"
 )
 
 func TestServe_DemoDataLetsEachRoleSignIn(t *testing.T) {
@@ -138,13 +140,7 @@ func TestServe_EmbeddedPostgresIsSharedAndStoppedOnShutdown(t *testing.T) {
 	if err := s.stop(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for syscall.Kill(pid, 0) == nil {
-		if time.Now().After(deadline) {
-			t.Fatalf("postgres (pid %d) still runs after serve stopped", pid)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	storetest.WaitFor(t, fmt.Sprintf("postgres (pid %d) stops with serve", pid), func() bool { return syscall.Kill(pid, 0) != nil })
 }
 
 func TestServe_AsRootFromAPrivateCheckoutKeepsTheClusterWhereItsUserCanReachIt(t *testing.T) {
@@ -174,11 +170,7 @@ func TestServe_AsRootFromAPrivateCheckoutKeepsTheClusterWhereItsUserCanReachIt(t
 	if err := first.stop(); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(10 * time.Second); syscall.Kill(pid, 0) == nil; time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("postgres (pid %d) still runs after serve stopped", pid)
-		}
-	}
+	storetest.WaitFor(t, fmt.Sprintf("postgres (pid %d) stops with serve", pid), func() bool { return syscall.Kill(pid, 0) != nil })
 
 	// The next run finds the same cluster, demo data and all.
 	second := startServer(t, getenv)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/storetest"
 )
 
 // An admin uploads the files admins have: an Excel workbook whose address
@@ -137,29 +139,19 @@ func expectTexts(t *testing.T, b context.Context, want map[string]string) {
 // waitText waits for an element's text to become want, as htmx swaps it in.
 func waitText(t *testing.T, b context.Context, id, want string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	storetest.WaitWithin(t, 30*time.Second, fmt.Sprintf("%s reads %q", id, want), func() bool {
 		got, _ := chromedp.Run(b, chromedp.Text(testid(id), chromedp.AtLeast(0)))
-		if got == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s is %q, want %q", id, got, want)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return got == want
+	})
 }
 
 // waitJobPage waits for the page to reload at the finished job's URL.
 func waitJobPage(t *testing.T, b context.Context) {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for loc := ""; !strings.Contains(loc, "job="); loc, _ = chromedp.Run(b, chromedp.Location()) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the page did not reload at the finished job's URL (at %q)", loc)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	storetest.WaitWithin(t, 60*time.Second, "the page reloads at the finished job's URL", func() bool {
+		loc, _ := chromedp.Run(b, chromedp.Location())
+		return strings.Contains(loc, "job=")
+	})
 	if err := chromedp.Do(b, chromedp.WaitVisible(chromedp.CSS(`[data-testid="job-progress"][data-status="succeeded"]`))); err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/seatplan/seatplan/store"
+	"github.com/seatplan/seatplan/store/storetest"
 )
 
 // scrapeMetrics reads /metrics the way Prometheus does (this test is on
@@ -153,7 +154,12 @@ func TestMetrics_AfterRealWorkCountersMoveLabelledByRoutePatternNeverByID(t *tes
 	// after its client has read the answer: wait until every count is in.
 	var families map[string]*dto.MetricFamily
 	var missing []string
-	for deadline := time.Now().Add(10 * time.Second); ; {
+	defer func() {
+		if len(missing) > 0 {
+			t.Logf("series without the expected counts: %v", missing)
+		}
+	}()
+	storetest.WaitFor(t, "every series reaches its expected count", func() bool {
 		families, missing = scrapeMetrics(t, s.URL), nil
 		for _, e := range want {
 			got := sampleValue(families, e.name, e.labels...)
@@ -161,14 +167,8 @@ func TestMetrics_AfterRealWorkCountersMoveLabelledByRoutePatternNeverByID(t *tes
 				missing = append(missing, e.name+"{"+strings.Join(e.labels, ",")+"}")
 			}
 		}
-		if len(missing) == 0 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if len(missing) > 0 {
-		t.Fatalf("series without the expected counts: %v", missing)
-	}
+		return len(missing) == 0
+	})
 	if bi := families["seatplan_build_info"].GetMetric()[0]; len(bi.GetLabel()) < 2 {
 		t.Errorf("build info labels: %v", bi.GetLabel())
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/seatplan/seatplan/store/pgserver"
+	"github.com/seatplan/seatplan/store/storetest"
 )
 
 // outageCluster is a PostgreSQL server of one test's own, which the test
@@ -101,25 +102,6 @@ func seatsOf(t *testing.T, jws string) int {
 	return claims.Seats
 }
 
-// waitForProbe polls a probe (/healthz, /readyz) until it answers want.
-func waitForProbe(t *testing.T, base, probe string, want int) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(base + probe)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == want {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s did not answer %d within 30 s", probe, want)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func TestOutage_RefreshesAnswerFromMemoryOthersGet503AndTheProcessRecoversByItself(t *testing.T) {
 	t.Parallel()
 	db := newOutageCluster(t)
@@ -176,10 +158,10 @@ func TestOutage_RefreshesAnswerFromMemoryOthersGet503AndTheProcessRecoversByItse
 		}
 	})
 
-	waitForProbe(t, s.URL, "/readyz", http.StatusOK)
+	waitForAnswer(t, s.URL+"/readyz", http.StatusOK)
 	db.stop()
-	waitForProbe(t, s.URL, "/healthz", http.StatusServiceUnavailable)
-	waitForProbe(t, s.URL, "/readyz", http.StatusServiceUnavailable)
+	waitForAnswer(t, s.URL+"/healthz", http.StatusServiceUnavailable)
+	waitForAnswer(t, s.URL+"/readyz", http.StatusServiceUnavailable)
 
 	if got := getLicense(t, s.URL, act.ActivationID, act.Secret, before.etag); got.status != http.StatusNotModified || got.etag != before.etag {
 		t.Errorf("revalidation during the outage: %+v, want 304 from memory", got)
@@ -215,19 +197,12 @@ func TestOutage_RefreshesAnswerFromMemoryOthersGet503AndTheProcessRecoversByItse
 	db.start()
 	f.store.Pool().Reset() // the fixture's own connections died with the server
 	f.changeSeats(t, 11)
-	waitForProbe(t, s.URL, "/healthz", http.StatusOK)
-	waitForProbe(t, s.URL, "/readyz", http.StatusOK) // listening again
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	waitForAnswer(t, s.URL+"/healthz", http.StatusOK)
+	waitForAnswer(t, s.URL+"/readyz", http.StatusOK) // listening again
+	storetest.WaitFor(t, "after recovery the refresh serves the change made while the process was deaf", func() bool {
 		got := getLicense(t, s.URL, act.ActivationID, act.Secret, before.etag)
-		if got.status == http.StatusOK && seatsOf(t, got.jws) == 11 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("10 s after recovery the refresh still answers %d: the change made while deaf is not served", got.status)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return got.status == http.StatusOK && seatsOf(t, got.jws) == 11
+	})
 	close(stop)
 	traffic.Wait()
 	if refreshes[http.StatusInternalServerError] != 0 || refreshes[http.StatusServiceUnavailable] != 0 || refreshes[http.StatusNotModified] == 0 {
