@@ -34,8 +34,11 @@ api-doc:
 vet:
 	$(GO) vet ./...
 
-# staticcheck is pinned as a tool in go.mod; go.mod and go.sum must be tidy.
+# Go files are gofmt-formatted; staticcheck is pinned as a tool in go.mod;
+# go.mod and go.sum must be tidy.
 lint:
+	@unformatted="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$unformatted" ]; then \
+		echo "not gofmt-formatted (run gofmt -w):"; echo "$$unformatted"; exit 1; fi
 	$(GO) tool staticcheck ./...
 	$(GO) mod tidy -diff
 

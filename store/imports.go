@@ -101,12 +101,8 @@ func (s *Store) ImportCourse(ctx context.Context, course string, root ImportBloc
 	if err != nil {
 		return Job{}, fmt.Errorf("encode import: %w", err)
 	}
-	lease, err := s.AcquireLock(ctx, CourseLockName(course), by, fmt.Sprintf("import %d blocks", n), ttl)
-	if err != nil {
-		return Job{}, err
-	}
 	var job Job
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
+	err = s.acceptUnderLease(ctx, CourseLockName(course), by, fmt.Sprintf("import %d blocks", n), ttl, func(tx pgx.Tx, lease Lock) error {
 		job, err = createJob(ctx, tx, newJob{Kind: JobImportCourse, SubjectType: "course", SubjectID: course, Total: int64(n), By: by}, enqueue)
 		if err != nil {
 			return err
@@ -120,10 +116,6 @@ func (s *Store) ImportCourse(ctx context.Context, course string, root ImportBloc
 			Summary: fmt.Sprintf("Accepted an import of %d blocks into %s", n, course), Detail: map[string]any{"job_id": job.ID}})
 	})
 	if err != nil {
-		// The job never came to be: free the course at once.
-		if rerr := s.ReleaseLock(context.WithoutCancel(ctx), lease); rerr != nil {
-			err = errors.Join(err, rerr)
-		}
 		return Job{}, err
 	}
 	return job, nil

@@ -416,3 +416,21 @@ func failJob(ctx context.Context, q querier, id string, reason string) error {
 	}
 	return nil
 }
+
+// acceptUnderLease takes the lock name for by and, in one transaction, lets
+// accept record the job that will do the work under the lease it got. The
+// lock stays held for that job; when accept fails the job never came to be,
+// so the lock is freed at once.
+func (s *Store) acceptUnderLease(ctx context.Context, name string, by Actor, purpose string, ttl time.Duration, accept func(tx pgx.Tx, lease Lock) error) error {
+	lease, err := s.AcquireLock(ctx, name, by, purpose, ttl)
+	if err != nil {
+		return err
+	}
+	if err := s.inTx(ctx, func(tx pgx.Tx) error { return accept(tx, lease) }); err != nil {
+		if rerr := s.ReleaseLock(context.WithoutCancel(ctx), lease); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		return err
+	}
+	return nil
+}

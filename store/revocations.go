@@ -85,12 +85,8 @@ func (s *Store) RevokeList(ctx context.Context, planID string, list emaillist.Em
 	if _, err := planKey(ctx, s.pool, planID); err != nil {
 		return Job{}, err
 	}
-	lease, err := s.AcquireLock(ctx, PlanLockName(planID), by, fmt.Sprintf("revoke up to %d licenses", len(list.Addresses)), ttl)
-	if err != nil {
-		return Job{}, err
-	}
 	var job Job
-	err = s.inTx(ctx, func(tx pgx.Tx) error {
+	err := s.acceptUnderLease(ctx, PlanLockName(planID), by, fmt.Sprintf("revoke up to %d licenses", len(list.Addresses)), ttl, func(tx pgx.Tx, lease Lock) error {
 		p, err := lockPlan(ctx, tx, planID)
 		if err != nil {
 			return err
@@ -118,10 +114,6 @@ func (s *Store) RevokeList(ctx context.Context, planID string, list emaillist.Em
 			Detail:  map[string]any{"job_id": job.ID, "addresses": len(list.Addresses), "duplicates": list.Duplicates}})
 	})
 	if err != nil {
-		// The job never came to be: free the plan at once.
-		if rerr := s.ReleaseLock(context.WithoutCancel(ctx), lease); rerr != nil {
-			err = errors.Join(err, rerr)
-		}
 		return Job{}, err
 	}
 	return job, nil

@@ -218,7 +218,7 @@ type JobView struct {
 	Enrolled, AlreadyEnrolled int
 	// Revoking: the job revokes a list (Revoked licenses; NotLicensed
 	// addresses held none) rather than assigns one.
-	Revoking              bool
+	Revoking             bool
 	Revoked, NotLicensed int
 	// Unassigned and Used are the plan's counts once the job finished.
 	Unassigned, Used int
