@@ -425,7 +425,15 @@ func CancelJobPage(st jobCancelPages, now func() time.Time) http.Handler {
 // reloads it at the job's own URL, which shows the result without polling.
 // A page at that URL already is reloaded: sent there again, the browser
 // would only move to its fragment.
+//
+// A running bar redraws only its status, keeping the Cancel form; when the
+// form must change (the job finished, or can no longer be cancelled), the
+// answer redraws the whole bar instead.
 func renderProgress(w http.ResponseWriter, r *http.Request, status int, jv plans.JobView) {
+	if jv.Finished || !jv.CanCancel {
+		w.Header().Set("HX-Retarget", "#job-progress")
+		w.Header().Set("HX-Reselect", "#job-progress")
+	}
 	if jv.Finished {
 		cur, err := url.Parse(r.Header.Get("HX-Current-URL"))
 		if err == nil && cur.Path == paths.Plan(jv.PlanID) && cur.Query().Get("job") == jv.ID {

@@ -53,7 +53,7 @@ func TestJobStatus_AJobWhoseProcessDiedSaysInterruptedOnThePageAndTheAPI(t *test
 	if got := strings.TrimSpace(d.Find(`[data-testid="job-state"]`).Text()); resp.StatusCode != http.StatusOK || got != "Interrupted — retrying" {
 		t.Errorf("progress fragment: %d says %q", resp.StatusCode, got)
 	}
-	if _, polls := d.Find(`[data-testid="job-progress"]`).Attr("hx-get"); !polls {
+	if _, polls := d.Find(`[data-testid="job-status"]`).Attr("hx-get"); !polls {
 		t.Error("the progress fragment of an interrupted job stops polling")
 	}
 

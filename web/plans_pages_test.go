@@ -65,7 +65,7 @@ func TestPlanPage_UploadPreviewConfirmAndProgress(t *testing.T) {
 	resp = post(t, c, b.srv.URL+"/plans/"+id+"/assignments", "application/x-www-form-urlencoded",
 		[]byte(url.Values{"preview": {preview}}.Encode()), "HX-Request", "true")
 	d = doc(t, resp)
-	poll, _ := d.Find(`[data-testid="job-progress"]`).Attr("hx-get")
+	poll, _ := d.Find(`[data-testid="job-status"]`).Attr("hx-get")
 	if resp.StatusCode != http.StatusAccepted || d.Find("progress").Length() != 1 {
 		t.Fatalf("confirm: %d %s", resp.StatusCode, d.Text())
 	}

@@ -73,7 +73,7 @@ func TestProgress_PollsUntilFinished(t *testing.T) {
 	if v, _ := bar.Attr("value"); v != "75" {
 		t.Errorf("progress value %q, want 75", v)
 	}
-	if trigger, _ := viewtest.ByTestID(running, "job-progress").Attr("hx-trigger"); trigger != "every 500ms" {
+	if trigger, _ := viewtest.ByTestID(running, "job-status").Attr("hx-trigger"); trigger != "every 500ms" {
 		t.Errorf("running job polls with %q", trigger)
 	}
 	done := viewtest.Render(t, plans.Progress(plans.JobView{PlanID: "P1", ID: "J1", Status: "succeeded", Done: 4, Total: 4, Finished: true, Assigned: 4, Used: 4}))
@@ -92,7 +92,7 @@ func TestProgress_SaysWhenAJobWasInterruptedOrFailed(t *testing.T) {
 	if got := viewtest.ByTestID(interrupted, "job-state").Text(); got != "Interrupted — retrying" {
 		t.Errorf("interrupted job says %q", got)
 	}
-	if _, polls := viewtest.ByTestID(interrupted, "job-progress").Attr("hx-get"); !polls {
+	if _, polls := viewtest.ByTestID(interrupted, "job-status").Attr("hx-get"); !polls {
 		t.Error("an interrupted job stops polling, so the page would never show the retry")
 	}
 	failed := viewtest.Render(t, plans.Progress(plans.JobView{PlanID: "P1", ID: "J1", Status: "failed", Total: 4,
