@@ -49,12 +49,13 @@ type AssignmentResult struct {
 	AlreadyEnrolled int `json:"already_enrolled,omitempty"`
 }
 
-// Assignment is an accepted list, as its job finds it.
+// Assignment is an accepted list, as its job finds it: Emails are valid,
+// lower-cased and de-duplicated, empty once the job has finished.
 type Assignment struct {
 	JobID      string
 	PlanID     string
 	Lease      Lock // the plan lease the request acquired; the job resumes it
-	Addresses  int
+	Emails     []string
 	Duplicates int
 }
 
@@ -159,17 +160,11 @@ func (s *Store) AssignLicenses(ctx context.Context, planID string, list emaillis
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO assignments (job_id, plan_id, lock_name, lease_id, holder_kind, holder_id, holder_name, purpose, addresses, duplicates)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, job.ID, planID, lease.Name, lease.LeaseID,
-			lease.HolderKind, lease.HolderID, lease.Holder, lease.Purpose, len(list.Addresses), list.Duplicates); err != nil {
+		// The list is one array value, not a row per address.
+		if _, err := tx.Exec(ctx, `INSERT INTO assignments (job_id, plan_id, lock_name, lease_id, holder_kind, holder_id, holder_name, purpose, addresses, duplicates, emails)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, job.ID, planID, lease.Name, lease.LeaseID,
+			lease.HolderKind, lease.HolderID, lease.Holder, lease.Purpose, len(list.Addresses), list.Duplicates, list.Addresses); err != nil {
 			return fmt.Errorf("record assignment: %w", err)
-		}
-		// COPY, not one INSERT per address: 100,000 rows in one round trip.
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"assignment_emails"}, []string{"job_id", "position", "email"},
-			pgx.CopyFromSlice(len(list.Addresses), func(i int) ([]any, error) {
-				return []any{job.ID, i + 1, list.Addresses[i]}, nil
-			})); err != nil {
-			return fmt.Errorf("store the list: %w", err)
 		}
 		return writeAudit(ctx, tx, AuditEntry{Actor: by, Action: "assignment.accept", SubjectType: "plan", SubjectID: planID,
 			Summary: fmt.Sprintf("Accepted a list of %d addresses for plan %s", len(list.Addresses), p.Name),
@@ -184,9 +179,9 @@ func (s *Store) AssignLicenses(ctx context.Context, planID string, list emaillis
 // AssignmentOf returns the accepted list behind an assignment job.
 func (s *Store) AssignmentOf(ctx context.Context, jobID string) (Assignment, error) {
 	var a Assignment
-	err := s.pool.QueryRow(ctx, `SELECT job_id, plan_id, lock_name, lease_id, holder_kind, holder_id, holder_name, purpose, addresses, duplicates
+	err := s.pool.QueryRow(ctx, `SELECT job_id, plan_id, lock_name, lease_id, holder_kind, holder_id, holder_name, purpose, emails, duplicates
 		FROM assignments WHERE job_id = $1`, jobID).Scan(&a.JobID, &a.PlanID, &a.Lease.Name, &a.Lease.LeaseID,
-		&a.Lease.HolderKind, &a.Lease.HolderID, &a.Lease.Holder, &a.Lease.Purpose, &a.Addresses, &a.Duplicates)
+		&a.Lease.HolderKind, &a.Lease.HolderID, &a.Lease.Holder, &a.Lease.Purpose, &a.Emails, &a.Duplicates)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Assignment{}, Errorf(ENotFound, "There is no assignment for job %q.", jobID)
 	}
@@ -211,9 +206,9 @@ func (s *Store) FailAssignmentJob(ctx context.Context, jobID, reason string) err
 	})
 }
 
-// dropAssignmentList deletes the list a job will no longer assign.
+// dropAssignmentList empties the list a job will no longer assign.
 func dropAssignmentList(ctx context.Context, tx pgx.Tx, jobID string) error {
-	if _, err := tx.Exec(ctx, `DELETE FROM assignment_emails WHERE job_id = $1`, jobID); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE assignments SET emails = '{}' WHERE job_id = $1`, jobID); err != nil {
 		return fmt.Errorf("drop the list of job %s: %w", jobID, err)
 	}
 	return nil
@@ -241,14 +236,15 @@ func (s *Store) RunAssignment(ctx context.Context, a Assignment, lease Lock) (As
 		// before this job can make one licensed already: a plan with none
 		// (a new plan, say) needs no probe per address.
 		probe := p.Counts.InUse() > 0
-		for lo := 0; lo < a.Addresses; lo += assignBatch {
-			hi := min(lo+assignBatch, a.Addresses)
-			n, err := assignRange(ctx, tx, a, p, lo, hi, probe)
+		total := len(a.Emails)
+		for lo := 0; lo < total; lo += assignBatch {
+			hi := min(lo+assignBatch, total)
+			n, err := assignBatchOf(ctx, tx, p, a.Emails[lo:hi], probe)
 			if isSeatCheck(err) {
 				// The batch ran in a savepoint, so the transaction can still count.
 				// The free seats may have gone since the request was accepted
 				// (the plan shrank). Say how many the list needed.
-				rest, cerr := countUnlicensed(ctx, tx, a, p, lo)
+				rest, cerr := countUnlicensed(ctx, tx, p, a.Emails[lo:])
 				if cerr != nil {
 					return errors.Join(err, cerr)
 				}
@@ -258,11 +254,11 @@ func (s *Store) RunAssignment(ctx context.Context, a Assignment, lease Lock) (As
 				return err
 			}
 			res.Assigned += n
-			if err := s.ReportProgress(ctx, a.JobID, int64(hi), int64(a.Addresses)); err != nil {
+			if err := s.ReportProgress(ctx, a.JobID, int64(hi), int64(total)); err != nil {
 				return err
 			}
 		}
-		already := a.Addresses - res.Assigned
+		already := total - res.Assigned
 		res.AlreadyLicensed, res.Duplicates = already, a.Duplicates
 		by := Actor{Kind: a.Lease.HolderKind, ID: a.Lease.HolderID, Name: a.Lease.Holder}
 		// Linking courses to a plan is the opt-in: its licensees are enrolled
@@ -272,22 +268,14 @@ func (s *Store) RunAssignment(ctx context.Context, a Assignment, lease Lock) (As
 			return fmt.Errorf("read courses of plan %s: %w", a.PlanID, err)
 		}
 		if hasCourses {
-			rows, err := tx.Query(ctx, `SELECT email FROM assignment_emails WHERE job_id = $1 ORDER BY position`, a.JobID)
-			if err != nil {
-				return fmt.Errorf("read the assigned list: %w", err)
-			}
-			emails, err := pgx.CollectRows(rows, pgx.RowTo[string])
-			if err != nil {
-				return fmt.Errorf("read the assigned list: %w", err)
-			}
-			enrolled, err := enrollAssignees(ctx, tx, a.PlanID, emails, by, nil)
+			enrolled, err := enrollAssignees(ctx, tx, a.PlanID, a.Emails, by, nil)
 			if err != nil {
 				return err
 			}
 			res.Enrolled, res.AlreadyEnrolled = enrolled.Enrolled, enrolled.Existing
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM assignment_emails WHERE job_id = $1`, a.JobID); err != nil {
-			return fmt.Errorf("drop the assigned list: %w", err)
+		if err := dropAssignmentList(ctx, tx, a.JobID); err != nil {
+			return err
 		}
 		if err := s.finishLeasedJob(ctx, tx, a.JobID, res, lease); err != nil {
 			return err
@@ -299,20 +287,21 @@ func (s *Store) RunAssignment(ctx context.Context, a Assignment, lease Lock) (As
 	return res, err
 }
 
-// assignRange makes a license, with a new activation key, for each listed
-// address at positions (lo, hi] that holds no live license, in one
+// assignBatchOf makes a license, with a new activation key, for each of
+// emails (a batch of the list) that holds no live license, in one
 // statement, and returns how many it made; probe is false when no address
 // can hold one (the plan had no live license when the job began). License
-// ids follow the list's order. The caller holds the plan's row lock (lockPlan), which every
-// seat-changing transaction takes first. Invariants, kept by the database
-// whatever this statement does: CHECK (in_use <= seats) on the plan, whose
-// in_use the insert moves (licenses_keep_counts), and the partial unique
-// index licenses_live_email_key, which makes a second live license for an
+// ids follow the list's order. The caller holds the plan's row lock
+// (lockPlan), which every seat-changing transaction takes first.
+// Invariants, kept by the database whatever this statement does: CHECK
+// (in_use <= seats) on the plan, whose in_use the insert moves
+// (licenses_keep_counts), and the partial unique index
+// licenses_live_email_key, which makes a second live license for an
 // address impossible.
-func assignRange(ctx context.Context, tx pgx.Tx, a Assignment, p Plan, lo, hi int, probe bool) (int, error) {
+func assignBatchOf(ctx context.Context, tx pgx.Tx, p Plan, emails []string, probe bool) (int, error) {
 	batch, err := tx.Begin(ctx) // a savepoint
 	if err != nil {
-		return 0, fmt.Errorf("assign licenses of plan %s: %w", a.PlanID, err)
+		return 0, fmt.Errorf("assign licenses of plan %s: %w", p.ID, err)
 	}
 	defer batch.Rollback(ctx)
 	// One probe of licenses_live_email_key per address: a LATERAL with
@@ -321,35 +310,34 @@ func assignRange(ctx context.Context, tx pgx.Tx, a Assignment, p Plan, lo, hi in
 	licensed, unlicensed := "", ""
 	if probe {
 		licensed = `LEFT JOIN LATERAL (SELECT true AS live FROM licenses l
-			WHERE l.plan_key = $2 AND l.email = e.email AND l.status IN ('assigned', 'activated') LIMIT 1) licensed ON true`
-		unlicensed = ` AND licensed.live IS NULL`
+			WHERE l.plan_key = $1 AND l.email = e.email AND l.status IN ('assigned', 'activated') LIMIT 1) licensed ON true`
+		unlicensed = ` WHERE licensed.live IS NULL`
 	}
-	// $5 holds one key per position of the range, 16 bytes each, in
-	// ascending order: the address at position lo+1+i takes the i-th (an
-	// address already licensed leaves its key unused), so keys are inserted
-	// in ascending order as the list is. Unique by constraint.
+	// $3 holds one key per address, 16 bytes each, in ascending order: the
+	// i-th address takes the i-th (an address already licensed leaves its
+	// key unused), so keys are inserted in ascending order as the list is.
+	// Unique by constraint.
 	tag, err := batch.Exec(ctx, `INSERT INTO licenses (plan_key, status, email, activation_key, assigned_at, changed_at)
-		SELECT $2, 'assigned', e.email, substring($5::bytea FROM (e.position - $3 - 1) * 16 + 1 FOR 16), now(), now()
-		FROM assignment_emails e `+licensed+`
-		WHERE e.job_id = $1 AND e.position > $3 AND e.position <= $4`+unlicensed+`
+		SELECT $1, 'assigned', e.email, substring($3::bytea FROM (e.position::integer - 1) * 16 + 1 FOR 16), now(), now()
+		FROM unnest($2::text[]) WITH ORDINALITY e (email, position) `+licensed+unlicensed+`
 		ORDER BY e.position`,
-		a.JobID, p.key, lo, hi, newActivationKeys(hi-lo))
+		p.key, emails, newActivationKeys(len(emails)))
 	if err == nil {
 		err = batch.Commit(ctx) // releases the savepoint
 	}
 	if err != nil {
-		return 0, fmt.Errorf("assign licenses of plan %s: %w", a.PlanID, err)
+		return 0, fmt.Errorf("assign licenses of plan %s: %w", p.ID, err)
 	}
 	return int(tag.RowsAffected()), nil
 }
 
-// countUnlicensed counts the listed addresses after position lo that hold
-// no live license: what the rest of a list needs when its seats ran out.
-func countUnlicensed(ctx context.Context, tx pgx.Tx, a Assignment, p Plan, lo int) (int, error) {
+// countUnlicensed counts the addresses that hold no live license: what the
+// rest of a list needs when its seats ran out.
+func countUnlicensed(ctx context.Context, tx pgx.Tx, p Plan, emails []string) (int, error) {
 	var n int
-	err := tx.QueryRow(ctx, `SELECT count(*) FROM assignment_emails e
-		WHERE e.job_id = $1 AND e.position > $3 AND NOT EXISTS (SELECT 1 FROM licenses l
-			WHERE l.plan_key = $2 AND l.email = e.email AND l.status IN ('assigned', 'activated'))`, a.JobID, p.key, lo).Scan(&n)
+	err := tx.QueryRow(ctx, `SELECT count(*) FROM unnest($2::text[]) e (email)
+		WHERE NOT EXISTS (SELECT 1 FROM licenses l
+			WHERE l.plan_key = $1 AND l.email = e.email AND l.status IN ('assigned', 'activated'))`, p.key, emails).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count the addresses left to assign: %w", err)
 	}

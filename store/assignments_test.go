@@ -57,7 +57,7 @@ func accept(t testing.TB, s *Store, planID, text string) Job {
 // stagedAddresses counts the addresses of a job's list still staged.
 func stagedAddresses(t testing.TB, s *Store, jobID string) (n int) {
 	t.Helper()
-	if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM assignment_emails WHERE job_id = $1`, jobID).Scan(&n); err != nil {
+	if err := s.pool.QueryRow(context.Background(), `SELECT coalesce((SELECT cardinality(emails) FROM assignments WHERE job_id = $1), 0)`, jobID).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
