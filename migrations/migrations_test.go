@@ -220,3 +220,51 @@ func TestLeanLicenses_MovesLicensesAndKeepsTheirIdsAndKeys(t *testing.T) {
 		t.Errorf("three licenses on three free seats: %v", err)
 	}
 }
+
+// Lists accepted before chunks keep their addresses in order: an
+// assignment's rows and a revocation's array move into chunks of 10,000.
+func TestAcceptedListsInChunks_MovesListsInOrder(t *testing.T) {
+	ctx := context.Background()
+	pool := storetest.NewPool(t)
+	rollBackTo(t, pool, "00132")
+	for _, sql := range []string{
+		`INSERT INTO plans (id, name, seats, starts_at, expires_at) VALUES ('p', 'P', 5, now(), now() + interval '1 year')`,
+		`INSERT INTO jobs (id, kind, subject_type, subject_id, created_by_kind, created_by_id, created_by_name)
+			VALUES ('a', 'assign_licenses', 'plan', 'p', 'system', 's', 'S'), ('r', 'revoke_licenses', 'plan', 'p', 'system', 's', 'S')`,
+		`INSERT INTO assignments (job_id, plan_id, lock_name, lease_id, holder_kind, holder_id, holder_name, purpose, addresses, duplicates)
+			VALUES ('a', 'p', 'plan:p', 'l', 'system', 's', 'S', 'assign', 10001, 0)`,
+		// Positions inserted out of order: the move follows position, not row order.
+		`INSERT INTO assignment_emails (job_id, position, email)
+			SELECT 'a', i, 'a' || i || '@example.com' FROM generate_series(10001, 1, -1) i`,
+		`INSERT INTO revocations (job_id, plan_id, lock_name, lease_id, holder_kind, holder_id, holder_name, purpose, addresses, duplicates, emails)
+			VALUES ('r', 'p', 'plan:p', 'l', 'system', 's', 'S', 'revoke', 3, 0, ARRAY['r1@example.com', 'r2@example.com', 'r3@example.com'])`,
+	} {
+		if _, err := pool.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	if err := migrations.Up(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := pool.Query(ctx, `SELECT job_id, chunk, cardinality(emails), emails[1], emails[cardinality(emails)] FROM job_lists ORDER BY job_id, chunk`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type chunk struct {
+		Job         string
+		Chunk, Size int
+		First, Last string
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowToStructByPos[chunk])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []chunk{
+		{"a", 0, 10000, "a1@example.com", "a10000@example.com"},
+		{"a", 1, 1, "a10001@example.com", "a10001@example.com"},
+		{"r", 0, 3, "r1@example.com", "r3@example.com"},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("chunks %+v, want %+v", got, want)
+	}
+}

@@ -15,10 +15,6 @@ import (
 // JobAssignLicenses is the kind of the job that assigns an accepted list.
 const JobAssignLicenses = "assign_licenses"
 
-// assignBatch is how many listed addresses one inserting statement takes:
-// the job reports progress between batches, all inside one transaction.
-const assignBatch = 10_000
-
 // AssignmentPreview is what an assignment would do, computed before
 // anything changes.
 type AssignmentPreview struct {
@@ -49,13 +45,13 @@ type AssignmentResult struct {
 	AlreadyEnrolled int `json:"already_enrolled,omitempty"`
 }
 
-// Assignment is an accepted list, as its job finds it: Emails are valid,
-// lower-cased and de-duplicated, empty once the job has finished.
+// Assignment is an accepted list, as its job finds it; the addresses are
+// in job_lists until the job has finished.
 type Assignment struct {
 	JobID      string
 	PlanID     string
 	Lease      Lock // the plan lease the request acquired; the job resumes it
-	Emails     []string
+	Addresses  int
 	Duplicates int
 }
 
@@ -160,11 +156,13 @@ func (s *Store) AssignLicenses(ctx context.Context, planID string, list emaillis
 		if err != nil {
 			return err
 		}
-		// The list is one array value, not a row per address.
-		if _, err := tx.Exec(ctx, `INSERT INTO assignments (job_id, plan_id, lock_name, lease_id, holder_kind, holder_id, holder_name, purpose, addresses, duplicates, emails)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, job.ID, planID, lease.Name, lease.LeaseID,
-			lease.HolderKind, lease.HolderID, lease.Holder, lease.Purpose, len(list.Addresses), list.Duplicates, list.Addresses); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO assignments (job_id, plan_id, lock_name, lease_id, holder_kind, holder_id, holder_name, purpose, addresses, duplicates)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, job.ID, planID, lease.Name, lease.LeaseID,
+			lease.HolderKind, lease.HolderID, lease.Holder, lease.Purpose, len(list.Addresses), list.Duplicates); err != nil {
 			return fmt.Errorf("record assignment: %w", err)
+		}
+		if err := storeList(ctx, tx, job.ID, list.Addresses); err != nil {
+			return err
 		}
 		return writeAudit(ctx, tx, AuditEntry{Actor: by, Action: "assignment.accept", SubjectType: "plan", SubjectID: planID,
 			Summary: fmt.Sprintf("Accepted a list of %d addresses for plan %s", len(list.Addresses), p.Name),
@@ -179,9 +177,9 @@ func (s *Store) AssignLicenses(ctx context.Context, planID string, list emaillis
 // AssignmentOf returns the accepted list behind an assignment job.
 func (s *Store) AssignmentOf(ctx context.Context, jobID string) (Assignment, error) {
 	var a Assignment
-	err := s.pool.QueryRow(ctx, `SELECT job_id, plan_id, lock_name, lease_id, holder_kind, holder_id, holder_name, purpose, emails, duplicates
+	err := s.pool.QueryRow(ctx, `SELECT job_id, plan_id, lock_name, lease_id, holder_kind, holder_id, holder_name, purpose, addresses, duplicates
 		FROM assignments WHERE job_id = $1`, jobID).Scan(&a.JobID, &a.PlanID, &a.Lease.Name, &a.Lease.LeaseID,
-		&a.Lease.HolderKind, &a.Lease.HolderID, &a.Lease.Holder, &a.Lease.Purpose, &a.Emails, &a.Duplicates)
+		&a.Lease.HolderKind, &a.Lease.HolderID, &a.Lease.Holder, &a.Lease.Purpose, &a.Addresses, &a.Duplicates)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Assignment{}, Errorf(ENotFound, "There is no assignment for job %q.", jobID)
 	}
@@ -198,20 +196,12 @@ func (s *Store) FailAssignmentJob(ctx context.Context, jobID, reason string) err
 		if err := failJob(ctx, tx, jobID, reason); err != nil {
 			return err
 		}
-		if err := dropAssignmentList(ctx, tx, jobID); err != nil {
+		if err := dropList(ctx, tx, jobID); err != nil {
 			return err
 		}
 		return writeAudit(ctx, tx, AuditEntry{Actor: SystemActor, Action: "assignment.fail", SubjectType: "job", SubjectID: jobID,
 			Summary: "License assignment failed and changed nothing: " + reason})
 	})
-}
-
-// dropAssignmentList empties the list a job will no longer assign.
-func dropAssignmentList(ctx context.Context, tx pgx.Tx, jobID string) error {
-	if _, err := tx.Exec(ctx, `UPDATE assignments SET emails = '{}' WHERE job_id = $1`, jobID); err != nil {
-		return fmt.Errorf("drop the list of job %s: %w", jobID, err)
-	}
-	return nil
 }
 
 // RunAssignment does an accepted assignment, all or nothing, in one
@@ -236,15 +226,13 @@ func (s *Store) RunAssignment(ctx context.Context, a Assignment, lease Lock) (As
 		// before this job can make one licensed already: a plan with none
 		// (a new plan, say) needs no probe per address.
 		probe := p.Counts.InUse() > 0
-		total := len(a.Emails)
-		for lo := 0; lo < total; lo += assignBatch {
-			hi := min(lo+assignBatch, total)
-			n, err := assignBatchOf(ctx, tx, p, a.Emails[lo:hi], probe)
+		err = eachChunk(ctx, tx, a.JobID, func(before int, emails []string) error {
+			n, err := assignBatchOf(ctx, tx, p, emails, probe)
 			if isSeatCheck(err) {
 				// The batch ran in a savepoint, so the transaction can still count.
 				// The free seats may have gone since the request was accepted
 				// (the plan shrank). Say how many the list needed.
-				rest, cerr := countUnlicensed(ctx, tx, p, a.Emails[lo:])
+				rest, cerr := countUnlicensed(ctx, tx, p, a.JobID)
 				if cerr != nil {
 					return errors.Join(err, cerr)
 				}
@@ -254,11 +242,12 @@ func (s *Store) RunAssignment(ctx context.Context, a Assignment, lease Lock) (As
 				return err
 			}
 			res.Assigned += n
-			if err := s.ReportProgress(ctx, a.JobID, int64(hi), int64(total)); err != nil {
-				return err
-			}
+			return s.ReportProgress(ctx, a.JobID, int64(before+len(emails)), int64(a.Addresses))
+		})
+		if err != nil {
+			return err
 		}
-		already := total - res.Assigned
+		already := a.Addresses - res.Assigned
 		res.AlreadyLicensed, res.Duplicates = already, a.Duplicates
 		by := Actor{Kind: a.Lease.HolderKind, ID: a.Lease.HolderID, Name: a.Lease.Holder}
 		// Linking courses to a plan is the opt-in: its licensees are enrolled
@@ -268,13 +257,20 @@ func (s *Store) RunAssignment(ctx context.Context, a Assignment, lease Lock) (As
 			return fmt.Errorf("read courses of plan %s: %w", a.PlanID, err)
 		}
 		if hasCourses {
-			enrolled, err := enrollAssignees(ctx, tx, a.PlanID, a.Emails, by, nil)
+			var emails []string
+			if err := eachChunk(ctx, tx, a.JobID, func(_ int, chunk []string) error {
+				emails = append(emails, chunk...)
+				return nil
+			}); err != nil {
+				return err
+			}
+			enrolled, err := enrollAssignees(ctx, tx, a.PlanID, emails, by, nil)
 			if err != nil {
 				return err
 			}
 			res.Enrolled, res.AlreadyEnrolled = enrolled.Enrolled, enrolled.Existing
 		}
-		if err := dropAssignmentList(ctx, tx, a.JobID); err != nil {
+		if err := dropList(ctx, tx, a.JobID); err != nil {
 			return err
 		}
 		if err := s.finishLeasedJob(ctx, tx, a.JobID, res, lease); err != nil {
@@ -331,13 +327,14 @@ func assignBatchOf(ctx context.Context, tx pgx.Tx, p Plan, emails []string, prob
 	return int(tag.RowsAffected()), nil
 }
 
-// countUnlicensed counts the addresses that hold no live license: what the
-// rest of a list needs when its seats ran out.
-func countUnlicensed(ctx context.Context, tx pgx.Tx, p Plan, emails []string) (int, error) {
+// countUnlicensed counts the addresses of a job's list that hold no live
+// license: when its seats ran out, what the rest of the list needs (the
+// batches before hold theirs now).
+func countUnlicensed(ctx context.Context, tx pgx.Tx, p Plan, jobID string) (int, error) {
 	var n int
-	err := tx.QueryRow(ctx, `SELECT count(*) FROM unnest($2::text[]) e (email)
-		WHERE NOT EXISTS (SELECT 1 FROM licenses l
-			WHERE l.plan_key = $1 AND l.email = e.email AND l.status IN ('assigned', 'activated'))`, p.key, emails).Scan(&n)
+	err := tx.QueryRow(ctx, `SELECT count(*) FROM job_lists c CROSS JOIN unnest(c.emails) e (email)
+		WHERE c.job_id = $2 AND NOT EXISTS (SELECT 1 FROM licenses l
+			WHERE l.plan_key = $1 AND l.email = e.email AND l.status IN ('assigned', 'activated'))`, p.key, jobID).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count the addresses left to assign: %w", err)
 	}

@@ -130,11 +130,5 @@ func (s *Store) cancelAtOnce(ctx context.Context, tx pgx.Tx, j Job, lease Lock) 
 	if err := failJob(ctx, tx, j.ID, cancelMessage(j.Kind, j.CancelledBy)); err != nil {
 		return err
 	}
-	switch j.Kind {
-	case JobAssignLicenses:
-		return dropAssignmentList(ctx, tx, j.ID)
-	case JobRevokeLicenses:
-		return dropRevocationList(ctx, tx, j.ID)
-	}
-	return nil
+	return dropList(ctx, tx, j.ID) // an import keeps no list: nothing to drop
 }

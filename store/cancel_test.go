@@ -67,7 +67,7 @@ func TestCancelJob_RunningJobStopsAtItsNextReportAndChangesNothing(t *testing.T)
 	t.Parallel()
 	s := newTestStore(t)
 	ctx := context.Background()
-	const n = 2*assignBatch + assignBatch/2
+	const n = 2*listChunk + listChunk/2
 	p := newPlan(t, s, n)
 	var list strings.Builder
 	for i := range n {
@@ -90,8 +90,8 @@ func TestCancelJob_RunningJobStopsAtItsNextReportAndChangesNothing(t *testing.T)
 		t.Fatalf("cancel a running job: %+v, %v; want it still running, cancel requested", j, err)
 	}
 	_, runErr := s.RunAssignment(ctx, a, lease)
-	if got := readJob(t, s, job.ID).Done; got != assignBatch {
-		t.Errorf("the run stopped with %d done, want its first batch (%d) reported", got, assignBatch)
+	if got := readJob(t, s, job.ID).Done; got != listChunk {
+		t.Errorf("the run stopped with %d done, want its first batch (%d) reported", got, listChunk)
 	}
 	if e, ok := runErr.(*Error); !ok || e.Reason != ReasonJobCancelled || e.Message != "Cancelled by Ada Admin, nothing was assigned." {
 		t.Fatalf("the run ended with %v, want the job_cancelled conflict", runErr)

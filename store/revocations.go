@@ -14,10 +14,6 @@ import (
 // JobRevokeLicenses is the kind of the job that revokes a list's licenses.
 const JobRevokeLicenses = "revoke_licenses"
 
-// revokeBatch is how many listed addresses one revoking statement takes, so
-// a long list reports its progress (and reads a cancel) as it goes.
-const revokeBatch = 10_000
-
 // RevocationPreview is what revoking a list in a plan would do; nothing has
 // changed yet.
 type RevocationPreview struct {
@@ -41,7 +37,7 @@ type Revocation struct {
 	JobID      string
 	PlanID     string
 	Lease      Lock // the plan lease the request acquired; the job resumes it
-	Emails     []string
+	Addresses  int // in job_lists until the job has finished
 	Duplicates int
 }
 
@@ -104,10 +100,13 @@ func (s *Store) RevokeList(ctx context.Context, planID string, list emaillist.Em
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO revocations (job_id, plan_id, lock_name, lease_id, holder_kind, holder_id, holder_name, purpose, addresses, duplicates, emails)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, job.ID, planID, lease.Name, lease.LeaseID,
-			lease.HolderKind, lease.HolderID, lease.Holder, lease.Purpose, len(list.Addresses), list.Duplicates, list.Addresses); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO revocations (job_id, plan_id, lock_name, lease_id, holder_kind, holder_id, holder_name, purpose, addresses, duplicates)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, job.ID, planID, lease.Name, lease.LeaseID,
+			lease.HolderKind, lease.HolderID, lease.Holder, lease.Purpose, len(list.Addresses), list.Duplicates); err != nil {
 			return fmt.Errorf("record revocation: %w", err)
+		}
+		if err := storeList(ctx, tx, job.ID, list.Addresses); err != nil {
+			return err
 		}
 		return writeAudit(ctx, tx, AuditEntry{Actor: by, Action: "revocation.accept", SubjectType: "plan", SubjectID: planID,
 			Summary: fmt.Sprintf("Accepted a list of %d addresses to revoke in plan %s", len(list.Addresses), planName),
@@ -122,9 +121,9 @@ func (s *Store) RevokeList(ctx context.Context, planID string, list emaillist.Em
 // RevocationOf returns the accepted list behind a revocation job.
 func (s *Store) RevocationOf(ctx context.Context, jobID string) (Revocation, error) {
 	var rv Revocation
-	err := s.pool.QueryRow(ctx, `SELECT job_id, plan_id, lock_name, lease_id, holder_kind, holder_id, holder_name, purpose, duplicates, emails
+	err := s.pool.QueryRow(ctx, `SELECT job_id, plan_id, lock_name, lease_id, holder_kind, holder_id, holder_name, purpose, addresses, duplicates
 		FROM revocations WHERE job_id = $1`, jobID).Scan(&rv.JobID, &rv.PlanID, &rv.Lease.Name, &rv.Lease.LeaseID,
-		&rv.Lease.HolderKind, &rv.Lease.HolderID, &rv.Lease.Holder, &rv.Lease.Purpose, &rv.Duplicates, &rv.Emails)
+		&rv.Lease.HolderKind, &rv.Lease.HolderID, &rv.Lease.Holder, &rv.Lease.Purpose, &rv.Addresses, &rv.Duplicates)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Revocation{}, Errorf(ENotFound, "There is no revocation for job %q.", jobID)
 	}
@@ -149,20 +148,19 @@ func (s *Store) RunRevocation(ctx context.Context, rv Revocation, lease Lock) (R
 		if err != nil {
 			return err
 		}
-		n := len(rv.Emails)
-		for lo := 0; lo < n; lo += revokeBatch {
-			hi := min(lo+revokeBatch, n)
-			revoked, err := revokeLive(ctx, tx, rv.PlanID, rv.Emails[lo:hi])
+		err = eachChunk(ctx, tx, rv.JobID, func(before int, emails []string) error {
+			revoked, err := revokeLive(ctx, tx, rv.PlanID, emails)
 			if err != nil {
 				return err
 			}
 			res.Revoked += revoked
-			if err := s.ReportProgress(ctx, rv.JobID, int64(hi), int64(n)); err != nil {
-				return err
-			}
+			return s.ReportProgress(ctx, rv.JobID, int64(before+len(emails)), int64(rv.Addresses))
+		})
+		if err != nil {
+			return err
 		}
-		res.NotLicensed, res.Duplicates = n-res.Revoked, rv.Duplicates
-		if err := dropRevocationList(ctx, tx, rv.JobID); err != nil {
+		res.NotLicensed, res.Duplicates = rv.Addresses-res.Revoked, rv.Duplicates
+		if err := dropList(ctx, tx, rv.JobID); err != nil {
 			return err
 		}
 		if err := s.finishLeasedJob(ctx, tx, rv.JobID, res, lease); err != nil {
@@ -183,7 +181,7 @@ func (s *Store) FailRevocationJob(ctx context.Context, jobID, reason string) err
 		if err := failJob(ctx, tx, jobID, reason); err != nil {
 			return err
 		}
-		if err := dropRevocationList(ctx, tx, jobID); err != nil {
+		if err := dropList(ctx, tx, jobID); err != nil {
 			return err
 		}
 		return writeAudit(ctx, tx, AuditEntry{Actor: SystemActor, Action: "revocation.fail", SubjectType: "job", SubjectID: jobID,
@@ -191,10 +189,3 @@ func (s *Store) FailRevocationJob(ctx context.Context, jobID, reason string) err
 	})
 }
 
-// dropRevocationList empties the list a job will no longer revoke.
-func dropRevocationList(ctx context.Context, tx pgx.Tx, jobID string) error {
-	if _, err := tx.Exec(ctx, `UPDATE revocations SET emails = '{}' WHERE job_id = $1`, jobID); err != nil {
-		return fmt.Errorf("drop the list of job %s: %w", jobID, err)
-	}
-	return nil
-}

@@ -17,7 +17,7 @@ import (
 
 // BenchmarkMillionSeatPlan measures a plan of 1,000,000 seats end to end in
 // the store: creating it (one row: licenses are made at assignment),
-// assigning 1,000,000 addresses (the list stored with COPY, then the job's
+// assigning 1,000,000 addresses (the list stored as one array, then the job's
 // batches of inserts), revoking 100,000 at once, and streaming every license
 // as CSV. Targets: assignment ≤ 12 s and ≤ 200 MB RSS; export
 // ≥ 200,000 rows/s with flat memory. RSS is this process's (the list is held
@@ -106,7 +106,7 @@ func procStatus(b *testing.B, field string) int {
 
 // BenchmarkRevokeList100k revokes 100,000 addresses as the plan page does:
 // the list accepted (stored with the job), then the job's batches of
-// revokeBatch, each reporting progress.
+// listChunk, each reporting progress.
 func BenchmarkRevokeList100k(b *testing.B) {
 	const n = 100_000
 	s := newTestStore(b)
