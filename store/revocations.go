@@ -37,7 +37,7 @@ type Revocation struct {
 	JobID      string
 	PlanID     string
 	Lease      Lock // the plan lease the request acquired; the job resumes it
-	Addresses  int // in job_lists until the job has finished
+	Addresses  int  // in job_lists until the job has finished
 	Duplicates int
 }
 
@@ -188,4 +188,3 @@ func (s *Store) FailRevocationJob(ctx context.Context, jobID, reason string) err
 			Summary: "License revocation failed and changed nothing: " + reason})
 	})
 }
-
