@@ -274,22 +274,23 @@ func CourseLearnersPage(st courseEnrollments) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := r.PathValue("key")
 		q := r.URL.Query()
-		f := store.EnrollmentFilter{Q: q.Get("q"), After: q.Get("after"), Limit: 50}
+		typed := q.Get("q")
+		f := store.EnrollmentFilter{Q: emailSearch(typed), After: q.Get("after"), Limit: 50}
 		res, err := st.CourseEnrollments(r.Context(), key, f)
 		if err != nil {
 			Fail(w, r, err)
 			return
 		}
-		v := enrollments.CourseView{Base: basePage(r, res.CourseTitle), Key: key, Title: res.CourseTitle, Total: res.Total, Q: f.Q,
+		v := enrollments.CourseView{Base: basePage(r, res.CourseTitle), Key: key, Title: res.CourseTitle, Total: res.Total, Q: typed,
 			CanUnenroll: mustActor(r).Is(store.RoleAdmin)}
 		for _, e := range res.Enrollments {
 			v.Rows = append(v.Rows, enrollments.EnrollmentRow{Email: e.Email, Shown: emaillist.DisplayEmail(e.Email), By: e.EnrolledBy, At: e.EnrolledAt})
 		}
 		if f.After != "" {
-			v.Pager.PrevURL = paths.CourseLearners(key, f.Q, "")
+			v.Pager.PrevURL = paths.CourseLearners(key, typed, "")
 		}
 		if res.NextAfter != "" {
-			v.Pager.NextURL = paths.CourseLearners(key, f.Q, res.NextAfter)
+			v.Pager.NextURL = paths.CourseLearners(key, typed, res.NextAfter)
 		}
 		page(w, r, http.StatusOK, enrollments.CoursePage(v), enrollments.CourseEnrollments(v))
 	})

@@ -14,6 +14,18 @@ import (
 	"github.com/seatplan/seatplan/views/lists"
 )
 
+// emailSearch is a typed email search (a prefix) as addresses are stored: a
+// whole address whose domain is typed in Unicode is looked for in its ASCII
+// (IDNA) form, as lists keep it. A partial domain cannot be converted (the
+// ASCII form of "bü" is no prefix of that of "bücher.de"), so anything short
+// of a whole address is looked for as typed.
+func emailSearch(q string) string {
+	if addr, reason := emaillist.ValidEmail(q); reason == "" {
+		return addr
+	}
+	return q
+}
+
 // ListLimits bounds an uploaded or pasted list, so one request cannot tie up
 // the server: its size in bytes and its number of entries. Beyond either the
 // answer is 413.

@@ -2,6 +2,9 @@ package handlers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -67,8 +70,25 @@ func LocksPage(st lockKeeper, now func() time.Time) http.Handler {
 			v.Rows = append(v.Rows, locks.Row{Name: l.Name, Label: label, Href: href, Holder: l.Holder, Purpose: l.Purpose,
 				AcquiredAt: l.AcquiredAt, ExpiresAt: l.ExpiresAt, ExpiresInSeconds: (&store.ErrLocked{Lock: l, Now: at}).ExpiresInSeconds()})
 		}
+		v.Version = lockTableVersion(v)
+		if isHTMX(r) && r.URL.Query().Get("seen") == v.Version {
+			w.WriteHeader(http.StatusNoContent) // htmx keeps the table it has
+			return
+		}
 		page(w, r, http.StatusOK, locks.LocksPage(v), locks.LockTable(v))
 	})
+}
+
+// lockTableVersion is a digest of what the locks table shows; the countdowns
+// run in the browser, so the seconds left are not part of it.
+func lockTableVersion(v locks.LocksView) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%t\n", v.CanRelease)
+	for _, r := range v.Rows {
+		fmt.Fprintf(h, "%q %q %q %q %q %s %s\n", r.Name, r.Label, r.Href, r.Holder, r.Purpose,
+			r.AcquiredAt.Format(time.RFC3339Nano), r.ExpiresAt.Format(time.RFC3339Nano))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
 }
 
 // ReleaseLockPage is how support or an admin frees a lock a crashed holder left behind.

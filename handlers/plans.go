@@ -98,7 +98,7 @@ func sortColumn(link func(url.Values) string, keep url.Values, col, sort string,
 // licenseFilter reads the licenses table's search, status and order from
 // a page's or an export's query.
 func licenseFilter(q url.Values) (store.LicenseFilter, error) {
-	f := store.LicenseFilter{Q: q.Get("q"), Desc: q.Get("dir") == "desc"}
+	f := store.LicenseFilter{Q: emailSearch(q.Get("q")), Desc: q.Get("dir") == "desc"}
 	var err error
 	if f.Status, err = store.ParseLicenseStatus(q.Get("status")); err != nil {
 		return f, err

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"net/url"
 	"testing"
 
 	"github.com/seatplan/seatplan/store"
@@ -30,6 +31,15 @@ func TestPages_ShowInternationalizedDomainsInUnicode(t *testing.T) {
 		t.Errorf("the row selects %q, want %q", v, stored)
 	}
 
+	// A whole address typed as a person reads it finds the license too; so
+	// does its stored form.
+	for _, q := range []string{shown, "Anna@Bücher.de", stored} {
+		found := doc(t, get(t, c, b.srv.URL+"/plans/"+plan.ID+"?q="+url.QueryEscape(q)))
+		if n := found.Find(`[data-testid="license-row"]`).Length(); n != 1 {
+			t.Errorf("searching licenses for %q finds %d rows, want 1", q, n)
+		}
+	}
+
 	if _, err := b.store.CreateCourse(ctx, "c1", "Course", store.SystemActor, store.SourceUI); err != nil {
 		t.Fatal(err)
 	}
@@ -39,5 +49,9 @@ func TestPages_ShowInternationalizedDomainsInUnicode(t *testing.T) {
 	learners := doc(t, get(t, c, b.srv.URL+"/enrollments/courses/c1"))
 	if got := learners.Find(`tbody td.mono`).First().Text(); got != shown {
 		t.Errorf("the learners table shows %q, want %q", got, shown)
+	}
+	found := doc(t, get(t, c, b.srv.URL+"/enrollments/courses/c1?q="+url.QueryEscape(shown)))
+	if got := found.Find(`tbody td.mono`).First().Text(); got != shown {
+		t.Errorf("searching learners for %q shows %q", shown, got)
 	}
 }

@@ -48,6 +48,18 @@ func TestLocksPage_ListsHeldLocksAndSupportOrAnAdminReleases(t *testing.T) {
 		t.Errorf("admin's lock table: %d rows, %d release buttons, want 1 and 1",
 			d.Find(`[data-testid="lock-row"]`).Length(), d.Find(`[data-testid="release-lock"]`).Length())
 	}
+	// The table's poll names the table it shows: unchanged, it is answered
+	// with nothing to redraw; once a lock changes, with the new table.
+	poll, _ := d.Find(`[data-testid="lock-table"]`).Attr("hx-get")
+	if resp := get(t, admin, b.srv.URL+poll, "HX-Request", "true"); resp.StatusCode != http.StatusNoContent {
+		t.Errorf("polling an unchanged table: %d, want 204", resp.StatusCode)
+	}
+	if _, err := b.store.AcquireLock(ctx, store.PlanLockName("p2"), holder, "second import", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if got := doc(t, get(t, admin, b.srv.URL+poll, "HX-Request", "true")).Find(`[data-testid="lock-row"]`).Length(); got != 2 {
+		t.Errorf("polling after a new lock: %d rows, want 2", got)
+	}
 	if resp := get(t, author, b.srv.URL+"/locks"); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("author on /locks: %d, want 403", resp.StatusCode)
 	}

@@ -99,6 +99,10 @@ func PlanCourse(planID, key, action string) string {
 
 // Locks.
 
+// LocksPoll is the locks table's poll, naming the version of the table the
+// page shows.
+func LocksPoll(seen string) string { return "/locks?seen=" + url.QueryEscape(seen) }
+
 // LockRelease releases a lock left by crashed work.
 func LockRelease(name string) string { return "/locks/" + seg(name) + "/release" }
 
