@@ -5,10 +5,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/seatplan/seatplan/store/storetest"
 )
 
 // newBrowser starts headless Chromium for one test. The suite installs
@@ -71,3 +74,31 @@ func signInInBrowser(ctx context.Context, base, email, password string) error {
 
 // testid selects the element a test reads by its data-testid.
 func testid(id string) chromedp.CSS { return chromedp.CSS(`[data-testid="` + id + `"]`) }
+
+// clickAcross clicks sel as a person does while the page redraws: it
+// presses the mouse button, waits until redrawn reports the redraw has
+// happened, then releases it.
+func clickAcross(t *testing.T, b context.Context, sel chromedp.CSS, what string, redrawn func() bool) {
+	t.Helper()
+	x, y := centreOf(t, b, sel)
+	if err := chromedp.Do(b, chromedp.MouseEvent(chromedp.MousePressed, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1))); err != nil {
+		t.Fatal(err)
+	}
+	storetest.WaitWithin(t, 15*time.Second, what, redrawn)
+	if err := chromedp.Do(b, chromedp.MouseEvent(chromedp.MouseReleased, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1))); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// centreOf scrolls the element into view and returns its centre in the
+// viewport, where a mouse press lands on it.
+func centreOf(t *testing.T, b context.Context, sel chromedp.CSS) (x, y float64) {
+	t.Helper()
+	js := `(() => { const e = document.querySelector(` + strconv.Quote(string(sel)) + `); e.scrollIntoView({block: "center"});
+		const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()`
+	xy, err := chromedp.Run(b, chromedp.Evaluate[[]float64](js))
+	if err != nil || len(xy) != 2 {
+		t.Fatalf("the centre of %s: %v %v", sel, xy, err)
+	}
+	return xy[0], xy[1]
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -75,19 +74,12 @@ func TestBrowser_CancelARunningJobAsksFirstThenNothingIsAssigned(t *testing.T) {
 	// fall on either side of a redraw still counts: press, wait for the
 	// next redraw, release.
 	d.answerNext(true)
-	x, y := centreOf(t, b, testid("cancel-job"))
 	if !evalBool(b, `(window.barBeforePress = document.getElementById("job-status")) !== null`) {
 		t.Fatal("no job status to redraw")
 	}
-	if err := chromedp.Do(b, chromedp.MouseEvent(chromedp.MousePressed, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1))); err != nil {
-		t.Fatal(err)
-	}
-	storetest.WaitWithin(t, 15*time.Second, "the bar is redrawn while the button is held", func() bool {
+	clickAcross(t, b, testid("cancel-job"), "the bar is redrawn while the button is held", func() bool {
 		return evalBool(b, `document.getElementById("job-status") !== window.barBeforePress`)
 	})
-	if err := chromedp.Do(b, chromedp.MouseEvent(chromedp.MouseReleased, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1))); err != nil {
-		t.Fatal(err)
-	}
 	d.waitMessage(t, 2)
 	storetest.WaitWithin(t, 15*time.Second, "the cancel is recorded", func() bool { return job()["cancelled"] == true })
 	if err := chromedp.Do(b, chromedp.WaitVisible(testid("job-cancelling"))); err != nil {
@@ -112,17 +104,4 @@ func TestBrowser_CancelARunningJobAsksFirstThenNothingIsAssigned(t *testing.T) {
 	if live := countLive(t, db, planID, list); live != 0 {
 		t.Errorf("the cancelled job licensed %d addresses", live)
 	}
-}
-
-// centreOf scrolls the element into view and returns its centre in the
-// viewport, where a mouse press lands on it.
-func centreOf(t *testing.T, b context.Context, sel chromedp.CSS) (x, y float64) {
-	t.Helper()
-	js := `(() => { const e = document.querySelector(` + strconv.Quote(string(sel)) + `); e.scrollIntoView({block: "center"});
-		const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()`
-	xy, err := chromedp.Run(b, chromedp.Evaluate[[]float64](js))
-	if err != nil || len(xy) != 2 {
-		t.Fatalf("the centre of %s: %v %v", sel, xy, err)
-	}
-	return xy[0], xy[1]
 }

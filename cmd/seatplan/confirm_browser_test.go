@@ -164,17 +164,10 @@ func TestBrowser_DestructiveActionsAskFirstAndCancelChangesNothing(t *testing.T)
 	// The table polls every 5 s; a click whose press and release span a
 	// poll still counts: press, wait for the next poll's answer, release.
 	d.answerNext(false)
-	x, y := centreOf(t, b, testid("release-lock"))
 	if !evalBool(b, `window.polls = 0; document.body.addEventListener("htmx:afterRequest", () => window.polls++); true`) {
 		t.Fatal("cannot count the table's polls")
 	}
-	if err := chromedp.Do(b, chromedp.MouseEvent(chromedp.MousePressed, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1))); err != nil {
-		t.Fatal(err)
-	}
-	storetest.WaitWithin(t, 15*time.Second, "the table polls while the button is held", func() bool { return evalBool(b, `window.polls > 0`) })
-	if err := chromedp.Do(b, chromedp.MouseEvent(chromedp.MouseReleased, x, y, chromedp.ButtonLeft, chromedp.ClickCount(1))); err != nil {
-		t.Fatal(err)
-	}
+	clickAcross(t, b, testid("release-lock"), "the table polls while the button is held", func() bool { return evalBool(b, `window.polls > 0`) })
 	if m := d.waitMessage(t, 5); !strings.Contains(m, "Release") {
 		t.Errorf("the release confirmation reads %q", m)
 	}
