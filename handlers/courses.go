@@ -386,6 +386,12 @@ func BlockChangesPage(st historyReader) http.Handler {
 				n.Changes = append(n.Changes, courses.ChangeRow{At: v.At, Actor: v.Actor.Name, Summary: v.Summary})
 			}
 		}
+		if len(n.Changes) > 0 { // none is the editor's first notice, of no version
+			n.Version = pollVersion(n.Changes)
+		}
+		if pollUnchanged(w, r, n.Version) {
+			return
+		}
 		render(w, r, http.StatusOK, courses.ChangesNoticeFragment(n))
 	})
 }

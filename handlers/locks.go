@@ -2,9 +2,6 @@ package handlers
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -71,24 +68,21 @@ func LocksPage(st lockKeeper, now func() time.Time) http.Handler {
 				AcquiredAt: l.AcquiredAt, ExpiresAt: l.ExpiresAt, ExpiresInSeconds: (&store.ErrLocked{Lock: l, Now: at}).ExpiresInSeconds()})
 		}
 		v.Version = lockTableVersion(v)
-		if isHTMX(r) && r.URL.Query().Get("seen") == v.Version {
-			w.WriteHeader(http.StatusNoContent) // htmx keeps the table it has
+		if pollUnchanged(w, r, v.Version) {
 			return
 		}
 		page(w, r, http.StatusOK, locks.LocksPage(v), locks.LockTable(v))
 	})
 }
 
-// lockTableVersion is a digest of what the locks table shows; the countdowns
-// run in the browser, so the seconds left are not part of it.
+// lockTableVersion is what the locks table shows; the countdowns run in
+// the browser, so the seconds left are not part of it.
 func lockTableVersion(v locks.LocksView) string {
-	h := sha256.New()
-	fmt.Fprintf(h, "%t\n", v.CanRelease)
+	shown := []any{v.CanRelease}
 	for _, r := range v.Rows {
-		fmt.Fprintf(h, "%q %q %q %q %q %s %s\n", r.Name, r.Label, r.Href, r.Holder, r.Purpose,
-			r.AcquiredAt.Format(time.RFC3339Nano), r.ExpiresAt.Format(time.RFC3339Nano))
+		shown = append(shown, r.Name, r.Label, r.Href, r.Holder, r.Purpose, r.AcquiredAt, r.ExpiresAt)
 	}
-	return hex.EncodeToString(h.Sum(nil)[:12])
+	return pollVersion(shown...)
 }
 
 // ReleaseLockPage is how support or an admin frees a lock a crashed holder left behind.

@@ -2,8 +2,11 @@ package handlers
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -46,6 +49,28 @@ func page(w http.ResponseWriter, r *http.Request, status int, full, fragment tem
 // isHTMX is a partial update; a history restore (back button) needs the full page.
 func isHTMX(r *http.Request) bool {
 	return r.Header.Get("HX-Request") == "true" && r.Header.Get("HX-History-Restore-Request") != "true"
+}
+
+// pollVersion is a digest of what a polled fragment shows. The page sends
+// it back with its next poll (?seen=), and pollUnchanged answers 204 No
+// Content when it still holds, which htmx leaves alone: a redraw loses a
+// click whose press and release span it, and the keyboard focus inside.
+func pollVersion(shown ...any) string {
+	h := sha256.New()
+	for _, s := range shown {
+		fmt.Fprintf(h, "%+v\x00", s)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+// pollUnchanged answers a poll whose page shows version already, and
+// reports whether it did.
+func pollUnchanged(w http.ResponseWriter, r *http.Request, version string) bool {
+	if !isHTMX(r) || r.URL.Query().Get("seen") != version {
+		return false
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return true
 }
 
 // writeJSON encodes v with headers set before the status.

@@ -17,7 +17,7 @@ import (
 
 // BenchmarkMillionSeatPlan measures a plan of 1,000,000 seats end to end in
 // the store: creating it (one row: licenses are made at assignment),
-// assigning 1,000,000 addresses (the list stored as one array, then the job's
+// assigning 1,000,000 addresses (the list stored in chunks, then the job's
 // batches of inserts), revoking 100,000 at once, and streaming every license
 // as CSV. Targets: assignment ≤ 12 s and ≤ 200 MB RSS; export
 // ≥ 200,000 rows/s with flat memory. RSS is this process's (the list is held

@@ -167,13 +167,26 @@ func TestBlockChanges_NoticeNamesWhatOthersChanged(t *testing.T) {
 	cb := setupCourse(t)
 	poll := cb.srv.URL + "/courses/" + cb.key + "/blocks/" + cb.leaf.ID + "/changes?since=" + cb.leaf.VersionID
 	cb.rename(t, cb.author, "Mine")
-	if n := doc(t, get(t, cb.c, poll, "HX-Request", "true")).Find(`[data-testid="changed-notice"]`).Length(); n != 0 {
-		t.Error("my own change raised the notice")
+	// The editor opens with no notice; while there is none to show, its
+	// poll is answered with nothing to redraw.
+	if resp := get(t, cb.c, poll, "HX-Request", "true"); resp.StatusCode != http.StatusNoContent {
+		t.Errorf("my own change: the poll answers %d, want 204", resp.StatusCode)
 	}
 	cb.rename(t, cb.editor, "Theirs")
-	notice := doc(t, get(t, cb.c, poll, "HX-Request", "true")).Find(`[data-testid="changed-notice"]`)
+	fragment := doc(t, get(t, cb.c, poll, "HX-Request", "true"))
+	notice := fragment.Find(`[data-testid="changed-notice"]`)
 	if !strings.Contains(notice.Text(), "colleague@example.com") {
 		t.Errorf("notice %q does not name the colleague", notice.Text())
+	}
+	// The notice's own poll names what it shows: unchanged, nothing to
+	// redraw (its link keeps a click); after another change, redrawn.
+	next, _ := fragment.Find(`#block-changes`).Attr("hx-get")
+	if resp := get(t, cb.c, cb.srv.URL+next, "HX-Request", "true"); resp.StatusCode != http.StatusNoContent {
+		t.Errorf("polling an unchanged notice: %d, want 204", resp.StatusCode)
+	}
+	cb.rename(t, cb.editor, "Theirs again")
+	if n := doc(t, get(t, cb.c, cb.srv.URL+next, "HX-Request", "true")).Find(`[data-testid="changed-notice"] li`).Length(); n != 2 {
+		t.Errorf("after a second change the notice lists %d changes, want 2", n)
 	}
 }
 

@@ -148,6 +148,9 @@ type DiffRow struct {
 type ChangesNotice struct {
 	CourseKey, BlockID, Since string
 	Changes                   []ChangeRow
+	// Version names the changes shown: the poll sends it back, and an
+	// unchanged notice is not redrawn, so its link keeps a click.
+	Version string
 }
 
 // HistoryView is the change log page: one row per operation.

@@ -1297,9 +1297,9 @@ func ChangesNoticeFragment(n ChangesNotice) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var64 string
-		templ_7745c5c3_Var64, templ_7745c5c3_Err = templ.JoinStringErrs(paths.BlockChanges(n.CourseKey, n.BlockID, n.Since))
+		templ_7745c5c3_Var64, templ_7745c5c3_Err = templ.JoinStringErrs(paths.BlockChanges(n.CourseKey, n.BlockID, n.Since, n.Version))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/courses/courses.templ`, Line: 274, Col: 85}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/courses/courses.templ`, Line: 274, Col: 96}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var64))
 		if templ_7745c5c3_Err != nil {

@@ -101,7 +101,7 @@ func PlanCourse(planID, key, action string) string {
 
 // LocksPoll is the locks table's poll, naming the version of the table the
 // page shows.
-func LocksPoll(seen string) string { return "/locks?seen=" + url.QueryEscape(seen) }
+func LocksPoll(seen string) string { return withQuery("/locks", url.Values{"seen": {seen}}) }
 
 // LockRelease releases a lock left by crashed work.
 func LockRelease(name string) string { return "/locks/" + seg(name) + "/release" }
@@ -146,9 +146,10 @@ func BlockAction(key, id, action string) string {
 	return Course(key) + "/blocks/" + seg(id) + "/" + action
 }
 
-// BlockChanges polls the changes to a block since a version.
-func BlockChanges(key, id, since string) string {
-	return withQuery(BlockAction(key, id, "changes"), url.Values{"since": {since}})
+// BlockChanges polls the changes to a block since a version; seen names
+// the changes the page shows.
+func BlockChanges(key, id, since, seen string) string {
+	return withQuery(BlockAction(key, id, "changes"), url.Values{"since": {since}, "seen": {seen}})
 }
 
 // CourseHistory is a course's change log; the filters and cursor are kept.
