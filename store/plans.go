@@ -190,7 +190,8 @@ func planKey(ctx context.Context, q querier, id string) (int64, error) {
 func (s *Store) UpdatePlan(ctx context.Context, id string, u PlanUpdate, by Actor) (Plan, error) {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if u.Seats != nil {
-			// Before the row lock, which the bulk work holds until it ends.
+			// Before the row lock, which the bulk work holds until it ends:
+			// refused at once rather than after the job.
 			if err := s.refuseIfLocked(ctx, tx, PlanLockName(id)); err != nil {
 				return err
 			}
@@ -198,6 +199,14 @@ func (s *Store) UpdatePlan(ctx context.Context, id string, u PlanUpdate, by Acto
 		old, err := lockPlan(ctx, tx, id)
 		if err != nil {
 			return err
+		}
+		if u.Seats != nil {
+			// And again under it: while this waited for the row, a request
+			// may have accepted bulk work, whose job counts on the seats it
+			// found free.
+			if err := s.refuseIfLocked(ctx, tx, PlanLockName(id)); err != nil {
+				return err
+			}
 		}
 		next := old
 		if u.Name != nil {

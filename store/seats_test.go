@@ -93,6 +93,45 @@ func TestUpdatePlan_LoweringSeatsAfterWaitingForAnAssignmentSeesItsLicenses(t *t
 	}
 }
 
+// An assignment accepted while a seat change waited for the plan's row
+// counts on the seats it found free; the seat change is then refused as if
+// it had come after the acceptance (409), not applied under the job.
+func TestUpdatePlan_ChangingSeatsAfterWaitingForAnAcceptanceIsRefused(t *testing.T) {
+	t.Parallel()
+	s := newTestStore(t)
+	ctx := context.Background()
+	p := newPlan(t, s, 30)
+	// The accepting transaction: the plan's row locked, the lease not yet
+	// taken, so the seat change gets past its first lease check and waits.
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM plans WHERE id = $1 FOR UPDATE`, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	result := make(chan error, 1)
+	go func() {
+		seats := 5
+		_, err := s.UpdatePlan(ctx, p.ID, PlanUpdate{Seats: &seats}, testActor("support"))
+		result <- err
+	}()
+	waitForLockWait(t, s)
+	if _, err := s.AcquireLock(ctx, PlanLockName(p.ID), testActor("uploader"), "assign 25 licenses", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-result; !isLocked(err) {
+		t.Fatalf("changing seats after an acceptance took the lease: %v, want the lease's refusal", err)
+	}
+	if got := checkSeatInvariants(t, s, p.ID); got.Seats != 30 {
+		t.Errorf("after the refusal the plan has %d seats, want 30", got.Seats)
+	}
+}
+
 // Whatever the code above it does, the database refuses a plan with more
 // live licenses than seats, however they would get there.
 func TestSeatInvariant_TheDatabaseRefusesWhatWouldBreakIt(t *testing.T) {
