@@ -416,6 +416,10 @@ func (s *Store) RevokeLicenses(ctx context.Context, planID string, emails []stri
 		if err != nil {
 			return err
 		}
+		// And again under it: bulk work may have been accepted meanwhile.
+		if err := s.refuseIfLocked(ctx, tx, PlanLockName(planID)); err != nil {
+			return err
+		}
 		if revoked, err = revokeLive(ctx, tx, planID, lower); err != nil {
 			return err
 		}

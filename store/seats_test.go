@@ -93,42 +93,55 @@ func TestUpdatePlan_LoweringSeatsAfterWaitingForAnAssignmentSeesItsLicenses(t *t
 	}
 }
 
-// An assignment accepted while a seat change waited for the plan's row
-// counts on the seats it found free; the seat change is then refused as if
-// it had come after the acceptance (409), not applied under the job.
-func TestUpdatePlan_ChangingSeatsAfterWaitingForAnAcceptanceIsRefused(t *testing.T) {
+// Bulk work accepted while a seat change or a revocation waited for the
+// plan's row counts on the plan as it found it; the waiting change is then
+// refused as if it had come after the acceptance (409), not applied under
+// the job.
+func TestSeatChanges_AfterWaitingForAnAcceptanceAreRefused(t *testing.T) {
 	t.Parallel()
-	s := newTestStore(t)
-	ctx := context.Background()
-	p := newPlan(t, s, 30)
-	// The accepting transaction: the plan's row locked, the lease not yet
-	// taken, so the seat change gets past its first lease check and waits.
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM plans WHERE id = $1 FOR UPDATE`, p.ID); err != nil {
-		t.Fatal(err)
-	}
-	result := make(chan error, 1)
-	go func() {
-		seats := 5
-		_, err := s.UpdatePlan(ctx, p.ID, PlanUpdate{Seats: &seats}, testActor("support"))
-		result <- err
-	}()
-	waitForLockWait(t, s)
-	if _, err := s.AcquireLock(ctx, PlanLockName(p.ID), testActor("uploader"), "assign 25 licenses", time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-result; !isLocked(err) {
-		t.Fatalf("changing seats after an acceptance took the lease: %v, want the lease's refusal", err)
-	}
-	if got := checkSeatInvariants(t, s, p.ID); got.Seats != 30 {
-		t.Errorf("after the refusal the plan has %d seats, want 30", got.Seats)
+	for name, change := range map[string]func(s *Store, planID string) error{
+		"lowering seats": func(s *Store, planID string) error {
+			seats := 5
+			_, err := s.UpdatePlan(context.Background(), planID, PlanUpdate{Seats: &seats}, testActor("support"))
+			return err
+		},
+		"revoking": func(s *Store, planID string) error {
+			_, err := s.RevokeLicenses(context.Background(), planID, []string{"a@example.com"}, testActor("support"))
+			return err
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := newTestStore(t)
+			ctx := context.Background()
+			p := newPlan(t, s, 30)
+			assign(t, s, p.ID, mustList(t, "a@example.com"))
+			// The accepting transaction: the plan's row locked, the lease not
+			// yet taken, so the change gets past its first lease check and waits.
+			tx, err := s.pool.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Rollback(ctx)
+			if _, err := tx.Exec(ctx, `SELECT 1 FROM plans WHERE id = $1 FOR UPDATE`, p.ID); err != nil {
+				t.Fatal(err)
+			}
+			result := make(chan error, 1)
+			go func() { result <- change(s, p.ID) }()
+			waitForLockWait(t, s)
+			if _, err := s.AcquireLock(ctx, PlanLockName(p.ID), testActor("uploader"), "assign 25 licenses", time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-result; !isLocked(err) {
+				t.Fatalf("after an acceptance took the lease: %v, want the lease's refusal", err)
+			}
+			if got := checkSeatInvariants(t, s, p.ID); got.Seats != 30 || got.Counts.Assigned != 1 {
+				t.Errorf("after the refusal: seats %d, counts %+v", got.Seats, got.Counts)
+			}
+		})
 	}
 }
 
