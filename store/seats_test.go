@@ -51,6 +51,23 @@ func waitForLockWait(t *testing.T, s *Store) {
 	})
 }
 
+// holdPlanRow begins a transaction holding the plan's row lock, as an
+// accepting or assigning one does; the test commits it, or it rolls back
+// at the end.
+func holdPlanRow(t *testing.T, s *Store, planID string) pgx.Tx {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Rollback(ctx) })
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM plans WHERE id = $1 FOR UPDATE`, planID); err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
+
 // The data-loss bug: lowering seats that waited behind an assignment in
 // progress used the counts of before the wait, and left more live licenses
 // than seats. The counts read under the row lock are those the assignment
@@ -62,14 +79,7 @@ func TestUpdatePlan_LoweringSeatsAfterWaitingForAnAssignmentSeesItsLicenses(t *t
 	p := newPlan(t, s, 160)
 	// An assignment of 150 in progress, holding the plan's row lock (but no
 	// lease, so the seat change gets past the lease check and waits).
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM plans WHERE id = $1 FOR UPDATE`, p.ID); err != nil {
-		t.Fatal(err)
-	}
+	tx := holdPlanRow(t, s, p.ID)
 	if _, err := tx.Exec(ctx, `INSERT INTO licenses (plan_key, status, email, activation_key)
 		SELECT key, 'assigned', 'u' || i || '@example.com', decode(md5(i::text), 'hex') FROM plans, generate_series(1, 150) i WHERE id = $1`, p.ID); err != nil {
 		t.Fatal(err)
@@ -84,7 +94,7 @@ func TestUpdatePlan_LoweringSeatsAfterWaitingForAnAssignmentSeesItsLicenses(t *t
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	err = <-result
+	err := <-result
 	if e, ok := errors.AsType[*Error](err); !ok || e.Reason != ReasonSeatsInUse || e.Detail != SeatsInUse(150) {
 		t.Fatalf("lowering to 100 seats under 150 licenses: %v, want seats_in_use 150", err)
 	}
@@ -118,14 +128,7 @@ func TestSeatChanges_AfterWaitingForAnAcceptanceAreRefused(t *testing.T) {
 			assign(t, s, p.ID, mustList(t, "a@example.com"))
 			// The accepting transaction: the plan's row locked, the lease not
 			// yet taken, so the change gets past its first lease check and waits.
-			tx, err := s.pool.Begin(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer tx.Rollback(ctx)
-			if _, err := tx.Exec(ctx, `SELECT 1 FROM plans WHERE id = $1 FOR UPDATE`, p.ID); err != nil {
-				t.Fatal(err)
-			}
+			tx := holdPlanRow(t, s, p.ID)
 			result := make(chan error, 1)
 			go func() { result <- change(s, p.ID) }()
 			waitForLockWait(t, s)
