@@ -226,6 +226,14 @@ func (s *Store) RunAssignment(ctx context.Context, a Assignment, lease Lock) (As
 		// before this job can make one licensed already: a plan with none
 		// (a new plan, say) needs no probe per address.
 		probe := p.Counts.InUse() > 0
+		// Linking courses to a plan is the opt-in: its licensees are enrolled
+		// in them, in this transaction, so licenses and enrollments commit
+		// together. Only then does the job keep the whole list, to enroll.
+		var hasCourses bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM plan_courses WHERE plan_id = $1)`, a.PlanID).Scan(&hasCourses); err != nil {
+			return fmt.Errorf("read courses of plan %s: %w", a.PlanID, err)
+		}
+		var toEnroll []string
 		err = eachChunk(ctx, tx, a.JobID, func(before int, emails []string) error {
 			n, err := assignBatchOf(ctx, tx, p, emails, probe)
 			if isSeatCheck(err) {
@@ -242,6 +250,9 @@ func (s *Store) RunAssignment(ctx context.Context, a Assignment, lease Lock) (As
 				return err
 			}
 			res.Assigned += n
+			if hasCourses {
+				toEnroll = append(toEnroll, emails...)
+			}
 			return s.ReportProgress(ctx, a.JobID, int64(before+len(emails)), int64(a.Addresses))
 		})
 		if err != nil {
@@ -250,21 +261,8 @@ func (s *Store) RunAssignment(ctx context.Context, a Assignment, lease Lock) (As
 		already := a.Addresses - res.Assigned
 		res.AlreadyLicensed, res.Duplicates = already, a.Duplicates
 		by := Actor{Kind: a.Lease.HolderKind, ID: a.Lease.HolderID, Name: a.Lease.Holder}
-		// Linking courses to a plan is the opt-in: its licensees are enrolled
-		// in them, in this transaction, so licenses and enrollments commit together.
-		var hasCourses bool
-		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM plan_courses WHERE plan_id = $1)`, a.PlanID).Scan(&hasCourses); err != nil {
-			return fmt.Errorf("read courses of plan %s: %w", a.PlanID, err)
-		}
 		if hasCourses {
-			var emails []string
-			if err := eachChunk(ctx, tx, a.JobID, func(_ int, chunk []string) error {
-				emails = append(emails, chunk...)
-				return nil
-			}); err != nil {
-				return err
-			}
-			enrolled, err := enrollAssignees(ctx, tx, a.PlanID, emails, by, nil)
+			enrolled, err := enrollAssignees(ctx, tx, a.PlanID, toEnroll, by, nil)
 			if err != nil {
 				return err
 			}
